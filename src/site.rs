@@ -1,0 +1,101 @@
+//! The `Site` port: everything the apply step needs from WordPress, and nothing more.
+//!
+//! `sync/` makes every decision and calls these methods to carry them out. In production the
+//! implementation is `php::PhpSite`, backed by the plugin's adapter object (each method a few
+//! WordPress API calls); tests use an in-memory implementation.
+
+use serde_json::{Map, Value};
+
+use crate::error::Result;
+
+/// A WordPress user id.
+pub type UserId = u64;
+
+/// What the core needs to know about an existing user.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct User {
+    pub id: UserId,
+    pub login: String,
+    pub email: String,
+    /// Role slugs.
+    pub roles: Vec<String>,
+    /// Every capability the user holds, through its roles or granted directly.
+    pub capabilities: Vec<String>,
+}
+
+/// A role registered on the site.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Role {
+    pub slug: String,
+    /// Display name, e.g. "Customer".
+    pub name: String,
+    /// Capabilities the role grants.
+    pub capabilities: Vec<String>,
+}
+
+/// A user to create. `core` holds `wp_insert_user` fields other than login, email, password
+/// and role (first_name, last_name, display_name, nickname, user_url, description).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewUser {
+    pub login: String,
+    pub email: String,
+    pub password: String,
+    pub role: String,
+    pub core: Map<String, Value>,
+}
+
+/// Log levels, as the plugin's log stores them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Info,
+    Notice,
+    Error,
+}
+
+impl LogLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Info => "info",
+            LogLevel::Notice => "notice",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+/// The port to WordPress.
+pub trait Site {
+    /// The lowest user id whose meta `key` equals `value`.
+    fn find_user_by_meta(&self, key: &str, value: &str) -> Result<Option<UserId>>;
+    /// The user with this email (case-insensitive, as WordPress compares).
+    fn find_user_by_email(&self, email: &str) -> Result<Option<UserId>>;
+    /// Reads a user; `None` when it does not exist.
+    fn user(&self, id: UserId) -> Result<Option<User>>;
+    /// Whether a user has this login.
+    fn login_exists(&self, login: &str) -> Result<bool>;
+    /// Creates a user (`wp_insert_user`) and returns its id.
+    fn create_user(&self, user: &NewUser) -> Result<UserId>;
+    /// Updates core user fields (`wp_update_user`): user_email, user_pass, first_name, ...
+    fn update_user(&self, id: UserId, core: &Map<String, Value>) -> Result<()>;
+    /// Reads one user meta value; `None` when absent.
+    fn user_meta(&self, id: UserId, key: &str) -> Result<Option<Value>>;
+    /// Writes one user meta value.
+    fn update_user_meta(&self, id: UserId, key: &str, value: &Value) -> Result<()>;
+    /// Deletes one user meta key.
+    fn delete_user_meta(&self, id: UserId, key: &str) -> Result<()>;
+    /// Every registered role.
+    fn roles(&self) -> Result<Vec<Role>>;
+    /// The site's default role for new users (`get_option('default_role')`).
+    fn default_role(&self) -> Result<String>;
+    /// Replaces the user's roles with this one.
+    fn set_role(&self, id: UserId, role: &str) -> Result<()>;
+    /// Sends WordPress's new-user email to the user (`wp_new_user_notification`).
+    fn send_new_user_notification(&self, id: UserId) -> Result<()>;
+    /// Takes a named lock, waiting up to `timeout_secs`; false when it could not be had.
+    fn lock(&self, name: &str, timeout_secs: u32) -> Result<bool>;
+    /// Releases a named lock taken by `lock`.
+    fn unlock(&self, name: &str) -> Result<()>;
+    /// Writes a log entry. Callers never pass secrets.
+    fn log(&self, level: LogLevel, message: &str);
+    /// Fires a WordPress action hook with these arguments.
+    fn do_action(&self, hook: &str, args: &[Value]) -> Result<()>;
+}
