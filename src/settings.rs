@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::crm::CrmKind;
 use crate::error::{Error, Result};
@@ -42,7 +42,11 @@ impl Secret {
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_empty() { "Secret(empty)" } else { "Secret(***)" })
+        f.write_str(if self.0.is_empty() {
+            "Secret(empty)"
+        } else {
+            "Secret(***)"
+        })
     }
 }
 
@@ -97,7 +101,307 @@ impl Default for Settings {
     }
 }
 
+impl Settings {
+    /// Validates the plugin's settings array. Unknown keys are ignored (the plugin keeps its own
+    /// options beside ours); every known key is checked and a wrong one is named in the error.
+    pub fn from_map(map: &Map<String, Value>) -> Result<Self> {
+        let reader = Reader(map);
+        let defaults = Settings::default();
+        let crm = match reader.string("crm")? {
+            Some(slug) => CrmKind::from_slug(&slug)
+                .map_err(|_| Error::setting("crm", "must be \"mautic\" or \"userengage\""))?,
+            None => {
+                return Err(Error::setting(
+                    "crm",
+                    "is missing; choose \"mautic\" or \"userengage\"",
+                ))
+            }
+        };
+        let access_key = reader.string("access_key")?.unwrap_or_default();
+        if access_key.chars().count() < MIN_ACCESS_KEY_CHARS {
+            return Err(Error::setting(
+                "access_key",
+                format!("must be at least {MIN_ACCESS_KEY_CHARS} characters; generate a new key"),
+            ));
+        }
+        if !access_key.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(Error::setting(
+                "access_key",
+                "may only hold printable ASCII characters without spaces",
+            ));
+        }
+        let return_password = reader.flag("return_password")?.unwrap_or(false);
+        let return_password_field = reader.string("return_password_field")?;
+        if return_password && return_password_field.is_none() {
+            return Err(Error::setting(
+                "return_password_field",
+                "is required when return_password is on: name the CRM field that receives the password",
+            ));
+        }
+        let max_body_bytes = match reader.integer("max_body_bytes")? {
+            Some(n) if !(1024..=64 * 1024 * 1024).contains(&n) => {
+                return Err(Error::setting(
+                    "max_body_bytes",
+                    "must be between 1024 and 67108864",
+                ))
+            }
+            Some(n) => n as usize,
+            None => defaults.max_body_bytes,
+        };
+        let crm_timeout = match reader.integer("crm_timeout")? {
+            Some(n) if !(1..=60).contains(&n) => {
+                return Err(Error::setting(
+                    "crm_timeout",
+                    "must be between 1 and 60 seconds",
+                ))
+            }
+            Some(n) => Duration::from_secs(n as u64),
+            None => defaults.crm_timeout,
+        };
+        Ok(Settings {
+            access_key: Secret::new(access_key),
+            crm,
+            mautic_url: reader.url("mautic_url")?,
+            mautic_username: reader.string("mautic_username")?,
+            mautic_password: Secret::new(reader.string("mautic_password")?.unwrap_or_default()),
+            mautic_token: Secret::new(reader.string("mautic_token")?.unwrap_or_default()),
+            userengage_url: reader.url("userengage_url")?,
+            userengage_api_key: Secret::new(
+                reader.string("userengage_api_key")?.unwrap_or_default(),
+            ),
+            webhook_secret: Secret::new(reader.string("webhook_secret")?.unwrap_or_default()),
+            field_map: reader.field_map("field_map")?,
+            return_password,
+            return_password_field,
+            default_role: reader.string("default_role")?,
+            allowed_roles: reader.string_list("allowed_roles")?,
+            send_welcome_email: reader.flag("send_welcome_email")?.unwrap_or(false),
+            username_format: match reader.string("username_format")?.as_deref() {
+                None | Some("email") => UsernameFormat::Email,
+                Some("flname") => UsernameFormat::FirstLastName,
+                Some("fnamenum") => UsernameFormat::FirstNameNumber,
+                Some(_) => {
+                    return Err(Error::setting(
+                        "username_format",
+                        "must be \"email\", \"flname\" or \"fnamenum\"",
+                    ))
+                }
+            },
+            max_body_bytes,
+            crm_timeout,
+        })
+    }
+
+    /// The settings as the plugin stores them, normalised (what `wpf_bridge_validate_settings`
+    /// returns). Secrets are included: the caller handed them to us.
+    pub fn to_map(&self) -> Map<String, Value> {
+        let mut map = Map::new();
+        let mut put = |key: &str, value: Value| {
+            map.insert(key.to_string(), value);
+        };
+        let opt = |v: &Option<String>| v.clone().map(Value::String).unwrap_or(Value::Null);
+        put("access_key", self.access_key.expose().into());
+        put("crm", self.crm.slug().into());
+        put("mautic_url", opt(&self.mautic_url));
+        put("mautic_username", opt(&self.mautic_username));
+        put("mautic_password", self.mautic_password.expose().into());
+        put("mautic_token", self.mautic_token.expose().into());
+        put("userengage_url", opt(&self.userengage_url));
+        put(
+            "userengage_api_key",
+            self.userengage_api_key.expose().into(),
+        );
+        put("webhook_secret", self.webhook_secret.expose().into());
+        put(
+            "field_map",
+            Value::Object(
+                self.field_map
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone().into()))
+                    .collect(),
+            ),
+        );
+        put("return_password", self.return_password.into());
+        put("return_password_field", opt(&self.return_password_field));
+        put("default_role", opt(&self.default_role));
+        put("allowed_roles", self.allowed_roles.clone().into());
+        put("send_welcome_email", self.send_welcome_email.into());
+        put(
+            "username_format",
+            match self.username_format {
+                UsernameFormat::Email => "email",
+                UsernameFormat::FirstLastName => "flname",
+                UsernameFormat::FirstNameNumber => "fnamenum",
+            }
+            .into(),
+        );
+        put("max_body_bytes", self.max_body_bytes.into());
+        put("crm_timeout", self.crm_timeout.as_secs().into());
+        map
+    }
+}
+
+/// WP Fusion's keys are 8 hex characters; sites switching over keep theirs.
+const MIN_ACCESS_KEY_CHARS: usize = 8;
+
+/// Reads typed values out of the settings map; every error names its key.
+struct Reader<'a>(&'a Map<String, Value>);
+
+impl Reader<'_> {
+    /// A trimmed string; absent, null and empty are `None`. Numbers are accepted as text.
+    fn string(&self, key: &str) -> Result<Option<String>> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => {
+                let s = s.trim();
+                Ok((!s.is_empty()).then(|| s.to_string()))
+            }
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(_) => Err(Error::setting(key, "must be a string")),
+        }
+    }
+
+    fn flag(&self, key: &str) -> Result<Option<bool>> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::Number(n)) => match n.as_i64() {
+                Some(0) => Ok(Some(false)),
+                Some(1) => Ok(Some(true)),
+                _ => Err(Error::setting(key, "must be true or false")),
+            },
+            Some(Value::String(s)) => parse_flag_text(s)
+                .map(Some)
+                .ok_or_else(|| Error::setting(key, "must be true or false")),
+            Some(_) => Err(Error::setting(key, "must be true or false")),
+        }
+    }
+
+    fn integer(&self, key: &str) -> Result<Option<i64>> {
+        match self.0.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
+            Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+            Some(Value::String(s)) => s
+                .trim()
+                .parse()
+                .map(Some)
+                .map_err(|_| Error::setting(key, "must be a whole number")),
+            Some(_) => Err(Error::setting(key, "must be a whole number")),
+        }
+    }
+
+    fn url(&self, key: &str) -> Result<Option<String>> {
+        let Some(url) = self.string(key)? else {
+            return Ok(None);
+        };
+        let lower = url.to_ascii_lowercase();
+        let rest = lower
+            .strip_prefix("https://")
+            .or_else(|| lower.strip_prefix("http://"));
+        match rest {
+            Some(host)
+                if !host.is_empty()
+                    && !host.starts_with('/')
+                    && !url.contains(char::is_whitespace) =>
+            {
+                Ok(Some(url))
+            }
+            _ => Err(Error::setting(
+                key,
+                "must be a full http:// or https:// URL",
+            )),
+        }
+    }
+
+    /// A list of strings, given as an array or as comma-separated text.
+    fn string_list(&self, key: &str) -> Result<Vec<String>> {
+        let items: Vec<String> = match self.0.get(key) {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::String(s)) => s.split(',').map(str::to_string).collect(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| match item {
+                    Value::String(s) => Ok(s.clone()),
+                    _ => Err(Error::setting(key, "must be a list of role names")),
+                })
+                .collect::<Result<_>>()?,
+            // PHP arrays with non-sequential keys arrive as objects.
+            Some(Value::Object(items)) => items
+                .values()
+                .map(|item| match item {
+                    Value::String(s) => Ok(s.clone()),
+                    _ => Err(Error::setting(key, "must be a list of role names")),
+                })
+                .collect::<Result<_>>()?,
+            Some(_) => return Err(Error::setting(key, "must be a list of role names")),
+        };
+        Ok(items
+            .into_iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect())
+    }
+
+    /// CRM field alias to WordPress field; both sides non-empty, WordPress side a valid key.
+    fn field_map(&self, key: &str) -> Result<BTreeMap<String, String>> {
+        let entries = match self.0.get(key) {
+            None | Some(Value::Null) => return Ok(BTreeMap::new()),
+            Some(Value::Array(items)) if items.is_empty() => return Ok(BTreeMap::new()),
+            Some(Value::Object(entries)) => entries,
+            Some(_) => {
+                return Err(Error::setting(
+                    key,
+                    "must map CRM field names to WordPress field names",
+                ))
+            }
+        };
+        let mut map = BTreeMap::new();
+        for (crm_field, wp_field) in entries {
+            let crm_field = crm_field.trim();
+            let Value::String(wp_field) = wp_field else {
+                return Err(Error::setting(
+                    format!("{key}.{crm_field}"),
+                    "must name a WordPress field as a string",
+                ));
+            };
+            let wp_field = wp_field.trim();
+            if crm_field.is_empty() {
+                return Err(Error::setting(
+                    key,
+                    "has an entry with an empty CRM field name",
+                ));
+            }
+            if wp_field.is_empty() {
+                // An empty row in the settings form: not mapped.
+                continue;
+            }
+            if wp_field.len() > 255
+                || !wp_field
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            {
+                return Err(Error::setting(
+                    format!("{key}.{crm_field}"),
+                    "must be a WordPress field or meta key of letters, digits, '_' and '-'",
+                ));
+            }
+            map.insert(crm_field.to_string(), wp_field.to_string());
+        }
+        Ok(map)
+    }
+}
+
 /// 1 MiB: Mautic's largest batch (10 contacts) is about 70 KiB.
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// CRMs give a webhook 10 to 30 seconds; each API call must leave room for the rest.
 pub const DEFAULT_CRM_TIMEOUT_SECS: u64 = 8;
+
+// RECONCILE: replace with the intake's flag parser once it lands (one place decides).
+fn parse_flag_text(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Some(true),
+        "false" | "0" | "no" | "off" | "" => Some(false),
+        _ => None,
+    }
+}

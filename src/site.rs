@@ -34,7 +34,9 @@ pub struct Role {
 }
 
 /// A user to create. `core` holds `wp_insert_user` fields other than login, email, password
-/// and role (first_name, last_name, display_name, nickname, user_url, description).
+/// and role (first_name, last_name, display_name, nickname, user_url, description); `meta`
+/// is written in the same `wp_insert_user` call (`meta_input`), so a user never exists
+/// without its contact link.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewUser {
     pub login: String,
@@ -42,6 +44,7 @@ pub struct NewUser {
     pub password: String,
     pub role: String,
     pub core: Map<String, Value>,
+    pub meta: Map<String, Value>,
 }
 
 /// Log levels, as the plugin's log stores them.

@@ -1,0 +1,164 @@
+//! The `add` action: under a per-contact lock (concurrent webhooks for one contact create one
+//! user), update the contact's user if it has one (by contact id, then email); otherwise
+//! create it with a username, password and role chosen by `users`, return a generated
+//! password to the CRM, and send the welcome email when asked.
+
+use serde_json::{Map, Value};
+
+use super::tags::{self, TagChange};
+use super::users::{self, RoleDecision};
+use super::{ContactData, Context, EventResult, FoundBy, Outcome, Scope};
+use crate::crm::fields;
+use crate::error::{Error, Result};
+use crate::site::{LogLevel, NewUser};
+use crate::webhook::ContactEvent;
+
+/// How long an `add` waits for another webhook for the same contact to finish. CRMs give a
+/// webhook 10 seconds or more.
+const LOCK_WAIT_SECS: u32 = 10;
+
+impl Context<'_> {
+    pub(super) fn add(&self, event: &ContactEvent) -> Result<EventResult> {
+        let lock = format!(
+            "wpf_bridge_add_{}_{}",
+            self.crm_kind.slug(),
+            event.contact_id
+        );
+        if !self.site.lock(&lock, LOCK_WAIT_SECS)? {
+            return Err(Error::ContactBusy {
+                contact_id: event.contact_id.clone(),
+            });
+        }
+        let result = self.add_locked(event);
+        if let Err(error) = self.site.unlock(&lock) {
+            self.site.log(
+                LogLevel::Error,
+                &format!(
+                    "Could not release lock for contact {}: {error}",
+                    event.contact_id
+                ),
+            );
+        }
+        result
+    }
+
+    fn add_locked(&self, event: &ContactEvent) -> Result<EventResult> {
+        if let Some(user_id) = self.find_by_contact_id(&event.contact_id)? {
+            let data = match self.payload_data(event, Scope::Everything) {
+                Some(data) => data,
+                None => self.load_contact(event)?,
+            };
+            return self.update_user(event, user_id, FoundBy::ContactId, &data, Scope::Everything);
+        }
+        let data = match self.payload_data(event, Scope::Everything) {
+            Some(data) if data.email.is_some() => data,
+            _ => self.load_contact(event)?,
+        };
+        let email = data
+            .email
+            .clone()
+            .filter(|email| super::update::looks_like_email(email))
+            .ok_or_else(|| Error::ContactWithoutEmail {
+                contact_id: event.contact_id.clone(),
+            })?;
+        if let Some(user_id) = self.site.find_user_by_email(&email)? {
+            return self.update_user(event, user_id, FoundBy::Email, &data, Scope::Everything);
+        }
+        self.create(event, &email, &data)
+    }
+
+    /// Creates the user. Every decision is made first; a generated password is written to the
+    /// CRM before the user exists, so a CRM failure leaves nothing behind and its retry starts
+    /// clean; the user, its contact link, meta and tags are then written in one call.
+    fn create(&self, event: &ContactEvent, email: &str, data: &ContactData) -> Result<EventResult> {
+        let map = fields::effective_map(self.crm_kind, &self.settings.field_map);
+        let mapped = fields::map_fields(&data.fields, &map);
+        let mut result = EventResult::new(&event.contact_id, Outcome::Created, None);
+
+        let roles = self.site.roles()?;
+        let role = match &self.options.role {
+            None => users::default_role(self.settings, self.site, &roles)?,
+            Some(requested) => {
+                match users::decide_role(requested, &roles, &self.settings.allowed_roles) {
+                    RoleDecision::Grant(slug) => slug,
+                    RoleDecision::Refuse(reason) => {
+                        let fallback = users::default_role(self.settings, self.site, &roles)?;
+                        result.role_refused = Some(reason);
+                        result
+                        .notes
+                        .push(format!("requested role refused ({reason}); gave the default role \"{fallback}\""));
+                        fallback
+                    }
+                }
+            }
+        };
+        let login = users::choose_login(
+            self.site,
+            mapped.core_text("user_login"),
+            self.settings.username_format,
+            email,
+            mapped.core_text("first_name"),
+            mapped.core_text("last_name"),
+        )?;
+        let (password, generated) = users::choose_password(mapped.core_text("user_pass"))?;
+
+        if generated && self.settings.return_password {
+            if let Some(field) = &self.settings.return_password_field {
+                let mut update = Map::new();
+                update.insert(field.clone(), Value::String(password.clone()));
+                self.crm.update_contact(&event.contact_id, &update)?;
+                result.password_returned = true;
+            }
+        }
+
+        let tags = data.tags.as_deref().map(tags::normalize);
+        let mut meta = mapped.meta.clone();
+        meta.insert(
+            self.crm_kind.contact_id_meta_key(),
+            Value::String(event.contact_id.clone()),
+        );
+        if let Some(tags) = &tags {
+            meta.insert(self.crm_kind.tags_meta_key(), tags.clone().into());
+        }
+        let core: Map<String, Value> = mapped
+            .core
+            .iter()
+            .filter(|(field, _)| {
+                !matches!(field.as_str(), "user_login" | "user_pass" | "user_email")
+            })
+            .map(|(field, value)| (field.clone(), value.clone()))
+            .collect();
+        let user_id = self.site.create_user(&NewUser {
+            login,
+            email: email.to_string(),
+            password,
+            role: role.clone(),
+            core,
+            meta,
+        })?;
+        result.user_id = Some(user_id);
+        result.role = Some(role);
+
+        if let Some(tags) = &tags {
+            let change = TagChange {
+                added: tags.clone(),
+                removed: Vec::new(),
+            };
+            self.fire_tag_hooks(user_id, &change, tags)?;
+        }
+        if self.options.send_notification || self.settings.send_welcome_email {
+            match self.site.send_new_user_notification(user_id) {
+                Ok(()) => result.notes.push("welcome email sent".into()),
+                // The user exists and is complete; a mail failure must not make the CRM retry.
+                Err(error) => result
+                    .notes
+                    .push(format!("welcome email not sent: {error}")),
+            }
+        }
+        self.site.do_action(
+            "wpf_bridge_user_created",
+            &[user_id.into(), event.contact_id.clone().into()],
+        )?;
+        Ok(result)
+    }
+}
