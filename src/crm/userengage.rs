@@ -1,20 +1,253 @@
-//! The User.com API client.
-use crate::crm::{Contact, Crm, CrmKind};
-use crate::error::Result;
-use crate::settings::Settings;
+//! The User.com (formerly UserEngage) REST API client: the `Crm` port for User.com.
+//!
+//! The apply step (`sync/`) uses it when a webhook's payload lacks the contact's data, to find
+//! a user by email, and to write attributes back (a generated password). HTTP, status mapping
+//! and argument checks are `http.rs`'s; this file knows User.com's paths, auth and JSON shapes:
+//! - base: `userengage_url` with a trailing `/` (`https://APP.user.com/api/public/`); headers
+//!   `Authorization: Token {userengage_api_key}` and `Accept: */*; version=2`;
+//! - load: `GET users/{id}/`: fields are the scalar top-level keys, `first_name`/`last_name`
+//!   split from `name`, and `attributes[]` as `name_std` to `value`; tags from `tags[].name`;
+//! - find: `GET users/search/?email=` (404 means no such user);
+//! - update: `POST users/{id}/set_multiple_attributes/` with `{name_std: value}`;
+//! - test: `GET users/search/?email=` for an address that cannot exist: any JSON answer (the
+//!   user, or User.com's JSON 404) proves the address and the key; it is the endpoint `find`
+//!   uses, and its answer is small, unlike the user list.
+
 use serde_json::{Map, Value};
 
-pub struct UserEngageClient;
+use crate::crm::http::{self, Answer, Api, ApiSpec, Method};
+use crate::crm::{Contact, Crm, CrmKind};
+use crate::error::{Error, Result};
+use crate::settings::{Secret, Settings};
+
+const SPEC: ApiSpec = ApiSpec {
+    crm: CrmKind::UserEngage,
+    url_key: "userengage_url",
+    url_example: "https://yourapp.user.com/api/public/",
+};
+
+/// The API version User.com's documentation asks for.
+const ACCEPT: &str = "*/*; version=2";
+
+/// The address `test_connection` searches for; `.invalid` can never be a real domain.
+const PROBE_EMAIL: &str = "wpf-bridge-connection-test@example.invalid";
+
+/// Talks to one User.com application.
+pub struct UserEngageClient {
+    api: Api,
+    /// The base URL (ending in `/`) and `Authorization` value, or why the settings cannot give
+    /// them. Decided once here, reported at first use, so building a client never fails.
+    endpoint: Result<Endpoint>,
+}
+
+struct Endpoint {
+    base: String,
+    authorization: Secret,
+}
+
 impl UserEngageClient {
+    /// Never fails and never calls the network; missing settings fail at first use.
     pub fn new(settings: &Settings) -> Self {
-        let _ = settings;
-        UserEngageClient
+        UserEngageClient {
+            api: Api::new(SPEC, settings.crm_timeout),
+            endpoint: endpoint(settings),
+        }
+    }
+
+    fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Answer> {
+        let endpoint = self.endpoint.as_ref().map_err(Clone::clone)?;
+        let url = format!("{}{}", endpoint.base, path);
+        let headers = [
+            ("Authorization", endpoint.authorization.expose()),
+            ("Accept", ACCEPT),
+        ];
+        self.api.call(method, &url, &headers, body)
+    }
+
+    fn search(&self, email: &str) -> Result<Answer> {
+        let path = format!("users/search/?email={}", http::encode_component(email));
+        self.call(Method::Get, &path, None)
+    }
+
+    fn not_found(contact_id: &str) -> Error {
+        Error::CrmContactNotFound {
+            crm: CrmKind::UserEngage.display_name(),
+            contact_id: contact_id.trim().to_string(),
+        }
     }
 }
+
+fn endpoint(settings: &Settings) -> Result<Endpoint> {
+    let base = http::base_url(
+        SPEC.url_key,
+        settings.userengage_url.as_deref(),
+        SPEC.url_example,
+    )?;
+    if settings.userengage_api_key.expose().trim().is_empty() {
+        return Err(Error::setting(
+            "userengage_api_key",
+            "it is not set; copy the public REST API key from User.com (Settings > App \
+             settings > Advanced > Public REST API keys)",
+        ));
+    }
+    let authorization =
+        http::authorization("Token", "userengage_api_key", &settings.userengage_api_key)?;
+    Ok(Endpoint {
+        base: format!("{base}/"),
+        authorization,
+    })
+}
+
 impl Crm for UserEngageClient {
-    fn kind(&self) -> CrmKind { CrmKind::UserEngage }
-    fn load_contact(&self, contact_id: &str) -> Result<Contact> { todo!("{contact_id}") }
-    fn find_contact_id(&self, email: &str) -> Result<Option<String>> { todo!("{email}") }
-    fn update_contact(&self, contact_id: &str, fields: &Map<String, Value>) -> Result<()> { todo!("{contact_id}{fields:?}") }
-    fn test_connection(&self) -> Result<()> { todo!() }
+    fn kind(&self) -> CrmKind {
+        CrmKind::UserEngage
+    }
+
+    fn load_contact(&self, contact_id: &str) -> Result<Contact> {
+        let segment = http::contact_id_segment(CrmKind::UserEngage, contact_id)?;
+        match self.call(Method::Get, &format!("users/{segment}/"), None)? {
+            Answer::NotFound => Err(Self::not_found(contact_id)),
+            Answer::Found(user) => contact_from_user(contact_id.trim(), &user),
+        }
+    }
+
+    fn find_contact_id(&self, email: &str) -> Result<Option<String>> {
+        let Some(email) = http::searchable_email(email) else {
+            return Ok(None);
+        };
+        let user = match self.search(email)? {
+            Answer::NotFound => return Ok(None),
+            // `many=true` answers a list; accept one too, taking the first user.
+            Answer::Found(Value::Array(users)) => match users.into_iter().next() {
+                Some(user) => user,
+                None => return Ok(None),
+            },
+            Answer::Found(user) => user,
+        };
+        user.get("id")
+            .and_then(http::id_string)
+            .map(Some)
+            .ok_or_else(|| bad_response("the search answer has no user id"))
+    }
+
+    fn update_contact(&self, contact_id: &str, fields: &Map<String, Value>) -> Result<()> {
+        let segment = http::contact_id_segment(CrmKind::UserEngage, contact_id)?;
+        if fields.is_empty() {
+            return Ok(());
+        }
+        let path = format!("users/{segment}/set_multiple_attributes/");
+        match self.call(Method::Post, &path, Some(&Value::Object(fields.clone())))? {
+            Answer::NotFound => Err(Self::not_found(contact_id)),
+            Answer::Found(_) => Ok(()),
+        }
+    }
+
+    fn test_connection(&self) -> Result<()> {
+        // A JSON 404 is User.com saying "no such user": address and key both work. A 404 page
+        // that is not JSON has already become an `InvalidSetting` naming the URL.
+        self.search(PROBE_EMAIL).map(|_| ())
+    }
+}
+
+fn bad_response(detail: &str) -> Error {
+    Error::CrmBadResponse {
+        crm: CrmKind::UserEngage.display_name(),
+        detail: detail.to_string(),
+    }
+}
+
+/// A `Contact` from a User.com user object (`GET users/{id}/`, `users/search/`).
+/// `requested_id` is used when the object has no id of its own.
+pub fn contact_from_user(requested_id: &str, user: &Value) -> Result<Contact> {
+    let object = user
+        .as_object()
+        .ok_or_else(|| bad_response("the user is not a JSON object"))?;
+    let id = object
+        .get("id")
+        .and_then(http::id_string)
+        .unwrap_or_else(|| requested_id.to_string());
+
+    let mut fields = Map::new();
+    for (key, value) in object {
+        if !(value.is_object() || value.is_array()) {
+            fields.insert(key.clone(), value.clone());
+        }
+    }
+    if let Some(name) = object.get("name").and_then(Value::as_str) {
+        let name = name.trim();
+        if !name.is_empty() {
+            let (first, last) = name.split_once(char::is_whitespace).unwrap_or((name, ""));
+            for (key, part) in [("first_name", first), ("last_name", last.trim())] {
+                let known = fields
+                    .get(key)
+                    .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()));
+                if !known {
+                    fields.insert(key.to_string(), Value::String(part.to_string()));
+                }
+            }
+        }
+    }
+    // Custom attributes come last, so an attribute named like a standard key wins.
+    if let Some(attributes) = object.get("attributes").and_then(Value::as_array) {
+        for attribute in attributes {
+            if let Some(name) = attribute.get("name_std").and_then(Value::as_str) {
+                let value = attribute.get("value").cloned().unwrap_or(Value::Null);
+                fields.insert(name.to_string(), value);
+            }
+        }
+    }
+
+    let email = object
+        .get("email")
+        .and_then(Value::as_str)
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(str::to_string);
+    let tags = object
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|tags| {
+            tags.iter()
+                .filter_map(|t| match t {
+                    Value::String(s) => Some(s.as_str()),
+                    other => other.get("name").and_then(Value::as_str),
+                })
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(Contact {
+        id,
+        email,
+        fields,
+        tags,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn user_object_becomes_a_contact() {
+        let user = json!({
+            "id": 19678376, "email": " example@email.com ", "name": "Jane  van Doe",
+            "score": 0, "unsubscribed": false, "city": null,
+            "attributes": [{"value": true, "name_std": "example_attr"}, {"name": "no std"}],
+            "tags": [{"name": "tag", "id": 1441}], "lists": []
+        });
+        let c = contact_from_user("1", &user).unwrap();
+        assert_eq!(c.id, "19678376");
+        assert_eq!(c.email.as_deref(), Some("example@email.com"));
+        assert_eq!(c.fields["first_name"], json!("Jane"));
+        assert_eq!(c.fields["last_name"], json!("van Doe"));
+        assert_eq!(c.fields["example_attr"], json!(true));
+        assert_eq!(c.fields["city"], Value::Null);
+        assert!(!c.fields.contains_key("lists") && !c.fields.contains_key("tags"));
+        assert_eq!(c.tags, vec!["tag"]);
+        assert!(contact_from_user("1", &json!([1])).is_err());
+    }
 }
