@@ -1,7 +1,14 @@
 //! The action (`wpf_action`) and its options (`role`, `send_notification`, `async`).
+//!
+//! Intake, after authentication: decides which action a webhook asks for and reads the URL
+//! options that steer the apply step. The URL contract is WP Fusion's; its bugs are not kept
+//! (`async=false` means false here).
 
-use crate::error::Result;
-use crate::webhook::Request;
+use crate::error::{Error, Result};
+use crate::webhook::{printable, Request};
+
+/// Longest excerpt of an untrusted value quoted in an error message.
+const EXCERPT_CHARS: usize = 40;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -20,6 +27,18 @@ impl Action {
             Action::Test => "test",
         }
     }
+
+    /// Parses an action name as it appears in `wpf_action` (already trimmed and lowercased),
+    /// including WP Fusion's legacy aliases `update_user` and `add_user`.
+    pub fn from_name(name: &str) -> Option<Action> {
+        match name {
+            "update" | "update_user" => Some(Action::Update),
+            "update_tags" => Some(Action::UpdateTags),
+            "add" | "add_user" => Some(Action::Add),
+            "test" => Some(Action::Test),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -31,10 +50,157 @@ pub struct Options {
 
 /// Reads `wpf_action` from the request.
 pub fn parse_action(request: &Request) -> Result<Action> {
-    todo!("{request:?}")
+    let raw = request.param("wpf_action").unwrap_or_default();
+    let name = raw.trim().to_lowercase();
+    if name.is_empty() {
+        return Err(Error::MissingAction);
+    }
+    Action::from_name(&name).ok_or_else(|| Error::UnknownAction(printable(&name, EXCERPT_CHARS)))
 }
 
 /// Reads the options from the request.
 pub fn parse_options(request: &Request) -> Result<Options> {
-    todo!("{request:?}")
+    let role = request
+        .param("role")
+        .map(|role| role.trim().to_string())
+        .filter(|role| !role.is_empty());
+    let send_notification = match request.param("send_notification") {
+        Some(value) => parse_flag("send_notification", &value)?,
+        None => false,
+    };
+    let async_ = match request.param("async") {
+        Some(value) => Some(parse_flag("async", &value)?),
+        None => None,
+    };
+    Ok(Options {
+        role,
+        send_notification,
+        async_,
+    })
+}
+
+/// A yes/no parameter: `true`, `1`, `yes`, `on` or `false`, `0`, `no`, `off`, empty, in any
+/// case and with surrounding spaces; anything else is `Error::InvalidFlag`.
+pub fn parse_flag(name: &'static str, value: &str) -> Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" | "" => Ok(false),
+        _ => Err(Error::InvalidFlag {
+            name,
+            value: printable(value, EXCERPT_CHARS),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::{json, Map, Value};
+
+    fn request(query: Value, post: Value) -> Request {
+        let to_map = |value: Value| match value {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        };
+        Request {
+            query: to_map(query),
+            post: to_map(post),
+            ..Request::default()
+        }
+    }
+
+    #[test]
+    fn actions_and_legacy_aliases() {
+        for (given, expected) in [
+            ("update", Action::Update),
+            ("update_tags", Action::UpdateTags),
+            ("add", Action::Add),
+            ("test", Action::Test),
+            ("update_user", Action::Update),
+            ("add_user", Action::Add),
+            ("  UPDATE_Tags ", Action::UpdateTags),
+        ] {
+            let found = parse_action(&request(json!({ "wpf_action": given }), json!({})));
+            assert_eq!(found, Ok(expected), "{given}");
+        }
+    }
+
+    #[test]
+    fn action_from_post_wins() {
+        let found = parse_action(&request(
+            json!({"wpf_action": "update"}),
+            json!({"wpf_action": "add"}),
+        ));
+        assert_eq!(found, Ok(Action::Add));
+    }
+
+    #[test]
+    fn missing_or_empty_action() {
+        for query in [
+            json!({}),
+            json!({"wpf_action": ""}),
+            json!({"wpf_action": "  "}),
+        ] {
+            let error = parse_action(&request(query, json!({}))).unwrap_err();
+            assert_eq!(error.code(), "missing_action");
+        }
+        let error = parse_action(&request(json!({}), json!({"wpf_action": ["add"]}))).unwrap_err();
+        assert_eq!(error.code(), "missing_action");
+    }
+
+    #[test]
+    fn unknown_action_is_quoted_short() {
+        let huge = "x".repeat(10_000);
+        let error = parse_action(&request(json!({ "wpf_action": huge }), json!({}))).unwrap_err();
+        assert_eq!(error.code(), "unknown_action");
+        assert!(error.to_string().len() < 200, "{error}");
+        let error =
+            parse_action(&request(json!({"wpf_action": "apply\ntags"}), json!({}))).unwrap_err();
+        assert_eq!(error, Error::UnknownAction("apply?tags".into()));
+    }
+
+    #[test]
+    fn options_defaults() {
+        let options = parse_options(&request(json!({}), json!({}))).unwrap();
+        assert_eq!(options, Options::default());
+    }
+
+    #[test]
+    fn options_read() {
+        let options = parse_options(&request(
+            json!({"role": "  customer ", "send_notification": "YES", "async": "off"}),
+            json!({}),
+        ))
+        .unwrap();
+        assert_eq!(options.role.as_deref(), Some("customer"));
+        assert!(options.send_notification);
+        assert_eq!(options.async_, Some(false));
+
+        let options =
+            parse_options(&request(json!({"role": " ", "async": ""}), json!({}))).unwrap();
+        assert_eq!(options.role, None);
+        assert_eq!(options.async_, Some(false));
+    }
+
+    #[test]
+    fn flags() {
+        for yes in ["true", "1", "yes", "on", "TRUE", " On "] {
+            assert_eq!(parse_flag("async", yes), Ok(true), "{yes}");
+        }
+        for no in ["false", "0", "no", "off", "", "False", " OFF "] {
+            assert_eq!(parse_flag("async", no), Ok(false), "{no}");
+        }
+        let error = parse_flag("async", "maybe").unwrap_err();
+        assert_eq!(error.code(), "invalid_flag");
+        let error = parse_options(&request(json!({"send_notification": "2"}), json!({})));
+        assert_eq!(error.unwrap_err().code(), "invalid_flag");
+        let error = parse_options(&request(json!({"async": "nope"}), json!({})));
+        assert_eq!(
+            error.unwrap_err(),
+            Error::InvalidFlag {
+                name: "async",
+                value: "nope".into()
+            }
+        );
+    }
 }
