@@ -1,0 +1,275 @@
+<?php
+/**
+ * The settings: option storage, defaults, and wp-config.php constants that override secrets.
+ *
+ * The extension validates and interprets every value (wpf_bridge_validate_settings); this class
+ * only stores what the admin page submits, in the shape the extension takes, and hands it over.
+ *
+ * @package WPF_Bridge
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Option `wpf_bridge_settings`.
+ */
+final class WPF_Bridge_Settings {
+
+	/** The option holding every setting. */
+	public const OPTION = 'wpf_bridge_settings';
+
+	/** Secrets that a constant in wp-config.php overrides (setting key => constant name). */
+	public const SECRET_CONSTANTS = array(
+		'access_key'         => 'WPF_BRIDGE_ACCESS_KEY',
+		'webhook_secret'     => 'WPF_BRIDGE_WEBHOOK_SECRET',
+		'mautic_password'    => 'WPF_BRIDGE_MAUTIC_PASSWORD',
+		'mautic_token'       => 'WPF_BRIDGE_MAUTIC_TOKEN',
+		'userengage_api_key' => 'WPF_BRIDGE_USERENGAGE_API_KEY',
+	);
+
+	/** Settings the plugin uses itself and never passes to the extension. */
+	public const PLUGIN_ONLY_KEYS = array( 'argon2_passwords' );
+
+	/** CRM slugs (as in the `{crm}_contact_id` meta key) and their names. */
+	public const CRMS = array(
+		'mautic'     => 'Mautic',
+		'userengage' => 'User.com (UserEngage)',
+	);
+
+	/** Username formats, as WP Fusion names them. */
+	public const USERNAME_FORMATS = array( 'email', 'flname', 'fnamenum' );
+
+	/**
+	 * Every setting with its default value; the types here are the types stored.
+	 */
+	public static function defaults(): array {
+		return array(
+			'access_key'            => '',
+			'crm'                   => 'mautic',
+			'mautic_url'            => '',
+			'mautic_username'       => '',
+			'mautic_password'       => '',
+			'mautic_token'          => '',
+			'userengage_url'        => '',
+			'userengage_api_key'    => '',
+			'webhook_secret'        => '',
+			'field_map'             => array(),
+			'return_password'       => false,
+			'return_password_field' => '',
+			'default_role'          => '',
+			'allowed_roles'         => array(),
+			'send_welcome_email'    => false,
+			'username_format'       => 'email',
+			'argon2_passwords'      => false,
+		);
+	}
+
+	/**
+	 * The stored settings, completed with defaults and coerced to the default types.
+	 * Constants are NOT applied: this is what the database holds.
+	 */
+	public static function stored(): array {
+		$option = get_option( self::OPTION, array() );
+		return self::coerce( is_array( $option ) ? $option : array() );
+	}
+
+	/**
+	 * The settings in force: stored values with the wp-config.php constants applied.
+	 */
+	public static function effective(): array {
+		return self::with_constants( self::stored() );
+	}
+
+	/**
+	 * The array passed to the extension: effective settings without the plugin's own keys.
+	 *
+	 * @param array|null $settings Settings to convert (constants already applied); default effective().
+	 */
+	public static function for_extension( ?array $settings = null ): array {
+		$settings = $settings ?? self::effective();
+		foreach ( self::PLUGIN_ONLY_KEYS as $key ) {
+			unset( $settings[ $key ] );
+		}
+		return $settings;
+	}
+
+	/**
+	 * Applies the secret constants defined in wp-config.php.
+	 */
+	public static function with_constants( array $settings ): array {
+		foreach ( self::SECRET_CONSTANTS as $key => $constant ) {
+			if ( self::overridden( $key ) ) {
+				$settings[ $key ] = (string) constant( $constant );
+			}
+		}
+		return $settings;
+	}
+
+	/**
+	 * Stores settings (never the constants' values: pass what stored() or from_form() gave).
+	 */
+	public static function save( array $settings ): void {
+		update_option( self::OPTION, self::coerce( $settings ), true );
+	}
+
+	/**
+	 * Whether a constant in wp-config.php overrides this setting.
+	 */
+	public static function overridden( string $key ): bool {
+		$constant = self::SECRET_CONSTANTS[ $key ] ?? null;
+		return null !== $constant && defined( $constant ) && is_string( constant( $constant ) ) && '' !== constant( $constant );
+	}
+
+	/**
+	 * Name of the constant that can override this setting, or null.
+	 */
+	public static function constant_name( string $key ): ?string {
+		return self::SECRET_CONSTANTS[ $key ] ?? null;
+	}
+
+	/**
+	 * Whether this setting is a secret (write-only in the admin page, never logged).
+	 */
+	public static function is_secret( string $key ): bool {
+		return isset( self::SECRET_CONSTANTS[ $key ] );
+	}
+
+	/**
+	 * Read at plugin load, before pluggable.php: one autoloaded option read, no extension call.
+	 */
+	public static function argon2_passwords_enabled(): bool {
+		$option = get_option( self::OPTION, array() );
+		return is_array( $option ) && ! empty( $option['argon2_passwords'] );
+	}
+
+	/**
+	 * Stores a new access key, keeping every other setting.
+	 */
+	public static function set_access_key( string $key ): void {
+		$settings               = self::stored();
+		$settings['access_key'] = $key;
+		self::save( $settings );
+	}
+
+	/**
+	 * WP Fusion's access key (option `wpf_options`), when WP Fusion's settings are present.
+	 * Reusing it keeps the CRM automations that already call `?wpf_action=...&access_key=...` working.
+	 */
+	public static function wp_fusion_access_key(): ?string {
+		$options = get_option( 'wpf_options' );
+		$key     = is_array( $options ) && isset( $options['access_key'] ) && is_string( $options['access_key'] ) ? trim( $options['access_key'] ) : '';
+		return '' === $key ? null : $key;
+	}
+
+	/**
+	 * A new random access key: the extension's generator, or 32 base64url characters from
+	 * random_bytes when the extension is missing (so activation works before it is installed).
+	 */
+	public static function generate_access_key(): string {
+		if ( function_exists( 'wpf_bridge_generate_access_key' ) ) {
+			try {
+				$key = (string) wpf_bridge_generate_access_key();
+				if ( '' !== $key ) {
+					return $key;
+				}
+			} catch ( \Throwable $e ) {
+				// Fall through to the PHP generator.
+				unset( $e );
+			}
+		}
+		return rtrim( strtr( base64_encode( random_bytes( 24 ) ), '+/', '-_' ), '=' );
+	}
+
+	/**
+	 * Asks the extension whether these settings are valid.
+	 *
+	 * @param array $settings Settings with constants applied (e.g. effective()).
+	 * @return string|null The extension's message naming the bad key, or null when valid.
+	 * @throws LogicException When the extension is not loaded (callers check first).
+	 */
+	public static function validation_error( array $settings ): ?string {
+		if ( ! function_exists( 'wpf_bridge_validate_settings' ) ) {
+			throw new LogicException( 'The wpf_bridge extension is not loaded.' );
+		}
+		try {
+			wpf_bridge_validate_settings( self::for_extension( $settings ) );
+			return null;
+		} catch ( \Throwable $e ) {
+			// ConfigurationException messages name the key, never its value.
+			return $e->getMessage();
+		}
+	}
+
+	/**
+	 * Builds settings from the admin form.
+	 *
+	 * Secret fields are write-only: an empty field keeps the stored value, and a ticked
+	 * "clear" box removes it. The access key is not part of the form.
+	 *
+	 * @param array $input  wp_unslash( $_POST['wpf_bridge'] ).
+	 * @param array $clear  wp_unslash( $_POST['wpf_bridge_clear'] ): secret key => '1'.
+	 * @param array $stored The settings stored before this save.
+	 */
+	public static function from_form( array $input, array $clear, array $stored ): array {
+		$text     = static fn( $value ): string => is_scalar( $value ) ? trim( sanitize_text_field( (string) $value ) ) : '';
+		$settings = $stored;
+
+		foreach ( array( 'crm', 'mautic_url', 'mautic_username', 'userengage_url', 'return_password_field', 'default_role', 'username_format' ) as $key ) {
+			$settings[ $key ] = $text( $input[ $key ] ?? '' );
+		}
+		foreach ( array( 'return_password', 'send_welcome_email', 'argon2_passwords' ) as $key ) {
+			$settings[ $key ] = ! empty( $input[ $key ] );
+		}
+
+		foreach ( array_keys( self::SECRET_CONSTANTS ) as $key ) {
+			if ( 'access_key' === $key ) {
+				continue;
+			}
+			// Secrets are taken as typed (no sanitize_text_field: it strips %xx and tags), trimmed.
+			$value = isset( $input[ $key ] ) && is_string( $input[ $key ] ) ? trim( $input[ $key ] ) : '';
+			if ( '' !== $value ) {
+				$settings[ $key ] = $value;
+			} elseif ( ! empty( $clear[ $key ] ) ) {
+				$settings[ $key ] = '';
+			}
+		}
+
+		$settings['field_map'] = array();
+		foreach ( (array) ( $input['field_map'] ?? array() ) as $row ) {
+			if ( ! is_array( $row ) ) {
+				continue;
+			}
+			$crm_field = $text( $row['crm'] ?? '' );
+			$wp_field  = $text( $row['wp'] ?? '' );
+			if ( '' !== $crm_field && '' !== $wp_field ) {
+				$settings['field_map'][ $crm_field ] = $wp_field;
+			}
+		}
+
+		$roles = array_map( $text, (array) ( $input['allowed_roles'] ?? array() ) );
+		$settings['allowed_roles'] = array_values( array_unique( array_filter( $roles, 'strlen' ) ) );
+
+		return self::coerce( $settings );
+	}
+
+	/**
+	 * Completes with defaults, drops unknown keys, and gives every value its default's type.
+	 */
+	private static function coerce( array $settings ): array {
+		$out = array();
+		foreach ( self::defaults() as $key => $default ) {
+			$value = $settings[ $key ] ?? $default;
+			if ( is_bool( $default ) ) {
+				$value = (bool) $value;
+			} elseif ( is_array( $default ) ) {
+				$value = is_array( $value ) ? $value : $default;
+			} else {
+				$value = is_scalar( $value ) ? (string) $value : $default;
+			}
+			$out[ $key ] = $value;
+		}
+		$out['field_map'] = array_map( 'strval', array_filter( $out['field_map'], 'is_scalar' ) );
+		$out['allowed_roles'] = array_values( array_map( 'strval', array_filter( $out['allowed_roles'], 'is_scalar' ) ) );
+		return $out;
+	}
+}
