@@ -1,0 +1,144 @@
+<?php
+/**
+ * The webhook log: one row per webhook in the table `{prefix}wpf_bridge_log`.
+ *
+ * A row holds what a site owner needs to see what happened (action, CRM, contact and user ids,
+ * status, outcome, duration, the extension's log lines and reasons) and nothing secret: the
+ * query string, headers and body are never stored, because they hold the access key, the
+ * signature and contact data. The table keeps the newest MAX_ROWS rows; each insert prunes.
+ *
+ * @package WPF_Bridge
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * Writes, reads, prunes and clears the log table.
+ */
+final class WPF_Bridge_Log {
+
+	/** Table name without the WordPress prefix. */
+	public const TABLE = 'wpf_bridge_log';
+
+	/** Rows kept. */
+	public const MAX_ROWS = 1000;
+
+	/** Bump when schema() changes; the installer runs dbDelta again. */
+	public const SCHEMA_VERSION = 1;
+
+	/** Bytes kept of the details column (TEXT holds 65535). */
+	private const DETAILS_MAX = 60000;
+
+	/**
+	 * Full table name.
+	 */
+	public static function table(): string {
+		global $wpdb;
+		return $wpdb->prefix . self::TABLE;
+	}
+
+	/**
+	 * The CREATE TABLE statement, in the format dbDelta() parses (two spaces after PRIMARY KEY).
+	 */
+	public static function schema(): string {
+		global $wpdb;
+		$table   = self::table();
+		$charset = $wpdb->get_charset_collate();
+		return "CREATE TABLE {$table} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  time datetime NOT NULL,
+  action varchar(32) NOT NULL DEFAULT '',
+  crm varchar(32) NOT NULL DEFAULT '',
+  contact_ids text NOT NULL,
+  user_ids text NOT NULL,
+  status smallint(5) unsigned NOT NULL DEFAULT 0,
+  outcome varchar(191) NOT NULL DEFAULT '',
+  duration_ms int(10) unsigned NOT NULL DEFAULT 0,
+  details text NOT NULL,
+  PRIMARY KEY  (id),
+  KEY time (time)
+) {$charset};";
+	}
+
+	/**
+	 * Creates or upgrades the table.
+	 */
+	public static function create_table(): void {
+		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+		dbDelta( self::schema() );
+	}
+
+	/**
+	 * Drops the table (uninstall).
+	 */
+	public static function drop_table(): void {
+		global $wpdb;
+		$wpdb->query( 'DROP TABLE IF EXISTS ' . self::table() ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
+	}
+
+	/**
+	 * Writes one entry and prunes the oldest beyond MAX_ROWS.
+	 *
+	 * @param array $entry Keys action, crm, contact_ids (list), user_ids (list), status, outcome,
+	 *                     duration_ms, details (list of lines). Never pass a secret.
+	 */
+	public static function write( array $entry ): void {
+		global $wpdb;
+		$details = implode( "\n", array_map( 'strval', (array) ( $entry['details'] ?? array() ) ) );
+		if ( strlen( $details ) > self::DETAILS_MAX ) {
+			$details = mb_strcut( $details, 0, self::DETAILS_MAX ) . "\n[truncated]";
+		}
+
+		$suppress = $wpdb->suppress_errors( true );
+		$inserted = $wpdb->insert(
+			self::table(),
+			array(
+				'time'        => gmdate( 'Y-m-d H:i:s' ),
+				'action'      => mb_substr( (string) ( $entry['action'] ?? '' ), 0, 32 ),
+				'crm'         => mb_substr( (string) ( $entry['crm'] ?? '' ), 0, 32 ),
+				'contact_ids' => implode( ',', array_map( 'strval', (array) ( $entry['contact_ids'] ?? array() ) ) ),
+				'user_ids'    => implode( ',', array_map( 'strval', (array) ( $entry['user_ids'] ?? array() ) ) ),
+				'status'      => (int) ( $entry['status'] ?? 0 ),
+				'outcome'     => mb_substr( (string) ( $entry['outcome'] ?? '' ), 0, 191 ),
+				'duration_ms' => max( 0, (int) ( $entry['duration_ms'] ?? 0 ) ),
+				'details'     => $details,
+			),
+			array( '%s', '%s', '%s', '%s', '%s', '%d', '%s', '%d', '%s' )
+		);
+		if ( $inserted ) {
+			// Ids only grow, so everything MAX_ROWS ids behind the newest goes (a primary-key range).
+			$wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::table() . ' WHERE id <= %d', (int) $wpdb->insert_id - self::MAX_ROWS ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
+		}
+		$wpdb->suppress_errors( $suppress );
+	}
+
+	/**
+	 * A page of entries, newest first.
+	 *
+	 * @return array<int, object> Rows with the table's columns.
+	 */
+	public static function page( int $page, int $per_page ): array {
+		global $wpdb;
+		$offset = max( 0, ( $page - 1 ) * $per_page );
+		$rows   = $wpdb->get_results(
+			$wpdb->prepare( 'SELECT * FROM ' . self::table() . ' ORDER BY id DESC LIMIT %d OFFSET %d', $per_page, $offset ) // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
+		);
+		return is_array( $rows ) ? $rows : array();
+	}
+
+	/**
+	 * Number of entries.
+	 */
+	public static function count(): int {
+		global $wpdb;
+		return (int) $wpdb->get_var( 'SELECT COUNT(*) FROM ' . self::table() ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
+	}
+
+	/**
+	 * Deletes every entry.
+	 */
+	public static function clear(): void {
+		global $wpdb;
+		$wpdb->query( 'TRUNCATE TABLE ' . self::table() ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
+	}
+}

@@ -1,0 +1,272 @@
+<?php
+/**
+ * The Site adapter: the extension's port to WordPress (src/site.rs, trait `Site`).
+ *
+ * The extension calls these methods by name while it applies a webhook. Each one is a few
+ * WordPress API calls and makes no decision; failures become a \RuntimeException with a short
+ * message, which the extension turns into its `site_error`. Log lines are collected here for
+ * the current webhook's log entry.
+ *
+ * Data handed to wp_insert_user, wp_update_user and the meta functions is slashed first,
+ * because those functions unslash their input (they expect $_POST-style data).
+ *
+ * @package WPF_Bridge
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * WordPress, as the extension sees it.
+ */
+final class WPF_Bridge_Site {
+
+	/** wp_insert_user / wp_update_user fields the extension may set besides login, email, password, role. */
+	private const CORE_FIELDS = array( 'first_name', 'last_name', 'display_name', 'nickname', 'user_url', 'description' );
+
+	/** Fields update_user() accepts: the core fields plus email and password. */
+	private const UPDATE_FIELDS = array( 'first_name', 'last_name', 'display_name', 'nickname', 'user_url', 'description', 'user_email', 'user_pass' );
+
+	/** MySQL and MariaDB refuse lock names longer than this. */
+	private const LOCK_NAME_MAX = 64;
+
+	/** Bounds for the collected log lines (one webhook). */
+	private const LOG_LINE_MAX   = 1000;
+	private const LOG_LINES_MAX  = 200;
+
+	/**
+	 * Log lines of the current webhook: list of [level, message].
+	 *
+	 * @var array<int, array{0: string, 1: string}>
+	 */
+	private array $log_lines = array();
+
+	/**
+	 * The lowest user id with this meta key and value (WP Fusion's lookup for `{crm}_contact_id`).
+	 */
+	public function find_user_by_meta( string $key, string $value ): ?int {
+		global $wpdb;
+		$id = $wpdb->get_var(
+			$wpdb->prepare(
+				"SELECT user_id FROM {$wpdb->usermeta} WHERE meta_key = %s AND meta_value = %s ORDER BY user_id ASC LIMIT 1",
+				$key,
+				$value
+			)
+		);
+		$this->throw_on_db_error( 'Could not search user meta' );
+		return null === $id ? null : (int) $id;
+	}
+
+	/**
+	 * The user with this email address.
+	 */
+	public function find_user_by_email( string $email ): ?int {
+		$id = email_exists( $email );
+		return $id ? (int) $id : null;
+	}
+
+	/**
+	 * A user's id, login, email, roles and every capability it holds.
+	 */
+	public function user( int $id ): ?array {
+		$user = get_userdata( $id );
+		if ( ! $user ) {
+			return null;
+		}
+		return array(
+			'id'           => (int) $user->ID,
+			'login'        => (string) $user->user_login,
+			'email'        => (string) $user->user_email,
+			'roles'        => array_values( array_map( 'strval', (array) $user->roles ) ),
+			'capabilities' => array_map( 'strval', array_keys( array_filter( (array) $user->allcaps ) ) ),
+		);
+	}
+
+	/**
+	 * Whether a user has this login.
+	 */
+	public function login_exists( string $login ): bool {
+		return false !== username_exists( $login );
+	}
+
+	/**
+	 * Creates a user. Sends no email: wp_insert_user never does, and the new-user notification
+	 * is a separate call the extension makes when it decides to.
+	 *
+	 * @param array $user Keys login, email, password, role, core (wp_insert_user fields).
+	 */
+	public function create_user( array $user ): int {
+		$data = array_intersect_key( (array) ( $user['core'] ?? array() ), array_flip( self::CORE_FIELDS ) );
+
+		$data['user_login'] = (string) ( $user['login'] ?? '' );
+		$data['user_email'] = (string) ( $user['email'] ?? '' );
+		$data['user_pass']  = (string) ( $user['password'] ?? '' );
+		$data['role']       = (string) ( $user['role'] ?? '' );
+
+		$id = wp_insert_user( wp_slash( $data ) );
+		if ( is_wp_error( $id ) ) {
+			throw new RuntimeException( 'wp_insert_user failed: ' . self::error_message( $id ) );
+		}
+		return (int) $id;
+	}
+
+	/**
+	 * Updates core user fields (first_name, ..., user_email, user_pass) with wp_update_user.
+	 */
+	public function update_user( int $id, array $core ): void {
+		$data       = array_intersect_key( $core, array_flip( self::UPDATE_FIELDS ) );
+		$data['ID'] = $id;
+
+		$result = wp_update_user( wp_slash( $data ) );
+		if ( is_wp_error( $result ) ) {
+			throw new RuntimeException( 'wp_update_user failed: ' . self::error_message( $result ) );
+		}
+	}
+
+	/**
+	 * One user meta value, or null when the key is absent.
+	 */
+	public function user_meta( int $id, string $key ): mixed {
+		if ( ! metadata_exists( 'user', $id, $key ) ) {
+			return null;
+		}
+		return get_user_meta( $id, $key, true );
+	}
+
+	/**
+	 * Writes one user meta value.
+	 */
+	public function update_user_meta( int $id, string $key, mixed $value ): void {
+		// false means "failed" or "unchanged"; WordPress does not tell which, so only a DB error counts.
+		$GLOBALS['wpdb']->flush();
+		update_user_meta( $id, wp_slash( $key ), wp_slash( $value ) );
+		$this->throw_on_db_error( 'Could not write user meta' );
+	}
+
+	/**
+	 * Deletes one user meta key.
+	 */
+	public function delete_user_meta( int $id, string $key ): void {
+		$GLOBALS['wpdb']->flush();
+		delete_user_meta( $id, wp_slash( $key ) );
+		$this->throw_on_db_error( 'Could not delete user meta' );
+	}
+
+	/**
+	 * Every registered role: slug, translated name, capabilities it grants.
+	 */
+	public function roles(): array {
+		$roles = array();
+		foreach ( wp_roles()->roles as $slug => $role ) {
+			$roles[] = array(
+				'slug'         => (string) $slug,
+				'name'         => translate_user_role( (string) ( $role['name'] ?? $slug ) ),
+				'capabilities' => array_map( 'strval', array_keys( array_filter( (array) ( $role['capabilities'] ?? array() ) ) ) ),
+			);
+		}
+		return $roles;
+	}
+
+	/**
+	 * The site's default role for new users.
+	 */
+	public function default_role(): string {
+		return (string) get_option( 'default_role', 'subscriber' );
+	}
+
+	/**
+	 * Replaces the user's roles with this one.
+	 */
+	public function set_role( int $id, string $role ): void {
+		$user = get_userdata( $id );
+		if ( ! $user ) {
+			throw new RuntimeException( 'No user with id ' . $id );
+		}
+		$user->set_role( $role );
+	}
+
+	/**
+	 * Sends WordPress's new-user email (with its set-password link) to the user only.
+	 */
+	public function send_new_user_notification( int $id ): void {
+		wp_new_user_notification( $id, null, 'user' );
+	}
+
+	/**
+	 * Takes a MySQL named lock, waiting up to $timeout seconds.
+	 *
+	 * Lock names are server-wide, so they are prefixed with this site's database and table prefix.
+	 */
+	public function lock( string $name, int $timeout ): bool {
+		global $wpdb;
+		$result = $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, %d)', self::lock_name( $name ), max( 0, $timeout ) ) );
+		if ( null === $result ) {
+			throw new RuntimeException( 'GET_LOCK failed' );
+		}
+		return '1' === (string) $result;
+	}
+
+	/**
+	 * Releases a lock taken by lock().
+	 */
+	public function unlock( string $name ): void {
+		global $wpdb;
+		$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', self::lock_name( $name ) ) );
+		$this->throw_on_db_error( 'RELEASE_LOCK failed' );
+	}
+
+	/**
+	 * Collects a log line for the current webhook's log entry. The extension never passes secrets.
+	 */
+	public function log( string $level, string $message ): void {
+		if ( count( $this->log_lines ) >= self::LOG_LINES_MAX ) {
+			return;
+		}
+		$this->log_lines[] = array( substr( $level, 0, 10 ), mb_substr( $message, 0, self::LOG_LINE_MAX ) );
+	}
+
+	/**
+	 * Fires a WordPress action hook.
+	 */
+	public function do_action( string $hook, array $args ): void {
+		do_action( $hook, ...array_values( $args ) );
+	}
+
+	/**
+	 * The lines collected by log(), for the Log.
+	 *
+	 * @return array<int, array{0: string, 1: string}>
+	 */
+	public function log_lines(): array {
+		return $this->log_lines;
+	}
+
+	/**
+	 * A lock name unique to this site's database and table prefix, at most 64 characters.
+	 */
+	private static function lock_name( string $name ): string {
+		global $wpdb;
+		$full = DB_NAME . '.' . $wpdb->prefix . 'wpf_bridge.' . $name;
+		if ( strlen( $full ) > self::LOCK_NAME_MAX ) {
+			$full = 'wpf_bridge.' . substr( hash( 'sha256', $full ), 0, 52 );
+		}
+		return $full;
+	}
+
+	/**
+	 * Turns the last database error into an exception (the query text is not included).
+	 * Callers flush() $wpdb first, so an older error from another plugin is not mistaken for ours.
+	 */
+	private function throw_on_db_error( string $what ): void {
+		global $wpdb;
+		if ( '' !== (string) $wpdb->last_error ) {
+			throw new RuntimeException( $what . ': database error' );
+		}
+	}
+
+	/**
+	 * A WP_Error's first message as plain text.
+	 */
+	private static function error_message( WP_Error $error ): string {
+		return wp_strip_all_tags( $error->get_error_message() );
+	}
+}
