@@ -1,0 +1,50 @@
+<?php
+/**
+ * Uninstall: removes what the plugin stored for itself, on every site of a network.
+ *
+ * Removed: the options (wpf_bridge_settings, wpf_bridge_db_version,
+ * wpf_bridge_wpf_key_notice_dismissed), the wpf_bridge_* transients and the log table.
+ *
+ * Kept on purpose: the users the webhooks created and their `{crm}_contact_id` and
+ * `{crm}_tags` user meta (e.g. mautic_contact_id, mautic_tags). They are the site's data, not
+ * the plugin's: the same keys WP Fusion uses, so memberships and other plugins that read the
+ * tags keep working, and reinstalling either plugin finds the links to the CRM contacts.
+ *
+ * This file runs without the plugin loaded, so it uses WordPress functions only.
+ *
+ * @package WPF_Bridge
+ */
+
+defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
+
+/**
+ * Removes the plugin's options, transients and log table from the current site.
+ */
+function wpf_bridge_uninstall_site(): void {
+	global $wpdb;
+
+	delete_option( 'wpf_bridge_settings' );
+	delete_option( 'wpf_bridge_db_version' );
+	delete_option( 'wpf_bridge_wpf_key_notice_dismissed' );
+
+	// phpcs:disable WordPress.DB.DirectDatabaseQuery -- no API lists transients by prefix.
+	$wpdb->query(
+		$wpdb->prepare(
+			"DELETE FROM {$wpdb->options} WHERE option_name LIKE %s OR option_name LIKE %s",
+			$wpdb->esc_like( '_transient_wpf_bridge_' ) . '%',
+			$wpdb->esc_like( '_transient_timeout_wpf_bridge_' ) . '%'
+		)
+	);
+	$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}wpf_bridge_log" ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery.SchemaChange -- table name only.
+	// phpcs:enable
+}
+
+if ( is_multisite() ) {
+	foreach ( get_sites( array( 'fields' => 'ids', 'number' => 0 ) ) as $wpf_bridge_blog_id ) {
+		switch_to_blog( (int) $wpf_bridge_blog_id );
+		wpf_bridge_uninstall_site();
+		restore_current_blog();
+	}
+} else {
+	wpf_bridge_uninstall_site();
+}

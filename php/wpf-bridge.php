@@ -1,0 +1,69 @@
+<?php
+/**
+ * Plugin Name:       WPF Bridge
+ * Plugin URI:        https://github.com/wpf-bridge/wpf-bridge
+ * Description:       Answers CRM webhooks (Mautic, User.com) with WP Fusion's URL contract. The work is done by the wpf_bridge PHP extension; this plugin carries requests to it and results back.
+ * Version:           0.1.0
+ * Requires at least: 6.1
+ * Requires PHP:      8.1
+ * Author:            WPF Bridge contributors
+ * License:           GPL-2.0-or-later
+ * License URI:       https://www.gnu.org/licenses/gpl-2.0.html
+ * Text Domain:       wpf-bridge
+ *
+ * This file only wires things together: constants, the class autoloader, the hooks.
+ * Each class in includes/ is one role in the flow; README.md lists them.
+ *
+ * @package WPF_Bridge
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/** Plugin version; must equal wpf_bridge_version() of the loaded extension. */
+define( 'WPF_BRIDGE_PLUGIN_VERSION', '0.1.0' );
+define( 'WPF_BRIDGE_PLUGIN_FILE', __FILE__ );
+define( 'WPF_BRIDGE_PLUGIN_DIR', __DIR__ );
+
+spl_autoload_register(
+	static function ( string $class ): void {
+		static $map = array(
+			'WPF_Bridge_Extension'      => 'includes/class-extension.php',
+			'WPF_Bridge_Settings'       => 'includes/class-settings.php',
+			'WPF_Bridge_Endpoint'       => 'includes/class-endpoint.php',
+			'WPF_Bridge_Site'           => 'includes/class-site.php',
+			'WPF_Bridge_Log'            => 'includes/class-log.php',
+			'WPF_Bridge_Installer'      => 'includes/class-installer.php',
+			'WPF_Bridge_Passwords'      => 'includes/class-passwords.php',
+			'WPF_Bridge_Admin_Notices'  => 'includes/admin/class-admin-notices.php',
+			'WPF_Bridge_Settings_Page'  => 'includes/admin/class-settings-page.php',
+			'WPF_Bridge_Log_Page'       => 'includes/admin/class-log-page.php',
+			'WPF_Bridge_Site_Health'    => 'includes/admin/class-site-health.php',
+		);
+		if ( isset( $map[ $class ] ) ) {
+			require WPF_BRIDGE_PLUGIN_DIR . '/' . $map[ $class ];
+		}
+	}
+);
+
+// Opt-in argon2id passwords: the pluggable functions must exist before wp-includes/pluggable.php
+// loads, which happens right after the active plugins are included, so this cannot wait for a hook.
+if ( WPF_Bridge_Settings::argon2_passwords_enabled() ) {
+	require_once WPF_BRIDGE_PLUGIN_DIR . '/includes/pluggable-passwords.php';
+}
+// Hashes written while the opt-in was on keep working after it is turned off.
+add_filter( 'check_password', array( 'WPF_Bridge_Passwords', 'check_argon2_fallback' ), 10, 4 );
+
+register_activation_hook( __FILE__, array( 'WPF_Bridge_Installer', 'activate' ) );
+
+// Webhooks: answered early on init, before the theme and most plugins do their init work.
+add_action( 'init', array( 'WPF_Bridge_Endpoint', 'maybe_handle' ), 1 );
+
+if ( is_admin() ) {
+	add_action( 'admin_init', array( 'WPF_Bridge_Installer', 'maybe_upgrade' ) );
+	add_action( 'admin_notices', array( 'WPF_Bridge_Admin_Notices', 'render' ) );
+	add_action( 'admin_menu', array( 'WPF_Bridge_Settings_Page', 'register' ) );
+	add_action( 'admin_menu', array( 'WPF_Bridge_Log_Page', 'register' ) );
+	add_filter( 'plugin_action_links_' . plugin_basename( __FILE__ ), array( 'WPF_Bridge_Settings_Page', 'action_links' ) );
+}
+// Site Health runs its direct tests from admin pages and from the REST API / cron.
+add_filter( 'site_status_tests', array( 'WPF_Bridge_Site_Health', 'register' ) );
