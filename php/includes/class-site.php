@@ -92,7 +92,9 @@ final class WPF_Bridge_Site {
 	 * Creates a user. Sends no email: wp_insert_user never does, and the new-user notification
 	 * is a separate call the extension makes when it decides to.
 	 *
-	 * @param array $user Keys login, email, password, role, core (wp_insert_user fields).
+	 * @param array $user Keys login, email, password, role, core (wp_insert_user fields) and
+	 *                    meta (user meta written by the same call through meta_input, so the
+	 *                    user never exists without its `{crm}_contact_id` link).
 	 */
 	public function create_user( array $user ): int {
 		$data = array_intersect_key( (array) ( $user['core'] ?? array() ), array_flip( self::CORE_FIELDS ) );
@@ -101,6 +103,7 @@ final class WPF_Bridge_Site {
 		$data['user_email'] = (string) ( $user['email'] ?? '' );
 		$data['user_pass']  = (string) ( $user['password'] ?? '' );
 		$data['role']       = (string) ( $user['role'] ?? '' );
+		$data['meta_input'] = is_array( $user['meta'] ?? null ) ? $user['meta'] : array();
 
 		$id = wp_insert_user( wp_slash( $data ) );
 		if ( is_wp_error( $id ) ) {
