@@ -1,1 +1,43 @@
-//! TODO php
+//! Everything that touches ext-php-rs: module registration, the exposed functions, Zval
+//! conversions, exception classes and `PhpSite`. ext-php-rs types never leave this folder;
+//! the rest of the crate sees plain Rust values.
+
+use ext_php_rs::prelude::*;
+use ext_php_rs::zend::ModuleEntry;
+use ext_php_rs::{info_table_end, info_table_row, info_table_start};
+
+mod convert;
+mod exceptions;
+mod functions;
+mod site;
+
+/// The PHP version the extension was built against (recorded by `build.rs`).
+pub const BUILT_FOR_PHP: &str = env!("WPF_BRIDGE_PHP_VERSION");
+
+/// `php --ri wpf_bridge` / `phpinfo()`.
+extern "C" fn module_info(_module: *mut ModuleEntry) {
+    info_table_start!();
+    info_table_row!("wpf_bridge support", "enabled");
+    info_table_row!("version", crate::VERSION);
+    info_table_row!("built for PHP", BUILT_FOR_PHP);
+    info_table_row!("CRMs", "mautic, userengage");
+    info_table_end!();
+}
+
+/// Module startup: registers the exception classes (functions are registered by the builder).
+fn startup(_ty: i32, _module_number: i32) -> i32 {
+    match exceptions::register() {
+        Ok(()) => 0,
+        Err(_) => -1,
+    }
+}
+
+#[php_module]
+#[php(startup = startup)]
+pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
+    let module = module
+        .name("wpf_bridge")
+        .version(crate::VERSION)
+        .info_function(module_info);
+    functions::register(module)
+}

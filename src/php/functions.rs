@@ -1,0 +1,230 @@
+//! The functions PHP code calls. Each one converts its arguments once, calls the core, and
+//! converts the result back; failures are thrown as `WpfBridge\*Exception`s. Names and shapes
+//! are a public contract, documented in `stubs/wpf_bridge.stubs.php`.
+
+use ext_php_rs::prelude::*;
+use ext_php_rs::types::{ZendHashTable, ZendObject, Zval};
+use serde_json::{json, Map, Value};
+
+use super::convert::{to_map, to_request, to_zval};
+use super::exceptions::php_result;
+use super::site::PhpSite;
+use crate::crm::{self, CrmKind};
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+use crate::site::{LogLevel, Site};
+use crate::webhook::{auth, payload, ContactEvent, Webhook};
+use crate::{password, sync};
+
+/// Registers every function below with the module (the generated wrappers are private to
+/// this file, so registration lives here).
+pub fn register(module: ModuleBuilder) -> ModuleBuilder {
+    module
+        .function(wrap_function!(wpf_bridge_version))
+        .function(wrap_function!(wpf_bridge_parse_webhook))
+        .function(wrap_function!(wpf_bridge_verify_access_key))
+        .function(wrap_function!(wpf_bridge_verify_signature))
+        .function(wrap_function!(wpf_bridge_generate_access_key))
+        .function(wrap_function!(wpf_bridge_generate_password))
+        .function(wrap_function!(wpf_bridge_hash_password))
+        .function(wrap_function!(wpf_bridge_verify_password))
+        .function(wrap_function!(wpf_bridge_handle_webhook))
+        .function(wrap_function!(wpf_bridge_validate_settings))
+        .function(wrap_function!(wpf_bridge_crm_test_connection))
+        .function(wrap_function!(wpf_bridge_load_contact))
+}
+
+/// Returns the extension's version, e.g. "0.1.0".
+#[php_function]
+pub fn wpf_bridge_version() -> String {
+    crate::VERSION.to_string()
+}
+
+/// Parses a CRM webhook request into its action, options and contact events.
+///
+/// `$request` holds `method`, `query`, `post`, `headers` (names matched case-insensitively) and
+/// `body` (the raw body); any key may be missing. Returns `['action', 'crm', 'options',
+/// 'events']`. Throws `WpfBridge\InvalidPayloadException` for bad input.
+#[php_function]
+pub fn wpf_bridge_parse_webhook(crm: &str, request: &ZendHashTable) -> PhpResult<Zval> {
+    php_result(parse_webhook(crm, request))
+}
+
+fn parse_webhook(crm: &str, request: &ZendHashTable) -> Result<Zval> {
+    let kind = CrmKind::from_slug(crm)?;
+    let request = to_request(request)?;
+    let webhook = payload::parse(kind, &request, crate::settings::DEFAULT_MAX_BODY_BYTES)?;
+    to_zval(&webhook_json(&webhook))
+}
+
+fn webhook_json(webhook: &Webhook) -> Value {
+    json!({
+        "action": webhook.action.as_str(),
+        "crm": webhook.crm.slug(),
+        "options": {
+            "role": webhook.options.role,
+            "send_notification": webhook.options.send_notification,
+            "async": webhook.options.async_,
+        },
+        "events": webhook.events.iter().map(event_json).collect::<Vec<_>>(),
+    })
+}
+
+fn event_json(event: &ContactEvent) -> Value {
+    json!({
+        "type": event.kind,
+        "contact_id": event.contact_id,
+        "email": event.email,
+        "tags": event.tags,
+        "fields": event.fields,
+        "deleted": event.deleted,
+        "timestamp": event.timestamp,
+    })
+}
+
+/// Compares an access key in constant time. An empty expected key never matches.
+#[php_function]
+pub fn wpf_bridge_verify_access_key(given: &Zval, expected: &Zval) -> bool {
+    auth::verify_access_key(&bytes_text(given), &bytes_text(expected))
+}
+
+/// Verifies a CRM's webhook signature over the raw body (Mautic: base64 HMAC-SHA256, the
+/// `Webhook-Signature` header), in constant time. Throws for an unknown CRM.
+#[php_function]
+pub fn wpf_bridge_verify_signature(
+    crm: &str,
+    raw_body: &Zval,
+    signature: &Zval,
+    secret: &Zval,
+) -> PhpResult<bool> {
+    let kind = php_result(CrmKind::from_slug(crm))?;
+    let body = raw_body
+        .zend_str()
+        .map(|s| s.as_bytes().to_vec())
+        .unwrap_or_default();
+    Ok(auth::verify_signature(
+        kind,
+        &body,
+        &bytes_text(signature),
+        &bytes_text(secret),
+    ))
+}
+
+/// A new access key: 192 bits from the OS random source, URL-safe characters only.
+#[php_function]
+pub fn wpf_bridge_generate_access_key() -> String {
+    auth::generate_access_key()
+}
+
+/// A password from a CSPRNG: letters and digits, plus WordPress's special characters when
+/// `$special_chars`. Lengths outside 12..=128 throw `WpfBridge\ConfigurationException`.
+#[php_function]
+#[php(defaults(length = 20, special_chars = false))]
+pub fn wpf_bridge_generate_password(length: i64, special_chars: bool) -> PhpResult<String> {
+    let length = usize::try_from(length).unwrap_or(0);
+    php_result(password::generate(length, special_chars))
+}
+
+/// argon2id hash in PHP's format and cost (m=65536, t=4, p=1): `password_verify()` accepts it.
+#[php_function]
+pub fn wpf_bridge_hash_password(password: &Zval) -> PhpResult<String> {
+    php_result(password::hash(&bytes_text(password)))
+}
+
+/// Verifies a password against a PHP argon2id or argon2i hash; any other format is false.
+#[php_function]
+pub fn wpf_bridge_verify_password(password: &Zval, hash: &Zval) -> bool {
+    password::verify(&bytes_text(password), &bytes_text(hash))
+}
+
+/// Handles one webhook end to end: authenticates, parses, applies every event through the
+/// `$site` adapter and returns `['status' => int, 'body' => array]` for the plugin to send.
+/// Bad requests and bad settings are answered (4xx/5xx with a code), not thrown.
+#[php_function]
+pub fn wpf_bridge_handle_webhook(
+    request: &ZendHashTable,
+    settings: &ZendHashTable,
+    site: &mut ZendObject,
+) -> PhpResult<Zval> {
+    let site = PhpSite::new(site);
+    let response = match to_request(request)
+        .and_then(|request| Ok((request, load_settings(settings)?)))
+    {
+        Ok((request, settings)) => {
+            let crm = crm::client(&settings);
+            sync::handle_webhook(&request, &settings, &site, crm.as_ref())
+        }
+        Err(error) => {
+            site.log(
+                LogLevel::Error,
+                &format!("Webhook not handled: {error} [{}]", error.code()),
+            );
+            let mut response = sync::error_response(&error, None, &[]);
+            if matches!(error, Error::InvalidSetting { .. }) {
+                // The caller is not yet authenticated: name no setting, point to the log.
+                response.body = json!({
+                    "success": false,
+                    "code": error.code(),
+                    "message": "wpf-bridge is not configured correctly on this site; its owner can see why in the WPF Bridge log.",
+                });
+            }
+            response
+        }
+    };
+    let mut out = Map::new();
+    out.insert("status".into(), response.status.into());
+    out.insert("body".into(), response.body);
+    php_result(to_zval(&Value::Object(out)))
+}
+
+/// Validates a settings array and returns it normalised; throws
+/// `WpfBridge\ConfigurationException` naming the first wrong key.
+#[php_function]
+pub fn wpf_bridge_validate_settings(settings: &ZendHashTable) -> PhpResult<Zval> {
+    php_result(load_settings(settings).and_then(|s| to_zval(&Value::Object(s.to_map()))))
+}
+
+/// Checks that the configured CRM's API is reachable and accepts the credentials.
+/// Returns `['ok' => bool, 'message' => string]`; a bad setting throws.
+#[php_function]
+pub fn wpf_bridge_crm_test_connection(settings: &ZendHashTable) -> PhpResult<Zval> {
+    let settings = php_result(load_settings(settings))?;
+    let client = crm::client(&settings);
+    let result = match client.test_connection() {
+        Ok(()) => {
+            json!({"ok": true, "message": format!("Connected to {}.", settings.crm.display_name())})
+        }
+        Err(error @ Error::InvalidSetting { .. }) => {
+            return Err(super::exceptions::to_exception(&error))
+        }
+        Err(error) => json!({"ok": false, "message": error.to_string(), "code": error.code()}),
+    };
+    php_result(to_zval(&result))
+}
+
+/// Loads a contact from the configured CRM: `['id', 'email', 'fields', 'tags']`.
+/// Throws on any failure.
+#[php_function]
+pub fn wpf_bridge_load_contact(settings: &ZendHashTable, contact_id: &str) -> PhpResult<Zval> {
+    php_result(load_settings(settings).and_then(|settings| {
+        let contact = crm::client(&settings).load_contact(contact_id.trim())?;
+        to_zval(&json!({
+            "id": contact.id,
+            "email": contact.email,
+            "fields": contact.fields,
+            "tags": contact.tags,
+        }))
+    }))
+}
+
+fn load_settings(settings: &ZendHashTable) -> Result<Settings> {
+    Settings::from_map(&to_map(settings, "settings")?)
+}
+
+/// A string argument as text; bytes that are not UTF-8 are replaced, never rejected.
+fn bytes_text(zval: &Zval) -> String {
+    match zval.dereference().zend_str() {
+        Some(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
+        None => zval.coerce_to_string().unwrap_or_default(),
+    }
+}

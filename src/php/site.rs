@@ -1,0 +1,232 @@
+//! `PhpSite`: the `Site` port backed by the plugin's adapter object. Each port method calls
+//! the adapter method of the same name; a PHP exception thrown by the adapter is taken from
+//! the engine and becomes `Error::Site`, so the core decides what happens next.
+
+use ext_php_rs::convert::IntoZvalDyn;
+use ext_php_rs::types::{ZendObject, Zval};
+use ext_php_rs::zend::ExecutorGlobals;
+use serde_json::{Map, Value};
+
+use super::convert::{map_to_array, to_value, to_zval};
+use crate::error::{Error, Result};
+use crate::site::{LogLevel, NewUser, Role, Site, User, UserId};
+
+pub struct PhpSite<'a> {
+    adapter: &'a ZendObject,
+}
+
+impl<'a> PhpSite<'a> {
+    pub fn new(adapter: &'a ZendObject) -> Self {
+        PhpSite { adapter }
+    }
+
+    /// Calls an adapter method and returns its result as JSON.
+    fn call(&self, method: &str, args: Vec<&dyn IntoZvalDyn>) -> Result<Value> {
+        let result = self.adapter.try_call_method(method, args);
+        if let Some(exception) = ExecutorGlobals::take_exception() {
+            let message = exception
+                .try_call_method("getMessage", vec![])
+                .ok()
+                .and_then(|m| m.string())
+                .unwrap_or_default();
+            return Err(Error::Site(format!(
+                "{method}: {}",
+                crate::webhook::printable(&message, 300)
+            )));
+        }
+        match result {
+            Ok(zval) => to_value(&zval),
+            Err(error) => Err(Error::Site(format!(
+                "the site adapter has no usable {method}() method ({error})"
+            ))),
+        }
+    }
+
+    fn id_arg(id: UserId) -> i64 {
+        i64::try_from(id).unwrap_or(i64::MAX)
+    }
+}
+
+fn user_id(value: Value, method: &str) -> Result<Option<UserId>> {
+    match value {
+        Value::Null | Value::Bool(false) => Ok(None),
+        Value::Number(n) => Ok(n.as_u64().filter(|id| *id > 0)),
+        Value::String(s) => Ok(s.trim().parse::<UserId>().ok().filter(|id| *id > 0)),
+        other => Err(Error::Site(format!(
+            "{method}() returned {} instead of a user id",
+            type_name(&other)
+        ))),
+    }
+}
+
+fn strings(value: Option<&Value>) -> Vec<String> {
+    match value {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(crate::crm::fields::value_text)
+            .collect(),
+        Some(Value::Object(map)) => map
+            .values()
+            .filter_map(crate::crm::fields::value_text)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn text(value: Option<&Value>) -> String {
+    value
+        .and_then(crate::crm::fields::value_text)
+        .unwrap_or_default()
+}
+
+fn zval(value: &Value) -> Result<Zval> {
+    to_zval(value)
+}
+
+impl Site for PhpSite<'_> {
+    fn find_user_by_meta(&self, key: &str, value: &str) -> Result<Option<UserId>> {
+        user_id(
+            self.call("find_user_by_meta", vec![&key, &value])?,
+            "find_user_by_meta",
+        )
+    }
+
+    fn find_user_by_email(&self, email: &str) -> Result<Option<UserId>> {
+        user_id(
+            self.call("find_user_by_email", vec![&email])?,
+            "find_user_by_email",
+        )
+    }
+
+    fn user(&self, id: UserId) -> Result<Option<User>> {
+        match self.call("user", vec![&Self::id_arg(id)])? {
+            Value::Object(map) => Ok(Some(User {
+                id,
+                login: text(map.get("login")),
+                email: text(map.get("email")),
+                roles: strings(map.get("roles")),
+                capabilities: strings(map.get("capabilities")),
+            })),
+            Value::Null | Value::Bool(false) => Ok(None),
+            other => Err(Error::Site(format!(
+                "user() returned {} instead of an array",
+                type_name(&other)
+            ))),
+        }
+    }
+
+    fn login_exists(&self, login: &str) -> Result<bool> {
+        Ok(matches!(
+            self.call("login_exists", vec![&login])?,
+            Value::Bool(true)
+        ))
+    }
+
+    fn create_user(&self, user: &NewUser) -> Result<UserId> {
+        let mut map = Map::new();
+        map.insert("login".into(), user.login.clone().into());
+        map.insert("email".into(), user.email.clone().into());
+        map.insert("password".into(), user.password.clone().into());
+        map.insert("role".into(), user.role.clone().into());
+        map.insert("core".into(), Value::Object(user.core.clone()));
+        map.insert("meta".into(), Value::Object(user.meta.clone()));
+        let mut arg = Zval::new();
+        arg.set_hashtable(map_to_array(&map)?);
+        user_id(self.call("create_user", vec![&arg])?, "create_user")?
+            .ok_or_else(|| Error::Site("create_user() returned no user id".into()))
+    }
+
+    fn update_user(&self, id: UserId, core: &Map<String, Value>) -> Result<()> {
+        let mut arg = Zval::new();
+        arg.set_hashtable(map_to_array(core)?);
+        self.call("update_user", vec![&Self::id_arg(id), &arg])
+            .map(drop)
+    }
+
+    fn user_meta(&self, id: UserId, key: &str) -> Result<Option<Value>> {
+        match self.call("user_meta", vec![&Self::id_arg(id), &key])? {
+            Value::Null => Ok(None),
+            value => Ok(Some(value)),
+        }
+    }
+
+    fn update_user_meta(&self, id: UserId, key: &str, value: &Value) -> Result<()> {
+        let value = zval(value)?;
+        self.call("update_user_meta", vec![&Self::id_arg(id), &key, &value])
+            .map(drop)
+    }
+
+    fn delete_user_meta(&self, id: UserId, key: &str) -> Result<()> {
+        self.call("delete_user_meta", vec![&Self::id_arg(id), &key])
+            .map(drop)
+    }
+
+    fn roles(&self) -> Result<Vec<Role>> {
+        let items = match self.call("roles", vec![])? {
+            Value::Array(items) => items,
+            Value::Object(map) => map.into_iter().map(|(_, v)| v).collect(),
+            other => {
+                return Err(Error::Site(format!(
+                    "roles() returned {} instead of a list",
+                    type_name(&other)
+                )))
+            }
+        };
+        Ok(items
+            .iter()
+            .filter_map(Value::as_object)
+            .map(|role| Role {
+                slug: text(role.get("slug")),
+                name: text(role.get("name")),
+                capabilities: strings(role.get("capabilities")),
+            })
+            .filter(|role| !role.slug.is_empty())
+            .collect())
+    }
+
+    fn default_role(&self) -> Result<String> {
+        Ok(text(Some(&self.call("default_role", vec![])?)))
+    }
+
+    fn set_role(&self, id: UserId, role: &str) -> Result<()> {
+        self.call("set_role", vec![&Self::id_arg(id), &role])
+            .map(drop)
+    }
+
+    fn send_new_user_notification(&self, id: UserId) -> Result<()> {
+        self.call("send_new_user_notification", vec![&Self::id_arg(id)])
+            .map(drop)
+    }
+
+    fn lock(&self, name: &str, timeout_secs: u32) -> Result<bool> {
+        Ok(matches!(
+            self.call("lock", vec![&name, &i64::from(timeout_secs)])?,
+            Value::Bool(true)
+        ))
+    }
+
+    fn unlock(&self, name: &str) -> Result<()> {
+        self.call("unlock", vec![&name]).map(drop)
+    }
+
+    fn log(&self, level: LogLevel, message: &str) {
+        // Logging must never break a webhook; a failing logger is ignored.
+        let _ = self.call("log", vec![&level.as_str(), &message]);
+    }
+
+    fn do_action(&self, hook: &str, args: &[Value]) -> Result<()> {
+        let args = zval(&Value::Array(args.to_vec()))?;
+        self.call("do_action", vec![&hook, &args]).map(drop)
+    }
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a bool",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an array",
+    }
+}
