@@ -19,17 +19,15 @@ use ext_php_rs::zend::{ce, ClassEntry};
 
 use crate::error::{Error, ErrorKind};
 
-/// The classes, in registration order (the base first); `doc` lands in `stubs/`.
-pub const CLASSES: [(&str, &str); 6] = [
-    ("WpfBridge\\Exception", "Base class of every exception wpf-bridge throws."),
-    (
-        "WpfBridge\\InvalidPayloadException",
-        "The request or its payload is unusable: bad JSON, missing action or contact id, too large.",
-    ),
-    ("WpfBridge\\AuthenticationException", "A wrong access key or webhook signature."),
-    ("WpfBridge\\ConfigurationException", "A setting or an argument is wrong; the message names it."),
-    ("WpfBridge\\CrmException", "The CRM's API failed, refused our credentials or does not know the contact."),
-    ("WpfBridge\\SiteException", "WordPress (the site adapter) failed."),
+/// The classes, in registration order (the base first). What each is for is documented in
+/// `stubs/` (written by `scripts/stubs.sh`) and in the README.
+pub const CLASSES: [&str; 6] = [
+    "WpfBridge\\Exception",
+    "WpfBridge\\InvalidPayloadException",
+    "WpfBridge\\AuthenticationException",
+    "WpfBridge\\ConfigurationException",
+    "WpfBridge\\CrmException",
+    "WpfBridge\\SiteException",
 ];
 
 const BASE: usize = 0;
@@ -68,11 +66,11 @@ pub fn register() -> ext_php_rs::error::Result<()> {
         remember::<4>,
         remember::<5>,
     ];
-    for (index, ((name, _doc), registration)) in CLASSES.iter().zip(registrations).enumerate() {
+    for (index, (name, registration)) in CLASSES.iter().zip(registrations).enumerate() {
         let parent: (fn() -> &'static ClassEntry, &'static str) = if index == BASE {
             (ce::exception, "\\Exception")
         } else {
-            (base_entry, CLASSES[BASE].0)
+            (base_entry, CLASSES[BASE])
         };
         let mut builder = ClassBuilder::new(*name)
             .extends(parent)

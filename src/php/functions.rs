@@ -3,10 +3,12 @@
 //! are a public contract, documented in `stubs/wpf_bridge.stubs.php`.
 
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ZendHashTable, ZendObject, Zval};
+use ext_php_rs::binary_slice::BinarySlice;
+use ext_php_rs::boxed::ZBox;
+use ext_php_rs::types::{ZendHashTable, ZendObject};
 use serde_json::{json, Map, Value};
 
-use super::convert::{to_map, to_request, to_zval};
+use super::convert::{map_to_array, to_map, to_request};
 use super::exceptions::php_result;
 use super::site::PhpSite;
 use crate::crm::{self, CrmKind};
@@ -46,15 +48,15 @@ pub fn wpf_bridge_version() -> String {
 /// `body` (the raw body); any key may be missing. Returns `['action', 'crm', 'options',
 /// 'events']`. Throws `WpfBridge\InvalidPayloadException` for bad input.
 #[php_function]
-pub fn wpf_bridge_parse_webhook(crm: &str, request: &ZendHashTable) -> PhpResult<Zval> {
+pub fn wpf_bridge_parse_webhook(crm: &str, request: &ZendHashTable) -> PhpResult<Array> {
     php_result(parse_webhook(crm, request))
 }
 
-fn parse_webhook(crm: &str, request: &ZendHashTable) -> Result<Zval> {
+fn parse_webhook(crm: &str, request: &ZendHashTable) -> Result<Array> {
     let kind = CrmKind::from_slug(crm)?;
     let request = to_request(request)?;
     let webhook = payload::parse(kind, &request, crate::settings::DEFAULT_MAX_BODY_BYTES)?;
-    to_zval(&webhook_json(&webhook))
+    to_array(webhook_json(&webhook))
 }
 
 fn webhook_json(webhook: &Webhook) -> Value {
@@ -84,8 +86,8 @@ fn event_json(event: &ContactEvent) -> Value {
 
 /// Compares an access key in constant time. An empty expected key never matches.
 #[php_function]
-pub fn wpf_bridge_verify_access_key(given: &Zval, expected: &Zval) -> bool {
-    auth::verify_access_key(&bytes_text(given), &bytes_text(expected))
+pub fn wpf_bridge_verify_access_key(given: BinarySlice<u8>, expected: BinarySlice<u8>) -> bool {
+    auth::verify_access_key(&text(&given), &text(&expected))
 }
 
 /// Verifies a CRM's webhook signature over the raw body (Mautic: base64 HMAC-SHA256, the
@@ -93,21 +95,12 @@ pub fn wpf_bridge_verify_access_key(given: &Zval, expected: &Zval) -> bool {
 #[php_function]
 pub fn wpf_bridge_verify_signature(
     crm: &str,
-    raw_body: &Zval,
-    signature: &Zval,
-    secret: &Zval,
+    raw_body: BinarySlice<u8>,
+    signature: BinarySlice<u8>,
+    secret: BinarySlice<u8>,
 ) -> PhpResult<bool> {
     let kind = php_result(CrmKind::from_slug(crm))?;
-    let body = raw_body
-        .zend_str()
-        .map(|s| s.as_bytes().to_vec())
-        .unwrap_or_default();
-    Ok(auth::verify_signature(
-        kind,
-        &body,
-        &bytes_text(signature),
-        &bytes_text(secret),
-    ))
+    Ok(auth::verify_signature(kind, &raw_body, &text(&signature), &text(&secret)))
 }
 
 /// A new access key: 192 bits from the OS random source, URL-safe characters only.
@@ -127,14 +120,14 @@ pub fn wpf_bridge_generate_password(length: i64, special_chars: bool) -> PhpResu
 
 /// argon2id hash in PHP's format and cost (m=65536, t=4, p=1): `password_verify()` accepts it.
 #[php_function]
-pub fn wpf_bridge_hash_password(password: &Zval) -> PhpResult<String> {
-    php_result(password::hash(&bytes_text(password)))
+pub fn wpf_bridge_hash_password(password: BinarySlice<u8>) -> PhpResult<String> {
+    php_result(password::hash(&text(&password)))
 }
 
 /// Verifies a password against a PHP argon2id or argon2i hash; any other format is false.
 #[php_function]
-pub fn wpf_bridge_verify_password(password: &Zval, hash: &Zval) -> bool {
-    password::verify(&bytes_text(password), &bytes_text(hash))
+pub fn wpf_bridge_verify_password(password: BinarySlice<u8>, hash: BinarySlice<u8>) -> bool {
+    password::verify(&text(&password), &text(&hash))
 }
 
 /// Handles one webhook end to end: authenticates, parses, applies every event through the
@@ -145,7 +138,7 @@ pub fn wpf_bridge_handle_webhook(
     request: &ZendHashTable,
     settings: &ZendHashTable,
     site: &mut ZendObject,
-) -> PhpResult<Zval> {
+) -> PhpResult<Array> {
     let site = PhpSite::new(site);
     let response = match to_request(request)
         .and_then(|request| Ok((request, load_settings(settings)?)))
@@ -171,23 +164,20 @@ pub fn wpf_bridge_handle_webhook(
             response
         }
     };
-    let mut out = Map::new();
-    out.insert("status".into(), response.status.into());
-    out.insert("body".into(), response.body);
-    php_result(to_zval(&Value::Object(out)))
+    php_result(to_array(json!({"status": response.status, "body": response.body})))
 }
 
 /// Validates a settings array and returns it normalised; throws
 /// `WpfBridge\ConfigurationException` naming the first wrong key.
 #[php_function]
-pub fn wpf_bridge_validate_settings(settings: &ZendHashTable) -> PhpResult<Zval> {
-    php_result(load_settings(settings).and_then(|s| to_zval(&Value::Object(s.to_map()))))
+pub fn wpf_bridge_validate_settings(settings: &ZendHashTable) -> PhpResult<Array> {
+    php_result(load_settings(settings).and_then(|s| map_to_array(&s.to_map())))
 }
 
 /// Checks that the configured CRM's API is reachable and accepts the credentials.
 /// Returns `['ok' => bool, 'message' => string]`; a bad setting throws.
 #[php_function]
-pub fn wpf_bridge_crm_test_connection(settings: &ZendHashTable) -> PhpResult<Zval> {
+pub fn wpf_bridge_crm_test_connection(settings: &ZendHashTable) -> PhpResult<Array> {
     let settings = php_result(load_settings(settings))?;
     let client = crm::client(&settings);
     let result = match client.test_connection() {
@@ -199,16 +189,16 @@ pub fn wpf_bridge_crm_test_connection(settings: &ZendHashTable) -> PhpResult<Zva
         }
         Err(error) => json!({"ok": false, "message": error.to_string(), "code": error.code()}),
     };
-    php_result(to_zval(&result))
+    php_result(to_array(result))
 }
 
 /// Loads a contact from the configured CRM: `['id', 'email', 'fields', 'tags']`.
 /// Throws on any failure.
 #[php_function]
-pub fn wpf_bridge_load_contact(settings: &ZendHashTable, contact_id: &str) -> PhpResult<Zval> {
+pub fn wpf_bridge_load_contact(settings: &ZendHashTable, contact_id: &str) -> PhpResult<Array> {
     php_result(load_settings(settings).and_then(|settings| {
         let contact = crm::client(&settings).load_contact(contact_id.trim())?;
-        to_zval(&json!({
+        to_array(json!({
             "id": contact.id,
             "email": contact.email,
             "fields": contact.fields,
@@ -221,10 +211,17 @@ fn load_settings(settings: &ZendHashTable) -> Result<Settings> {
     Settings::from_map(&to_map(settings, "settings")?)
 }
 
-/// A string argument as text; bytes that are not UTF-8 are replaced, never rejected.
-fn bytes_text(zval: &Zval) -> String {
-    match zval.dereference().zend_str() {
-        Some(s) => String::from_utf8_lossy(s.as_bytes()).into_owned(),
-        None => zval.coerce_to_string().unwrap_or_default(),
+/// A PHP array, as every function here returns.
+type Array = ZBox<ZendHashTable>;
+
+fn to_array(value: Value) -> Result<Array> {
+    match value {
+        Value::Object(map) => map_to_array(&map),
+        _ => map_to_array(&Map::new()),
     }
+}
+
+/// A string argument as text; bytes that are not UTF-8 are replaced, never rejected.
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
 }

@@ -1,0 +1,159 @@
+<?php
+
+// Stubs for wpf_bridge
+
+namespace {
+    /**
+     * Checks that the configured CRM's API is reachable and accepts the credentials.
+     * Returns `['ok' => bool, 'message' => string]`; a bad setting throws.
+     *
+     * @param array $settings
+     * @return array
+     */
+    function wpf_bridge_crm_test_connection(array $settings): array {}
+
+    /**
+     * A new access key: 192 bits from the OS random source, URL-safe characters only.
+     *
+     * @return string
+     */
+    function wpf_bridge_generate_access_key(): string {}
+
+    /**
+     * A password from a CSPRNG: letters and digits, plus WordPress's special characters when
+     * `$special_chars`. Lengths outside 12..=128 throw `WpfBridge\ConfigurationException`.
+     *
+     * @param int $length
+     * @param bool $special_chars
+     * @return string
+     */
+    function wpf_bridge_generate_password(int $length = 20, bool $special_chars = false): string {}
+
+    /**
+     * Handles one webhook end to end: authenticates, parses, applies every event through the
+     * `$site` adapter and returns `['status' => int, 'body' => array]` for the plugin to send.
+     * Bad requests and bad settings are answered (4xx/5xx with a code), not thrown.
+     *
+     * @param array $request
+     * @param array $settings
+     * @param object $site
+     * @return array
+     */
+    function wpf_bridge_handle_webhook(array $request, array $settings, object $site): array {}
+
+    /**
+     * argon2id hash in PHP's format and cost (m=65536, t=4, p=1): `password_verify()` accepts it.
+     *
+     * @param string $password
+     * @return string
+     */
+    function wpf_bridge_hash_password(string $password): string {}
+
+    /**
+     * Loads a contact from the configured CRM: `['id', 'email', 'fields', 'tags']`.
+     * Throws on any failure.
+     *
+     * @param array $settings
+     * @param string $contact_id
+     * @return array
+     */
+    function wpf_bridge_load_contact(array $settings, string $contact_id): array {}
+
+    /**
+     * Parses a CRM webhook request into its action, options and contact events.
+     *
+     * `$request` holds `method`, `query`, `post`, `headers` (names matched case-insensitively) and
+     * `body` (the raw body); any key may be missing. Returns `['action', 'crm', 'options',
+     * 'events']`. Throws `WpfBridge\InvalidPayloadException` for bad input.
+     *
+     * @param string $crm
+     * @param array $request
+     * @return array
+     */
+    function wpf_bridge_parse_webhook(string $crm, array $request): array {}
+
+    /**
+     * Validates a settings array and returns it normalised; throws
+     * `WpfBridge\ConfigurationException` naming the first wrong key.
+     *
+     * @param array $settings
+     * @return array
+     */
+    function wpf_bridge_validate_settings(array $settings): array {}
+
+    /**
+     * Compares an access key in constant time. An empty expected key never matches.
+     *
+     * @param string $given
+     * @param string $expected
+     * @return bool
+     */
+    function wpf_bridge_verify_access_key(string $given, string $expected): bool {}
+
+    /**
+     * Verifies a password against a PHP argon2id or argon2i hash; any other format is false.
+     *
+     * @param string $password
+     * @param string $hash
+     * @return bool
+     */
+    function wpf_bridge_verify_password(string $password, string $hash): bool {}
+
+    /**
+     * Verifies a CRM's webhook signature over the raw body (Mautic: base64 HMAC-SHA256, the
+     * `Webhook-Signature` header), in constant time. Throws for an unknown CRM.
+     *
+     * @param string $crm
+     * @param string $raw_body
+     * @param string $signature
+     * @param string $secret
+     * @return bool
+     */
+    function wpf_bridge_verify_signature(string $crm, string $raw_body, string $signature, string $secret): bool {}
+
+    /**
+     * Returns the extension's version, e.g. "0.1.0".
+     *
+     * @return string
+     */
+    function wpf_bridge_version(): string {}
+}
+
+namespace WpfBridge {
+    /**
+     * Base class of every exception wpf-bridge throws. getCode() is the stable integer code, $errorCode the stable string code (e.g. "invalid_json").
+     */
+    class Exception extends \Exception {
+        public string $errorCode = '';
+    }
+
+    /**
+     * The request or its payload is unusable: bad JSON, a missing or unknown action, no contact id, a body over the size limit, an unknown CRM.
+     */
+    class InvalidPayloadException extends \WpfBridge\Exception {
+    }
+
+    /**
+     * A wrong or missing access key or webhook signature.
+     */
+    class AuthenticationException extends \WpfBridge\Exception {
+    }
+
+    /**
+     * A setting or an argument is wrong; the message names it.
+     */
+    class ConfigurationException extends \WpfBridge\Exception {
+    }
+
+    /**
+     * The CRM's API failed, refused our credentials or does not know the contact.
+     */
+    class CrmException extends \WpfBridge\Exception {
+    }
+
+    /**
+     * WordPress (the site adapter) failed.
+     */
+    class SiteException extends \WpfBridge\Exception {
+    }
+}
