@@ -45,7 +45,12 @@ fn libclang_found() -> bool {
             dirs.push(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
         }
     }
-    for root in ["/usr/lib", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/local/lib"] {
+    for root in [
+        "/usr/lib",
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/local/lib",
+    ] {
         dirs.push(PathBuf::from(root));
         if let Ok(entries) = std::fs::read_dir(root) {
             for entry in entries.flatten() {

@@ -49,6 +49,10 @@ spl_autoload_register(
 // loads, which happens right after the active plugins are included, so this cannot wait for a hook.
 if ( WPF_Bridge_Settings::argon2_passwords_enabled() ) {
 	require_once WPF_BRIDGE_PLUGIN_DIR . '/includes/pluggable-passwords.php';
+	// Core ties cookies to the hash's characters 8-11, constant in argon2id hashes: end the
+	// sessions explicitly when a password changes.
+	add_action( 'profile_update', array( 'WPF_Bridge_Passwords', 'end_sessions_after_update' ), 10, 2 );
+	add_action( 'after_password_reset', array( 'WPF_Bridge_Passwords', 'end_sessions_after_reset' ), 10, 1 );
 }
 // Hashes written while the opt-in was on keep working after it is turned off.
 add_filter( 'check_password', array( 'WPF_Bridge_Passwords', 'check_argon2_fallback' ), 10, 4 );

@@ -28,8 +28,8 @@ foreach ($classes as $i => $class) {
             continue;
         }
         $default = var_export($prop->getDefaultValue(), true);
-        $type = $prop->hasType() ? $prop->getType() . ' ' : 'string ';
-        echo "        public {$type}\${$prop->getName()} = $default;\n";
+        $type = $prop->hasType() ? $prop->getType() . ' ' : '';
+        echo "        /** @var string */\n        public {$type}\${$prop->getName()} = $default;\n";
     }
     echo "    }\n";
 }

@@ -56,17 +56,28 @@ pub enum Error {
     InvalidArgument { name: &'static str, reason: String },
     #[error("{crm} rejected our API credentials (HTTP {status}). Check the {crm} username, password, token or API key in the settings.")]
     CrmAuth { crm: &'static str, status: u16 },
-    #[error("{crm} is rate-limiting us (HTTP 429). The webhook will succeed when the CRM retries it.")]
+    #[error(
+        "{crm} is rate-limiting us (HTTP 429). The webhook will succeed when the CRM retries it."
+    )]
     CrmRateLimited { crm: &'static str },
     #[error("{crm} could not be reached or failed: {detail}. The webhook will succeed when the CRM retries it.")]
     CrmUnavailable { crm: &'static str, detail: String },
     #[error("{crm} has no contact with id {contact_id}.")]
-    CrmContactNotFound { crm: &'static str, contact_id: String },
+    CrmContactNotFound {
+        crm: &'static str,
+        contact_id: String,
+    },
     #[error("{crm} refused the request (HTTP {status}): {detail}.")]
-    CrmRejected { crm: &'static str, status: u16, detail: String },
+    CrmRejected {
+        crm: &'static str,
+        status: u16,
+        detail: String,
+    },
     #[error("{crm} answered with something that is not its API's JSON: {detail}.")]
     CrmBadResponse { crm: &'static str, detail: String },
-    #[error("Contact {contact_id} has no email address, so no WordPress user can be created for it.")]
+    #[error(
+        "Contact {contact_id} has no email address, so no WordPress user can be created for it."
+    )]
     ContactWithoutEmail { contact_id: String },
     #[error("Another webhook for contact {contact_id} is still running; try again in a moment.")]
     ContactBusy { contact_id: String },

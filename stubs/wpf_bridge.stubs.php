@@ -124,7 +124,8 @@ namespace WpfBridge {
      * Base class of every exception wpf-bridge throws. getCode() is the stable integer code, $errorCode the stable string code (e.g. "invalid_json").
      */
     class Exception extends \Exception {
-        public string $errorCode = '';
+        /** @var string */
+        public $errorCode = '';
     }
 
     /**

@@ -96,6 +96,53 @@ final class WPF_Bridge_Passwords {
 	}
 
 	/**
+	 * profile_update: after a password change to an argon2 hash, ends the user's other sessions.
+	 *
+	 * WordPress 6.1 ties auth cookies to the password through characters 8 to 11 of the hash
+	 * (`pass_frag`), so changing the password logs the user out everywhere. In an argon2id
+	 * hash those characters are always "d$v=", so this does it explicitly instead, by
+	 * destroying the session tokens the cookies must match.
+	 *
+	 * @param int     $user_id       User id.
+	 * @param WP_User $old_user_data The user before the update.
+	 */
+	public static function end_sessions_after_update( $user_id, $old_user_data = null ): void {
+		$user = get_userdata( (int) $user_id );
+		if ( ! $user || ! $old_user_data instanceof WP_User || $old_user_data->user_pass === $user->user_pass ) {
+			return;
+		}
+		self::end_sessions( $user );
+	}
+
+	/**
+	 * after_password_reset: the same for a password reset (the user is logged out then).
+	 *
+	 * @param WP_User $user The user.
+	 */
+	public static function end_sessions_after_reset( $user ): void {
+		if ( $user instanceof WP_User ) {
+			self::end_sessions( get_userdata( $user->ID ) ?: $user );
+		}
+	}
+
+	/**
+	 * Destroys a user's sessions, keeping the current one when the user changed their own password.
+	 *
+	 * @param WP_User $user The user, with the new hash.
+	 */
+	private static function end_sessions( WP_User $user ): void {
+		if ( ! str_starts_with( (string) $user->user_pass, '$argon2' ) ) {
+			return; // Other hashes change pass_frag, and core's cookie check does the rest.
+		}
+		$sessions = WP_Session_Tokens::get_instance( $user->ID );
+		if ( get_current_user_id() === (int) $user->ID && '' !== wp_get_session_token() ) {
+			$sessions->destroy_others( wp_get_session_token() );
+		} else {
+			$sessions->destroy_all();
+		}
+	}
+
+	/**
 	 * Verifies an argon2 hash with the extension, or with PHP's password_verify without it.
 	 *
 	 * @param string $password Plain password.
