@@ -220,8 +220,11 @@ final class WPF_Bridge_Endpoint {
 
 		if ( empty( $body['success'] ) ) {
 			$outcome = isset( $body['code'] ) && is_scalar( $body['code'] ) ? (string) $body['code'] : 'error';
-			if ( isset( $body['message'] ) && is_scalar( $body['message'] ) ) {
-				$details[] = 'error: ' . $body['message'];
+			$message = isset( $body['message'] ) && is_scalar( $body['message'] ) ? (string) $body['message'] : '';
+			// The extension usually logged the same sentence already; keep it once.
+			$logged = array_filter( $details, static fn( string $line ): bool => '' !== $message && str_contains( $line, $message ) );
+			if ( '' !== $message && ! $logged ) {
+				$details[] = 'error: ' . $message;
 			}
 		} else {
 			$outcome = $outcomes ? implode( ',', array_unique( $outcomes ) ) : 'ok';
