@@ -234,6 +234,16 @@ impl Api {
         })
     }
 
+    fn host_not_found(&self) -> Error {
+        Error::CrmUnavailable {
+            crm: self.crm_name(),
+            detail: format!(
+                "its host name could not be resolved; check {}",
+                self.spec.url_key
+            ),
+        }
+    }
+
     /// Maps a ureq failure to an error whose detail is a fixed phrase: ureq's own messages can
     /// contain URLs (and proxy URLs can contain credentials), so they are never passed on.
     fn transport_error(&self, error: &ureq::Error) -> Error {
@@ -244,12 +254,10 @@ impl Api {
                 "no answer within {} (timeout)",
                 describe_duration(self.timeout)
             )),
+            ureq::Error::Io(io) if is_dns_failure(io) => self.host_not_found(),
             ureq::Error::Io(io) => unavailable(describe_io(io.kind(), self.timeout)),
             ureq::Error::ConnectionFailed => unavailable("the connection failed".to_string()),
-            ureq::Error::HostNotFound => unavailable(format!(
-                "its host name could not be resolved; check {}",
-                self.spec.url_key
-            )),
+            ureq::Error::HostNotFound => self.host_not_found(),
             ureq::Error::BadUri(_) | ureq::Error::Http(_) => Error::setting(
                 self.spec.url_key,
                 format!(
@@ -382,6 +390,19 @@ fn describe_io(kind: std::io::ErrorKind, timeout: Duration) -> String {
     }
 }
 
+/// Name resolution failures reach us as uncategorised I/O errors; their text names no URL.
+fn is_dns_failure(error: &std::io::Error) -> bool {
+    let text = error.to_string().to_ascii_lowercase();
+    [
+        "lookup",
+        "resolve",
+        "name or service not known",
+        "nodename nor servname",
+    ]
+    .iter()
+    .any(|needle| text.contains(needle))
+}
+
 /// Strings that must not appear in an error detail: the values we sent and our credentials.
 #[derive(Default)]
 struct Masked(Vec<String>);
@@ -450,11 +471,13 @@ fn crm_message(body: &[u8], masked: &Masked) -> Option<String> {
             text.to_string()
         }
     };
+    // Our error messages put their own full stop after the detail.
     let message = masked.apply(message.trim());
+    let message = message.trim_end_matches(['.', ' ']);
     if message.is_empty() {
         return None;
     }
-    Some(printable(&message, MAX_DETAIL_CHARS))
+    Some(printable(message, MAX_DETAIL_CHARS))
 }
 
 fn json_message(json: &Value) -> Option<String> {
@@ -675,7 +698,7 @@ mod tests {
             Error::CrmRejected {
                 crm: "Mautic",
                 status: 422,
-                detail: "email: A valid email is required.".to_string()
+                detail: "email: A valid email is required".to_string()
             }
         );
     }
@@ -693,7 +716,7 @@ mod tests {
         let drf = br#"{"email":["Enter a valid email address."]}"#;
         assert_eq!(
             crm_message(drf, &masked).unwrap(),
-            "email: Enter a valid email address."
+            "email: Enter a valid email address"
         );
         let long = format!("{{\"detail\":\"{}\"}}", "x".repeat(500));
         assert!(
@@ -759,6 +782,15 @@ mod tests {
             redirect_target("https://u:p@h.example/s/login?x=1"),
             "https://h.example/s/login"
         );
+    }
+
+    #[test]
+    fn dns_failures_are_recognised() {
+        let dns = std::io::Error::other(
+            "failed to lookup address information: Name or service not known",
+        );
+        assert!(is_dns_failure(&dns));
+        assert!(!is_dns_failure(&std::io::Error::other("broken pipe")));
     }
 
     #[test]
