@@ -66,6 +66,7 @@ final class WPF_Bridge_Endpoint {
 			);
 		} else {
 			// Anything echoed by hooks that run during the webhook would corrupt the JSON answer.
+			$buffers = ob_get_level();
 			ob_start();
 			try {
 				$result = wpf_bridge_handle_webhook( self::request(), WPF_Bridge_Settings::for_extension( $settings ), $site );
@@ -80,7 +81,10 @@ final class WPF_Bridge_Endpoint {
 					'message' => 'The webhook could not be processed because of an internal error. The site owner can see the cause in the WPF Bridge log.',
 				);
 			}
-			ob_end_clean();
+			// Also drops buffers a hook opened and left open.
+			while ( ob_get_level() > $buffers ) {
+				ob_end_clean();
+			}
 		}
 
 		self::send( $status, $body );

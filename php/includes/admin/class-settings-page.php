@@ -106,7 +106,7 @@ final class WPF_Bridge_Settings_Page {
 	 * load-*: handles the page's forms (and the WP Fusion notice's, which post here too).
 	 */
 	public static function handle_post(): void {
-		if ( 'POST' !== ( $_SERVER['REQUEST_METHOD'] ?? '' ) || ! isset( $_POST['wpf_bridge_action'] ) ) { // phpcs:ignore WordPress.Security.NonceVerification -- each action checks its nonce below.
+		if ( 'POST' !== ( $_SERVER['REQUEST_METHOD'] ?? '' ) || ! isset( $_POST['wpf_bridge_action'] ) || ! is_string( $_POST['wpf_bridge_action'] ) ) { // phpcs:ignore WordPress.Security.NonceVerification -- each action checks its nonce below.
 			return;
 		}
 		if ( ! current_user_can( self::CAPABILITY ) ) {
