@@ -75,12 +75,13 @@ pub fn generate(length: usize, special_chars: bool) -> Result<String> {
     Ok(password)
 }
 
-/// argon2id with PHP's default cost (m=65536, t=4, p=1), PHC string format.
-pub fn hash(password: &str) -> Result<String> {
-    hash_with_cost(password, MEMORY_KIB, TIME_COST, LANES)
+/// argon2id with PHP's default cost (m=65536, t=4, p=1), PHC string format. Passwords are
+/// bytes, as in PHP: nothing is re-encoded.
+pub fn hash(password: impl AsRef<[u8]>) -> Result<String> {
+    hash_with_cost(password.as_ref(), MEMORY_KIB, TIME_COST, LANES)
 }
 
-fn hash_with_cost(password: &str, memory_kib: u32, time_cost: u32, lanes: u32) -> Result<String> {
+fn hash_with_cost(password: &[u8], memory_kib: u32, time_cost: u32, lanes: u32) -> Result<String> {
     let params = Params::new(memory_kib, time_cost, lanes, Some(HASH_BYTES))
         .map_err(|e| Error::Hash(e.to_string()))?;
     let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
@@ -88,13 +89,13 @@ fn hash_with_cost(password: &str, memory_kib: u32, time_cost: u32, lanes: u32) -
     rand::rng().fill_bytes(&mut salt);
     let salt = SaltString::encode_b64(&salt).map_err(|e| Error::Hash(e.to_string()))?;
     let hash = argon2
-        .hash_password(password.as_bytes(), &salt)
+        .hash_password(password, &salt)
         .map_err(|e| Error::Hash(e.to_string()))?;
     Ok(hash.to_string())
 }
 
 /// Verifies a password against an argon2id or argon2i PHC hash; any other format is false.
-pub fn verify(password: &str, hash: &str) -> bool {
+pub fn verify(password: impl AsRef<[u8]>, hash: &str) -> bool {
     let Ok(parsed) = PasswordHash::new(hash) else {
         return false;
     };
@@ -115,7 +116,7 @@ pub fn verify(password: &str, hash: &str) -> bool {
         ..parsed
     };
     Argon2::default()
-        .verify_password(password.as_bytes(), &parsed)
+        .verify_password(password.as_ref(), &parsed)
         .is_ok()
 }
 
@@ -243,8 +244,8 @@ mod tests {
 
     #[test]
     fn low_cost_round_trip_and_salting() {
-        let first = hash_with_cost("secret", 1024, 1, 1).unwrap();
-        let second = hash_with_cost("secret", 1024, 1, 1).unwrap();
+        let first = hash_with_cost(b"secret", 1024, 1, 1).unwrap();
+        let second = hash_with_cost(b"secret", 1024, 1, 1).unwrap();
         assert_ne!(first, second, "salted");
         assert!(verify("secret", &first));
         assert!(!verify("Secret", &first));

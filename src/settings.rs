@@ -270,9 +270,9 @@ impl Reader<'_> {
                 Some(1) => Ok(Some(true)),
                 _ => Err(Error::setting(key, "must be true or false")),
             },
-            Some(Value::String(s)) => parse_flag_text(s)
+            Some(Value::String(s)) => crate::webhook::action::parse_flag("setting", s)
                 .map(Some)
-                .ok_or_else(|| Error::setting(key, "must be true or false")),
+                .map_err(|_| Error::setting(key, "must be true or false")),
             Some(_) => Err(Error::setting(key, "must be true or false")),
         }
     }
@@ -396,12 +396,3 @@ impl Reader<'_> {
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// CRMs give a webhook 10 to 30 seconds; each API call must leave room for the rest.
 pub const DEFAULT_CRM_TIMEOUT_SECS: u64 = 8;
-
-// RECONCILE: replace with the intake's flag parser once it lands (one place decides).
-fn parse_flag_text(text: &str) -> Option<bool> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Some(true),
-        "false" | "0" | "no" | "off" | "" => Some(false),
-        _ => None,
-    }
-}

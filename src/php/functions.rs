@@ -2,9 +2,9 @@
 //! converts the result back; failures are thrown as `WpfBridge\*Exception`s. Names and shapes
 //! are a public contract, documented in `stubs/wpf_bridge.stubs.php`.
 
-use ext_php_rs::prelude::*;
 use ext_php_rs::binary_slice::BinarySlice;
 use ext_php_rs::boxed::ZBox;
+use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendHashTable, ZendObject};
 use serde_json::{json, Map, Value};
 
@@ -100,7 +100,12 @@ pub fn wpf_bridge_verify_signature(
     secret: BinarySlice<u8>,
 ) -> PhpResult<bool> {
     let kind = php_result(CrmKind::from_slug(crm))?;
-    Ok(auth::verify_signature(kind, &raw_body, &text(&signature), &text(&secret)))
+    Ok(auth::verify_signature(
+        kind,
+        &raw_body,
+        &text(&signature),
+        &text(&secret),
+    ))
 }
 
 /// A new access key: 192 bits from the OS random source, URL-safe characters only.
@@ -121,13 +126,13 @@ pub fn wpf_bridge_generate_password(length: i64, special_chars: bool) -> PhpResu
 /// argon2id hash in PHP's format and cost (m=65536, t=4, p=1): `password_verify()` accepts it.
 #[php_function]
 pub fn wpf_bridge_hash_password(password: BinarySlice<u8>) -> PhpResult<String> {
-    php_result(password::hash(&text(&password)))
+    php_result(password::hash(*password))
 }
 
 /// Verifies a password against a PHP argon2id or argon2i hash; any other format is false.
 #[php_function]
 pub fn wpf_bridge_verify_password(password: BinarySlice<u8>, hash: BinarySlice<u8>) -> bool {
-    password::verify(&text(&password), &text(&hash))
+    password::verify(*password, &text(&hash))
 }
 
 /// Handles one webhook end to end: authenticates, parses, applies every event through the
@@ -164,7 +169,9 @@ pub fn wpf_bridge_handle_webhook(
             response
         }
     };
-    php_result(to_array(json!({"status": response.status, "body": response.body})))
+    php_result(to_array(
+        json!({"status": response.status, "body": response.body}),
+    ))
 }
 
 /// Validates a settings array and returns it normalised; throws
