@@ -57,10 +57,10 @@ pub enum Error {
     #[error("{crm} rejected our API credentials (HTTP {status}). Check the {crm} username, password, token or API key in the settings.")]
     CrmAuth { crm: &'static str, status: u16 },
     #[error(
-        "{crm} is rate-limiting us (HTTP 429). The webhook will succeed when the CRM retries it."
+        "{crm} is rate-limiting us (HTTP 429); try again later."
     )]
     CrmRateLimited { crm: &'static str },
-    #[error("{crm} could not be reached or failed: {detail}. The webhook will succeed when the CRM retries it.")]
+    #[error("{crm} could not be reached or failed: {detail}.")]
     CrmUnavailable { crm: &'static str, detail: String },
     #[error("{crm} has no contact with id {contact_id}.")]
     CrmContactNotFound {

@@ -4,6 +4,14 @@
 
 namespace {
     /**
+     * The capabilities that make a role administrative: a webhook never gives a role holding
+     * one unless the site owner allows it, and never changes a user holding one.
+     *
+     * @return array
+     */
+    function wpf_bridge_admin_capabilities(): array {}
+
+    /**
      * Checks that the configured CRM's API is reachable and accepts the credentials.
      * Returns `['ok' => bool, 'message' => string]`; a bad setting throws.
      *

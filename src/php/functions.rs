@@ -34,6 +34,7 @@ pub fn register(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(wpf_bridge_validate_settings))
         .function(wrap_function!(wpf_bridge_crm_test_connection))
         .function(wrap_function!(wpf_bridge_load_contact))
+        .function(wrap_function!(wpf_bridge_admin_capabilities))
 }
 
 /// Returns the extension's version, e.g. "0.1.0".
@@ -212,6 +213,13 @@ pub fn wpf_bridge_load_contact(settings: &ZendHashTable, contact_id: &str) -> Ph
             "tags": contact.tags,
         }))
     }))
+}
+
+/// The capabilities that make a role administrative: a webhook never gives a role holding
+/// one unless the site owner allows it, and never changes a user holding one.
+#[php_function]
+pub fn wpf_bridge_admin_capabilities() -> Vec<String> {
+    sync::users::ADMIN_CAPABILITIES.iter().map(|c| c.to_string()).collect()
 }
 
 fn load_settings(settings: &ZendHashTable) -> Result<Settings> {

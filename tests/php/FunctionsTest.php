@@ -176,6 +176,16 @@ final class FunctionsTest extends TestCase
         }
     }
 
+    public function testAdminCapabilitiesListTheOnesThatAdministerTheSite(): void
+    {
+        $caps = wpf_bridge_admin_capabilities();
+        foreach (['manage_options', 'edit_users', 'create_users', 'promote_users', 'delete_users', 'activate_plugins', 'install_plugins', 'edit_plugins', 'unfiltered_html'] as $cap) {
+            $this->assertContains($cap, $caps);
+        }
+        $this->assertNotContains('read', $caps);
+        $this->assertNotContains('edit_posts', $caps);
+    }
+
     public function testExceptionClassesFormAHierarchyPhpCodeCanUseAndExtend(): void
     {
         foreach (['InvalidPayload', 'Authentication', 'Configuration', 'Crm', 'Site'] as $kind) {

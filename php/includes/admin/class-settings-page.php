@@ -35,10 +35,14 @@ final class WPF_Bridge_Settings_Page {
 	private const WP_FIELDS = array( 'user_login', 'user_pass', 'user_email', 'first_name', 'last_name', 'display_name', 'nickname', 'user_url', 'description' );
 
 	/**
-	 * Capabilities that make a role administrative. Only used to warn next to a role's checkbox:
-	 * the extension applies its own role policy when a webhook asks for a role.
+	 * Capabilities that make a role administrative, as the extension's role policy defines them
+	 * (one list, in the extension). Only used to warn next to a role's checkbox.
+	 *
+	 * @return string[]
 	 */
-	private const ADMIN_CAPABILITIES = array( 'manage_options', 'promote_users', 'edit_users', 'create_users', 'delete_users', 'activate_plugins', 'install_plugins', 'edit_plugins', 'update_core', 'manage_network', 'unfiltered_html' );
+	private static function admin_capabilities(): array {
+		return function_exists( 'wpf_bridge_admin_capabilities' ) ? wpf_bridge_admin_capabilities() : array();
+	}
 
 	/**
 	 * Settings submitted by a save the extension rejected, shown again instead of the stored ones.
@@ -545,7 +549,7 @@ final class WPF_Bridge_Settings_Page {
 					<?php foreach ( $roles as $slug => $role ) : ?>
 						<?php
 						$id    = 'wpf-bridge-allowed-role-' . $slug;
-						$admin = array_values( array_intersect( self::ADMIN_CAPABILITIES, array_keys( array_filter( (array) ( $role['capabilities'] ?? array() ) ) ) ) );
+						$admin = array_values( array_intersect( self::admin_capabilities(), array_keys( array_filter( (array) ( $role['capabilities'] ?? array() ) ) ) ) );
 						?>
 						<label for="<?php echo esc_attr( $id ); ?>">
 							<input type="checkbox" name="wpf_bridge[allowed_roles][]" id="<?php echo esc_attr( $id ); ?>" value="<?php echo esc_attr( (string) $slug ); ?>" <?php checked( in_array( (string) $slug, $settings['allowed_roles'], true ) ); ?>>
