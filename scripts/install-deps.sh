@@ -9,6 +9,8 @@ packages=(
   # run WordPress end to end
   php8.2-fpm php8.2-mysql php8.2-curl php8.2-mbstring php8.2-xml
   mariadb-server mariadb-client nginx wordpress curl
+  # the e2e site's front page needs a theme: Debian's wordpress package ships none
+  wordpress-theme-twentytwentythree
   # tests
   phpunit chromium
 )
