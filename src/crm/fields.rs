@@ -34,6 +34,18 @@ pub struct MappedFields {
 }
 
 impl MappedFields {
+    /// The core fields other than login, password and email, which need their own policy
+    /// (the login never changes, the password only on creation, the email only when free).
+    pub fn profile(&self) -> Map<String, Value> {
+        self.core
+            .iter()
+            .filter(|(field, _)| {
+                !matches!(field.as_str(), "user_login" | "user_pass" | "user_email")
+            })
+            .map(|(field, value)| (field.clone(), value.clone()))
+            .collect()
+    }
+
     /// A core field as text, when mapped and not empty.
     pub fn core_text(&self, field: &str) -> Option<&str> {
         self.core.get(field).and_then(Value::as_str)

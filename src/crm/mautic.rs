@@ -209,27 +209,46 @@ pub fn contact_from_api(requested_id: &str, contact: &Value) -> Result<Contact> 
     })
 }
 
-/// Flattens Mautic's grouped fields (`{core: {alias: {value, ...}}, social: {...}}`) into
-/// alias to value. Groups can be `[]` (an empty PHP array); anything unexpected is skipped.
+/// Mautic's grouped fields (`fields.{core,social,personal,professional}.{alias}.value`) as
+/// alias => value: the one flattening rule, for webhook payloads and API answers alike (the
+/// REST API's `all` group of bare values flattens to itself). A group may be an empty list
+/// (`[]`, Mautic #7773) or a list of field objects with their `alias`; a field given as a
+/// bare value is taken as it is.
 pub fn fields_from_groups(groups: &Value) -> Map<String, Value> {
-    let mut out = Map::new();
-    let Some(groups) = groups.as_object() else {
-        return out;
+    let groups: Vec<&Value> = match groups {
+        Value::Object(groups) => groups.values().collect(),
+        Value::Array(groups) => groups.iter().collect(),
+        _ => return Map::new(),
     };
-    for (name, group) in groups {
-        if name == "all" {
-            continue;
-        }
-        let Some(group) = group.as_object() else {
-            continue;
-        };
-        for (alias, field) in group {
-            if let Some(value) = field.get("value") {
-                out.insert(alias.clone(), value.clone());
+    let mut flat = Map::new();
+    for group in groups {
+        match group {
+            Value::Object(group) => {
+                for (alias, field) in group {
+                    let value = match field {
+                        Value::Object(field) => field.get("value"),
+                        Value::Array(_) => None,
+                        bare => Some(bare),
+                    };
+                    if let Some(value) = value {
+                        flat.insert(alias.clone(), value.clone());
+                    }
+                }
             }
+            Value::Array(list) => {
+                for field in list.iter().filter_map(Value::as_object) {
+                    if let (Some(alias), Some(value)) = (
+                        field.get("alias").and_then(Value::as_str),
+                        field.get("value"),
+                    ) {
+                        flat.insert(alias.to_string(), value.clone());
+                    }
+                }
+            }
+            _ => {}
         }
     }
-    out
+    flat
 }
 
 /// Tag names from `[{id, tag, description}]` (plain strings accepted too).

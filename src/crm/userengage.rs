@@ -156,6 +156,53 @@ fn bad_response(detail: &str) -> Error {
     }
 }
 
+/// A User.com user's fields: the scalar keys (`email`, `phone_number`, ...; not `id`),
+/// `first_name` / `last_name` split from `name` unless given, then the custom attributes by
+/// `name_std` (an attribute named like a standard key wins). The one rule for the "API call"
+/// webhook body and the REST API's user alike.
+pub fn user_fields(user: &Map<String, Value>) -> Map<String, Value> {
+    let mut fields: Map<String, Value> = user
+        .iter()
+        .filter(|(key, value)| key.as_str() != "id" && !(value.is_object() || value.is_array()))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    if let Some(name) = user.get("name").and_then(Value::as_str) {
+        let mut words = name.split_whitespace();
+        if let Some(first) = words.next() {
+            let rest = words.collect::<Vec<_>>().join(" ");
+            let parts = [("first_name", first.to_string()), ("last_name", rest)];
+            for (key, part) in parts {
+                let given = fields
+                    .get(key)
+                    .and_then(Value::as_str)
+                    .is_some_and(|s| !s.trim().is_empty());
+                if !given && !part.is_empty() {
+                    fields.insert(key.to_string(), Value::String(part));
+                }
+            }
+        }
+    }
+    if let Some(attributes) = user.get("attributes") {
+        add_attributes(&mut fields, attributes);
+    }
+    fields
+}
+
+/// Adds `[{name_std, value}]` custom attributes to a field map.
+pub fn add_attributes(fields: &mut Map<String, Value>, attributes: &Value) {
+    for attribute in attributes.as_array().into_iter().flatten() {
+        if let Some(name) = attribute.get("name_std").and_then(Value::as_str) {
+            let name = name.trim();
+            if !name.is_empty() {
+                fields.insert(
+                    name.to_string(),
+                    attribute.get("value").cloned().unwrap_or(Value::Null),
+                );
+            }
+        }
+    }
+}
+
 /// A `Contact` from a User.com user object (`GET users/{id}/`, `users/search/`).
 /// `requested_id` is used when the object has no id of its own.
 pub fn contact_from_user(requested_id: &str, user: &Value) -> Result<Contact> {
@@ -167,35 +214,7 @@ pub fn contact_from_user(requested_id: &str, user: &Value) -> Result<Contact> {
         .and_then(http::id_string)
         .unwrap_or_else(|| requested_id.to_string());
 
-    let mut fields = Map::new();
-    for (key, value) in object {
-        if !(value.is_object() || value.is_array()) {
-            fields.insert(key.clone(), value.clone());
-        }
-    }
-    if let Some(name) = object.get("name").and_then(Value::as_str) {
-        let name = name.trim();
-        if !name.is_empty() {
-            let (first, last) = name.split_once(char::is_whitespace).unwrap_or((name, ""));
-            for (key, part) in [("first_name", first), ("last_name", last.trim())] {
-                let known = fields
-                    .get(key)
-                    .is_some_and(|v| v.as_str().is_some_and(|s| !s.is_empty()));
-                if !known {
-                    fields.insert(key.to_string(), Value::String(part.to_string()));
-                }
-            }
-        }
-    }
-    // Custom attributes come last, so an attribute named like a standard key wins.
-    if let Some(attributes) = object.get("attributes").and_then(Value::as_array) {
-        for attribute in attributes {
-            if let Some(name) = attribute.get("name_std").and_then(Value::as_str) {
-                let value = attribute.get("value").cloned().unwrap_or(Value::Null);
-                fields.insert(name.to_string(), value);
-            }
-        }
-    }
+    let fields = user_fields(object);
 
     let email = object
         .get("email")

@@ -8,7 +8,6 @@ use serde_json::{Map, Value};
 use super::tags::{self, TagChange};
 use super::users::{self, RoleDecision};
 use super::{ContactData, Context, EventResult, FoundBy, Outcome, Scope};
-use crate::crm::fields;
 use crate::error::{Error, Result};
 use crate::site::{LogLevel, NewUser};
 use crate::webhook::ContactEvent;
@@ -71,8 +70,7 @@ impl Context<'_> {
     /// CRM before the user exists, so a CRM failure leaves nothing behind and its retry starts
     /// clean; the user, its contact link, meta and tags are then written in one call.
     fn create(&self, event: &ContactEvent, email: &str, data: &ContactData) -> Result<EventResult> {
-        let map = fields::effective_map(self.crm_kind, &self.settings.field_map);
-        let mapped = fields::map_fields(&data.fields, &map);
+        let mapped = self.map_fields(data);
         let mut result = EventResult::new(&event.contact_id, Outcome::Created, None);
 
         let roles = self.site.roles()?;
@@ -120,20 +118,12 @@ impl Context<'_> {
         if let Some(tags) = &tags {
             meta.insert(self.crm_kind.tags_meta_key(), tags.clone().into());
         }
-        let core: Map<String, Value> = mapped
-            .core
-            .iter()
-            .filter(|(field, _)| {
-                !matches!(field.as_str(), "user_login" | "user_pass" | "user_email")
-            })
-            .map(|(field, value)| (field.clone(), value.clone()))
-            .collect();
         let user_id = self.site.create_user(&NewUser {
             login,
             email: email.to_string(),
             password,
             role: role.clone(),
-            core,
+            core: mapped.profile(),
             meta,
         })?;
         result.user_id = Some(user_id);

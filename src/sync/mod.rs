@@ -340,6 +340,12 @@ impl Context<'_> {
         })
     }
 
+    /// The contact's fields sorted by the field map in force.
+    fn map_fields(&self, data: &ContactData) -> fields::MappedFields {
+        let map = fields::effective_map(self.crm_kind, &self.settings.field_map);
+        fields::map_fields(&data.fields, &map)
+    }
+
     /// The contact's data from the CRM's API.
     fn load_contact(&self, event: &ContactEvent) -> Result<ContactData> {
         let Contact {

@@ -2,11 +2,10 @@
 //! already has a user: find the user (contact id meta, then email), link it, write the mapped
 //! fields, meta and tags, and give the requested role when policy allows.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::users::{self, RoleDecision};
 use super::{ContactData, Context, EventResult, FoundBy, Outcome, Scope};
-use crate::crm::fields;
 use crate::error::{Error, Result};
 use crate::site::{User, UserId};
 use crate::webhook::ContactEvent;
@@ -98,25 +97,9 @@ impl Context<'_> {
         data: &ContactData,
         notes: &mut Vec<String>,
     ) -> Result<()> {
-        let map = fields::effective_map(self.crm_kind, &self.settings.field_map);
-        let mapped = fields::map_fields(&data.fields, &map);
-        let mut core: Map<String, Value> = mapped
-            .core
-            .iter()
-            .filter(|(field, _)| {
-                !matches!(field.as_str(), "user_login" | "user_pass" | "user_email")
-            })
-            .map(|(field, value)| (field.clone(), value.clone()))
-            .collect();
-        let wanted_email = mapped
-            .core_text("user_email")
-            .map(str::to_string)
-            .or_else(|| {
-                map.values()
-                    .any(|f| f == "user_email")
-                    .then(|| data.email.clone())
-                    .flatten()
-            });
+        let mapped = self.map_fields(data);
+        let mut core = mapped.profile();
+        let wanted_email = mapped.core_text("user_email").map(str::to_string);
         if let Some(email) = wanted_email.filter(|email| !email.eq_ignore_ascii_case(&user.email)) {
             if protected {
                 notes.push("email not changed: the user can administer the site".into());

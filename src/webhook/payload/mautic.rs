@@ -137,44 +137,10 @@ fn parse_item(kind: &'static str, index: usize, item: &Value) -> Result<ContactE
     })
 }
 
-/// `fields.{group}.{alias}.value` for every group, as alias => value. A group may be an empty
-/// list (`[]`) or, defensively, a list of field objects with their `alias`; a field given as a
-/// bare value (as in the REST API's `fields.all`) is taken as it is.
+/// The item's fields, flattened by the CRM module's rule; `None` when `fields` is not there.
 fn flatten_fields(fields: &Value) -> Option<Map<String, Value>> {
-    let groups: Vec<&Value> = match fields {
-        Value::Object(groups) => groups.values().collect(),
-        Value::Array(groups) => groups.iter().collect(),
-        _ => return None,
-    };
-    let mut flat = Map::new();
-    for group in groups {
-        match group {
-            Value::Object(group) => {
-                for (alias, field) in group {
-                    let value = match field {
-                        Value::Object(field) => field.get("value"),
-                        Value::Array(_) => None,
-                        bare => Some(bare),
-                    };
-                    if let Some(value) = value {
-                        flat.insert(alias.clone(), value.clone());
-                    }
-                }
-            }
-            Value::Array(list) => {
-                for field in list.iter().filter_map(Value::as_object) {
-                    if let (Some(alias), Some(value)) = (
-                        field.get("alias").and_then(Value::as_str),
-                        field.get("value"),
-                    ) {
-                        flat.insert(alias.to_string(), value.clone());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    Some(flat)
+    matches!(fields, Value::Object(_) | Value::Array(_))
+        .then(|| crate::crm::mautic::fields_from_groups(fields))
 }
 
 #[cfg(test)]

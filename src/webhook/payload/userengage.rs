@@ -18,7 +18,7 @@
 //! With "Exclude user info from call" there is no `user`: no event, and the webhook needs the
 //! `contact_id` parameter.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::crm::CrmKind;
 use crate::error::Result;
@@ -55,35 +55,10 @@ pub fn parse_events(body: &Value) -> Result<Parsed> {
             .map_err(|reason| invalid(CRM, format!("user.id {reason}")))?,
     };
 
-    let mut fields = Map::new();
-    for (key, value) in user {
-        if key != "id" && !value.is_array() && !value.is_object() {
-            fields.insert(key.clone(), value.clone());
-        }
-    }
-    if let Some(name) = user.get("name").and_then(Value::as_str) {
-        let mut words = name.split_whitespace();
-        if let Some(first) = words.next() {
-            let rest = words.collect::<Vec<_>>().join(" ");
-            fields
-                .entry("first_name")
-                .or_insert_with(|| Value::String(first.to_string()));
-            if !rest.is_empty() {
-                fields
-                    .entry("last_name")
-                    .or_insert_with(|| Value::String(rest));
-            }
-        }
-    }
-    let attributes = user.get("attributes").or_else(|| body.get("attributes"));
-    if let Some(Value::Array(attributes)) = attributes {
-        for attribute in attributes.iter().filter_map(Value::as_object) {
-            if let (Some(name), Some(value)) = (
-                generic::text(attribute.get("name_std")),
-                attribute.get("value"),
-            ) {
-                fields.insert(name, value.clone());
-            }
+    let mut fields = crate::crm::userengage::user_fields(user);
+    if !user.contains_key("attributes") {
+        if let Some(attributes) = body.get("attributes") {
+            crate::crm::userengage::add_attributes(&mut fields, attributes);
         }
     }
     let tags = user
