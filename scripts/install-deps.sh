@@ -12,7 +12,7 @@ packages=(
   # the e2e site's front page needs a theme: Debian's wordpress package ships none
   wordpress-theme-twentytwentythree
   # tests
-  phpunit chromium
+  phpunit chromium chromium-driver
 )
 
 missing=()

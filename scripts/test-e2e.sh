@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# Runs the end-to-end suite (tests/e2e/, PHPUnit) against a fresh environment:
+#   1. cargo build --release -p wpf-bridge -p fake-crm
+#   2. tests/e2e/env/up.sh --fresh   (MariaDB, WordPress + plugin, php-fpm + extension, nginx,
+#                                     fake CRM, all on 127.0.0.1, state in $WPF_E2E_DIR)
+#   3. phpunit -c tests/e2e/phpunit.xml [extra phpunit arguments]
+#   4. tests/e2e/env/down.sh, always (trap), unless WPF_E2E_KEEP=1
+# Exits with PHPUnit's status (non-zero on any failure or when the environment is not
+# healthy). Screenshots of the admin pages stay in $WPF_E2E_DIR/screenshots (default
+# .e2e/screenshots, git-ignored) after the environment is stopped.
+#
+#   scripts/test-e2e.sh                          # everything
+#   scripts/test-e2e.sh --filter MauticAddTest   # one class (arguments go to phpunit)
+#   WPF_E2E_KEEP=1 scripts/test-e2e.sh           # leave the site running to poke at it
+#
+# Environment: WPF_E2E_DIR, WPF_E2E_PORT, WPF_E2E_CRM_PORT, WPF_E2E_DB_PORT (see
+# tests/e2e/env/README.md), WPF_E2E_KEEP, WPF_E2E_SUITE_TIMEOUT (seconds, default 900).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO="$PWD"
+SUITE_TIMEOUT="${WPF_E2E_SUITE_TIMEOUT:-900}"
+export WPF_E2E_DIR="${WPF_E2E_DIR:-$REPO/.e2e}"
+
+say() { printf '[test-e2e] %s\n' "$*" >&2; }
+started=$EPOCHREALTIME
+elapsed() { awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+
+for cmd in cargo php phpunit chromedriver chromium timeout; do
+  command -v "$cmd" >/dev/null || { say "'$cmd' not found: run scripts/install-deps.sh"; exit 1; }
+done
+
+say "building the extension and the fake CRM"
+cargo build --release --quiet -p wpf-bridge -p fake-crm
+
+stop_env() {
+  local status=$?
+  if [ "${WPF_E2E_KEEP:-0}" = 1 ]; then
+    say "WPF_E2E_KEEP=1: the environment keeps running (tests/e2e/env/down.sh stops it)"
+  else
+    tests/e2e/env/down.sh || say "down.sh failed (status $?)"
+  fi
+  if [ -d "$WPF_E2E_DIR/screenshots" ]; then
+    say "screenshots in $WPF_E2E_DIR/screenshots:"
+    ls -1 "$WPF_E2E_DIR/screenshots"/*.png 2>/dev/null | sed 's/^/  /' >&2 || true
+  fi
+  say "finished in $(elapsed)s with status $status"
+  exit "$status"
+}
+trap stop_env EXIT
+trap 'exit 130' INT TERM
+
+say "starting a fresh environment in $WPF_E2E_DIR"
+# Exit 3 means "up but degraded" (extension or plugin broken): the suite cannot pass then.
+tests/e2e/env/up.sh --fresh
+
+# shellcheck disable=SC1091
+. "$WPF_E2E_DIR/env.sh"
+say "running the e2e suite against $WPF_E2E_URL (fake CRM $WPF_E2E_CRM_URL)"
+timeout --kill-after=30 "$SUITE_TIMEOUT" phpunit -c tests/e2e/phpunit.xml "$@"

@@ -1,0 +1,197 @@
+<?php
+// The plugin's admin pages in a real browser (headless Chromium through chromedriver):
+// log in as the admin, read the webhook URLs, change and save a setting, test the CRM
+// connection, read the webhook log. A PNG of each page is kept in the screenshot folder
+// ($WPF_E2E_DIR/screenshots, git-ignored). Order inside the class matters: the browser logs
+// in once (first test) and keeps its session.
+final class AdminPagesTest extends E2eTestCase
+{
+    private static ?Browser $browser = null;
+    private static array $screenshots = [];
+
+    public static function setUpBeforeClass(): void
+    {
+        WordPress::addRole('customer', 'Customer');
+        WordPress::configure(WordPress::fakeCrmSettings('mautic') + [
+            'webhook_secret' => '',
+            'return_password' => true,
+            'return_password_field' => 'wp_password',
+            'field_map' => [],
+            'allowed_roles' => ['customer'],
+            'default_role' => '',
+            'send_welcome_email' => false,
+            'username_format' => 'email',
+        ]);
+        WordPress::deleteAllUsersButAdmin();
+        FakeCrm::reset();
+        self::$browser = Browser::start();
+    }
+
+    public static function tearDownAfterClass(): void
+    {
+        self::$browser?->quit();
+        self::$browser = null;
+        foreach (self::$screenshots as $path) {
+            fwrite(STDERR, "\nscreenshot: $path");
+        }
+        if (self::$screenshots) {
+            fwrite(STDERR, "\n");
+        }
+    }
+
+    private function browser(): Browser
+    {
+        $this->assertNotNull(self::$browser, 'the browser did not start');
+        return self::$browser;
+    }
+
+    /** Saves a screenshot and checks it is a PNG of the browser's size with some content. */
+    private function screenshot(string $name): string
+    {
+        $path = $this->browser()->screenshot(Env::screenshotDir() . "/$name.png");
+        $bytes = (string) file_get_contents($path);
+        $this->assertStringStartsWith("\x89PNG\r\n\x1a\n", $bytes, "$path is not a PNG");
+        $this->assertGreaterThan(10 * 1024, strlen($bytes), "$path is suspiciously small for a page");
+        $size = getimagesize($path);
+        $this->assertIsArray($size, "$path does not decode");
+        $this->assertGreaterThanOrEqual(800, $size[0], "$path width");
+        self::$screenshots[] = $path;
+        return $path;
+    }
+
+    public function test_the_admin_logs_in_and_sees_the_webhook_urls(): void
+    {
+        $browser = $this->browser();
+        $browser->get(Env::url() . '/wp-login.php');
+        $browser->type($browser->waitFor('#user_login'), Env::get('WPF_E2E_ADMIN_USER'));
+        $browser->type($browser->find('#user_pass'), Env::adminPassword());
+        $browser->click($browser->find('#wp-submit'));
+        $browser->waitFor('#wpadminbar', 30);
+        $this->assertStringContainsString('/wp-admin/', $browser->currentUrl());
+
+        $browser->get(Env::url() . '/wp-admin/options-general.php?page=wpf-bridge');
+        $browser->waitFor('#wpf-bridge-settings-form');
+        $this->screenshot('01-settings');
+
+        $key = WordPress::accessKey();
+        $expected = [
+            'update' => ['wpf_action' => 'update'],
+            'update-tags' => ['wpf_action' => 'update_tags'],
+            'add' => ['wpf_action' => 'add'],
+            'add-customer' => ['wpf_action' => 'add', 'role' => 'customer', 'send_notification' => 'true'],
+            'test' => ['wpf_action' => 'test'],
+        ];
+        foreach ($expected as $id => $params) {
+            $input = $browser->find("#wpf-bridge-url-$id");
+            $this->assertNotNull($browser->attribute($input, 'readonly'), "#wpf-bridge-url-$id should be read-only");
+            $url = (string) $browser->property($input, 'value');
+            $this->assertStringStartsWith(Env::url() . '/?', $url, "#wpf-bridge-url-$id");
+            parse_str((string) parse_url($url, PHP_URL_QUERY), $query);
+            $want = $params + ['access_key' => $key];
+            ksort($want);
+            ksort($query);
+            $this->assertSame($want, $query, "#wpf-bridge-url-$id: $url");
+        }
+        $add = (string) $browser->property($browser->find('#wpf-bridge-url-add'), 'value');
+        $this->assertStringContainsString('access_key=' . $key, $add);
+        $this->assertStringContainsString('wpf_action=add', $add);
+
+        // The URL shown works: the test action answers 200 with it.
+        $test = (new Http())->get((string) $browser->property($browser->find('#wpf-bridge-url-test'), 'value'));
+        $this->assertSame(200, $test->status, $test->describe());
+        $this->assertTrue($test->json()['success'] ?? null, $test->describe());
+
+        // Secrets are write-only: the page never prints the stored CRM credentials.
+        $source = $browser->source();
+        foreach (['WPF_E2E_MAUTIC_PASSWORD', 'WPF_E2E_USERENGAGE_KEY'] as $secret) {
+            $this->assertStringNotContainsString(Env::get($secret), $source, "the settings page shows $secret");
+        }
+        $this->assertSame('stored', $browser->attribute($browser->find('#wpf-bridge-mautic-password-status'), 'data-state'));
+    }
+
+    /** @depends test_the_admin_logs_in_and_sees_the_webhook_urls */
+    public function test_a_setting_changed_in_the_form_is_saved(): void
+    {
+        $browser = $this->browser();
+        $before = WordPress::settings();
+        $this->assertSame('email', $before['username_format']);
+        $this->assertNotSame('wp_pass_e2e', $before['return_password_field']);
+
+        $browser->get(Env::url() . '/wp-admin/options-general.php?page=wpf-bridge');
+        $browser->click($browser->waitFor('#wpf-bridge-username-format option[value="flname"]'));
+        $field = $browser->find('#wpf-bridge-return-password-field');
+        $browser->clear($field);
+        $browser->type($field, 'wp_pass_e2e');
+        $browser->click($browser->find('#wpf-bridge-save'));
+        $browser->waitFor('#wpf-bridge-notice-saved', 30);
+        $browser->waitForLoad();
+        $this->screenshot('02-settings-saved');
+        $this->assertSame([], $browser->findAll('#wpf-bridge-notice-invalid-settings'));
+
+        $after = WordPress::settings();
+        $this->assertSame('flname', $after['username_format'], 'the option did not change in the database');
+        $this->assertSame('wp_pass_e2e', $after['return_password_field'], 'the option did not change in the database');
+        // The secret inputs were left empty: the stored secrets must be kept, not erased.
+        foreach (['access_key', 'mautic_password', 'userengage_api_key', 'crm', 'mautic_url', 'allowed_roles'] as $key) {
+            $this->assertSame($before[$key], $after[$key], "saving the form changed $key");
+        }
+        // And the form shows what was saved.
+        $this->assertSame('flname', $browser->property($browser->find('#wpf-bridge-username-format'), 'value'));
+    }
+
+    /** @depends test_the_admin_logs_in_and_sees_the_webhook_urls */
+    public function test_test_connection_reaches_the_crm(): void
+    {
+        $browser = $this->browser();
+        FakeCrm::reset();
+        $browser->get(Env::url() . '/wp-admin/options-general.php?page=wpf-bridge');
+        $browser->click($browser->waitFor('#wpf-bridge-test-connection'));
+        $notice = $browser->waitFor('#wpf-bridge-notice-connection-ok, #wpf-bridge-notice-connection-failed', 30);
+        $this->assertSame('wpf-bridge-notice-connection-ok', $browser->attribute($notice, 'id'), 'notice: ' . $browser->text($notice));
+        $requests = FakeCrm::requests();
+        $this->assertNotEmpty($requests, 'the connection test did not call the CRM');
+        $this->assertStringStartsWith('/mautic/api/', $requests[0]['path']);
+        $this->assertSame('Basic ' . base64_encode(Env::get('WPF_E2E_MAUTIC_USER') . ':' . Env::get('WPF_E2E_MAUTIC_PASSWORD')),
+            $requests[0]['headers']['authorization'] ?? null);
+    }
+
+    /** @depends test_the_admin_logs_in_and_sees_the_webhook_urls */
+    public function test_the_log_page_lists_the_webhooks(): void
+    {
+        // Three webhooks with three different endings, newest last.
+        FakeCrm::reset();
+        FakeCrm::addMauticContact(FakeCrm::mauticContactRecord(500, 'logged@example.com', 'Log', 'Page', ['seen']));
+        $created = self::postJson(self::webhookUrl('add', ['contact_id' => '500', 'role' => 'customer']), '');
+        $this->assertSame(200, $created->status, $created->describe());
+        // The form test above may have renamed the password field: read the one in force.
+        $field = WordPress::settings()['return_password_field'];
+        $password = (string) (FakeCrm::mauticContact(500)['fields']['all'][$field] ?? '');
+        $this->assertNotSame('', $password, "no password in the CRM field $field");
+        self::rememberPassword($password);
+        $this->assertSame(403, self::postJson(self::webhookUrl('test', [], 'not-the-key'), '')->status);
+        $this->assertSame(200, self::postJson(self::webhookUrl('test'), '')->status);
+
+        $browser = $this->browser();
+        $browser->get(Env::url() . '/wp-admin/tools.php?page=wpf-bridge-log');
+        $browser->waitFor('#wpf-bridge-log-table');
+        $this->screenshot('03-log');
+
+        $entries = [];
+        foreach (array_slice($browser->findAll('#wpf-bridge-log-table tr.wpf-bridge-log-entry'), 0, 3) as $row) {
+            $entries[] = [
+                'status' => $browser->attribute($row, 'data-status'),
+                'outcome' => $browser->attribute($row, 'data-outcome'),
+                'action' => $browser->text($browser->findIn($row, '.column-action')),
+                'contacts' => $browser->text($browser->findIn($row, '.column-contacts')),
+            ];
+        }
+        $this->assertSame([
+            ['status' => '200', 'outcome' => 'ok', 'action' => 'test', 'contacts' => ''],
+            ['status' => '403', 'outcome' => 'invalid_access_key', 'action' => 'test', 'contacts' => ''],
+            ['status' => '200', 'outcome' => 'created', 'action' => 'add', 'contacts' => '500'],
+        ], $entries, 'the newest log entries, newest first');
+
+        $table = $browser->text($browser->find('#wpf-bridge-log-table'));
+        $this->assertStringNotContainsString(WordPress::accessKey(), $table, 'the log shows the access key');
+    }
+}
