@@ -56,9 +56,7 @@ pub enum Error {
     InvalidArgument { name: &'static str, reason: String },
     #[error("{crm} rejected our API credentials (HTTP {status}). Check the {crm} username, password, token or API key in the settings.")]
     CrmAuth { crm: &'static str, status: u16 },
-    #[error(
-        "{crm} is rate-limiting us (HTTP 429); try again later."
-    )]
+    #[error("{crm} is rate-limiting us (HTTP 429); try again later.")]
     CrmRateLimited { crm: &'static str },
     #[error("{crm} could not be reached or failed: {detail}.")]
     CrmUnavailable { crm: &'static str, detail: String },

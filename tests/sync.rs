@@ -718,6 +718,41 @@ fn authentication_failures_are_403_and_change_nothing() {
     assert_eq!(run(&site, &signed, &good).status, 200);
     assert_eq!(site.user_count(), 0);
     assert!(fake.requests().is_empty());
+
+    // A call with no payload (a campaign webhook: URL parameters, or a form post) carries no
+    // data to trust: the key suffices and the contact comes from the CRM's API.
+    fake.add_mautic_contact(mautic_contact(31, "camp@example.com", "Camp", &[]));
+    let campaign = run(
+        &site,
+        &signed,
+        &request(
+            &format!("wpf_action=add&access_key={KEY}&contact_id=31"),
+            b"",
+        ),
+    );
+    assert_eq!(
+        result(&campaign, 0)["outcome"],
+        "created",
+        "{}",
+        campaign.body
+    );
+    assert!(fake.requests().iter().any(|r| r.method == "GET"));
+    let test = run(
+        &site,
+        &signed,
+        &request(&format!("wpf_action=test&access_key={KEY}"), b" "),
+    );
+    assert_eq!(test.status, 200);
+    // But a JSON body beside the parameters must still be signed.
+    let smuggled = run(
+        &site,
+        &signed,
+        &request(
+            &format!("wpf_action=add&access_key={KEY}&contact_id=31"),
+            b"{}",
+        ),
+    );
+    assert_eq!(smuggled.body["code"], "missing_signature");
 }
 
 #[test]

@@ -211,15 +211,7 @@ final class WPF_Bridge_Endpoint {
 			if ( '' !== $outcome ) {
 				$outcomes[] = $outcome;
 			}
-			$prefix = trim( 'contact ' . ( '' !== $contact ? $contact : '?' ) . ' ' . $outcome );
-			if ( isset( $result['reason'] ) && is_scalar( $result['reason'] ) && '' !== (string) $result['reason'] ) {
-				$details[] = $prefix . ': ' . $result['reason'];
-			}
-			foreach ( isset( $result['notes'] ) && is_array( $result['notes'] ) ? $result['notes'] : array() as $note ) {
-				if ( is_scalar( $note ) ) {
-					$details[] = $prefix . ' note: ' . $note;
-				}
-			}
+			// Reasons and notes are already in the extension's log line for this result.
 		}
 
 		if ( empty( $body['success'] ) ) {

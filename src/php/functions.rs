@@ -219,7 +219,10 @@ pub fn wpf_bridge_load_contact(settings: &ZendHashTable, contact_id: &str) -> Ph
 /// one unless the site owner allows it, and never changes a user holding one.
 #[php_function]
 pub fn wpf_bridge_admin_capabilities() -> Vec<String> {
-    sync::users::ADMIN_CAPABILITIES.iter().map(|c| c.to_string()).collect()
+    sync::users::ADMIN_CAPABILITIES
+        .iter()
+        .map(|c| c.to_string())
+        .collect()
 }
 
 fn load_settings(settings: &ZendHashTable) -> Result<Settings> {

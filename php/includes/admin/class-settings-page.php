@@ -447,7 +447,7 @@ final class WPF_Bridge_Settings_Page {
 
 			<h2><?php esc_html_e( 'Webhook security', 'wpf-bridge' ); ?></h2>
 			<table class="form-table" role="presentation">
-				<?php self::secret_field( 'webhook_secret', __( 'Webhook secret', 'wpf-bridge' ), $stored, __( 'The "Secret" of the Mautic webhook. When set, Mautic webhooks must carry a valid Webhook-Signature header.', 'wpf-bridge' ) ); ?>
+				<?php self::secret_field( 'webhook_secret', __( 'Webhook secret', 'wpf-bridge' ), $stored, __( 'The "Secret" of the Mautic webhook. When set, a request that carries a JSON payload must also carry a valid Webhook-Signature header; calls with only URL parameters (campaign "Send a webhook" actions) load the contact from the Mautic API instead.', 'wpf-bridge' ) ); ?>
 			</table>
 
 			<h2><?php esc_html_e( 'Field map', 'wpf-bridge' ); ?></h2>

@@ -82,17 +82,22 @@ pub fn parse(crm: CrmKind, request: &Request, max_body_bytes: usize) -> Result<W
     })
 }
 
-/// The body as JSON, or `None` when there is no payload to read (rules in the module comment).
+/// Whether the body is a payload to read (rules in the module comment): not blank, and not a
+/// form PHP has already parsed into the post parameters.
+pub fn has_payload(request: &Request) -> bool {
+    let blank = request.body.iter().all(u8::is_ascii_whitespace);
+    let form = request
+        .media_type()
+        .is_some_and(|media| FORM_MEDIA_TYPES.contains(&media.as_str()));
+    !blank && !form
+}
+
+/// The body as JSON, or `None` when there is no payload to read.
 fn body_json(request: &Request) -> Result<Option<Value>> {
-    let body = request.body.as_slice();
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if !has_payload(request) {
         return Ok(None);
     }
-    if let Some(media) = request.media_type() {
-        if FORM_MEDIA_TYPES.contains(&media.as_str()) {
-            return Ok(None);
-        }
-    }
+    let body = request.body.as_slice();
     let body = body.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(body);
     serde_json::from_slice(body)
         .map(Some)

@@ -59,7 +59,8 @@ function wpf_e2e_capture_mail( $short_circuit, $atts ) {
 		'content_type' => $content_type,
 		'headers'      => $headers,
 		'attachments'  => array_values( (array) ( $atts['attachments'] ?? array() ) ),
-		'request'      => PHP_SAPI === 'cli' ? 'cli' : ( $_SERVER['REQUEST_METHOD'] ?? '' ) . ' ' . ( $_SERVER['REQUEST_URI'] ?? '' ),
+		// The access key rides in webhook URLs: keep it out of the captured mail.
+		'request'      => PHP_SAPI === 'cli' ? 'cli' : ( $_SERVER['REQUEST_METHOD'] ?? '' ) . ' ' . preg_replace( '/(access_key=)[^&]*/', '$1***', (string) ( $_SERVER['REQUEST_URI'] ?? '' ) ),
 	);
 
 	$dir  = defined( 'WPF_E2E_MAIL_DIR' ) ? WPF_E2E_MAIL_DIR : WP_CONTENT_DIR . '/e2e-mail';
