@@ -7,13 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
-# php-fpm's www-data and MariaDB's mysql must reach the state dir: a clone in a private home
-# directory gets one under /tmp instead.
-state=$repo/.demo
-if [ "$(id -u)" -eq 0 ] && ! runuser -u www-data -- test -x "$repo" 2>/dev/null; then
-  state=/tmp/wpf-bridge-demo
-fi
-export WPF_E2E_DIR=${WPF_DEMO_DIR:-$state}
+export WPF_E2E_DIR=${WPF_DEMO_DIR:-$(tests/e2e/env/state-dir.sh demo)}
 export WPF_E2E_PORT=${WPF_DEMO_PORT:-8080}
 export WPF_E2E_CRM_PORT=${WPF_DEMO_CRM_PORT:-8081}
 export WPF_E2E_DB_PORT=${WPF_DEMO_DB_PORT:-8082}

@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$PWD"
 SUITE_TIMEOUT="${WPF_E2E_SUITE_TIMEOUT:-900}"
-export WPF_E2E_DIR="${WPF_E2E_DIR:-$REPO/.e2e}"
+export WPF_E2E_DIR="${WPF_E2E_DIR:-$(tests/e2e/env/state-dir.sh e2e)}"
 
 say() { printf '[test-e2e] %s\n' "$*" >&2; }
 started=$EPOCHREALTIME

@@ -6,7 +6,7 @@
 E2E_ENV_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$E2E_ENV_DIR/../../.." && pwd)"
 
-STATE="${WPF_E2E_DIR:-$REPO/.e2e}"
+STATE="${WPF_E2E_DIR:-$("$E2E_ENV_DIR/state-dir.sh" e2e)}"
 case "$STATE" in /*) ;; *) STATE="$PWD/$STATE" ;; esac
 STATE="${STATE%/}"
 
