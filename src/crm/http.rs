@@ -627,12 +627,25 @@ pub fn basic_authorization(
 pub fn contact_id_segment(crm: CrmKind, contact_id: &str) -> Result<String> {
     let id = contact_id.trim();
     if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(Error::CrmContactNotFound {
-            crm: crm.display_name(),
-            contact_id: printable(contact_id, 40),
-        });
+        return Err(contact_not_found(crm, contact_id));
     }
     Ok(encode_component(id))
+}
+
+/// The CRM has no contact with this id.
+pub fn contact_not_found(crm: CrmKind, contact_id: &str) -> Error {
+    Error::CrmContactNotFound {
+        crm: crm.display_name(),
+        contact_id: printable(contact_id.trim(), 40),
+    }
+}
+
+/// The CRM answered JSON of a shape its API does not have.
+pub fn bad_response(crm: CrmKind, detail: &str) -> Error {
+    Error::CrmBadResponse {
+        crm: crm.display_name(),
+        detail: detail.to_string(),
+    }
 }
 
 /// An email worth searching for: trimmed, at most 254 characters, one `@` with text on both

@@ -59,13 +59,6 @@ impl MauticClient {
         ];
         self.api.call(method, &url, &headers, body)
     }
-
-    fn not_found(contact_id: &str) -> Error {
-        Error::CrmContactNotFound {
-            crm: CrmKind::Mautic.display_name(),
-            contact_id: contact_id.trim().to_string(),
-        }
-    }
 }
 
 fn endpoint(settings: &Settings) -> Result<Endpoint> {
@@ -110,7 +103,7 @@ impl Crm for MauticClient {
     fn load_contact(&self, contact_id: &str) -> Result<Contact> {
         let segment = http::contact_id_segment(CrmKind::Mautic, contact_id)?;
         match self.call(Method::Get, &format!("/api/contacts/{segment}"), None)? {
-            Answer::NotFound => Err(Self::not_found(contact_id)),
+            Answer::NotFound => Err(http::contact_not_found(CrmKind::Mautic, contact_id)),
             Answer::Found(json) => {
                 let contact = json
                     .get("contact")
@@ -148,7 +141,7 @@ impl Crm for MauticClient {
             .or_insert(Value::Bool(true));
         let path = format!("/api/contacts/{segment}/edit");
         match self.call(Method::Patch, &path, Some(&Value::Object(body)))? {
-            Answer::NotFound => Err(Self::not_found(contact_id)),
+            Answer::NotFound => Err(http::contact_not_found(CrmKind::Mautic, contact_id)),
             Answer::Found(_) => Ok(()),
         }
     }
@@ -169,10 +162,7 @@ impl Crm for MauticClient {
 }
 
 fn bad_response(detail: &str) -> Error {
-    Error::CrmBadResponse {
-        crm: CrmKind::Mautic.display_name(),
-        detail: detail.to_string(),
-    }
+    http::bad_response(CrmKind::Mautic, detail)
 }
 
 /// A `Contact` from the `contact` object of `GET /api/contacts/{id}` (also the shape of a

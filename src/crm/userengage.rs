@@ -68,13 +68,6 @@ impl UserEngageClient {
         let path = format!("users/search/?email={}", http::encode_component(email));
         self.call(Method::Get, &path, None)
     }
-
-    fn not_found(contact_id: &str) -> Error {
-        Error::CrmContactNotFound {
-            crm: CrmKind::UserEngage.display_name(),
-            contact_id: contact_id.trim().to_string(),
-        }
-    }
 }
 
 fn endpoint(settings: &Settings) -> Result<Endpoint> {
@@ -106,7 +99,7 @@ impl Crm for UserEngageClient {
     fn load_contact(&self, contact_id: &str) -> Result<Contact> {
         let segment = http::contact_id_segment(CrmKind::UserEngage, contact_id)?;
         match self.call(Method::Get, &format!("users/{segment}/"), None)? {
-            Answer::NotFound => Err(Self::not_found(contact_id)),
+            Answer::NotFound => Err(http::contact_not_found(CrmKind::UserEngage, contact_id)),
             Answer::Found(user) => contact_from_user(contact_id.trim(), &user),
         }
     }
@@ -137,7 +130,7 @@ impl Crm for UserEngageClient {
         }
         let path = format!("users/{segment}/set_multiple_attributes/");
         match self.call(Method::Post, &path, Some(&Value::Object(fields.clone())))? {
-            Answer::NotFound => Err(Self::not_found(contact_id)),
+            Answer::NotFound => Err(http::contact_not_found(CrmKind::UserEngage, contact_id)),
             Answer::Found(_) => Ok(()),
         }
     }
@@ -150,10 +143,7 @@ impl Crm for UserEngageClient {
 }
 
 fn bad_response(detail: &str) -> Error {
-    Error::CrmBadResponse {
-        crm: CrmKind::UserEngage.display_name(),
-        detail: detail.to_string(),
-    }
+    http::bad_response(CrmKind::UserEngage, detail)
 }
 
 /// A User.com user's fields: the scalar keys (`email`, `phone_number`, ...; not `id`),
