@@ -70,6 +70,48 @@ pub enum Answer {
     NotFound,
 }
 
+/// Where and as whom a client calls: the base URL (paths are appended as given) and the
+/// `Authorization` header value.
+pub struct Endpoint {
+    pub base: String,
+    pub authorization: Secret,
+}
+
+/// A CRM API as a client uses it: the agent, and the endpoint the settings gave or why they
+/// could not give one. Decided once when the client is built and reported at first use, so
+/// building a client never fails.
+pub struct Client {
+    api: Api,
+    endpoint: Result<Endpoint>,
+    accept: &'static str,
+}
+
+impl Client {
+    pub fn new(api: Api, endpoint: Result<Endpoint>, accept: &'static str) -> Self {
+        Client {
+            api,
+            endpoint,
+            accept,
+        }
+    }
+
+    /// Calls `path` under the endpoint with the client's `Authorization` and `Accept`.
+    pub fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Answer> {
+        let endpoint = self.endpoint.as_ref().map_err(Clone::clone)?;
+        let url = format!("{}{}", endpoint.base, path);
+        let headers = [
+            ("Authorization", endpoint.authorization.expose()),
+            ("Accept", self.accept),
+        ];
+        self.api.call(method, &url, &headers, body)
+    }
+
+    /// See [`Api::wrong_url`].
+    pub fn wrong_url(&self, status: u16) -> Error {
+        self.api.wrong_url(status)
+    }
+}
+
 /// One CRM's HTTP API: an agent with the timeouts from the settings.
 pub struct Api {
     spec: ApiSpec,

@@ -13,10 +13,10 @@
 
 use serde_json::{Map, Value};
 
-use crate::crm::http::{self, Answer, Api, ApiSpec, Method};
+use crate::crm::http::{self, Answer, Api, ApiSpec, Client, Endpoint, Method};
 use crate::crm::{Contact, Crm, CrmKind};
 use crate::error::{Error, Result};
-use crate::settings::{Secret, Settings};
+use crate::settings::Settings;
 
 const SPEC: ApiSpec = ApiSpec {
     crm: CrmKind::Mautic,
@@ -30,34 +30,19 @@ const SEARCH_LIMIT: u32 = 10;
 
 /// Talks to one Mautic instance.
 pub struct MauticClient {
-    api: Api,
-    /// The base URL and `Authorization` value, or why the settings cannot give them. Decided
-    /// once here, reported at first use, so building a client never fails.
-    endpoint: Result<Endpoint>,
-}
-
-struct Endpoint {
-    base: String,
-    authorization: Secret,
+    client: Client,
 }
 
 impl MauticClient {
     /// Never fails and never calls the network; missing settings fail at first use.
     pub fn new(settings: &Settings) -> Self {
         MauticClient {
-            api: Api::new(SPEC, settings.crm_timeout),
-            endpoint: endpoint(settings),
+            client: Client::new(
+                Api::new(SPEC, settings.crm_timeout),
+                endpoint(settings),
+                "application/json",
+            ),
         }
-    }
-
-    fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Answer> {
-        let endpoint = self.endpoint.as_ref().map_err(Clone::clone)?;
-        let url = format!("{}{}", endpoint.base, path);
-        let headers = [
-            ("Authorization", endpoint.authorization.expose()),
-            ("Accept", "application/json"),
-        ];
-        self.api.call(method, &url, &headers, body)
     }
 }
 
@@ -102,7 +87,10 @@ impl Crm for MauticClient {
 
     fn load_contact(&self, contact_id: &str) -> Result<Contact> {
         let segment = http::contact_id_segment(CrmKind::Mautic, contact_id)?;
-        match self.call(Method::Get, &format!("/api/contacts/{segment}"), None)? {
+        match self
+            .client
+            .call(Method::Get, &format!("/api/contacts/{segment}"), None)?
+        {
             Answer::NotFound => Err(http::contact_not_found(CrmKind::Mautic, contact_id)),
             Answer::Found(json) => {
                 let contact = json
@@ -122,7 +110,7 @@ impl Crm for MauticClient {
             "/api/contacts?search={search}&minimal=true&limit={SEARCH_LIMIT}\
              &orderBy=id&orderByDir=asc"
         );
-        match self.call(Method::Get, &path, None)? {
+        match self.client.call(Method::Get, &path, None)? {
             // Mautic answers an empty search with 200; a 404 would be a proxy's or an old
             // version's way to say the same.
             Answer::NotFound => Ok(None),
@@ -140,15 +128,21 @@ impl Crm for MauticClient {
         body.entry("overwriteWithBlank")
             .or_insert(Value::Bool(true));
         let path = format!("/api/contacts/{segment}/edit");
-        match self.call(Method::Patch, &path, Some(&Value::Object(body)))? {
+        match self
+            .client
+            .call(Method::Patch, &path, Some(&Value::Object(body)))?
+        {
             Answer::NotFound => Err(http::contact_not_found(CrmKind::Mautic, contact_id)),
             Answer::Found(_) => Ok(()),
         }
     }
 
     fn test_connection(&self) -> Result<()> {
-        match self.call(Method::Get, "/api/contacts?limit=1&minimal=true", None)? {
-            Answer::NotFound => Err(self.api.wrong_url(404)),
+        match self
+            .client
+            .call(Method::Get, "/api/contacts?limit=1&minimal=true", None)?
+        {
+            Answer::NotFound => Err(self.client.wrong_url(404)),
             Answer::Found(json)
                 if json.get("contacts").is_some() || json.get("total").is_some() =>
             {

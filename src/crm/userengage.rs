@@ -15,10 +15,10 @@
 
 use serde_json::{Map, Value};
 
-use crate::crm::http::{self, Answer, Api, ApiSpec, Method};
+use crate::crm::http::{self, Answer, Api, ApiSpec, Client, Endpoint, Method};
 use crate::crm::{Contact, Crm, CrmKind};
 use crate::error::{Error, Result};
-use crate::settings::{Secret, Settings};
+use crate::settings::Settings;
 
 const SPEC: ApiSpec = ApiSpec {
     crm: CrmKind::UserEngage,
@@ -34,39 +34,24 @@ const PROBE_EMAIL: &str = "wpf-bridge-connection-test@example.invalid";
 
 /// Talks to one User.com application.
 pub struct UserEngageClient {
-    api: Api,
-    /// The base URL (ending in `/`) and `Authorization` value, or why the settings cannot give
-    /// them. Decided once here, reported at first use, so building a client never fails.
-    endpoint: Result<Endpoint>,
-}
-
-struct Endpoint {
-    base: String,
-    authorization: Secret,
+    client: Client,
 }
 
 impl UserEngageClient {
     /// Never fails and never calls the network; missing settings fail at first use.
     pub fn new(settings: &Settings) -> Self {
         UserEngageClient {
-            api: Api::new(SPEC, settings.crm_timeout),
-            endpoint: endpoint(settings),
+            client: Client::new(
+                Api::new(SPEC, settings.crm_timeout),
+                endpoint(settings),
+                ACCEPT,
+            ),
         }
-    }
-
-    fn call(&self, method: Method, path: &str, body: Option<&Value>) -> Result<Answer> {
-        let endpoint = self.endpoint.as_ref().map_err(Clone::clone)?;
-        let url = format!("{}{}", endpoint.base, path);
-        let headers = [
-            ("Authorization", endpoint.authorization.expose()),
-            ("Accept", ACCEPT),
-        ];
-        self.api.call(method, &url, &headers, body)
     }
 
     fn search(&self, email: &str) -> Result<Answer> {
         let path = format!("users/search/?email={}", http::encode_component(email));
-        self.call(Method::Get, &path, None)
+        self.client.call(Method::Get, &path, None)
     }
 }
 
@@ -98,7 +83,10 @@ impl Crm for UserEngageClient {
 
     fn load_contact(&self, contact_id: &str) -> Result<Contact> {
         let segment = http::contact_id_segment(CrmKind::UserEngage, contact_id)?;
-        match self.call(Method::Get, &format!("users/{segment}/"), None)? {
+        match self
+            .client
+            .call(Method::Get, &format!("users/{segment}/"), None)?
+        {
             Answer::NotFound => Err(http::contact_not_found(CrmKind::UserEngage, contact_id)),
             Answer::Found(user) => contact_from_user(contact_id.trim(), &user),
         }
@@ -129,7 +117,10 @@ impl Crm for UserEngageClient {
             return Ok(());
         }
         let path = format!("users/{segment}/set_multiple_attributes/");
-        match self.call(Method::Post, &path, Some(&Value::Object(fields.clone())))? {
+        match self
+            .client
+            .call(Method::Post, &path, Some(&Value::Object(fields.clone())))?
+        {
             Answer::NotFound => Err(http::contact_not_found(CrmKind::UserEngage, contact_id)),
             Answer::Found(_) => Ok(()),
         }
