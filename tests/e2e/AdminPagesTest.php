@@ -12,16 +12,7 @@ final class AdminPagesTest extends E2eTestCase
     public static function setUpBeforeClass(): void
     {
         WordPress::addRole('customer', 'Customer');
-        WordPress::configure(WordPress::fakeCrmSettings('mautic') + [
-            'webhook_secret' => '',
-            'return_password' => true,
-            'return_password_field' => 'wp_password',
-            'field_map' => [],
-            'allowed_roles' => ['customer'],
-            'default_role' => '',
-            'send_welcome_email' => false,
-            'username_format' => 'email',
-        ]);
+        WordPress::configure(WordPress::fakeCrmSettings('mautic'));
         WordPress::deleteAllUsersButAdmin();
         FakeCrm::reset();
         self::$browser = Browser::start();

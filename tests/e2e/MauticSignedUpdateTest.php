@@ -11,15 +11,10 @@ final class MauticSignedUpdateTest extends E2eTestCase
 
     public static function setUpBeforeClass(): void
     {
-        WordPress::configure(WordPress::fakeCrmSettings('mautic') + [
+        WordPress::configure(WordPress::fakeCrmSettings('mautic', [
             'webhook_secret' => self::SECRET,
-            'return_password' => true,
-            'return_password_field' => 'wp_password',
-            'field_map' => [],
             'allowed_roles' => [],
-            'default_role' => '',
-            'send_welcome_email' => false,
-        ]);
+        ]));
         WordPress::deleteAllUsersButAdmin();
     }
 

@@ -10,15 +10,10 @@ final class RefusalTest extends E2eTestCase
     public static function setUpBeforeClass(): void
     {
         WordPress::addRole('customer', 'Customer');
-        WordPress::configure(WordPress::fakeCrmSettings('mautic') + [
-            'webhook_secret' => '',
+        WordPress::configure(WordPress::fakeCrmSettings('mautic', [
             'return_password' => false,
             'return_password_field' => '',
-            'field_map' => [],
-            'allowed_roles' => ['customer'],
-            'default_role' => '',
-            'send_welcome_email' => false,
-        ]);
+        ]));
         WordPress::deleteAllUsersButAdmin();
         // Users the refused webhooks could have touched: one linked to contact 52, one not.
         WordPress::createUser('john', 'john@doe.name', ['first_name' => 'Johnny'], ['mautic_contact_id' => '52', 'mautic_tags' => ['old']]);

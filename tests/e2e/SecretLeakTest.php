@@ -12,16 +12,9 @@ final class SecretLeakTest extends E2eTestCase
     public static function setUpBeforeClass(): void
     {
         WordPress::addRole('customer', 'Customer');
-        WordPress::configure(WordPress::fakeCrmSettings('mautic') + [
-            'webhook_secret' => '',
-            'return_password' => true,
-            'return_password_field' => 'wp_password',
-            'field_map' => [],
-            'allowed_roles' => ['customer'],
-            'default_role' => '',
+        WordPress::configure(WordPress::fakeCrmSettings('mautic', [
             'send_welcome_email' => true,
-            'username_format' => 'email',
-        ]);
+        ]));
         FakeCrm::reset();
     }
 

@@ -11,15 +11,9 @@ final class UserEngageTest extends E2eTestCase
 
     public static function setUpBeforeClass(): void
     {
-        WordPress::configure(WordPress::fakeCrmSettings('userengage') + [
-            'webhook_secret' => '',
-            'return_password' => true,
-            'return_password_field' => 'wp_password',
-            'field_map' => [],
+        WordPress::configure(WordPress::fakeCrmSettings('userengage', [
             'allowed_roles' => [],
-            'default_role' => '',
-            'send_welcome_email' => false,
-        ]);
+        ]));
         WordPress::deleteAllUsersButAdmin();
     }
 

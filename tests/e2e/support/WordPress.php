@@ -106,10 +106,10 @@ final class WordPress
         return $key;
     }
 
-    /** Settings pointing at the fake CRM: Mautic with basic auth, User.com with its key. */
-    public static function fakeCrmSettings(string $crm): array
+    /** Settings pointing at the fake CRM (Mautic with basic auth, User.com with its key) and the suite's usual options; $overrides win. */
+    public static function fakeCrmSettings(string $crm, array $overrides = []): array
     {
-        return [
+        return $overrides + [
             'crm' => $crm,
             'mautic_url' => Env::get('WPF_E2E_MAUTIC_URL'),
             'mautic_username' => Env::get('WPF_E2E_MAUTIC_USER'),
@@ -117,6 +117,15 @@ final class WordPress
             'mautic_token' => '',
             'userengage_url' => Env::get('WPF_E2E_USERENGAGE_URL'),
             'userengage_api_key' => Env::get('WPF_E2E_USERENGAGE_KEY'),
+            // What the suite's classes share; each passes only what it changes.
+            'webhook_secret' => '',
+            'return_password' => true,
+            'return_password_field' => 'wp_password',
+            'field_map' => [],
+            'allowed_roles' => ['customer'],
+            'default_role' => '',
+            'send_welcome_email' => false,
+            'username_format' => 'email',
         ];
     }
 
