@@ -70,6 +70,15 @@ fn run(site: &MemorySite, settings: &Settings, request: &Request) -> Response {
     handle_webhook(request, settings, site, client.as_ref())
 }
 
+/// Sends one webhook with the right access key; `query` holds the other parameters.
+fn send(site: &MemorySite, settings: &Settings, query: &str, body: &[u8]) -> Response {
+    run(
+        site,
+        settings,
+        &request(&format!("{query}&access_key={KEY}"), body),
+    )
+}
+
 fn mautic_contact(id: u64, email: &str, first: &str, tags: &[&str]) -> Value {
     json!({
         "id": id,
@@ -96,13 +105,11 @@ fn mautic_update_from_the_payload_makes_no_api_call() {
         &[("mautic_contact_id", json!("52"))],
     );
     let s = settings("mautic", &fake, json!({}));
-    let response = run(
+    let response = send(
         &site,
         &s,
-        &request(
-            &format!("wpf_action=update&access_key={KEY}"),
-            &fixture("mautic/01_contact_updated_single.wire.json"),
-        ),
+        "wpf_action=update",
+        &fixture("mautic/01_contact_updated_single.wire.json"),
     );
 
     assert_eq!(response.status, 200, "{}", response.body);
@@ -126,13 +133,11 @@ fn update_finds_an_unlinked_user_by_email_and_links_it() {
     let site = MemorySite::new();
     let id = site.insert_user("johnny", "JOHN@doe.name", "subscriber", &[]);
     let s = settings("mautic", &fake, json!({}));
-    let response = run(
+    let response = send(
         &site,
         &s,
-        &request(
-            &format!("wpf_action=update&access_key={KEY}"),
-            &fixture("mautic/01_contact_updated_single.wire.json"),
-        ),
+        "wpf_action=update",
+        &fixture("mautic/01_contact_updated_single.wire.json"),
     );
     assert_eq!(result(&response, 0)["outcome"], "linked");
     assert_eq!(site.stored(id).unwrap().meta["mautic_contact_id"], "52");
@@ -143,13 +148,11 @@ fn update_without_a_matching_user_is_200_with_a_reason_and_changes_nothing() {
     let fake = FakeCrm::start();
     let site = MemorySite::new();
     let s = settings("mautic", &fake, json!({}));
-    let response = run(
+    let response = send(
         &site,
         &s,
-        &request(
-            &format!("wpf_action=update&access_key={KEY}"),
-            &fixture("mautic/01_contact_updated_single.wire.json"),
-        ),
+        "wpf_action=update",
+        &fixture("mautic/01_contact_updated_single.wire.json"),
     );
     assert_eq!(response.status, 200);
     assert_eq!(result(&response, 0)["outcome"], "ignored");
@@ -170,13 +173,11 @@ fn mautic_batch_of_three_creates_three_users_and_returns_three_passwords() {
     }
     let site = MemorySite::new();
     let s = settings("mautic", &fake, json!({}));
-    let response = run(
+    let response = send(
         &site,
         &s,
-        &request(
-            &format!("wpf_action=add&access_key={KEY}"),
-            &fixture("mautic/02_contact_identified_batch_of_3.wire.json"),
-        ),
+        "wpf_action=add",
+        &fixture("mautic/02_contact_identified_batch_of_3.wire.json"),
     );
     assert_eq!(response.status, 200, "{}", response.body);
     assert_eq!(site.user_count(), 3);
@@ -291,14 +292,7 @@ fn a_password_mapped_from_the_crm_is_used_and_not_returned() {
         &fake,
         json!({"field_map": {"email": "user_email", "wp_pass": "user_pass", "firstname": "first_name"}}),
     );
-    let response = run(
-        &site,
-        &s,
-        &request(
-            &format!("wpf_action=add&access_key={KEY}&contact_id=5"),
-            b"",
-        ),
-    );
+    let response = send(&site, &s, "wpf_action=add&contact_id=5", b"");
     let id = result(&response, 0)["user_id"].as_u64().unwrap();
     assert_eq!(site.stored(id).unwrap().password, "chosen-in-crm-123");
     assert!(fake.requests().iter().all(|r| r.method != "PATCH"));
@@ -353,13 +347,11 @@ fn requested_roles_follow_the_policy() {
         fake.add_mautic_contact(mautic_contact(id, &format!("r{n}@example.com"), "R", &[]));
         let site = MemorySite::new();
         let s = settings("mautic", &fake, extra.clone());
-        let response = run(
+        let response = send(
             &site,
             &s,
-            &request(
-                &format!("wpf_action=add&access_key={KEY}&contact_id={id}&role={requested}"),
-                b"",
-            ),
+            &format!("wpf_action=add&contact_id={id}&role={requested}"),
+            b"",
         );
         assert_eq!(response.status, 200, "{requested}: {}", response.body);
         let r = result(&response, 0);
@@ -376,14 +368,7 @@ fn a_privileged_default_role_is_a_configuration_error_and_creates_nothing() {
     fake.add_mautic_contact(mautic_contact(9, "d@example.com", "D", &[]));
     let site = MemorySite::new();
     let s = settings("mautic", &fake, json!({"default_role": "editor"}));
-    let response = run(
-        &site,
-        &s,
-        &request(
-            &format!("wpf_action=add&access_key={KEY}&contact_id=9"),
-            b"",
-        ),
-    );
+    let response = send(&site, &s, "wpf_action=add&contact_id=9", b"");
     assert_eq!(response.status, 500);
     assert_eq!(response.body["code"], "invalid_setting");
     assert_eq!(site.user_count(), 0);
@@ -414,13 +399,11 @@ fn users_who_can_administer_the_site_keep_role_email_and_password() {
     fake.add_mautic_contact(mautic_contact(4, "mgr-new@example.com", "Mgr", &[]));
     let s = settings("mautic", &fake, json!({}));
     for (contact, id) in [(3, admin), (4, manager)] {
-        let response = run(
+        let response = send(
             &site,
             &s,
-            &request(
-                &format!("wpf_action=update&access_key={KEY}&contact_id={contact}&role=customer"),
-                b"",
-            ),
+            &format!("wpf_action=update&contact_id={contact}&role=customer"),
+            b"",
         );
         assert_eq!(response.status, 200, "{}", response.body);
         assert_eq!(result(&response, 0)["role_refused"], "protected_user");
@@ -445,13 +428,11 @@ fn update_gives_an_allowed_role_and_changes_the_email() {
         &[("mautic_contact_id", json!("8"))],
     );
     let s = settings("mautic", &fake, json!({}));
-    let response = run(
+    let response = send(
         &site,
         &s,
-        &request(
-            &format!("wpf_action=update&access_key={KEY}&contact_id=8&role=customer"),
-            b"",
-        ),
+        "wpf_action=update&contact_id=8&role=customer",
+        b"",
     );
     assert_eq!(result(&response, 0)["role"], "customer");
     let user = site.stored(id).unwrap();
@@ -476,11 +457,7 @@ fn a_deleted_contact_is_unlinked_and_its_user_kept() {
         &[("mautic_contact_id", json!(deleted_id))],
     );
     let s = settings("mautic", &fake, json!({}));
-    let response = run(
-        &site,
-        &s,
-        &request(&format!("wpf_action=update&access_key={KEY}"), &body),
-    );
+    let response = send(&site, &s, "wpf_action=update", &body);
     assert_eq!(response.status, 200, "{}", response.body);
     assert_eq!(result(&response, 0)["outcome"], "unlinked");
     let user = site.stored(id).expect("the user is never deleted");
@@ -502,11 +479,7 @@ fn userengage_add_and_update_tags() {
         json!({"return_password_field": "wp_password"}),
     );
     let body = fixture("userengage/01_api_call_body_confirmed_keys.json");
-    let response = run(
-        &site,
-        &s,
-        &request(&format!("wpf_action=add&access_key={KEY}"), &body),
-    );
+    let response = send(&site, &s, "wpf_action=add", &body);
     assert_eq!(response.status, 200, "{}", response.body);
     let id = result(&response, 0)["user_id"].as_u64().unwrap();
     let user = site.stored(id).unwrap();
@@ -539,13 +512,11 @@ fn userengage_add_and_update_tags() {
     let mut tagged: Value = serde_json::from_slice(&tagged).unwrap();
     tagged["user"]["id"] = json!(7);
     tagged["user"]["tags"] = json!([{"name": "gold", "id": 3}]);
-    let response = run(
+    let response = send(
         &site,
         &s,
-        &request(
-            &format!("wpf_action=update_tags&access_key={KEY}"),
-            tagged.to_string().as_bytes(),
-        ),
+        "wpf_action=update_tags",
+        tagged.to_string().as_bytes(),
     );
     assert_eq!(result(&response, 0)["outcome"], "updated");
     assert_eq!(
@@ -573,14 +544,7 @@ fn crm_failures_answer_so_the_crm_retries_and_create_nothing() {
         fake.fail_next(*crm_status, 1);
         let site = MemorySite::new();
         let s = settings("mautic", &fake, json!({}));
-        let response = run(
-            &site,
-            &s,
-            &request(
-                &format!("wpf_action=add&access_key={KEY}&contact_id=11"),
-                b"",
-            ),
-        );
+        let response = send(&site, &s, "wpf_action=add&contact_id=11", b"");
         assert_eq!(
             response.status, *status,
             "CRM {crm_status}: {}",
@@ -599,14 +563,7 @@ fn a_crm_timeout_is_a_retryable_failure() {
     fake.delay_next(Duration::from_millis(2500), 1);
     let site = MemorySite::new();
     let s = settings("mautic", &fake, json!({}));
-    let response = run(
-        &site,
-        &s,
-        &request(
-            &format!("wpf_action=add&access_key={KEY}&contact_id=12"),
-            b"",
-        ),
-    );
+    let response = send(&site, &s, "wpf_action=add&contact_id=12", b"");
     assert_eq!(response.status, 502, "{}", response.body);
     assert_eq!(response.body["code"], "crm_unavailable");
     assert_eq!(site.user_count(), 0);
@@ -617,14 +574,7 @@ fn a_contact_the_crm_does_not_know_is_ignored_with_200() {
     let fake = FakeCrm::start();
     let site = MemorySite::new();
     let s = settings("mautic", &fake, json!({}));
-    let response = run(
-        &site,
-        &s,
-        &request(
-            &format!("wpf_action=add&access_key={KEY}&contact_id=404"),
-            b"",
-        ),
-    );
+    let response = send(&site, &s, "wpf_action=add&contact_id=404", b"");
     assert_eq!(response.status, 200);
     assert_eq!(result(&response, 0)["reason"], "contact_not_found_in_crm");
     assert_eq!(site.user_count(), 0);
@@ -639,19 +589,11 @@ fn a_failed_password_return_creates_no_user() {
     fake.add_mautic_contact(mautic_contact(52, "john@doe.name", "John", &[]));
     // The payload carries the contact, so the only API call is the password PATCH: fail it.
     fake.fail_next(500, 1);
-    let response = run(
-        &site,
-        &s,
-        &request(&format!("wpf_action=add&access_key={KEY}"), &wire),
-    );
+    let response = send(&site, &s, "wpf_action=add", &wire);
     assert_eq!(response.status, 502, "{}", response.body);
     assert_eq!(site.user_count(), 0);
     // The CRM's retry succeeds and creates the user once.
-    let response = run(
-        &site,
-        &s,
-        &request(&format!("wpf_action=add&access_key={KEY}"), &wire),
-    );
+    let response = send(&site, &s, "wpf_action=add", &wire);
     assert_eq!(
         result(&response, 0)["outcome"],
         "created",
@@ -697,11 +639,7 @@ fn authentication_failures_are_403_and_change_nothing() {
         json!({"webhook_secret": "any_secret_will_do"}),
     );
     let wire = fixture("mautic/01_contact_updated_single.wire.json");
-    let unsigned = run(
-        &site,
-        &signed,
-        &request(&format!("wpf_action=add&access_key={KEY}"), &wire),
-    );
+    let unsigned = send(&site, &signed, "wpf_action=add", &wire);
     assert_eq!(
         (unsigned.status, unsigned.body["code"].as_str()),
         (403, Some("missing_signature"))
@@ -722,14 +660,7 @@ fn authentication_failures_are_403_and_change_nothing() {
     // A call with no payload (a campaign webhook: URL parameters, or a form post) carries no
     // data to trust: the key suffices and the contact comes from the CRM's API.
     fake.add_mautic_contact(mautic_contact(31, "camp@example.com", "Camp", &[]));
-    let campaign = run(
-        &site,
-        &signed,
-        &request(
-            &format!("wpf_action=add&access_key={KEY}&contact_id=31"),
-            b"",
-        ),
-    );
+    let campaign = send(&site, &signed, "wpf_action=add&contact_id=31", b"");
     assert_eq!(
         result(&campaign, 0)["outcome"],
         "created",
@@ -737,21 +668,10 @@ fn authentication_failures_are_403_and_change_nothing() {
         campaign.body
     );
     assert!(fake.requests().iter().any(|r| r.method == "GET"));
-    let test = run(
-        &site,
-        &signed,
-        &request(&format!("wpf_action=test&access_key={KEY}"), b" "),
-    );
+    let test = send(&site, &signed, "wpf_action=test", b" ");
     assert_eq!(test.status, 200);
     // But a JSON body beside the parameters must still be signed.
-    let smuggled = run(
-        &site,
-        &signed,
-        &request(
-            &format!("wpf_action=add&access_key={KEY}&contact_id=31"),
-            b"{}",
-        ),
-    );
+    let smuggled = send(&site, &signed, "wpf_action=add&contact_id=31", b"{}");
     assert_eq!(smuggled.body["code"], "missing_signature");
 }
 
@@ -760,11 +680,7 @@ fn the_test_action_answers_success() {
     let fake = FakeCrm::start();
     let site = MemorySite::new();
     let s = settings("userengage", &fake, json!({}));
-    let response = run(
-        &site,
-        &s,
-        &request(&format!("wpf_action=test&access_key={KEY}"), b""),
-    );
+    let response = send(&site, &s, "wpf_action=test", b"");
     assert_eq!(response.status, 200);
     assert_eq!(response.body["success"], true);
 }
@@ -816,27 +732,18 @@ fn missing_crm_credentials_fail_only_when_the_api_is_needed() {
     let mut map = settings_map("mautic", &fake, json!({}));
     map.remove("mautic_url");
     let s = Settings::from_map(&map).unwrap();
-    let ok = run(
+    let ok = send(
         &site,
         &s,
-        &request(
-            &format!("wpf_action=update&access_key={KEY}"),
-            &fixture("mautic/01_contact_updated_single.wire.json"),
-        ),
+        "wpf_action=update",
+        &fixture("mautic/01_contact_updated_single.wire.json"),
     );
     assert_eq!(
         ok.status, 200,
         "the payload carries everything: {}",
         ok.body
     );
-    let needs_api = run(
-        &site,
-        &s,
-        &request(
-            &format!("wpf_action=add&access_key={KEY}&contact_id=99"),
-            b"",
-        ),
-    );
+    let needs_api = send(&site, &s, "wpf_action=add&contact_id=99", b"");
     assert_eq!(needs_api.status, 500);
     assert_eq!(needs_api.body["code"], "invalid_setting");
 }
