@@ -13,6 +13,9 @@ packages=(
   wordpress-theme-twentytwentythree
   # tests
   phpunit chromium chromium-driver
+  # PHP 8.4 tests in a Debian 13 chroot (scripts/test-php84.sh); Debian 13's WordPress 6.8 is
+  # fetched with apt itself (scripts/wordpress-6.8.sh), the keys come with debian-archive-keyring
+  debootstrap debian-archive-keyring
 )
 
 missing=()
