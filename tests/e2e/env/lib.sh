@@ -18,6 +18,10 @@ TIMEOUT="${WPF_E2E_TIMEOUT:-60}"
 SO_SRC="${WPF_BRIDGE_SO:-$REPO/target/release/libwpf_bridge.so}"
 PLUGIN_SRC="${WPF_E2E_PLUGIN_SRC:-$REPO/php}"
 FAKE_CRM_BIN="${WPF_FAKE_CRM_BIN:-$REPO/target/release/fake-crm}"
+# WordPress to copy: Debian 12's package (6.1), or Debian 13's 6.8 unpacked by
+# scripts/wordpress-6.8.sh. A multisite network (subdirectories) with WPF_E2E_MULTISITE=1.
+WP_SRC="${WPF_E2E_WP_SRC:-/usr/share/wordpress}"
+MULTISITE="${WPF_E2E_MULTISITE:-0}"
 
 DB_NAME=wordpress
 DB_USER=wordpress

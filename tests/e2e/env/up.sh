@@ -13,7 +13,8 @@
 #
 # Environment: WPF_E2E_DIR, WPF_E2E_PORT (8089), WPF_E2E_CRM_PORT (8090),
 # WPF_E2E_DB_PORT (8091), WPF_E2E_FPM_WORKERS (4), WPF_E2E_TIMEOUT (60 s per wait),
-# WPF_BRIDGE_SO, WPF_E2E_PLUGIN_SRC, WPF_FAKE_CRM_BIN, WPF_E2E_CRM_SEED. See README.md.
+# WPF_BRIDGE_SO, WPF_E2E_PLUGIN_SRC, WPF_FAKE_CRM_BIN, WPF_E2E_CRM_SEED, WPF_E2E_WP_SRC
+# (/usr/share/wordpress), WPF_E2E_MULTISITE (0). See README.md.
 set -euo pipefail
 ENV_TAG=up
 # shellcheck source=lib.sh
@@ -41,7 +42,8 @@ for cmd in mariadbd mariadb-install-db mariadb mariadb-admin php nginx curl floc
   command -v "$cmd" >/dev/null || die "'$cmd' not found: run scripts/install-deps.sh"
 done
 [ -x "$PHP_FPM_BIN" ] || die "$PHP_FPM_BIN not found: run scripts/install-deps.sh"
-[ -d /usr/share/wordpress/wp-includes ] || die "/usr/share/wordpress missing: run scripts/install-deps.sh"
+[ -d "$WP_SRC/wp-includes" ] || die "$WP_SRC/wp-includes missing: run scripts/install-deps.sh (WordPress 6.8: scripts/wordpress-6.8.sh)"
+[[ "$MULTISITE" =~ ^[01]$ ]] || die "WPF_E2E_MULTISITE must be 0 or 1 (got '$MULTISITE')"
 case "$STATE" in *"'"*|*'\'*|*' '*|*'"'*) die "WPF_E2E_DIR must not contain quotes, backslashes or spaces: $STATE" ;; esac
 for p in "$PORT" "$CRM_PORT" "$DB_PORT" "$FPM_WORKERS"; do
   [[ "$p" =~ ^[0-9]+$ ]] || die "ports and worker count must be numbers (got '$p')"
@@ -213,22 +215,34 @@ SQL
 step_done "mariadb: ready on 127.0.0.1:$DB_PORT, database $DB_NAME"
 
 # ---- 2. WordPress files --------------------------------------------------------
+if [ -f "$WWW/.wpf-e2e-copied" ] && [ "$(cat "$WWW/.wpf-e2e-copied")" != "$WP_SRC" ]; then
+  die "$WWW was copied from $(cat "$WWW/.wpf-e2e-copied"), not $WP_SRC: run up.sh --fresh"
+fi
 if [ ! -f "$WWW/.wpf-e2e-copied" ]; then
-  say "wordpress: copying /usr/share/wordpress (cp -rL) to $WWW"
+  say "wordpress: copying $WP_SRC (cp -rL) to $WWW"
   rm -rf "$WWW"
-  cp -rL /usr/share/wordpress "$WWW"
+  cp -rL "$WP_SRC" "$WWW"
   rm -f "$WWW/.htaccess" "$WWW/wp-config.php"
-  mkdir -p "$WWW/wp-content/uploads" "$WWW/wp-content/mu-plugins" "$WWW/wp-content/upgrade"
+  mkdir -p "$WWW/wp-content/uploads" "$WWW/wp-content/mu-plugins" "$WWW/wp-content/upgrade" "$WWW/wp-content/themes"
+  # Debian 13's wordpress ships no theme either: use Debian 12's (wordpress-theme-twentytwentythree).
+  if [ -z "$(ls -A "$WWW/wp-content/themes")" ] && [ "$WP_SRC" != /usr/share/wordpress ]; then
+    for theme in /usr/share/wordpress/wp-content/themes/*/; do
+      [ -d "$theme" ] && cp -rL "$theme" "$WWW/wp-content/themes/"
+    done
+  fi
   chmod -R a+rX "$WWW"
-  touch "$WWW/.wpf-e2e-copied"
+  echo "$WP_SRC" >"$WWW/.wpf-e2e-copied"
 fi
 [ -n "$(ls -A "$WWW/wp-content/themes" 2>/dev/null)" ] \
   || warn "no theme in $WWW/wp-content/themes: the front page will be empty (apt-get install wordpress-theme-twentytwentythree, then up.sh --fresh)"
+WP_VERSION="$(sed -n "s/^\$wp_version = '\(.*\)';/\1/p" "$WWW/wp-includes/version.php")"
 cp "$E2E_ENV_DIR/php/mu-plugins/wpf-e2e.php" "$WWW/wp-content/mu-plugins/wpf-e2e.php.tmp"
 mv -f "$WWW/wp-content/mu-plugins/wpf-e2e.php.tmp" "$WWW/wp-content/mu-plugins/wpf-e2e.php"
 
 URL="http://127.0.0.1:$PORT"
 CRM_URL="http://127.0.0.1:$CRM_PORT"
+# wp-config.php; written again once a multisite network exists.
+write_wp_config() {
 {
   cat <<EOF
 <?php
@@ -245,8 +259,25 @@ EOF
   cat "$SECRETS/wp-salts"
   cat <<EOF
 
+EOF
+  if [ "$MULTISITE" = 1 ] && [ -f "$STATE/.wpf-e2e-network" ]; then
+    # A subdirectory network (tests/e2e/env/php/network.php made it); each site keeps its
+    # own home URL, so WP_HOME/WP_SITEURL are not pinned.
+    cat <<EOF
+define( 'MULTISITE', true );
+define( 'SUBDOMAIN_INSTALL', false );
+define( 'DOMAIN_CURRENT_SITE', '127.0.0.1:$PORT' );
+define( 'PATH_CURRENT_SITE', '/' );
+define( 'SITE_ID_CURRENT_SITE', 1 );
+define( 'BLOG_ID_CURRENT_SITE', 1 );
+EOF
+  else
+    cat <<EOF
 define( 'WP_HOME', '$URL' );
 define( 'WP_SITEURL', '$URL' );
+EOF
+  fi
+  cat <<EOF
 define( 'WP_ENVIRONMENT_TYPE', 'local' );
 
 // No internet: only loopback hosts (the site itself, the fake CRM) are reachable.
@@ -277,6 +308,8 @@ if ( ! defined( 'ABSPATH' ) ) {
 require_once ABSPATH . 'wp-settings.php';
 EOF
 } | write_if_changed "$WWW/wp-config.php"
+}
+write_wp_config
 if [ "$IS_ROOT" = 1 ]; then
   chown root:"$WEB_USER" "$WWW/wp-config.php"; chmod 640 "$WWW/wp-config.php"
   # wp-content belongs to the workers; -h: a symlinked plugin keeps its owner.
@@ -361,6 +394,18 @@ wait_until "listening on $FPM_SOCKET" php-fpm "$PHP_FPM_EXE" "$LOGS/php-fpm.log"
 step_done "php-fpm: $FPM_WORKERS workers as $([ "$IS_ROOT" = 1 ] && echo "$WEB_USER" || id -un) on $FPM_SOCKET"
 
 # ---- 4. nginx ------------------------------------------------------------------
+# Subdirectory multisite: /site2/wp-admin/..., /site2/wp-login.php and the like are core's
+# files at the root (WordPress's nginx rules); /site2/ itself goes to index.php as usual.
+multisite_rewrites() {
+  [ "$MULTISITE" = 1 ] || return 0
+  cat <<'EOF'
+    if (!-e $request_filename) {
+      rewrite /wp-admin$ $scheme://$http_host$uri/ permanent;
+      rewrite ^(/[^/]+)?(/wp-.*) $2 last;
+      rewrite ^(/[^/]+)?(/.*\.php) $2 last;
+    }
+EOF
+}
 {
   echo "# written by tests/e2e/env/up.sh"
   [ "$IS_ROOT" = 1 ] && echo "user $WEB_USER $WEB_USER;"
@@ -393,6 +438,7 @@ http {
     location = /fpm-ping { include $NGINX_DIR/fastcgi.conf; fastcgi_pass unix:$FPM_SOCKET; }
     location = /fpm-status { include $NGINX_DIR/fastcgi.conf; fastcgi_pass unix:$FPM_SOCKET; }
     location ~ /\\.(ht|git|wpf-e2e) { deny all; }
+$(multisite_rewrites)
     location / { try_files \$uri \$uri/ /index.php?\$args; }
     location ~ \\.php\$ {
       try_files \$uri =404;
@@ -446,6 +492,19 @@ export WPF_E2E_WP_DIR="$WWW" WPF_E2E_URL="$URL" WPF_E2E_ADMIN_USER="$ADMIN_USER"
 out="$(php_cli "$E2E_ENV_DIR/php/install.php" 2>&1)" \
   || { printf '%s\n' "$out" >&2; die_with_log "WordPress install failed" "$LOGS/wp-debug.log"; }
 step_done "wordpress: $out"
+if [ "$MULTISITE" = 1 ]; then
+  if [ ! -f "$STATE/.wpf-e2e-network" ]; then
+    out="$(php_cli "$E2E_ENV_DIR/php/wp-run.php" file "$E2E_ENV_DIR/php/network.php" 2>&1)" \
+      || { printf '%s\n' "$out" >&2; die_with_log "making the multisite network failed" "$LOGS/wp-debug.log"; }
+    touch "$STATE/.wpf-e2e-network"
+    write_wp_config
+    [ "$IS_ROOT" = 1 ] && { chown root:"$WEB_USER" "$WWW/wp-config.php"; chmod 640 "$WWW/wp-config.php"; }
+    say "multisite: $out"
+  fi
+  out="$(php_cli "$E2E_ENV_DIR/php/wp-run.php" file "$E2E_ENV_DIR/php/sites.php" 2>&1)" \
+    || { printf '%s\n' "$out" >&2; die_with_log "creating the network's sites failed" "$LOGS/wp-debug.log"; }
+  step_done "multisite: $out"
+fi
 
 # ---- 6. the plugin -------------------------------------------------------------
 PLUGIN_DEST="$WWW/wp-content/plugins/wpf-bridge"
@@ -528,6 +587,8 @@ export WPF_E2E_DIR='$STATE'
 export WPF_E2E_URL='$URL'
 export WPF_E2E_PORT='$PORT'
 export WPF_E2E_WP_DIR='$WWW'
+export WPF_E2E_WP_VERSION='$WP_VERSION'
+export WPF_E2E_MULTISITE='$MULTISITE'
 export WPF_E2E_ADMIN_USER='$ADMIN_USER'
 export WPF_E2E_ADMIN_EMAIL='$ADMIN_EMAIL'
 export WPF_E2E_ADMIN_PASSWORD_FILE='$ADMIN_PASSWORD_FILE'
@@ -566,7 +627,7 @@ EOF
 )
 [ "$IS_ROOT" = 1 ] && chown -R -h "$WEB_USER:$WEB_USER" "$WWW/wp-content"
 
-say "ready in $(elapsed "$T_START")s: $URL (admin: $ADMIN_USER / password in $ADMIN_PASSWORD_FILE)"
+say "ready in $(elapsed "$T_START")s: WordPress $WP_VERSION$([ "$MULTISITE" = 1 ] && echo ' (multisite)') at $URL (admin: $ADMIN_USER / password in $ADMIN_PASSWORD_FILE)"
 say "tests: . $STATE/env.sh   logs: $LOGS   mail: $MAIL_DIR"
 if [ "${#DEGRADED[@]}" -gt 0 ]; then
   for d in "${DEGRADED[@]}"; do warn "$d"; done
