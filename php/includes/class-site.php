@@ -10,6 +10,11 @@
  * Data handed to wp_insert_user, wp_update_user and the meta functions is slashed first,
  * because those functions unslash their input (they expect $_POST-style data).
  *
+ * On a multisite network the adapter works on the site the webhook was sent to: roles, the
+ * default role and role changes are that site's, and a new user becomes a member of it. Users
+ * and user meta (so the `{crm}_contact_id` link and `{crm}_tags`) belong to the network, as in
+ * WP Fusion without its `multisite_prefix_keys` option; so do the per-contact locks.
+ *
  * @package WPF_Bridge
  */
 
@@ -25,6 +30,12 @@ final class WPF_Bridge_Site {
 
 	/** Fields update_user() accepts: the core fields plus email and password. */
 	private const UPDATE_FIELDS = array( 'first_name', 'last_name', 'display_name', 'nickname', 'user_url', 'description', 'user_email', 'user_pass' );
+
+	/**
+	 * Capabilities only a network's super admins hold. WP_User::has_cap() grants super admins
+	 * everything on every site, whatever their role there (often none), so user() reports these.
+	 */
+	private const SUPER_ADMIN_CAPABILITIES = array( 'manage_network', 'manage_sites', 'manage_network_users', 'manage_network_plugins', 'manage_network_themes', 'manage_network_options' );
 
 	/** MySQL and MariaDB refuse lock names longer than this. */
 	private const LOCK_NAME_MAX = 64;
@@ -65,19 +76,23 @@ final class WPF_Bridge_Site {
 	}
 
 	/**
-	 * A user's id, login, email, roles and every capability it holds.
+	 * A user's id, login, email, roles on this site and every capability it holds here.
 	 */
 	public function user( int $id ): ?array {
 		$user = get_userdata( $id );
 		if ( ! $user ) {
 			return null;
 		}
+		$capabilities = array_keys( array_filter( (array) $user->allcaps ) );
+		if ( is_multisite() && is_super_admin( $user->ID ) ) {
+			$capabilities = array_merge( $capabilities, self::SUPER_ADMIN_CAPABILITIES );
+		}
 		return array(
 			'id'           => (int) $user->ID,
 			'login'        => (string) $user->user_login,
 			'email'        => (string) $user->user_email,
 			'roles'        => array_values( array_map( 'strval', (array) $user->roles ) ),
-			'capabilities' => array_map( 'strval', array_keys( array_filter( (array) $user->allcaps ) ) ),
+			'capabilities' => array_values( array_unique( array_map( 'strval', $capabilities ) ) ),
 		);
 	}
 
@@ -108,6 +123,14 @@ final class WPF_Bridge_Site {
 		$id = wp_insert_user( wp_slash( $data ) );
 		if ( is_wp_error( $id ) ) {
 			throw new RuntimeException( 'wp_insert_user failed: ' . self::error_message( $id ) );
+		}
+		if ( is_multisite() && '' !== $data['role'] ) {
+			// wp_insert_user() gave the role on this site; add_user_to_blog() also sets the
+			// user's primary site and fires add_user_to_blog, as WP Fusion's import does.
+			$added = add_user_to_blog( get_current_blog_id(), (int) $id, $data['role'] );
+			if ( is_wp_error( $added ) ) {
+				throw new RuntimeException( 'add_user_to_blog failed: ' . self::error_message( $added ) );
+			}
 		}
 		return (int) $id;
 	}
@@ -197,7 +220,8 @@ final class WPF_Bridge_Site {
 	/**
 	 * Takes a MySQL named lock, waiting up to $timeout seconds.
 	 *
-	 * Lock names are server-wide, so they are prefixed with this site's database and table prefix.
+	 * Lock names are server-wide, so they are prefixed with this site's database and table prefix
+	 * (the network's base prefix: users, like contact links, are the network's).
 	 */
 	public function lock( string $name, int $timeout ): bool {
 		global $wpdb;
@@ -244,11 +268,11 @@ final class WPF_Bridge_Site {
 	}
 
 	/**
-	 * A lock name unique to this site's database and table prefix, at most 64 characters.
+	 * A lock name unique to this network's database and table prefix, at most 64 characters.
 	 */
 	private static function lock_name( string $name ): string {
 		global $wpdb;
-		$full = DB_NAME . '.' . $wpdb->prefix . 'wpf_bridge.' . $name;
+		$full = DB_NAME . '.' . $wpdb->base_prefix . 'wpf_bridge.' . $name;
 		if ( strlen( $full ) > self::LOCK_NAME_MAX ) {
 			$full = 'wpf_bridge.' . substr( hash( 'sha256', $full ), 0, 52 );
 		}
