@@ -45,17 +45,10 @@ spl_autoload_register(
 	}
 );
 
-// Opt-in argon2id passwords: the pluggable functions must exist before wp-includes/pluggable.php
-// loads, which happens right after the active plugins are included, so this cannot wait for a hook.
-if ( WPF_Bridge_Settings::argon2_passwords_enabled() ) {
-	require_once WPF_BRIDGE_PLUGIN_DIR . '/includes/pluggable-passwords.php';
-	// Core ties cookies to the hash's characters 8-11, constant in argon2id hashes: end the
-	// sessions explicitly when a password changes.
-	add_action( 'profile_update', array( 'WPF_Bridge_Passwords', 'end_sessions_after_update' ), 10, 2 );
-	add_action( 'after_password_reset', array( 'WPF_Bridge_Passwords', 'end_sessions_after_reset' ), 10, 1 );
-}
-// Hashes written while the opt-in was on keep working after it is turned off.
-add_filter( 'check_password', array( 'WPF_Bridge_Passwords', 'check_argon2_fallback' ), 10, 4 );
+// Opt-in argon2id passwords (core's filters on 6.8+, the pluggable functions before): the
+// pluggable functions must exist before wp-includes/pluggable.php loads, which happens right
+// after the active plugins are included, so this cannot wait for a hook.
+WPF_Bridge_Passwords::register();
 
 register_activation_hook( __FILE__, array( 'WPF_Bridge_Installer', 'activate' ) );
 

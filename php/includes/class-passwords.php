@@ -1,16 +1,21 @@
 <?php
 /**
- * Opt-in argon2id password hashing (setting `argon2_passwords`).
+ * Opt-in argon2id password hashing (setting `argon2_passwords`), on every WordPress version.
  *
- * includes/pluggable-passwords.php replaces wp_hash_password() and wp_check_password() with
- * the two methods below when the setting is on. New hashes are argon2id, made by the extension
- * (wpf_bridge_hash_password, PHP's PHC format); `$argon2` hashes are checked by the extension;
- * older hashes (phpass, bcrypt, plain md5) are checked as WordPress 6.1 checks them and
- * rehashed to argon2id after a successful login. The `check_password` filter keeps working.
+ * WordPress 6.8 and later hash with password_hash() behind two filters, check every hash type
+ * WordPress ever wrote (md5, phpass, bcrypt, their `$wp$2y$` prehashed bcrypt, and argon2
+ * through password_verify) and rehash at login whatever wp_password_needs_rehash() says. There
+ * the setting only asks core for PASSWORD_ARGON2ID (`wp_hash_password_algorithm`,
+ * `wp_hash_password_options`): older hashes become argon2id at the next login, and turning the
+ * setting off makes core rehash them back to its bcrypt.
  *
- * check_argon2_fallback() is hooked whether or not the setting is on, so users whose password
- * was hashed with argon2id can still log in after the setting is turned off or the extension
- * is removed (PHP's password_verify reads the same format).
+ * Older WordPress (6.1 to 6.7) only knows md5 and phpass, so there includes/pluggable-passwords.php
+ * replaces wp_hash_password() and wp_check_password() with hash() and check() below when the
+ * setting is on: new hashes are argon2id from the extension (PHP's PHC format); every hash type
+ * above is checked, and any other than argon2id is rehashed to argon2id after a successful
+ * login. check_fallback() is hooked whether or not the setting is on, so users whose hash is
+ * argon2 or `$wp$2y$` (written while the setting was on, or by WordPress 6.8 before a
+ * downgrade) still log in when it is off or the extension is removed.
  *
  * @package WPF_Bridge
  */
@@ -18,12 +23,90 @@
 defined( 'ABSPATH' ) || exit;
 
 /**
- * Password hashing for the pluggable functions.
+ * Password hashing: core's filters on 6.8+, the pluggable functions before.
  */
 final class WPF_Bridge_Passwords {
 
 	/** WordPress's phpass refuses longer passwords; the same limit applies to every hash type. */
 	private const MAX_PASSWORD_LENGTH = 4096;
+
+	/** The first WordPress version whose wp_hash_password() has the algorithm filters. */
+	private const CORE_FILTERS_SINCE = '6.8-alpha';
+
+	/**
+	 * Hooks what the setting and the WordPress version need. Runs while plugins load (the
+	 * pluggable functions must exist before wp-includes/pluggable.php is read).
+	 */
+	public static function register(): void {
+		$enabled = WPF_Bridge_Settings::argon2_passwords_enabled();
+		if ( self::core_has_algorithm_filters() ) {
+			if ( $enabled && defined( 'PASSWORD_ARGON2ID' ) ) {
+				add_filter( 'wp_hash_password_algorithm', array( __CLASS__, 'algorithm' ) );
+				add_filter( 'wp_hash_password_options', array( __CLASS__, 'options' ), 10, 2 );
+			}
+			return;
+		}
+		if ( $enabled ) {
+			require_once WPF_BRIDGE_PLUGIN_DIR . '/includes/pluggable-passwords.php';
+			// Core before 6.8 ties cookies to the hash's characters 8-11, constant in argon2id
+			// hashes: end the sessions explicitly when a password changes.
+			add_action( 'profile_update', array( __CLASS__, 'end_sessions_after_update' ), 10, 2 );
+			add_action( 'after_password_reset', array( __CLASS__, 'end_sessions_after_reset' ), 10, 1 );
+		}
+		add_filter( 'check_password', array( __CLASS__, 'check_fallback' ), 10, 4 );
+	}
+
+	/**
+	 * Whether this WordPress hashes through password_hash() with the algorithm filters (6.8+).
+	 */
+	public static function core_has_algorithm_filters(): bool {
+		return version_compare( (string) ( $GLOBALS['wp_version'] ?? '0' ), self::CORE_FILTERS_SINCE, '>=' );
+	}
+
+	/**
+	 * Why the setting is on but not in force, or null when it works (for Site Health).
+	 */
+	public static function problem(): ?string {
+		if ( ! WPF_Bridge_Settings::argon2_passwords_enabled() ) {
+			return null;
+		}
+		if ( self::core_has_algorithm_filters() ) {
+			return defined( 'PASSWORD_ARGON2ID' ) ? null : __( 'Argon2id passwords are on, but this PHP was built without argon2 (PASSWORD_ARGON2ID), so WordPress keeps hashing with bcrypt.', 'wpf-bridge' );
+		}
+		if ( ! ( defined( 'WPF_BRIDGE_PLUGGABLE_HASH' ) && defined( 'WPF_BRIDGE_PLUGGABLE_CHECK' ) ) ) {
+			return __( 'Argon2id passwords are on, but another plugin already replaces wp_hash_password() and wp_check_password(), so WPF Bridge\'s versions are not used.', 'wpf-bridge' );
+		}
+		return null;
+	}
+
+	/**
+	 * wp_hash_password_algorithm (6.8+): argon2id.
+	 *
+	 * @param string|int $algorithm Core's choice (PASSWORD_BCRYPT).
+	 */
+	public static function algorithm( $algorithm ) {
+		unset( $algorithm );
+		return PASSWORD_ARGON2ID;
+	}
+
+	/**
+	 * wp_hash_password_options (6.8+): PHP's default argon2id cost, stated, so hashes and
+	 * wp_password_needs_rehash() agree with the extension's hashes on older versions.
+	 *
+	 * @param array      $options   Options for password_hash().
+	 * @param string|int $algorithm The algorithm in force.
+	 */
+	public static function options( $options, $algorithm = null ): array {
+		$options = is_array( $options ) ? $options : array();
+		if ( PASSWORD_ARGON2ID !== $algorithm ) {
+			return $options;
+		}
+		return $options + array(
+			'memory_cost' => PASSWORD_ARGON2_DEFAULT_MEMORY_COST,
+			'time_cost'   => PASSWORD_ARGON2_DEFAULT_TIME_COST,
+			'threads'     => PASSWORD_ARGON2_DEFAULT_THREADS,
+		);
+	}
 
 	/**
 	 * wp_hash_password(): argon2id through the extension, or core's phpass when it cannot.
@@ -44,7 +127,8 @@ final class WPF_Bridge_Passwords {
 	}
 
 	/**
-	 * wp_check_password(): checks any hash WordPress or this plugin wrote, upgrades old ones.
+	 * wp_check_password() before 6.8: checks any hash WordPress or this plugin wrote, upgrades
+	 * every other kind to argon2id.
 	 *
 	 * @param string     $password Plain password.
 	 * @param string     $hash     Stored hash.
@@ -54,17 +138,19 @@ final class WPF_Bridge_Passwords {
 		$password = (string) $password;
 		$hash     = (string) $hash;
 
-		if ( str_starts_with( $hash, '$argon2' ) ) {
-			$check = self::verify_argon2( $password, $hash );
-		} elseif ( strlen( $hash ) <= 32 ) {
+		if ( strlen( $hash ) <= 32 ) {
 			// A plain md5 hash from a very old WordPress, as core checks it.
 			$check = hash_equals( $hash, md5( $password ) );
+		} elseif ( str_starts_with( $hash, '$argon2' ) ) {
+			$check = self::verify_argon2( $password, $hash );
+		} elseif ( str_starts_with( $hash, '$wp' ) ) {
+			$check = self::verify_wp_bcrypt( $password, $hash );
 		} else {
 			// phpass portable hashes, and bcrypt/crypt hashes through phpass's crypt() fallback.
 			$check = strlen( $password ) <= self::MAX_PASSWORD_LENGTH && self::phpass()->CheckPassword( $password, $hash );
 		}
 
-		if ( $check && $user_id && ! str_starts_with( $hash, '$argon2' ) && function_exists( 'wpf_bridge_hash_password' ) ) {
+		if ( $check && $user_id && ! str_starts_with( $hash, '$argon2id$' ) && function_exists( 'wpf_bridge_hash_password' ) ) {
 			$user = get_userdata( (int) $user_id );
 			// Only the account password is upgraded: application passwords are checked with
 			// the user id too, and must not replace it.
@@ -79,26 +165,33 @@ final class WPF_Bridge_Passwords {
 	}
 
 	/**
-	 * check_password filter: lets core's wp_check_password() accept `$argon2` hashes when
-	 * this plugin's replacement is not in use (setting off, or extension removed).
+	 * check_password filter before 6.8: lets core's wp_check_password() accept argon2 and
+	 * `$wp$2y$` hashes when this plugin's replacement is not in use (setting off, or another
+	 * plugin's replacement). 6.8+ checks both kinds itself, so it is not hooked there.
 	 *
 	 * @param bool       $check    Core's answer.
 	 * @param string     $password Plain password.
 	 * @param string     $hash     Stored hash.
 	 * @param string|int $user_id  User id.
 	 */
-	public static function check_argon2_fallback( $check, $password, $hash, $user_id = '' ): bool {
+	public static function check_fallback( $check, $password, $hash, $user_id = '' ): bool {
 		unset( $user_id );
-		if ( $check || defined( 'WPF_BRIDGE_PLUGGABLE_CHECK' ) || ! is_string( $hash ) || ! str_starts_with( $hash, '$argon2' ) ) {
+		if ( $check || defined( 'WPF_BRIDGE_PLUGGABLE_CHECK' ) || ! is_string( $hash ) ) {
 			return (bool) $check;
 		}
-		return self::verify_argon2( (string) $password, $hash );
+		if ( str_starts_with( $hash, '$argon2' ) ) {
+			return self::verify_argon2( (string) $password, $hash );
+		}
+		if ( str_starts_with( $hash, '$wp' ) ) {
+			return self::verify_wp_bcrypt( (string) $password, $hash );
+		}
+		return false;
 	}
 
 	/**
 	 * profile_update: after a password change to an argon2 hash, ends the user's other sessions.
 	 *
-	 * WordPress 6.1 ties auth cookies to the password through characters 8 to 11 of the hash
+	 * WordPress before 6.8 ties auth cookies to the password through characters 8 to 11 of the hash
 	 * (`pass_frag`), so changing the password logs the user out everywhere. In an argon2id
 	 * hash those characters are always "d$v=", so this does it explicitly instead, by
 	 * destroying the session tokens the cookies must match.
@@ -161,6 +254,21 @@ final class WPF_Bridge_Passwords {
 			}
 		}
 		return password_verify( $password, $hash );
+	}
+
+	/**
+	 * Verifies WordPress 6.8's `$wp$2y$` hash: bcrypt over base64(HMAC-SHA384(password,
+	 * "wp-sha384")), as 6.8's wp_check_password() does.
+	 *
+	 * @param string $password Plain password.
+	 * @param string $hash     `$wp` followed by a bcrypt hash.
+	 */
+	private static function verify_wp_bcrypt( string $password, string $hash ): bool {
+		if ( strlen( $password ) > self::MAX_PASSWORD_LENGTH ) {
+			return false;
+		}
+		$prehashed = base64_encode( hash_hmac( 'sha384', $password, 'wp-sha384', true ) ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.obfuscation_base64_encode -- the format of core's hash.
+		return password_verify( $prehashed, substr( $hash, 3 ) );
 	}
 
 	/**

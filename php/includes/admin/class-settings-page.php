@@ -482,7 +482,7 @@ final class WPF_Bridge_Settings_Page {
 
 			<h2><?php esc_html_e( 'Passwords', 'wpf-bridge' ); ?></h2>
 			<table class="form-table" role="presentation">
-				<?php self::checkbox_field( 'argon2_passwords', __( 'Argon2id hashes', 'wpf-bridge' ), __( 'Hash WordPress passwords with argon2id (through the extension) instead of phpass. Existing passwords keep working and are rehashed at the next login. Passwords hashed this way keep working if you turn this off again.', 'wpf-bridge' ), $settings ); ?>
+				<?php self::checkbox_field( 'argon2_passwords', __( 'Argon2id hashes', 'wpf-bridge' ), __( 'Hash WordPress passwords with argon2id instead of bcrypt (WordPress 6.8 and later) or phpass (earlier versions). Existing passwords keep working and are rehashed at the next login. Passwords hashed this way keep working if you turn this off again.', 'wpf-bridge' ), $settings ); ?>
 			</table>
 
 			<?php submit_button( __( 'Save settings', 'wpf-bridge' ), 'primary', 'wpf-bridge-save' ); ?>

@@ -2,7 +2,7 @@
 /**
  * Site Health test (Tools > Site Health): is the extension loaded, is it the version this
  * plugin was written for, are the saved settings valid, and, when argon2id passwords are on,
- * are this plugin's password functions the ones WordPress uses.
+ * do they take effect (WPF_Bridge_Passwords::problem()).
  *
  * @package WPF_Bridge
  */
@@ -59,11 +59,12 @@ final class WPF_Bridge_Site_Health {
 			}
 		}
 
-		if ( WPF_Bridge_Settings::argon2_passwords_enabled() && ! ( defined( 'WPF_BRIDGE_PLUGGABLE_HASH' ) && defined( 'WPF_BRIDGE_PLUGGABLE_CHECK' ) ) ) {
+		$password_problem = WPF_Bridge_Passwords::problem();
+		if ( null !== $password_problem ) {
 			if ( 'good' === $status ) {
 				$status = 'recommended';
 			}
-			$problems[] = __( 'Argon2id passwords are on, but another plugin already replaces wp_hash_password() and wp_check_password(), so WPF Bridge\'s versions are not used.', 'wpf-bridge' );
+			$problems[] = $password_problem;
 		}
 
 		if ( 'good' === $status ) {

@@ -87,4 +87,25 @@ abstract class E2eTestCase extends TestCase
         self::$generatedPasswords[] = $password;
         return $password;
     }
+
+    /**
+     * Logs in through wp-login.php as a browser does: GET sets the test cookie, POST sends it.
+     *
+     * @return array{client: Http, response: HttpResponse}
+     */
+    protected function logIn(string $login, string $password): array
+    {
+        $client = Http::withCookies();
+        $form = $client->get(Env::url() . '/wp-login.php');
+        $this->assertSame(200, $form->status);
+        $this->assertArrayHasKey('wordpress_test_cookie', $client->cookies(), 'wp-login.php set no test cookie');
+        $response = $client->postForm(Env::url() . '/wp-login.php', [
+            'log' => $login,
+            'pwd' => $password,
+            'wp-submit' => 'Log In',
+            'redirect_to' => Env::url() . '/wp-admin/profile.php',
+            'testcookie' => '1',
+        ]);
+        return ['client' => $client, 'response' => $response];
+    }
 }
