@@ -9,17 +9,36 @@
 # healthy). Screenshots of the admin pages stay in $WPF_E2E_DIR/screenshots (default
 # .e2e/screenshots, git-ignored) after the environment is stopped.
 #
-#   scripts/test-e2e.sh                          # everything
+#   scripts/test-e2e.sh                          # everything, on WordPress 6.1 (Debian 12)
 #   scripts/test-e2e.sh --filter MauticAddTest   # one class (arguments go to phpunit)
+#   WPF_E2E_WP=6.8 scripts/test-e2e.sh           # everything, on WordPress 6.8 (Debian 13's
+#                                                #   package, scripts/wordpress-6.8.sh)
+#   WPF_E2E_MULTISITE=1 WPF_E2E_WP=6.8 scripts/test-e2e.sh   # a subdirectory network with
+#                                                #   /site2/: tests/e2e/phpunit-multisite.xml
 #   WPF_E2E_KEEP=1 scripts/test-e2e.sh           # leave the site running to poke at it
 #
 # Environment: WPF_E2E_DIR, WPF_E2E_PORT, WPF_E2E_CRM_PORT, WPF_E2E_DB_PORT (see
-# tests/e2e/env/README.md), WPF_E2E_KEEP, WPF_E2E_SUITE_TIMEOUT (seconds, default 900).
+# tests/e2e/env/README.md), WPF_E2E_WP (6.1 or 6.8), WPF_E2E_MULTISITE (0 or 1), WPF_E2E_KEEP,
+# WPF_E2E_SUITE_TIMEOUT (seconds, default 900). A 6.8 or multisite run uses its own state
+# dir (the default one with -wp68 / -multisite appended), so its screenshots are kept apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$PWD"
 SUITE_TIMEOUT="${WPF_E2E_SUITE_TIMEOUT:-900}"
-export WPF_E2E_DIR="${WPF_E2E_DIR:-$(tests/e2e/env/state-dir.sh e2e)}"
+WP="${WPF_E2E_WP:-6.1}"
+export WPF_E2E_MULTISITE="${WPF_E2E_MULTISITE:-0}"
+suffix=""
+case "$WP" in
+  6.1) export WPF_E2E_WP_SRC=/usr/share/wordpress ;;
+  6.8) suffix="-wp68" ;;
+  *) echo "[test-e2e] WPF_E2E_WP must be 6.1 or 6.8 (got '$WP')" >&2; exit 2 ;;
+esac
+config=tests/e2e/phpunit.xml
+if [ "$WPF_E2E_MULTISITE" = 1 ]; then
+  config=tests/e2e/phpunit-multisite.xml
+  suffix="$suffix-multisite"
+fi
+export WPF_E2E_DIR="${WPF_E2E_DIR:-$(tests/e2e/env/state-dir.sh e2e)}$suffix"
 
 say() { printf '[test-e2e] %s\n' "$*" >&2; }
 started=$EPOCHREALTIME
@@ -28,6 +47,12 @@ elapsed() { awk -v a="$started" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b 
 for cmd in cargo php phpunit chromedriver chromium timeout; do
   command -v "$cmd" >/dev/null || { say "'$cmd' not found: run scripts/install-deps.sh"; exit 1; }
 done
+
+if [ "$WP" = 6.8 ]; then
+  say "WordPress 6.8: Debian 13's package (scripts/wordpress-6.8.sh)"
+  WPF_E2E_WP_SRC="$(scripts/wordpress-6.8.sh)"
+  export WPF_E2E_WP_SRC
+fi
 
 say "building the extension and the fake CRM"
 cargo build --release --quiet -p wpf-bridge -p fake-crm
@@ -49,11 +74,11 @@ stop_env() {
 trap stop_env EXIT
 trap 'exit 130' INT TERM
 
-say "starting a fresh environment in $WPF_E2E_DIR"
+say "starting a fresh environment in $WPF_E2E_DIR (WordPress $WP$([ "$WPF_E2E_MULTISITE" = 1 ] && echo ', multisite'))"
 # Exit 3 means "up but degraded" (extension or plugin broken): the suite cannot pass then.
 tests/e2e/env/up.sh --fresh
 
 # shellcheck disable=SC1091
 . "$WPF_E2E_DIR/env.sh"
 say "running the e2e suite against $WPF_E2E_URL (fake CRM $WPF_E2E_CRM_URL)"
-timeout --kill-after=30 "$SUITE_TIMEOUT" phpunit -c tests/e2e/phpunit.xml "$@"
+timeout --kill-after=30 "$SUITE_TIMEOUT" phpunit -c "$config" "$@"
