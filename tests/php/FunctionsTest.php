@@ -95,6 +95,7 @@ final class FunctionsTest extends TestCase
     }
 
     /** @dataProvider badLengths */
+    #[\PHPUnit\Framework\Attributes\DataProvider('badLengths')]
     public function testPasswordLengthsOutsideTheRangeThrow(int $length): void
     {
         try {

@@ -103,6 +103,7 @@ final class ParseWebhookTest extends TestCase
     }
 
     /** @dataProvider badRequests */
+    #[\PHPUnit\Framework\Attributes\DataProvider('badRequests')]
     public function testBadInputThrowsACleanExceptionWithAStableCode(string $crm, array $request, string $class, string $code): void
     {
         try {
