@@ -38,6 +38,14 @@ final class MultisiteTest extends E2eTestCase
         $this->assertNotSame(self::siteKey(1), self::siteKey(self::$site2), 'each site has its own access key');
         $ping = self::postJson(self::siteUrl(self::$site2, 'test'), '');
         $this->assertSame(200, $ping->status, $ping->describe());
+        // nginx's subdirectory rewrites: site2's front page and its login form are served.
+        $http = new Http();
+        $front = $http->request('GET', Env::url() . '/site2/');
+        $this->assertSame(200, $front->status, $front->describe());
+        $this->assertStringContainsString('wpf-bridge e2e site2', $front->body, 'the front page is not site2\'s');
+        $login = $http->request('GET', Env::url() . '/site2/wp-login.php');
+        $this->assertSame(200, $login->status, $login->describe());
+        $this->assertStringContainsString('/site2/wp-login.php', $login->body, 'the login form does not post to site2');
     }
 
     /** @return int the new user's id */
