@@ -1,15 +1,26 @@
 //! wpf-bridge: answers CRM webhooks on WordPress sites.
 //!
-//! The module tree and nothing else; see `../shared/DESIGN.md` for the flow.
+//! The module tree and nothing else; `ARCHITECTURE.md` describes the flow and the layers.
+//! From the bottom up: leaves (`error`, `text`, `secret`, `crm_kind`, `contact`, `password`,
+//! `site`), `settings`, then intake (`webhook`), the CRM clients (`crm`) and apply (`sync`),
+//! then `pipeline`, and the FFI edge (`php`) on top. `tests/layers.rs` keeps it so.
 
-pub mod crm;
+// Leaves.
+pub mod contact;
+pub mod crm_kind;
 pub mod error;
 pub mod password;
-pub mod php;
-pub mod settings;
+pub mod secret;
 pub mod site;
+pub mod text;
+
+pub mod settings;
+
+pub mod crm;
 pub mod sync;
 pub mod webhook;
+
+pub mod php;
 
 pub use error::{Error, Result};
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::crm::CrmKind;
+use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 
 /// How a username is made when the CRM does not give one (WP Fusion's option values).
@@ -24,31 +24,7 @@ pub enum UsernameFormat {
     FirstNameNumber,
 }
 
-/// A secret string: never printed by `Debug`.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_empty() {
-            "Secret(empty)"
-        } else {
-            "Secret(***)"
-        })
-    }
-}
+pub use crate::secret::Secret;
 
 /// Validated settings.
 #[derive(Debug, Clone)]
@@ -270,7 +246,7 @@ impl Reader<'_> {
                 Some(1) => Ok(Some(true)),
                 _ => Err(Error::setting(key, "must be true or false")),
             },
-            Some(Value::String(s)) => crate::webhook::action::parse_flag("setting", s)
+            Some(Value::String(s)) => crate::text::parse_flag("setting", s)
                 .map(Some)
                 .map_err(|_| Error::setting(key, "must be true or false")),
             Some(_) => Err(Error::setting(key, "must be true or false")),

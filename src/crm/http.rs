@@ -21,10 +21,10 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::Value;
 
-use crate::crm::CrmKind;
+use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 use crate::settings::Secret;
-use crate::webhook::printable;
+use crate::text::printable;
 
 /// Largest answer we read from a CRM. Mautic's biggest contact list page is well under this.
 pub const MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;

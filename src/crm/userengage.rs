@@ -15,6 +15,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::contact;
 use crate::crm::http::{self, Answer, Api, ApiSpec, Client, Endpoint, Method};
 use crate::crm::{Contact, Crm, CrmKind};
 use crate::error::{Error, Result};
@@ -137,53 +138,6 @@ fn bad_response(detail: &str) -> Error {
     http::bad_response(CrmKind::UserEngage, detail)
 }
 
-/// A User.com user's fields: the scalar keys (`email`, `phone_number`, ...; not `id`),
-/// `first_name` / `last_name` split from `name` unless given, then the custom attributes by
-/// `name_std` (an attribute named like a standard key wins). The one rule for the "API call"
-/// webhook body and the REST API's user alike.
-pub fn user_fields(user: &Map<String, Value>) -> Map<String, Value> {
-    let mut fields: Map<String, Value> = user
-        .iter()
-        .filter(|(key, value)| key.as_str() != "id" && !(value.is_object() || value.is_array()))
-        .map(|(key, value)| (key.clone(), value.clone()))
-        .collect();
-    if let Some(name) = user.get("name").and_then(Value::as_str) {
-        let mut words = name.split_whitespace();
-        if let Some(first) = words.next() {
-            let rest = words.collect::<Vec<_>>().join(" ");
-            let parts = [("first_name", first.to_string()), ("last_name", rest)];
-            for (key, part) in parts {
-                let given = fields
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .is_some_and(|s| !s.trim().is_empty());
-                if !given && !part.is_empty() {
-                    fields.insert(key.to_string(), Value::String(part));
-                }
-            }
-        }
-    }
-    if let Some(attributes) = user.get("attributes") {
-        add_attributes(&mut fields, attributes);
-    }
-    fields
-}
-
-/// Adds `[{name_std, value}]` custom attributes to a field map.
-pub fn add_attributes(fields: &mut Map<String, Value>, attributes: &Value) {
-    for attribute in attributes.as_array().into_iter().flatten() {
-        if let Some(name) = attribute.get("name_std").and_then(Value::as_str) {
-            let name = name.trim();
-            if !name.is_empty() {
-                fields.insert(
-                    name.to_string(),
-                    attribute.get("value").cloned().unwrap_or(Value::Null),
-                );
-            }
-        }
-    }
-}
-
 /// A `Contact` from a User.com user object (`GET users/{id}/`, `users/search/`).
 /// `requested_id` is used when the object has no id of its own.
 pub fn contact_from_user(requested_id: &str, user: &Value) -> Result<Contact> {
@@ -195,7 +149,7 @@ pub fn contact_from_user(requested_id: &str, user: &Value) -> Result<Contact> {
         .and_then(http::id_string)
         .unwrap_or_else(|| requested_id.to_string());
 
-    let fields = user_fields(object);
+    let fields = contact::userengage::user_fields(object);
 
     let email = object
         .get("email")
@@ -205,18 +159,7 @@ pub fn contact_from_user(requested_id: &str, user: &Value) -> Result<Contact> {
         .map(str::to_string);
     let tags = object
         .get("tags")
-        .and_then(Value::as_array)
-        .map(|tags| {
-            tags.iter()
-                .filter_map(|t| match t {
-                    Value::String(s) => Some(s.as_str()),
-                    other => other.get("name").and_then(Value::as_str),
-                })
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
+        .and_then(contact::userengage::tag_names)
         .unwrap_or_default();
     Ok(Contact {
         id,

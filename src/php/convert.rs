@@ -142,10 +142,10 @@ pub fn to_request(array: &ZendHashTable) -> Result<Request> {
                 let value = match value {
                     Value::Array(items) => items
                         .iter()
-                        .map(|item| crate::crm::fields::value_text(item).unwrap_or_default())
+                        .map(|item| crate::text::value_text(item).unwrap_or_default())
                         .collect::<Vec<_>>()
                         .join(", "),
-                    other => crate::crm::fields::value_text(&other).unwrap_or_default(),
+                    other => crate::text::value_text(&other).unwrap_or_default(),
                 };
                 (name.to_ascii_lowercase(), value)
             })

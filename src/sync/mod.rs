@@ -8,13 +8,14 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::crm::{fields, Contact, Crm, CrmKind};
+use crate::crm::{Contact, Crm, CrmKind};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::site::{LogLevel, Site, UserId};
 use crate::webhook::{auth, payload, Action, ContactEvent, Options, Request, Webhook};
 
 mod add;
+pub mod fields;
 mod tags;
 mod update;
 pub mod users;
@@ -368,7 +369,7 @@ impl Context<'_> {
             .site
             .user_meta(user_id, &key)?
             .as_ref()
-            .and_then(fields::value_text)
+            .and_then(crate::text::value_text)
         {
             if previous != contact_id {
                 notes.push(format!("relinked from contact {previous}"));

@@ -30,10 +30,7 @@ pub(super) fn normalize(tags: &[String]) -> Vec<String> {
 /// Reads a stored tag list; anything that is not a list of scalars counts as no tags.
 pub(super) fn from_meta(value: Option<Value>) -> Vec<String> {
     match value {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(crate::crm::fields::value_text)
-            .collect(),
+        Some(Value::Array(items)) => items.iter().filter_map(crate::text::value_text).collect(),
         _ => Vec::new(),
     }
 }

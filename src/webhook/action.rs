@@ -5,10 +5,8 @@
 //! (`async=false` means false here).
 
 use crate::error::{Error, Result};
-use crate::webhook::{printable, Request};
-
-/// Longest excerpt of an untrusted value quoted in an error message.
-const EXCERPT_CHARS: usize = 40;
+use crate::text::{parse_flag, printable, EXCERPT_CHARS};
+use crate::webhook::Request;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -77,19 +75,6 @@ pub fn parse_options(request: &Request) -> Result<Options> {
         send_notification,
         async_,
     })
-}
-
-/// A yes/no parameter: `true`, `1`, `yes`, `on` or `false`, `0`, `no`, `off`, empty, in any
-/// case and with surrounding spaces; anything else is `Error::InvalidFlag`.
-pub fn parse_flag(name: &'static str, value: &str) -> Result<bool> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" | "" => Ok(false),
-        _ => Err(Error::InvalidFlag {
-            name,
-            value: printable(value, EXCERPT_CHARS),
-        }),
-    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use rand::{Rng, TryRng};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::crm::CrmKind;
+use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::webhook::Request;

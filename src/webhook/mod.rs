@@ -6,7 +6,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::crm::CrmKind;
+use crate::crm_kind::CrmKind;
 
 pub mod action;
 pub mod auth;
@@ -41,18 +41,4 @@ pub struct ContactEvent {
     /// The contact was deleted in the CRM.
     pub deleted: bool,
     pub timestamp: Option<String>,
-}
-
-/// A short, printable excerpt of untrusted text for error messages: control characters
-/// replaced, cut at `max` characters.
-pub fn printable(text: &str, max: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .take(max)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if text.chars().count() > max {
-        out.push('…');
-    }
-    out
 }

@@ -26,9 +26,10 @@
 
 use serde_json::Value;
 
-use crate::crm::CrmKind;
+use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
-use crate::webhook::{printable, ContactEvent, Request};
+use crate::text::printable;
+use crate::webhook::{ContactEvent, Request};
 
 /// Event kind of an event made from the request parameters alone.
 pub const REQUEST_KIND: &str = "request";
@@ -107,40 +108,6 @@ pub fn text(value: Option<&Value>) -> Option<String> {
 /// An event timestamp: a trimmed, non-empty string of reasonable length.
 pub fn timestamp(value: Option<&Value>) -> Option<String> {
     text(value).filter(|stamp| stamp.chars().count() <= MAX_TIMESTAMP_CHARS)
-}
-
-/// Tag names from a list of strings or of objects holding the name under `key`
-/// (`{"tag": ..}` for Mautic, `{"name": ..}` for User.com). An object in place of the list
-/// (PHP's `json_encode` of a non-sequential array) counts as a list of its values. Other
-/// entries are skipped; names are trimmed, empty ones dropped, duplicates kept once.
-/// `None` when the value is null or not a list.
-pub fn tag_names(value: &Value, key: &str) -> Option<Vec<String>> {
-    let entries: Vec<&Value> = match value {
-        Value::Array(list) => list.iter().collect(),
-        Value::Object(map) => map.values().collect(),
-        _ => return None,
-    };
-    let mut names: Vec<String> = Vec::new();
-    for entry in entries {
-        let name = match entry {
-            Value::Object(tag) => tag.get(key).and_then(tag_name),
-            other => tag_name(other),
-        };
-        if let Some(name) = name {
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-    }
-    Some(names)
-}
-
-fn tag_name(value: &Value) -> Option<String> {
-    match value {
-        Value::String(name) => Some(name.trim().to_string()).filter(|name| !name.is_empty()),
-        Value::Number(number) => Some(number.to_string()),
-        _ => None,
-    }
 }
 
 /// An event made from the request parameters alone.
@@ -409,22 +376,6 @@ mod tests {
         }
         assert!(contact_id(&json!("x".repeat(65))).is_err());
         assert!(contact_id(&json!("a\u{0}b")).is_err());
-    }
-
-    #[test]
-    fn tags() {
-        let value = json!([{"tag": " a "}, "b", {"tag": ""}, {"id": 3}, [], null, "a", {"tag": 7}]);
-        assert_eq!(
-            tag_names(&value, "tag"),
-            Some(vec!["a".to_string(), "b".to_string(), "7".to_string()])
-        );
-        assert_eq!(
-            tag_names(&json!({"3": {"tag": "x"}}), "tag"),
-            Some(vec!["x".into()])
-        );
-        assert_eq!(tag_names(&json!(null), "tag"), None);
-        assert_eq!(tag_names(&json!("a,b"), "tag"), None);
-        assert_eq!(tag_names(&json!([[]]), "tag"), Some(vec![]));
     }
 
     #[test]

@@ -18,10 +18,11 @@
 
 use serde_json::Value;
 
-use crate::crm::CrmKind;
+use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
+use crate::text::printable;
 use crate::webhook::action::{parse_action, parse_options, Action};
-use crate::webhook::{printable, ContactEvent, Request, Webhook};
+use crate::webhook::{ContactEvent, Request, Webhook};
 
 pub mod generic;
 pub mod mautic;
@@ -115,18 +116,6 @@ fn describe_json_error(error: &serde_json::Error) -> String {
             error.line(),
             error.column()
         ),
-    }
-}
-
-/// "an object", "a list", ... for error details (never the value itself).
-pub fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -1,4 +1,4 @@
-//! Field mapping: which CRM field feeds which WordPress field.
+//! Field mapping (part of apply): which CRM field feeds which WordPress field.
 //!
 //! The apply step (`sync/`) turns a contact's fields (from the payload or the CRM API) into
 //! core user fields and user meta here. The site owner's `field_map` decides; when it is
@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::crm::CrmKind;
+use crate::crm_kind::CrmKind;
+use crate::text::value_text;
 
 /// WordPress fields that `wp_insert_user` / `wp_update_user` take directly. Any other mapped
 /// name is a user meta key.
@@ -100,18 +101,6 @@ pub fn map_fields(fields: &Map<String, Value>, map: &BTreeMap<String, String>) -
         }
     }
     mapped
-}
-
-/// A scalar value as trimmed, non-empty text; `None` for null, empty, arrays and objects.
-pub fn value_text(value: &Value) -> Option<String> {
-    let text = match value {
-        Value::String(s) => s.trim().to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(true) => "1".to_string(),
-        Value::Bool(false) => "0".to_string(),
-        _ => return None,
-    };
-    (!text.is_empty()).then_some(text)
 }
 
 fn is_blank(value: &Value) -> bool {

@@ -1,0 +1,118 @@
+//! Text rules every layer shares (a leaf: it uses only `error`): excerpts of untrusted text
+//! for messages, yes/no flags, scalar values as text, JSON type names, and tag lists.
+//!
+//! Each rule is written here once; intake, settings, apply and the CRM clients call it.
+
+use serde_json::Value;
+
+use crate::error::{Error, Result};
+
+/// Longest excerpt of an untrusted value quoted in an error message.
+pub const EXCERPT_CHARS: usize = 40;
+
+/// A short, printable excerpt of untrusted text for error messages: control characters
+/// replaced, cut at `max` characters.
+pub fn printable(text: &str, max: usize) -> String {
+    let mut out: String = text
+        .chars()
+        .take(max)
+        .map(|c| if c.is_control() { '?' } else { c })
+        .collect();
+    if text.chars().count() > max {
+        out.push('…');
+    }
+    out
+}
+
+/// A yes/no parameter: `true`, `1`, `yes`, `on` or `false`, `0`, `no`, `off`, empty, in any
+/// case and with surrounding spaces; anything else is `Error::InvalidFlag`.
+pub fn parse_flag(name: &'static str, value: &str) -> Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" | "" => Ok(false),
+        _ => Err(Error::InvalidFlag {
+            name,
+            value: printable(value, EXCERPT_CHARS),
+        }),
+    }
+}
+
+/// A scalar value as trimmed, non-empty text; `None` for null, empty, arrays and objects.
+pub fn value_text(value: &Value) -> Option<String> {
+    let text = match value {
+        Value::String(s) => s.trim().to_string(),
+        Value::Number(n) => n.to_string(),
+        Value::Bool(true) => "1".to_string(),
+        Value::Bool(false) => "0".to_string(),
+        _ => return None,
+    };
+    (!text.is_empty()).then_some(text)
+}
+
+/// "an object", "a list", ... for error details (never the value itself).
+pub fn json_type(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Tag names from a list of strings or of objects holding the name under `key`
+/// (`{"tag": ..}` for Mautic, `{"name": ..}` for User.com). An object in place of the list
+/// (PHP's `json_encode` of a non-sequential array) counts as a list of its values. Other
+/// entries are skipped; names are trimmed, empty ones dropped, duplicates kept once.
+/// `None` when the value is null or not a list.
+pub fn tag_names(value: &Value, key: &str) -> Option<Vec<String>> {
+    let entries: Vec<&Value> = match value {
+        Value::Array(list) => list.iter().collect(),
+        Value::Object(map) => map.values().collect(),
+        _ => return None,
+    };
+    let mut names: Vec<String> = Vec::new();
+    for entry in entries {
+        let name = match entry {
+            Value::Object(tag) => tag.get(key).and_then(tag_name),
+            other => tag_name(other),
+        };
+        if let Some(name) = name {
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+    }
+    Some(names)
+}
+
+fn tag_name(value: &Value) -> Option<String> {
+    match value {
+        Value::String(name) => Some(name.trim().to_string()).filter(|name| !name.is_empty()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tags() {
+        let value = json!([{"tag": " a "}, "b", {"tag": ""}, {"id": 3}, [], null, "a", {"tag": 7}]);
+        assert_eq!(
+            tag_names(&value, "tag"),
+            Some(vec!["a".to_string(), "b".to_string(), "7".to_string()])
+        );
+        assert_eq!(
+            tag_names(&json!({"3": {"tag": "x"}}), "tag"),
+            Some(vec!["x".into()])
+        );
+        assert_eq!(tag_names(&json!(null), "tag"), None);
+        assert_eq!(tag_names(&json!("a,b"), "tag"), None);
+        assert_eq!(tag_names(&json!([[]]), "tag"), Some(vec![]));
+    }
+}
