@@ -1,15 +1,46 @@
 //! The one error type of the extension.
 //!
 //! Every failure anywhere in the flow (intake, apply, CRM calls, settings) is a variant here.
-//! Each variant carries a stable machine-readable `code()`, the HTTP `status()` the webhook
-//! answers with (4xx: fix the setup, do not retry; 5xx: try again) and a `Display` sentence a
-//! site owner can act on. Messages never contain secrets: variants carry only names, sizes,
+//! Each variant carries a stable machine-readable `code()`, a `retry()` class (never, or later
+//! with an optional delay) and the HTTP `status()` derived from it (4xx: do not retry; 5xx:
+//! try again), and a `Display` sentence a site owner can act on. Messages never contain secrets: variants carry only names, sizes,
 //! statuses and sanitised descriptions.
 
+use std::time::Duration;
+
+use serde::Serialize;
 use thiserror::Error as ThisError;
 
 /// Shorthand used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Whether a failed webhook or queued event can succeed when tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "retry", rename_all = "snake_case")]
+pub enum Retry {
+    /// Trying again cannot help: the input or the request is wrong.
+    Never,
+    /// Trying again can help, no sooner than `after` when the failure says so (a CRM's
+    /// `Retry-After`, a busy contact).
+    Later {
+        #[serde(
+            rename = "after_secs",
+            serialize_with = "secs",
+            skip_serializing_if = "Option::is_none"
+        )]
+        after: Option<Duration>,
+    },
+}
+
+fn secs<S: serde::Serializer>(after: &Option<Duration>, out: S) -> Result<S::Ok, S::Error> {
+    match after {
+        Some(after) => out.serialize_u64(after.as_secs()),
+        None => out.serialize_none(),
+    }
+}
+
+/// Seconds before a busy contact is worth trying again.
+pub const CONTACT_BUSY_RETRY_SECS: u64 = 5;
 
 /// Which family an error belongs to; decides the PHP exception class it is thrown as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,24 +175,54 @@ impl Error {
         }
     }
 
-    /// The HTTP status a webhook answers with. 4xx: the CRM should not retry; 5xx: it should.
+    /// Whether trying again can succeed: `Never` for input a retry cannot fix (the CRM must
+    /// not retry, a queue marks the event failed), `Later` for a CRM or site hiccup, a busy
+    /// contact or a setup the owner can mend. The HTTP status is derived from it, so a queue
+    /// worker and the webhook's answer always agree.
+    pub fn retry(&self) -> Retry {
+        match self {
+            Error::ContactBusy { .. } => Retry::Later {
+                after: Some(Duration::from_secs(CONTACT_BUSY_RETRY_SECS)),
+            },
+            Error::CrmRateLimited { .. }
+            | Error::CrmUnavailable { .. }
+            | Error::CrmAuth { .. }
+            | Error::CrmContactNotFound { .. }
+            | Error::CrmRejected { .. }
+            | Error::CrmBadResponse { .. }
+            | Error::InvalidSetting { .. }
+            | Error::InvalidArgument { .. }
+            | Error::Hash(_)
+            | Error::Site(_) => Retry::Later { after: None },
+            Error::UnknownCrm(_)
+            | Error::BodyTooLarge { .. }
+            | Error::InvalidJson(_)
+            | Error::InvalidPayload { .. }
+            | Error::MissingAction
+            | Error::UnknownAction(_)
+            | Error::InvalidFlag { .. }
+            | Error::MissingContactId
+            | Error::InvalidAccessKey
+            | Error::MissingSignature
+            | Error::InvalidSignature
+            | Error::ContactWithoutEmail { .. } => Retry::Never,
+        }
+    }
+
+    /// The HTTP status a webhook answers with, from the retry class: 4xx tells the CRM not
+    /// to retry, 5xx to try again. The family picks the exact number.
     pub fn status(&self) -> u16 {
-        match self.kind() {
-            ErrorKind::InvalidPayload => match self {
+        match (self.retry(), self.kind()) {
+            (Retry::Never, ErrorKind::InvalidPayload) => match self {
                 Error::BodyTooLarge { .. } => 413,
                 _ => 400,
             },
-            ErrorKind::Authentication => 403,
-            // A broken setup is the site owner's to fix; the CRM retrying will not help.
-            ErrorKind::Configuration => 500,
-            ErrorKind::Crm => match self {
-                Error::ContactWithoutEmail { .. } => 422,
-                _ => 502,
-            },
-            ErrorKind::Site => match self {
-                Error::ContactBusy { .. } => 503,
-                _ => 500,
-            },
+            (Retry::Never, ErrorKind::Authentication) => 403,
+            (Retry::Never, _) => 422,
+            (Retry::Later { .. }, ErrorKind::Crm) => 502,
+            (Retry::Later { after: Some(_) }, _) => 503,
+            // A broken setup or a WordPress failure: try again once the owner has mended it.
+            (Retry::Later { after: None }, _) => 500,
         }
     }
 
@@ -199,5 +260,129 @@ impl Error {
             key: key.into(),
             reason: reason.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples() -> Vec<Error> {
+        let text = || "x".to_string();
+        vec![
+            Error::UnknownCrm(text()),
+            Error::BodyTooLarge { size: 2, limit: 1 },
+            Error::InvalidJson(text()),
+            Error::InvalidPayload {
+                crm: "Mautic",
+                detail: text(),
+            },
+            Error::MissingAction,
+            Error::UnknownAction(text()),
+            Error::InvalidFlag {
+                name: "async",
+                value: text(),
+            },
+            Error::MissingContactId,
+            Error::InvalidAccessKey,
+            Error::MissingSignature,
+            Error::InvalidSignature,
+            Error::setting("crm", "x"),
+            Error::InvalidArgument {
+                name: "x",
+                reason: text(),
+            },
+            Error::CrmAuth {
+                crm: "Mautic",
+                status: 401,
+            },
+            Error::CrmRateLimited { crm: "Mautic" },
+            Error::CrmUnavailable {
+                crm: "Mautic",
+                detail: text(),
+            },
+            Error::CrmContactNotFound {
+                crm: "Mautic",
+                contact_id: text(),
+            },
+            Error::CrmRejected {
+                crm: "Mautic",
+                status: 400,
+                detail: text(),
+            },
+            Error::CrmBadResponse {
+                crm: "Mautic",
+                detail: text(),
+            },
+            Error::ContactWithoutEmail { contact_id: text() },
+            Error::ContactBusy { contact_id: text() },
+            Error::Site(text()),
+            Error::Hash(text()),
+        ]
+    }
+
+    #[test]
+    fn status_follows_the_retry_class() {
+        for error in samples() {
+            let status = error.status();
+            match error.retry() {
+                Retry::Never => assert!((400..500).contains(&status), "{error:?} {status}"),
+                Retry::Later { .. } => assert!((500..600).contains(&status), "{error:?} {status}"),
+            }
+        }
+    }
+
+    #[test]
+    fn statuses_are_the_published_ones() {
+        let statuses: Vec<(&str, u16)> = samples().iter().map(|e| (e.code(), e.status())).collect();
+        assert_eq!(
+            statuses,
+            vec![
+                ("unknown_crm", 400),
+                ("body_too_large", 413),
+                ("invalid_json", 400),
+                ("invalid_payload", 400),
+                ("missing_action", 400),
+                ("unknown_action", 400),
+                ("invalid_flag", 400),
+                ("missing_contact_id", 400),
+                ("invalid_access_key", 403),
+                ("missing_signature", 403),
+                ("invalid_signature", 403),
+                ("invalid_setting", 500),
+                ("invalid_argument", 500),
+                ("crm_auth_failed", 502),
+                ("crm_rate_limited", 502),
+                ("crm_unavailable", 502),
+                ("crm_contact_not_found", 502),
+                ("crm_rejected", 502),
+                ("crm_bad_response", 502),
+                ("contact_without_email", 422),
+                ("contact_busy", 503),
+                ("site_error", 500),
+                ("hash_error", 500),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_busy_contact_says_when_to_come_back() {
+        let busy = Error::ContactBusy {
+            contact_id: "1".into(),
+        };
+        assert_eq!(
+            busy.retry(),
+            Retry::Later {
+                after: Some(Duration::from_secs(CONTACT_BUSY_RETRY_SECS))
+            }
+        );
+        assert_eq!(
+            serde_json::to_value(busy.retry()).unwrap(),
+            serde_json::json!({"retry": "later", "after_secs": CONTACT_BUSY_RETRY_SECS})
+        );
+        assert_eq!(
+            serde_json::to_value(Error::MissingAction.retry()).unwrap(),
+            serde_json::json!({"retry": "never"})
+        );
     }
 }

@@ -2,7 +2,7 @@
 //! the parameter rules and every error path of authentication and parsing, by error code.
 
 use serde_json::{json, Map, Value};
-use wpf_bridge::crm::CrmKind;
+use wpf_bridge::crm_kind::CrmKind;
 use wpf_bridge::settings::{Secret, Settings};
 use wpf_bridge::webhook::action::Action;
 use wpf_bridge::webhook::auth::{authenticate, verify_signature};
