@@ -4,11 +4,15 @@
 //! owner knows. The plugin asks the extension for both (`wpf_bridge_crms()`), so they are
 //! written down here only.
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
 use crate::text::printable;
 
 /// The CRMs we speak to. The slug is WP Fusion's, and prefixes the user meta keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Serialised as its slug.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum CrmKind {
     Mautic,
     UserEngage,

@@ -20,6 +20,8 @@ pub mod crm;
 pub mod sync;
 pub mod webhook;
 
+pub mod pipeline;
+
 pub mod php;
 
 pub use error::{Error, Result};

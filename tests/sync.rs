@@ -9,9 +9,9 @@ use fake_crm::FakeCrm;
 use serde_json::{json, Map, Value};
 use support::memory_site::MemorySite;
 use wpf_bridge::crm;
+use wpf_bridge::pipeline::{handle, Answer as Response};
 use wpf_bridge::settings::Settings;
 use wpf_bridge::site::LogLevel;
-use wpf_bridge::sync::{handle_webhook, Response};
 use wpf_bridge::webhook::Request;
 
 const KEY: &str = "test-access-key-0123456789";
@@ -67,7 +67,7 @@ fn request(query: &str, body: &[u8]) -> Request {
 
 fn run(site: &MemorySite, settings: &Settings, request: &Request) -> Response {
     let client = crm::client(settings);
-    handle_webhook(request, settings, site, client.as_ref())
+    handle(request, settings, site, client.as_ref())
 }
 
 /// Sends one webhook with the right access key; `query` holds the other parameters.
@@ -264,7 +264,9 @@ fn add_by_contact_id_loads_the_crm_gives_the_role_notifies_and_returns_the_passw
     assert!(site
         .logs()
         .iter()
-        .all(|(_, line)| !line.contains(&user.password) && !line.contains(KEY)));
+        .map(|(_, line)| line)
+        .chain(&response.log.details)
+        .all(|line| !line.contains(&user.password) && !line.contains(KEY)));
 
     // The same add again updates and creates nothing, and returns no password.
     let again = run(&site, &s, &request(&query, b""));

@@ -4,11 +4,14 @@
 //! options that steer the apply step. The URL contract is WP Fusion's; its bugs are not kept
 //! (`async=false` means false here).
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
 use crate::text::{parse_flag, printable, EXCERPT_CHARS};
 use crate::webhook::Request;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     Update,
     UpdateTags,
@@ -39,10 +42,11 @@ impl Action {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Options {
     pub role: Option<String>,
     pub send_notification: bool,
+    #[serde(rename = "async")]
     pub async_: Option<bool>,
 }
 

@@ -42,7 +42,7 @@ final class HandleWebhookTest extends TestCase
     private function handle(ArraySite $site, array $query, string $body = '', array $settings = [], array $headers = []): array
     {
         $response = wpf_bridge_handle_webhook(Fixtures::request($query, $body, $headers), $this->settings($settings), $site);
-        $this->assertSame(['status', 'body'], array_keys($response));
+        $this->assertSame(['status', 'body', 'log'], array_keys($response));
         return $response;
     }
 
@@ -54,6 +54,9 @@ final class HandleWebhookTest extends TestCase
         $this->assertSame(200, $r['status']);
         $this->assertSame('updated', $r['body']['results'][0]['outcome']);
         $this->assertSame($id, $r['body']['results'][0]['user_id']);
+        // The log record is the extension's too: the plugin only stores it.
+        $this->assertSame(['update', 'mautic', ['52'], [$id], 'updated', false], [$r['log']['action'], $r['log']['crm'], $r['log']['contact_ids'], $r['log']['user_ids'], $r['log']['outcome'], $r['log']['refused']]);
+        $this->assertStringStartsWith('info: update: contact 52 updated user ' . $id, $r['log']['details'][0]);
         $this->assertSame('John', $site->users[$id]['core']['first_name']);
         $this->assertIsArray($site->users[$id]['meta']['mautic_tags']);
         $this->assertContains('wpf_tags_modified', array_column($site->actions, 0));
@@ -107,7 +110,8 @@ final class HandleWebhookTest extends TestCase
         foreach ($cases as [$query, $body, $settings, $status, $code]) {
             $r = $this->handle($site, $query, $body, $settings);
             $this->assertSame([$status, false, $code], [$r['status'], $r['body']['success'], $r['body']['code']], json_encode($r['body']));
-            $this->assertStringNotContainsString(self::KEY, json_encode($r['body']) . json_encode($site->logs));
+            $this->assertSame(['add', $code, true], [$r['log']['action'], $r['log']['outcome'], $r['log']['refused']]);
+            $this->assertStringNotContainsString(self::KEY, json_encode($r['body']) . json_encode($r['log']) . json_encode($site->logs));
         }
         // A bad setting is explained in the log, not to the unauthenticated caller.
         $this->assertStringNotContainsString('"crm"', json_encode($r['body'] ?? []));
