@@ -27,7 +27,10 @@ impl CrmKind {
         match slug.trim().to_ascii_lowercase().as_str() {
             "mautic" => Ok(CrmKind::Mautic),
             "userengage" | "user.com" | "usercom" => Ok(CrmKind::UserEngage),
-            _ => Err(Error::UnknownCrm(printable(slug, 40))),
+            _ => Err(Error::UnknownCrm {
+                given: printable(slug, 40),
+                supported: Self::slugs(),
+            }),
         }
     }
 
@@ -44,6 +47,23 @@ impl CrmKind {
         match self {
             CrmKind::Mautic => "Mautic",
             CrmKind::UserEngage => "User.com",
+        }
+    }
+
+    /// The slugs, quoted, for messages: `"mautic" or "userengage"`.
+    pub fn slugs() -> String {
+        let quoted: Vec<String> = Self::ALL
+            .iter()
+            .map(|kind| format!("\"{}\"", kind.slug()))
+            .collect();
+        quoted.join(" or ")
+    }
+
+    /// The setting holding the CRM's API URL, and an example of it for the settings page.
+    pub const fn url_setting(self) -> (&'static str, &'static str) {
+        match self {
+            CrmKind::Mautic => ("mautic_url", "https://mautic.example.com"),
+            CrmKind::UserEngage => ("userengage_url", "https://YOURAPP.user.com/api/public/"),
         }
     }
 

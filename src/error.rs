@@ -59,8 +59,8 @@ pub enum ErrorKind {
 
 #[derive(Debug, ThisError, Clone, PartialEq)]
 pub enum Error {
-    #[error("Unknown CRM \"{0}\". Supported CRMs are \"mautic\" and \"userengage\".")]
-    UnknownCrm(String),
+    #[error("Unknown CRM \"{given}\". Supported CRMs are {supported}.")]
+    UnknownCrm { given: String, supported: String },
     #[error("The request body is {size} bytes, over the limit of {limit} bytes. Send smaller batches from the CRM.")]
     BodyTooLarge { size: usize, limit: usize },
     #[error("The request body is not valid JSON ({0}). Make sure the CRM sends Content-Type: application/json and an unmodified body.")]
@@ -120,7 +120,7 @@ impl Error {
     /// Stable, machine-readable code; part of the public contract (JSON bodies, exceptions).
     pub fn code(&self) -> &'static str {
         match self {
-            Error::UnknownCrm(_) => "unknown_crm",
+            Error::UnknownCrm { .. } => "unknown_crm",
             Error::BodyTooLarge { .. } => "body_too_large",
             Error::InvalidJson(_) => "invalid_json",
             Error::InvalidPayload { .. } => "invalid_payload",
@@ -149,7 +149,7 @@ impl Error {
     /// Stable integer code, used as PHP's `Exception::getCode()`.
     pub fn number(&self) -> i32 {
         match self {
-            Error::UnknownCrm(_) => 1001,
+            Error::UnknownCrm { .. } => 1001,
             Error::BodyTooLarge { .. } => 1002,
             Error::InvalidJson(_) => 1003,
             Error::InvalidPayload { .. } => 1004,
@@ -194,7 +194,7 @@ impl Error {
             | Error::InvalidArgument { .. }
             | Error::Hash(_)
             | Error::Site(_) => Retry::Later { after: None },
-            Error::UnknownCrm(_)
+            Error::UnknownCrm { .. }
             | Error::BodyTooLarge { .. }
             | Error::InvalidJson(_)
             | Error::InvalidPayload { .. }
@@ -229,7 +229,7 @@ impl Error {
     /// The family of the error; decides the PHP exception class.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::UnknownCrm(_)
+            Error::UnknownCrm { .. }
             | Error::BodyTooLarge { .. }
             | Error::InvalidJson(_)
             | Error::InvalidPayload { .. }
@@ -270,7 +270,10 @@ mod tests {
     fn samples() -> Vec<Error> {
         let text = || "x".to_string();
         vec![
-            Error::UnknownCrm(text()),
+            Error::UnknownCrm {
+                given: text(),
+                supported: text(),
+            },
             Error::BodyTooLarge { size: 2, limit: 1 },
             Error::InvalidJson(text()),
             Error::InvalidPayload {

@@ -24,6 +24,36 @@ pub enum UsernameFormat {
     FirstNameNumber,
 }
 
+impl UsernameFormat {
+    pub const ALL: [UsernameFormat; 3] = [
+        UsernameFormat::Email,
+        UsernameFormat::FirstLastName,
+        UsernameFormat::FirstNameNumber,
+    ];
+
+    /// The stored value, as WP Fusion names it.
+    pub fn slug(self) -> &'static str {
+        match self {
+            UsernameFormat::Email => "email",
+            UsernameFormat::FirstLastName => "flname",
+            UsernameFormat::FirstNameNumber => "fnamenum",
+        }
+    }
+
+    /// What the settings page shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            UsernameFormat::Email => "Email address",
+            UsernameFormat::FirstLastName => "First and last name (firstlast)",
+            UsernameFormat::FirstNameNumber => "First name and a number (first123)",
+        }
+    }
+
+    fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|format| format.slug() == slug)
+    }
+}
+
 pub use crate::secret::Secret;
 
 /// Validated settings.
@@ -85,11 +115,11 @@ impl Settings {
         let defaults = Settings::default();
         let crm = match reader.string("crm")? {
             Some(slug) => CrmKind::from_slug(&slug)
-                .map_err(|_| Error::setting("crm", "must be \"mautic\" or \"userengage\""))?,
+                .map_err(|_| Error::setting("crm", format!("must be {}", CrmKind::slugs())))?,
             None => {
                 return Err(Error::setting(
                     "crm",
-                    "is missing; choose \"mautic\" or \"userengage\"",
+                    format!("is missing; choose {}", CrmKind::slugs()),
                 ))
             }
         };
@@ -152,16 +182,18 @@ impl Settings {
             default_role: reader.string("default_role")?,
             allowed_roles: reader.string_list("allowed_roles")?,
             send_welcome_email: reader.flag("send_welcome_email")?.unwrap_or(false),
-            username_format: match reader.string("username_format")?.as_deref() {
-                None | Some("email") => UsernameFormat::Email,
-                Some("flname") => UsernameFormat::FirstLastName,
-                Some("fnamenum") => UsernameFormat::FirstNameNumber,
-                Some(_) => {
-                    return Err(Error::setting(
+            username_format: match reader.string("username_format")? {
+                None => UsernameFormat::default(),
+                Some(slug) => UsernameFormat::from_slug(&slug).ok_or_else(|| {
+                    let slugs: Vec<String> = UsernameFormat::ALL
+                        .iter()
+                        .map(|format| format!("\"{}\"", format.slug()))
+                        .collect();
+                    Error::setting(
                         "username_format",
-                        "must be \"email\", \"flname\" or \"fnamenum\"",
-                    ))
-                }
+                        format!("must be one of {}", slugs.join(", ")),
+                    )
+                })?,
             },
             max_body_bytes,
             crm_timeout,
@@ -202,15 +234,7 @@ impl Settings {
         put("default_role", opt(&self.default_role));
         put("allowed_roles", self.allowed_roles.clone().into());
         put("send_welcome_email", self.send_welcome_email.into());
-        put(
-            "username_format",
-            match self.username_format {
-                UsernameFormat::Email => "email",
-                UsernameFormat::FirstLastName => "flname",
-                UsernameFormat::FirstNameNumber => "fnamenum",
-            }
-            .into(),
-        );
+        put("username_format", self.username_format.slug().into());
         put("max_body_bytes", self.max_body_bytes.into());
         put("crm_timeout", self.crm_timeout.as_secs().into());
         map

@@ -13,7 +13,7 @@ use super::exceptions::php_result;
 use super::site::PhpSite;
 use crate::crm::{self, CrmKind};
 use crate::error::{Error, Result};
-use crate::settings::Settings;
+use crate::settings::{Settings, UsernameFormat};
 use crate::webhook::{auth, payload, Request};
 use crate::{password, pipeline, sync};
 
@@ -34,6 +34,7 @@ pub fn register(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(wpf_bridge_crm_test_connection))
         .function(wrap_function!(wpf_bridge_load_contact))
         .function(wrap_function!(wpf_bridge_admin_capabilities))
+        .function(wrap_function!(wpf_bridge_rules))
 }
 
 /// Returns the extension's version, e.g. "0.1.0".
@@ -189,6 +190,47 @@ pub fn wpf_bridge_admin_capabilities() -> Vec<String> {
         .iter()
         .map(|c| c.to_string())
         .collect()
+}
+
+/// The rules the plugin needs to show and store settings, so it keeps no copy of its own:
+/// `crms` (slug => `name`, `url_setting`, `url_example`, `contact_id_meta_key`,
+/// `tags_meta_key`), `username_formats` (value => label), `core_user_fields` (the fields
+/// `wp_insert_user` takes; any other mapped name is a user meta key) and `settings` (every
+/// key the extension reads => its default; optional text is `''`).
+#[php_function]
+pub fn wpf_bridge_rules() -> PhpResult<Array> {
+    let crms: Map<String, Value> = CrmKind::ALL
+        .iter()
+        .map(|kind| {
+            let (url_setting, url_example) = kind.url_setting();
+            let rules = json!({
+                "name": kind.display_name(),
+                "url_setting": url_setting,
+                "url_example": url_example,
+                "contact_id_meta_key": kind.contact_id_meta_key(),
+                "tags_meta_key": kind.tags_meta_key(),
+            });
+            (kind.slug().to_string(), rules)
+        })
+        .collect();
+    let username_formats: Map<String, Value> = UsernameFormat::ALL
+        .iter()
+        .map(|format| (format.slug().to_string(), format.label().into()))
+        .collect();
+    let defaults: Map<String, Value> = Settings::default()
+        .to_map()
+        .into_iter()
+        .map(|(key, value)| match value {
+            Value::Null => (key, Value::String(String::new())),
+            value => (key, value),
+        })
+        .collect();
+    php_result(to_array(json!({
+        "crms": crms,
+        "username_formats": username_formats,
+        "core_user_fields": sync::fields::CORE_USER_FIELDS,
+        "settings": defaults,
+    })))
 }
 
 fn load_settings(settings: &ZendHashTable) -> Result<Settings> {

@@ -113,6 +113,14 @@ final class AdminPagesTest extends E2eTestCase
         $field = $browser->find('#wpf-bridge-return-password-field');
         $browser->clear($field);
         $browser->type($field, 'wp_pass_e2e');
+        // The limits the extension reads are settings of the page too, with the extension's defaults.
+        $timeout = $browser->find('#wpf-bridge-crm-timeout');
+        $this->assertSame((string) $before['crm_timeout'], (string) $browser->property($timeout, 'value'));
+        $this->assertSame('1048576', (string) $browser->property($browser->find('#wpf-bridge-max-body-bytes'), 'value'));
+        $browser->clear($timeout);
+        $browser->type($timeout, '5');
+        // The User.com hint is the API base the client needs, not the app's address.
+        $this->assertStringContainsString('https://YOURAPP.user.com/api/public/', $browser->text($browser->find('#wpf-bridge-settings-form')));
         $browser->click($browser->find('#wpf-bridge-save'));
         $browser->waitFor('#wpf-bridge-notice-saved', 30);
         $browser->waitForLoad();
@@ -122,6 +130,7 @@ final class AdminPagesTest extends E2eTestCase
         $after = WordPress::settings();
         $this->assertSame('flname', $after['username_format'], 'the option did not change in the database');
         $this->assertSame('wp_pass_e2e', $after['return_password_field'], 'the option did not change in the database');
+        $this->assertSame(5, $after['crm_timeout'], 'the CRM timeout did not change in the database');
         // The secret inputs were left empty: the stored secrets must be kept, not erased.
         foreach (['access_key', 'mautic_password', 'userengage_api_key', 'crm', 'mautic_url', 'allowed_roles'] as $key) {
             $this->assertSame($before[$key], $after[$key], "saving the form changed $key");
