@@ -24,6 +24,7 @@
 //! `T`), so differing offsets order correctly. Timestamps that do not parse come after those,
 //! compared as trimmed strings; events without one come last, in payload order.
 
+use jiff::Timestamp;
 use serde_json::Value;
 
 use crate::crm_kind::CrmKind;
@@ -157,7 +158,7 @@ pub fn apply_parameters(
 /// How events compare: instants first, then unparsed timestamps, then none.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum SortKey {
-    Instant(i64, u32),
+    Instant(Timestamp),
     Text(String),
     Missing,
 }
@@ -166,7 +167,7 @@ fn sort_key(event: &ContactEvent) -> SortKey {
     match event.timestamp.as_deref() {
         None => SortKey::Missing,
         Some(stamp) => match parse_instant(stamp) {
-            Some((seconds, nanos)) => SortKey::Instant(seconds, nanos),
+            Some(instant) => SortKey::Instant(instant),
             None => SortKey::Text(stamp.trim().to_string()),
         },
     }
@@ -185,103 +186,10 @@ pub fn sort_by_timestamp(events: &mut Vec<ContactEvent>) {
     events.extend(keyed.into_iter().map(|(_, event)| event));
 }
 
-/// An RFC 3339 timestamp as seconds since the Unix epoch (UTC) and nanoseconds;
-/// `None` when `text` is not one. Accepts `t`/space for `T`, `z` for `Z`, any number of
-/// fraction digits (nanoseconds kept), offsets `±HH:MM` or `±HHMM`.
-pub fn parse_instant(text: &str) -> Option<(i64, u32)> {
-    let bytes = text.trim().as_bytes();
-    let year = digits(bytes, 0, 4)?;
-    let month = digits(bytes, 5, 2)?;
-    let day = digits(bytes, 8, 2)?;
-    let hour = digits(bytes, 11, 2)?;
-    let minute = digits(bytes, 14, 2)?;
-    let second = digits(bytes, 17, 2)?;
-    let separators = [(4, b'-'), (7, b'-'), (13, b':'), (16, b':')];
-    if separators
-        .iter()
-        .any(|&(at, expected)| bytes.get(at) != Some(&expected))
-    {
-        return None;
-    }
-    if !matches!(bytes.get(10), Some(b'T' | b't' | b' ')) {
-        return None;
-    }
-    if !(1..=12).contains(&month)
-        || day < 1
-        || day > days_in_month(year, month)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
-        return None;
-    }
-
-    let mut rest = bytes.get(19..)?;
-    let mut nanos: u32 = 0;
-    if let Some((b'.', fraction)) = rest.split_first() {
-        let count = fraction.iter().take_while(|b| b.is_ascii_digit()).count();
-        if count == 0 {
-            return None;
-        }
-        for (place, digit) in fraction.iter().take(count.min(9)).enumerate() {
-            let exponent = 8u32.checked_sub(u32::try_from(place).ok()?)?;
-            nanos += u32::from(digit - b'0') * 10u32.pow(exponent);
-        }
-        rest = fraction.get(count..)?;
-    }
-
-    let offset_seconds: i64 = match rest {
-        [b'Z' | b'z'] => 0,
-        [sign @ (b'+' | b'-'), offset @ ..] => {
-            let (hours, minutes) = match offset {
-                [_, _, b':', _, _] => (digits(offset, 0, 2)?, digits(offset, 3, 2)?),
-                [_, _, _, _] => (digits(offset, 0, 2)?, digits(offset, 2, 2)?),
-                _ => return None,
-            };
-            if hours > 23 || minutes > 59 {
-                return None;
-            }
-            let magnitude = hours * 3600 + minutes * 60;
-            if *sign == b'-' {
-                -magnitude
-            } else {
-                magnitude
-            }
-        }
-        _ => return None,
-    };
-
-    let days = days_from_civil(year, month, day);
-    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
-    Some((seconds, nanos))
-}
-
-/// `len` ASCII digits at `start` as a number.
-fn digits(bytes: &[u8], start: usize, len: usize) -> Option<i64> {
-    let slice = bytes.get(start..start.checked_add(len)?)?;
-    slice.iter().try_fold(0i64, |acc, &b| {
-        b.is_ascii_digit().then(|| acc * 10 + i64::from(b - b'0'))
-    })
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let year_of_era = year - era * 400;
-    let month_from_march = (month + 9) % 12;
-    let day_of_year = (153 * month_from_march + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
+/// An RFC 3339 timestamp as an instant; `None` when `text` is not one. jiff's parser:
+/// `t`/space for `T`, `z` for `Z`, up to 9 fraction digits, offsets `±HH:MM`, `±HHMM` or `±HH`.
+pub fn parse_instant(text: &str) -> Option<Timestamp> {
+    text.trim().parse().ok()
 }
 
 #[cfg(test)]
@@ -301,26 +209,21 @@ mod tests {
 
     #[test]
     fn instants() {
-        assert_eq!(parse_instant("1970-01-01T00:00:00Z"), Some((0, 0)));
-        assert_eq!(
-            parse_instant("2017-06-19T09:32:24+00:00"),
-            Some((1_497_864_744, 0))
-        );
+        let at = |text: &str| parse_instant(text).map(|t| (t.as_second(), t.subsec_nanosecond()));
+        assert_eq!(at("1970-01-01T00:00:00Z"), Some((0, 0)));
+        assert_eq!(at("2017-06-19T09:32:24+00:00"), Some((1_497_864_744, 0)));
         // The same instant in another offset.
+        assert_eq!(at("2017-06-19T04:32:24-05:00"), at("2017-06-19T09:32:24Z"));
         assert_eq!(
-            parse_instant("2017-06-19T04:32:24-05:00"),
-            parse_instant("2017-06-19T09:32:24Z")
-        );
-        assert_eq!(
-            parse_instant("2021-02-01T07:27:44.469241+00:00"),
+            at("2021-02-01T07:27:44.469241+00:00"),
             Some((1_612_164_464, 469_241_000))
         );
         assert_eq!(
-            parse_instant("2021-02-01 07:27:44.1234567891+0000"),
+            at("2021-02-01 07:27:44.123456789+0000"),
             Some((1_612_164_464, 123_456_789))
         );
-        assert_eq!(parse_instant("2000-02-29T00:00:00z").map(|_| ()), Some(()));
-        assert_eq!(parse_instant("1969-12-31T23:59:59Z"), Some((-1, 0)));
+        assert_eq!(at("2000-02-29T00:00:00z").map(|_| ()), Some(()));
+        assert_eq!(at("1969-12-31T23:59:59Z"), Some((-1, 0)));
         for bad in [
             "",
             "2017-06-19",
