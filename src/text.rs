@@ -72,19 +72,25 @@ pub fn tag_names(value: &Value, key: &str) -> Option<Vec<String>> {
         Value::Object(map) => map.values().collect(),
         _ => return None,
     };
-    let mut names: Vec<String> = Vec::new();
-    for entry in entries {
-        let name = match entry {
+    Some(tag_list(entries.into_iter().filter_map(
+        |entry| match entry {
             Value::Object(tag) => tag.get(key).and_then(tag_name),
             other => tag_name(other),
-        };
-        if let Some(name) = name {
-            if !names.contains(&name) {
-                names.push(name);
-            }
+        },
+    )))
+}
+
+/// The one rule for a list of tag names: trimmed, blanks dropped, each name once, in the
+/// given order.
+pub fn tag_list<S: AsRef<str>>(names: impl IntoIterator<Item = S>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for name in names {
+        let name = name.as_ref().trim();
+        if !name.is_empty() && !out.iter().any(|kept| kept == name) {
+            out.push(name.to_string());
         }
     }
-    Some(names)
+    out
 }
 
 fn tag_name(value: &Value) -> Option<String> {

@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use super::tags::{self, TagChange};
+use super::tags::TagChange;
 use super::users::{self, RoleDecision};
 use super::{ContactData, Context, EventResult, FoundBy, Outcome, Scope};
 use crate::error::{Error, Result};
@@ -109,7 +109,7 @@ impl Context<'_> {
             }
         }
 
-        let tags = data.tags.as_deref().map(tags::normalize);
+        let tags = data.tags.as_deref().map(crate::text::tag_list);
         let mut meta = mapped.meta.clone();
         meta.insert(
             self.crm_kind.contact_id_meta_key(),
