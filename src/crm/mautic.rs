@@ -2,7 +2,7 @@
 //!
 //! The apply step (`sync/`) uses it when a webhook's payload lacks the contact's data, to find
 //! a contact by email, and to write fields back (a generated password). HTTP, status mapping
-//! and argument checks are `http.rs`'s; this file knows Mautic's paths, auth and JSON shapes:
+//! and argument checks are `http/`'s; this file knows Mautic's paths, auth and JSON shapes:
 //! - base: `mautic_url` without trailing `/`; auth: `Bearer mautic_token` when a token is set,
 //!   else `Basic mautic_username:mautic_password` (Mautic must have "Enable HTTP basic auth");
 //! - load: `GET /api/contacts/{id}`: fields from `contact.fields.all` (alias to value, or the
@@ -14,7 +14,7 @@
 use serde_json::{Map, Value};
 
 use crate::contact;
-use crate::crm::http::{self, Answer, Api, ApiSpec, Client, Endpoint, Method};
+use crate::crm::http::{self, Answer, ApiSpec, Client, Endpoint, Method};
 use crate::crm::{Contact, Crm, CrmKind};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
@@ -39,7 +39,8 @@ impl MauticClient {
     pub fn new(settings: &Settings) -> Self {
         MauticClient {
             client: Client::new(
-                Api::new(SPEC, settings.crm_timeout),
+                SPEC,
+                settings.crm_timeout,
                 endpoint(settings),
                 "application/json",
             ),

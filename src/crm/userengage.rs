@@ -2,7 +2,7 @@
 //!
 //! The apply step (`sync/`) uses it when a webhook's payload lacks the contact's data, to find
 //! a user by email, and to write attributes back (a generated password). HTTP, status mapping
-//! and argument checks are `http.rs`'s; this file knows User.com's paths, auth and JSON shapes:
+//! and argument checks are `http/`'s; this file knows User.com's paths, auth and JSON shapes:
 //! - base: `userengage_url` with a trailing `/` (`https://APP.user.com/api/public/`); headers
 //!   `Authorization: Token {userengage_api_key}` and `Accept: */*; version=2`;
 //! - load: `GET users/{id}/`: fields are the scalar top-level keys, `first_name`/`last_name`
@@ -16,7 +16,7 @@
 use serde_json::{Map, Value};
 
 use crate::contact;
-use crate::crm::http::{self, Answer, Api, ApiSpec, Client, Endpoint, Method};
+use crate::crm::http::{self, Answer, ApiSpec, Client, Endpoint, Method};
 use crate::crm::{Contact, Crm, CrmKind};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
@@ -42,11 +42,7 @@ impl UserEngageClient {
     /// Never fails and never calls the network; missing settings fail at first use.
     pub fn new(settings: &Settings) -> Self {
         UserEngageClient {
-            client: Client::new(
-                Api::new(SPEC, settings.crm_timeout),
-                endpoint(settings),
-                ACCEPT,
-            ),
+            client: Client::new(SPEC, settings.crm_timeout, endpoint(settings), ACCEPT),
         }
     }
 
