@@ -3,9 +3,8 @@
 //! contact ids and searchable emails; a bad setting is `InvalidSetting` naming its key, never
 //! its value.
 
-use std::fmt::Write as _;
-
 use base64::Engine as _;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::errors::contact_not_found;
 use crate::crm_kind::CrmKind;
@@ -109,18 +108,17 @@ pub fn searchable_email(email: &str) -> Option<&str> {
     plausible.then_some(email)
 }
 
-/// Percent-encodes everything but RFC 3986's unreserved characters, for path segments and
-/// query values alike.
+/// RFC 3986's unreserved characters are the only ones left as they are.
+const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// Percent-encodes everything but RFC 3986's unreserved characters (UTF-8 bytes), for path
+/// segments and query values alike.
 pub fn encode_component(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(byte as char);
-        } else {
-            let _ = write!(out, "%{byte:02X}");
-        }
-    }
-    out
+    utf8_percent_encode(text, COMPONENT).to_string()
 }
 
 #[cfg(test)]
@@ -165,6 +163,10 @@ mod tests {
         assert_eq!(
             encode_component("email:\"+a b@c\""),
             "email%3A%22%2Ba%20b%40c%22"
+        );
+        assert_eq!(
+            encode_component("Zoë-1.2_~/?&=#%"),
+            "Zo%C3%AB-1.2_~%2F%3F%26%3D%23%25"
         );
     }
 
