@@ -88,9 +88,18 @@ pub enum Error {
     #[error("{crm} rejected our API credentials (HTTP {status}). Check the {crm} username, password, token or API key in the settings.")]
     CrmAuth { crm: &'static str, status: u16 },
     #[error("{crm} is rate-limiting us (HTTP 429); try again later.")]
-    CrmRateLimited { crm: &'static str },
+    CrmRateLimited {
+        crm: &'static str,
+        /// The CRM's `Retry-After`, in seconds (capped), when it sent one.
+        retry_after: Option<u64>,
+    },
     #[error("{crm} could not be reached or failed: {detail}.")]
-    CrmUnavailable { crm: &'static str, detail: String },
+    CrmUnavailable {
+        crm: &'static str,
+        detail: String,
+        /// The CRM's `Retry-After`, in seconds (capped), when it sent one.
+        retry_after: Option<u64>,
+    },
     #[error("{crm} has no contact with id {contact_id}.")]
     CrmContactNotFound {
         crm: &'static str,
@@ -299,10 +308,14 @@ mod tests {
                 crm: "Mautic",
                 status: 401,
             },
-            Error::CrmRateLimited { crm: "Mautic" },
+            Error::CrmRateLimited {
+                crm: "Mautic",
+                retry_after: None,
+            },
             Error::CrmUnavailable {
                 crm: "Mautic",
                 detail: text(),
+                retry_after: None,
             },
             Error::CrmContactNotFound {
                 crm: "Mautic",

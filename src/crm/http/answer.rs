@@ -4,8 +4,11 @@
 //! - 401/403 `CrmAuth`;
 //! - 404 is the caller's to decide ([`Answer::NotFound`]) when the body is the API's JSON and
 //!   a wrong URL (`InvalidSetting`) when it is not;
-//! - 429 `CrmRateLimited`, 5xx `CrmUnavailable`;
+//! - 429 `CrmRateLimited`, 5xx `CrmUnavailable`, both with the CRM's `Retry-After` in seconds
+//!   (delay-seconds or an HTTP-date, at most a day) when it sent one;
 //! - other 4xx and 3xx `CrmRejected` with the CRM's own message (see `message`).
+
+use std::time::SystemTime;
 
 use serde_json::Value;
 
@@ -17,6 +20,8 @@ use crate::text::printable;
 
 /// Largest answer we read from a CRM. Mautic's biggest contact list page is well under this.
 pub(super) const MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
+/// Longest wait we take from a CRM's `Retry-After`: a day.
+const MAX_RETRY_AFTER_SECS: u64 = 24 * 60 * 60;
 
 /// A successful exchange: the API's JSON, or its "no such item".
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +38,8 @@ pub(super) struct Head {
     pub status: u16,
     /// Where a redirect points, reduced by [`redirect_target`].
     pub location: Option<String>,
+    /// `Retry-After` in seconds, see [`retry_after`].
+    pub retry_after: Option<u64>,
 }
 
 impl Head {
@@ -41,6 +48,7 @@ impl Head {
         Head {
             status: response.status().as_u16(),
             location: header("location").map(redirect_target),
+            retry_after: header("retry-after").and_then(|v| retry_after(v, SystemTime::now())),
         }
     }
 }
@@ -80,13 +88,17 @@ pub(super) fn interpret(
                 Err(errors::wrong_url(spec, 404))
             }
         }
-        429 => Err(Error::CrmRateLimited { crm }),
+        429 => Err(Error::CrmRateLimited {
+            crm,
+            retry_after: head.retry_after,
+        }),
         500..=599 => Err(Error::CrmUnavailable {
             crm,
             detail: match crm_message(body, masked) {
                 Some(message) => format!("HTTP {status}: {message}"),
                 None => format!("HTTP {status}"),
             },
+            retry_after: head.retry_after,
         }),
         400..=499 => Err(Error::CrmRejected {
             crm,
@@ -118,6 +130,23 @@ fn parse_json(spec: &ApiSpec, body: &[u8]) -> Result<Value> {
         };
         errors::bad_response(spec.crm, &detail)
     })
+}
+
+/// A `Retry-After` value (RFC 9110, 10.2.3) in seconds: delay-seconds as given, an HTTP-date
+/// counted from `now` (a date already past is 0). At most [`MAX_RETRY_AFTER_SECS`]; `None`
+/// when it is neither form.
+fn retry_after(value: &str, now: SystemTime) -> Option<u64> {
+    let value = value.trim();
+    let seconds = if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) {
+        // Only digits, so a parse failure is an overflow: the cap applies.
+        value.parse::<u64>().unwrap_or(u64::MAX)
+    } else {
+        let at = httpdate::parse_http_date(value).ok()?;
+        at.duration_since(now).map_or(0, |wait| {
+            wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
+        })
+    };
+    Some(seconds.min(MAX_RETRY_AFTER_SECS))
 }
 
 /// An HTML page (a login form, a web server's error page) rather than an API answer.
@@ -203,6 +232,51 @@ mod tests {
                 detail: "email: A valid email is required".to_string()
             }
         );
+    }
+
+    #[test]
+    fn rate_limits_and_outages_carry_retry_after() {
+        let head = |status| Head {
+            status,
+            retry_after: Some(30),
+            ..Head::default()
+        };
+        let none = Masked::default();
+        let call = |status| interpret(&SPEC, Method::Get, &head(status), b"", &none);
+        assert_eq!(
+            call(429).unwrap_err(),
+            Error::CrmRateLimited {
+                crm: "Mautic",
+                retry_after: Some(30)
+            }
+        );
+        assert_eq!(
+            call(503).unwrap_err(),
+            Error::CrmUnavailable {
+                crm: "Mautic",
+                detail: "HTTP 503".to_string(),
+                retry_after: Some(30)
+            }
+        );
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(retry_after("120", now), Some(120));
+        assert_eq!(retry_after(" 0 ", now), Some(0));
+        assert_eq!(retry_after("Sun, 06 Nov 1994 08:51:37 GMT", now), Some(120));
+        assert_eq!(retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), Some(0));
+        // A CRM cannot park us for longer than a day, however it asks.
+        assert_eq!(retry_after("999999999", now), Some(86_400));
+        assert_eq!(retry_after(&"9".repeat(40), now), Some(86_400));
+        assert_eq!(
+            retry_after("Fri, 01 Jan 2100 00:00:00 GMT", now),
+            Some(86_400)
+        );
+        for bad in ["", "soon", "-5", "1.5", "+3", "Sun, 06 Nov 1994"] {
+            assert_eq!(retry_after(bad, now), None, "{bad:?}");
+        }
     }
 
     #[test]

@@ -13,7 +13,11 @@ use crate::error::Error;
 /// Maps a ureq failure (sending, or reading the answer's body) to an error.
 pub(super) fn error(spec: &ApiSpec, timeout: Duration, error: &ureq::Error) -> Error {
     let crm = spec.crm.display_name();
-    let unavailable = |detail: String| Error::CrmUnavailable { crm, detail };
+    let unavailable = |detail: String| Error::CrmUnavailable {
+        crm,
+        detail,
+        retry_after: None,
+    };
     let bad_response = |detail: &str| errors::bad_response(spec.crm, detail);
     match error {
         ureq::Error::Timeout(_) => unavailable(format!(
@@ -75,6 +79,7 @@ fn host_not_found(spec: &ApiSpec) -> Error {
             "its host name could not be resolved; check {}",
             spec.url_key
         ),
+        retry_after: None,
     }
 }
 
