@@ -193,9 +193,11 @@ impl Error {
             Error::ContactBusy { .. } => Retry::Later {
                 after: Some(Duration::from_secs(CONTACT_BUSY_RETRY_SECS)),
             },
-            Error::CrmRateLimited { .. }
-            | Error::CrmUnavailable { .. }
-            | Error::CrmAuth { .. }
+            Error::CrmRateLimited { retry_after, .. }
+            | Error::CrmUnavailable { retry_after, .. } => Retry::Later {
+                after: retry_after.map(Duration::from_secs),
+            },
+            Error::CrmAuth { .. }
             | Error::CrmContactNotFound { .. }
             | Error::CrmRejected { .. }
             | Error::CrmBadResponse { .. }
@@ -379,6 +381,27 @@ mod tests {
                 ("hash_error", 500),
             ]
         );
+    }
+
+    #[test]
+    fn a_crm_retry_after_becomes_the_retry_delay() {
+        let limited = Error::CrmRateLimited {
+            crm: "Mautic",
+            retry_after: Some(120),
+        };
+        assert_eq!(
+            limited.retry(),
+            Retry::Later {
+                after: Some(Duration::from_secs(120))
+            }
+        );
+        assert_eq!(limited.status(), 502);
+        let down = Error::CrmUnavailable {
+            crm: "Mautic",
+            detail: "x".into(),
+            retry_after: None,
+        };
+        assert_eq!(down.retry(), Retry::Later { after: None });
     }
 
     #[test]

@@ -21,8 +21,6 @@ use crate::settings::Settings;
 
 const SPEC: ApiSpec = ApiSpec {
     crm: CrmKind::Mautic,
-    url_key: "mautic_url",
-    url_example: "https://mautic.example.com",
 };
 
 /// How many search hits `find_contact_id` looks at. Mautic's strict search still uses SQL
@@ -50,9 +48,9 @@ impl MauticClient {
 
 fn endpoint(settings: &Settings) -> Result<Endpoint> {
     let base = http::base_url(
-        SPEC.url_key,
+        SPEC.url_key(),
         settings.mautic_url.as_deref(),
-        SPEC.url_example,
+        SPEC.url_example(),
     )?;
     let username = settings
         .mautic_username

@@ -23,8 +23,6 @@ use crate::settings::Settings;
 
 const SPEC: ApiSpec = ApiSpec {
     crm: CrmKind::UserEngage,
-    url_key: "userengage_url",
-    url_example: "https://yourapp.user.com/api/public/",
 };
 
 /// The API version User.com's documentation asks for.
@@ -54,9 +52,9 @@ impl UserEngageClient {
 
 fn endpoint(settings: &Settings) -> Result<Endpoint> {
     let base = http::base_url(
-        SPEC.url_key,
+        SPEC.url_key(),
         settings.userengage_url.as_deref(),
-        SPEC.url_example,
+        SPEC.url_example(),
     )?;
     if settings.userengage_api_key.expose().trim().is_empty() {
         return Err(Error::setting(

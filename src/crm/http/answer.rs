@@ -76,8 +76,8 @@ pub(super) fn interpret(
                     .as_ref()
                     .map(|l| format!(" to {l}"))
                     .unwrap_or_default(),
-                spec.url_key,
-                spec.url_example
+                spec.url_key(),
+                spec.url_example()
             ),
         }),
         401 | 403 => Err(Error::CrmAuth { crm, status }),
@@ -123,7 +123,8 @@ fn parse_json(spec: &ApiSpec, body: &[u8]) -> Result<Value> {
             format!(
                 "an HTML page instead of JSON; check that {} is the API address (like {}) \
                  and that the API is enabled",
-                spec.url_key, spec.url_example
+                spec.url_key(),
+                spec.url_example()
             )
         } else {
             format!("invalid JSON at line {} column {}", e.line(), e.column())
@@ -192,8 +193,6 @@ mod tests {
 
     const SPEC: ApiSpec = ApiSpec {
         crm: CrmKind::Mautic,
-        url_key: "mautic_url",
-        url_example: "https://mautic.example.com",
     };
 
     #[test]

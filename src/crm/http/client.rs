@@ -18,10 +18,18 @@ use crate::secret::Secret;
 #[derive(Debug, Clone, Copy)]
 pub struct ApiSpec {
     pub crm: CrmKind,
+}
+
+impl ApiSpec {
     /// The settings key holding the base URL (`mautic_url`), named in setting errors.
-    pub url_key: &'static str,
+    pub const fn url_key(&self) -> &'static str {
+        self.crm.url_setting().0
+    }
+
     /// What that URL looks like, shown when the URL turns out wrong.
-    pub url_example: &'static str,
+    pub const fn url_example(&self) -> &'static str {
+        self.crm.url_setting().1
+    }
 }
 
 /// HTTP methods the clients use.

@@ -26,12 +26,12 @@ pub fn bad_response(crm: CrmKind, detail: &str) -> Error {
 /// The error for an address that is not the CRM's API (a web page answered instead).
 pub(super) fn wrong_url(spec: &ApiSpec, status: u16) -> Error {
     Error::setting(
-        spec.url_key,
+        spec.url_key(),
         format!(
             "it does not lead to the {} API (HTTP {status} with a page that is not the API's \
              JSON); it should look like {}",
             spec.crm.display_name(),
-            spec.url_example
+            spec.url_example()
         ),
     )
 }

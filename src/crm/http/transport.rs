@@ -29,10 +29,10 @@ pub(super) fn error(spec: &ApiSpec, timeout: Duration, error: &ureq::Error) -> E
         ureq::Error::ConnectionFailed => unavailable("the connection failed".to_string()),
         ureq::Error::HostNotFound => host_not_found(spec),
         ureq::Error::BadUri(_) | ureq::Error::Http(_) => Error::setting(
-            spec.url_key,
+            spec.url_key(),
             format!(
                 "it is not a usable URL; it should look like {}",
-                spec.url_example
+                spec.url_example()
             ),
         ),
         ureq::Error::RequireHttpsOnly(_) | ureq::Error::TlsRequired => {
@@ -77,7 +77,7 @@ fn host_not_found(spec: &ApiSpec) -> Error {
         crm: spec.crm.display_name(),
         detail: format!(
             "its host name could not be resolved; check {}",
-            spec.url_key
+            spec.url_key()
         ),
         retry_after: None,
     }
