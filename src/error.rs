@@ -42,6 +42,10 @@ pub enum Error {
     UnknownAction(String),
     #[error("The {name} parameter must be a yes/no value (true, 1, yes, on, false, 0, no, off), not \"{value}\".")]
     InvalidFlag { name: &'static str, value: String },
+    #[error("The request holds {count} contact events, over the limit of {limit} per request. Send smaller batches, or raise max_events in Settings > WPF Bridge.")]
+    TooManyEvents { count: usize, limit: usize },
+    #[error("The request's parameters are unusable: {0}.")]
+    InvalidRequest(String),
     #[error("No contact id found: the payload has none and there is no contact_id parameter. Add &contact_id=... to the webhook URL or send the CRM's contact payload.")]
     MissingContactId,
     #[error("The access key is missing or wrong. Copy the webhook URL again from Settings > WPF Bridge.")]
@@ -77,6 +81,13 @@ pub enum Error {
         "Contact {contact_id} has no email address, so no WordPress user can be created for it."
     )]
     ContactWithoutEmail { contact_id: String },
+    #[error("Contact {contact_id}'s email cannot be used for a WordPress user: {reason}.")]
+    UnusableEmail {
+        contact_id: String,
+        reason: &'static str,
+    },
+    #[error("The request ran out of its time budget after {done} of {total} contact events; send the rest again (every step is idempotent).")]
+    TimeBudgetExceeded { done: usize, total: usize },
     #[error("Another webhook for contact {contact_id} is still running; try again in a moment.")]
     ContactBusy { contact_id: String },
     #[error("WordPress failed: {0}")]
@@ -97,6 +108,8 @@ impl Error {
             Error::UnknownAction(_) => "unknown_action",
             Error::InvalidFlag { .. } => "invalid_flag",
             Error::MissingContactId => "missing_contact_id",
+            Error::TooManyEvents { .. } => "too_many_events",
+            Error::InvalidRequest(_) => "invalid_request",
             Error::InvalidAccessKey => "invalid_access_key",
             Error::MissingSignature => "missing_signature",
             Error::InvalidSignature => "invalid_signature",
@@ -110,6 +123,8 @@ impl Error {
             Error::CrmBadResponse { .. } => "crm_bad_response",
             Error::ContactWithoutEmail { .. } => "contact_without_email",
             Error::ContactBusy { .. } => "contact_busy",
+            Error::UnusableEmail { .. } => "unusable_email",
+            Error::TimeBudgetExceeded { .. } => "time_budget_exceeded",
             Error::Site(_) => "site_error",
             Error::Hash(_) => "hash_error",
         }
@@ -126,6 +141,8 @@ impl Error {
             Error::UnknownAction(_) => 1006,
             Error::InvalidFlag { .. } => 1007,
             Error::MissingContactId => 1008,
+            Error::TooManyEvents { .. } => 1009,
+            Error::InvalidRequest(_) => 1010,
             Error::InvalidAccessKey => 1101,
             Error::MissingSignature => 1102,
             Error::InvalidSignature => 1103,
@@ -139,6 +156,8 @@ impl Error {
             Error::CrmBadResponse { .. } => 1306,
             Error::ContactWithoutEmail { .. } => 1401,
             Error::ContactBusy { .. } => 1402,
+            Error::UnusableEmail { .. } => 1403,
+            Error::TimeBudgetExceeded { .. } => 1503,
             Error::Site(_) => 1501,
             Error::Hash(_) => 1502,
         }
@@ -148,18 +167,18 @@ impl Error {
     pub fn status(&self) -> u16 {
         match self.kind() {
             ErrorKind::InvalidPayload => match self {
-                Error::BodyTooLarge { .. } => 413,
+                Error::BodyTooLarge { .. } | Error::TooManyEvents { .. } => 413,
                 _ => 400,
             },
             ErrorKind::Authentication => 403,
             // A broken setup is the site owner's to fix; the CRM retrying will not help.
             ErrorKind::Configuration => 500,
             ErrorKind::Crm => match self {
-                Error::ContactWithoutEmail { .. } => 422,
+                Error::ContactWithoutEmail { .. } | Error::UnusableEmail { .. } => 422,
                 _ => 502,
             },
             ErrorKind::Site => match self {
-                Error::ContactBusy { .. } => 503,
+                Error::ContactBusy { .. } | Error::TimeBudgetExceeded { .. } => 503,
                 _ => 500,
             },
         }
@@ -175,7 +194,9 @@ impl Error {
             | Error::MissingAction
             | Error::UnknownAction(_)
             | Error::InvalidFlag { .. }
-            | Error::MissingContactId => ErrorKind::InvalidPayload,
+            | Error::MissingContactId
+            | Error::TooManyEvents { .. }
+            | Error::InvalidRequest(_) => ErrorKind::InvalidPayload,
             Error::InvalidAccessKey | Error::MissingSignature | Error::InvalidSignature => {
                 ErrorKind::Authentication
             }
@@ -188,8 +209,11 @@ impl Error {
             | Error::CrmContactNotFound { .. }
             | Error::CrmRejected { .. }
             | Error::CrmBadResponse { .. }
-            | Error::ContactWithoutEmail { .. } => ErrorKind::Crm,
-            Error::ContactBusy { .. } | Error::Site(_) => ErrorKind::Site,
+            | Error::ContactWithoutEmail { .. }
+            | Error::UnusableEmail { .. } => ErrorKind::Crm,
+            Error::ContactBusy { .. } | Error::TimeBudgetExceeded { .. } | Error::Site(_) => {
+                ErrorKind::Site
+            }
         }
     }
 

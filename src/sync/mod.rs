@@ -122,8 +122,9 @@ pub fn handle_webhook(
     site: &dyn Site,
     crm: &dyn Crm,
 ) -> Response {
-    let intake = auth::authenticate(request, settings)
-        .and_then(|()| payload::parse(settings.crm, request, settings.max_body_bytes));
+    let intake = auth::authenticate(request, settings).and_then(|signed| {
+        payload::parse_authenticated(settings.crm, request, settings.max_body_bytes, signed)
+    });
     match intake {
         Ok(webhook) => apply(&webhook, settings, site, crm),
         Err(error) => {
