@@ -4,6 +4,7 @@
 
 pub mod crm;
 pub mod error;
+pub mod meta_keys;
 pub mod password;
 pub mod php;
 pub mod settings;

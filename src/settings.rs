@@ -386,6 +386,12 @@ impl Reader<'_> {
                     "must be a WordPress field or meta key of letters, digits, '_' and '-'",
                 ));
             }
+            if crate::meta_keys::is_protected(wp_field) {
+                return Err(Error::setting(
+                    format!("{key}.{crm_field}"),
+                    format!("names \"{wp_field}\", a user meta key that holds roles, capabilities, login state or the CRM link; webhooks never write it"),
+                ));
+            }
             map.insert(crm_field.to_string(), wp_field.to_string());
         }
         Ok(map)
