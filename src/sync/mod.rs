@@ -15,6 +15,9 @@ use crate::site::{LogLevel, Site, UserId};
 use crate::webhook::{auth, payload, Action, ContactEvent, Options, Request, Webhook};
 
 mod add;
+mod budget;
+pub mod checks;
+pub mod ordering;
 mod tags;
 mod update;
 pub mod users;
@@ -162,8 +165,19 @@ pub fn apply(webhook: &Webhook, settings: &Settings, site: &dyn Site, crm: &dyn 
             }),
         };
     }
+    let budget = budget::Budget::start(settings);
+    if let Err(error) = budget.check_events(webhook.events.len()) {
+        site.log(
+            LogLevel::Error,
+            &format!("Webhook refused: {error} [{}]", error.code()),
+        );
+        return error_response(&error, Some(webhook), &[]);
+    }
     let mut results = Vec::with_capacity(webhook.events.len());
     for event in &webhook.events {
+        if budget.spent() && !results.is_empty() {
+            return budget::exceeded(webhook, &results, site);
+        }
         match context.apply_event(webhook.action, event) {
             Ok(result) => {
                 site.log(LogLevel::Info, &describe(webhook.action, &result));
@@ -287,16 +301,7 @@ struct Context<'a> {
 
 impl Context<'_> {
     fn apply_event(&self, action: Action, event: &ContactEvent) -> Result<EventResult> {
-        let result = if event.deleted {
-            self.unlink(event)
-        } else {
-            match action {
-                Action::Update => self.update(event, Scope::Everything),
-                Action::UpdateTags => self.update(event, Scope::TagsOnly),
-                Action::Add => self.add(event),
-                Action::Test => Ok(EventResult::ignored(&event.contact_id, "test")),
-            }
-        };
+        let result = self.with_contact_lock(&event.contact_id, || self.apply_locked(action, event));
         match result {
             // The CRM told us about a contact it no longer has: nothing to do, and no reason
             // for it to retry.
@@ -308,12 +313,31 @@ impl Context<'_> {
         }
     }
 
+    /// One event, under its contact's lock.
+    fn apply_locked(&self, action: Action, event: &ContactEvent) -> Result<EventResult> {
+        if event.deleted {
+            self.unlink(event)
+        } else {
+            match action {
+                Action::Update => self.update(event, Scope::Everything),
+                Action::UpdateTags => self.update(event, Scope::TagsOnly),
+                Action::Add => self.add(event),
+                Action::Test => Ok(EventResult::ignored(&event.contact_id, "test")),
+            }
+        }
+    }
+
     /// A deleted contact: remove its link; users are never deleted by a webhook.
     fn unlink(&self, event: &ContactEvent) -> Result<EventResult> {
         let key = self.crm_kind.contact_id_meta_key();
         match self.site.find_user_by_meta(&key, &event.contact_id)? {
+            Some(user_id) if self.is_stale(user_id, event)? => Ok(EventResult {
+                user_id: Some(user_id),
+                ..EventResult::ignored(&event.contact_id, ordering::STALE_EVENT)
+            }),
             Some(user_id) => {
                 self.site.delete_user_meta(user_id, &key)?;
+                self.record_event_time(user_id, event)?;
                 self.site.do_action(
                     "wpf_bridge_contact_unlinked",
                     &[user_id.into(), event.contact_id.clone().into()],
