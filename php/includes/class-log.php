@@ -5,7 +5,13 @@
  * A row holds what a site owner needs to see what happened (action, CRM, contact and user ids,
  * status, outcome, duration, the extension's log lines and reasons) and nothing secret: the
  * query string, headers and body are never stored, because they hold the access key, the
- * signature and contact data. The table keeps the newest MAX_ROWS rows; each insert prunes.
+ * signature and contact data.
+ *
+ * Two budgets, so refused requests cannot push out the record of accepted ones: rows of
+ * requests refused before they were authenticated (REFUSED_CODES: a wrong or missing key or
+ * signature, unusable parameters) keep their newest MAX_REFUSED_ROWS; every other row keeps
+ * its newest MAX_ROWS. Each insert prunes only its own kind, so anyone can fill the refused
+ * budget, but only an authenticated caller can add accepted rows.
  *
  * @package WPF_Bridge
  */
@@ -20,8 +26,14 @@ final class WPF_Bridge_Log {
 	/** Table name without the WordPress prefix. */
 	public const TABLE = 'wpf_bridge_log';
 
-	/** Rows kept. */
+	/** Rows kept of authenticated requests (answered, or failed after authentication). */
 	public const MAX_ROWS = 1000;
+
+	/** Rows kept of requests refused before authentication. */
+	public const MAX_REFUSED_ROWS = 100;
+
+	/** Outcomes (the answer's code) of requests refused before authentication. */
+	public const REFUSED_CODES = array( 'invalid_access_key', 'missing_signature', 'invalid_signature', 'invalid_request' );
 
 	/** Bump when schema() changes; the installer runs dbDelta again. */
 	public const SCHEMA_VERSION = 1;
@@ -77,7 +89,7 @@ final class WPF_Bridge_Log {
 	}
 
 	/**
-	 * Writes one entry and prunes the oldest beyond MAX_ROWS.
+	 * Writes one entry and prunes the oldest of its kind (refused or accepted, see above).
 	 *
 	 * @param array $entry Keys action, crm, contact_ids (list), user_ids (list), status, outcome,
 	 *                     duration_ms, details (list of lines). Never pass a secret.
@@ -89,6 +101,7 @@ final class WPF_Bridge_Log {
 			$details = mb_strcut( $details, 0, self::DETAILS_MAX ) . "\n[truncated]";
 		}
 
+		$outcome  = mb_substr( (string) ( $entry['outcome'] ?? '' ), 0, 191 );
 		$suppress = $wpdb->suppress_errors( true );
 		$inserted = $wpdb->insert(
 			self::table(),
@@ -99,17 +112,38 @@ final class WPF_Bridge_Log {
 				'contact_ids' => implode( ',', array_map( 'strval', (array) ( $entry['contact_ids'] ?? array() ) ) ),
 				'user_ids'    => implode( ',', array_map( 'strval', (array) ( $entry['user_ids'] ?? array() ) ) ),
 				'status'      => (int) ( $entry['status'] ?? 0 ),
-				'outcome'     => mb_substr( (string) ( $entry['outcome'] ?? '' ), 0, 191 ),
+				'outcome'     => $outcome,
 				'duration_ms' => max( 0, (int) ( $entry['duration_ms'] ?? 0 ) ),
 				'details'     => $details,
 			),
 			array( '%s', '%s', '%s', '%s', '%s', '%d', '%s', '%d', '%s' )
 		);
 		if ( $inserted ) {
-			// Ids only grow, so everything MAX_ROWS ids behind the newest goes (a primary-key range).
-			$wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::table() . ' WHERE id <= %d', (int) $wpdb->insert_id - self::MAX_ROWS ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
+			self::prune( self::is_refused( $outcome ) );
 		}
 		$wpdb->suppress_errors( $suppress );
+	}
+
+	/**
+	 * Whether a row with this outcome records a request refused before authentication.
+	 */
+	public static function is_refused( string $outcome ): bool {
+		return in_array( $outcome, self::REFUSED_CODES, true );
+	}
+
+	/**
+	 * Deletes the rows of one kind older than its newest MAX_ROWS / MAX_REFUSED_ROWS.
+	 */
+	private static function prune( bool $refused ): void {
+		global $wpdb;
+		$codes = implode( ', ', array_fill( 0, count( self::REFUSED_CODES ), '%s' ) );
+		$kind  = $wpdb->prepare( ( $refused ? 'outcome IN' : 'outcome NOT IN' ) . " ({$codes})", self::REFUSED_CODES ); // phpcs:ignore WordPress.DB.PreparedSQLPlaceholders -- one %s per code.
+		$keep  = $refused ? self::MAX_REFUSED_ROWS : self::MAX_ROWS;
+		// Ids only grow: the id of the oldest row to keep bounds a primary-key range.
+		$oldest = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . self::table() . " WHERE {$kind} ORDER BY id DESC LIMIT 1 OFFSET %d", $keep - 1 ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and a prepared condition.
+		if ( null !== $oldest ) {
+			$wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::table() . " WHERE {$kind} AND id < %d", (int) $oldest ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and a prepared condition.
+		}
 	}
 
 	/**

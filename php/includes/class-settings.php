@@ -60,6 +60,8 @@ final class WPF_Bridge_Settings {
 			'allowed_roles'         => array(),
 			'send_welcome_email'    => false,
 			'username_format'       => 'email',
+			'max_events'            => '',
+			'time_budget'           => '',
 			'argon2_passwords'      => false,
 		);
 	}
@@ -214,7 +216,7 @@ final class WPF_Bridge_Settings {
 		$text     = static fn( $value ): string => is_scalar( $value ) ? trim( sanitize_text_field( (string) $value ) ) : '';
 		$settings = $stored;
 
-		foreach ( array( 'crm', 'mautic_url', 'mautic_username', 'userengage_url', 'return_password_field', 'default_role', 'username_format' ) as $key ) {
+		foreach ( array( 'crm', 'mautic_url', 'mautic_username', 'userengage_url', 'return_password_field', 'default_role', 'username_format', 'max_events', 'time_budget' ) as $key ) {
 			$settings[ $key ] = $text( $input[ $key ] ?? '' );
 		}
 		foreach ( array( 'return_password', 'send_welcome_email', 'argon2_passwords' ) as $key ) {

@@ -452,6 +452,7 @@ final class WPF_Bridge_Settings_Page {
 
 			<h2><?php esc_html_e( 'Field map', 'wpf-bridge' ); ?></h2>
 			<p><?php esc_html_e( 'Which CRM field fills which WordPress field. A WordPress field is a user field (suggested in the list) or any user meta key. Leave a row empty to remove it.', 'wpf-bridge' ); ?></p>
+			<p><?php esc_html_e( 'Meta keys that hold roles, capabilities or login state are refused: any key ending in "capabilities" or "user_level", session_tokens, _application_passwords, _new_email, default_password_nag, primary_blog, source_domain, keys starting with wpf_bridge_, _two_factor or wfls_, and the CRM link and tag keys ({crm}_contact_id, {crm}_tags).', 'wpf-bridge' ); ?></p>
 			<?php self::render_field_map( $settings['field_map'] ); ?>
 
 			<h2><?php esc_html_e( 'Imported users', 'wpf-bridge' ); ?></h2>
@@ -478,6 +479,12 @@ final class WPF_Bridge_Settings_Page {
 				<?php self::checkbox_field( 'send_welcome_email', __( 'Welcome email', 'wpf-bridge' ), __( 'Send WordPress\'s new-user email (with a link to set the password) to every imported user, even without send_notification=true in the URL.', 'wpf-bridge' ), $settings ); ?>
 				<?php self::checkbox_field( 'return_password', __( 'Return password', 'wpf-bridge' ), __( 'Write the generated password of a new user back to the CRM field below. The CRM then holds it in plain text: prefer the welcome email.', 'wpf-bridge' ), $settings ); ?>
 				<?php self::text_field( 'return_password_field', __( 'Password field', 'wpf-bridge' ), $settings, 'text', __( 'The CRM field alias that receives the password.', 'wpf-bridge' ) ); ?>
+			</table>
+
+			<h2><?php esc_html_e( 'Limits per webhook', 'wpf-bridge' ); ?></h2>
+			<table class="form-table" role="presentation">
+				<?php self::text_field( 'max_events', __( 'Most contact events', 'wpf-bridge' ), $settings, 'number', __( 'A request with more contact events is refused whole (413 too_many_events) and nothing is applied. Empty: 100 (Mautic sends at most 10 per delivery).', 'wpf-bridge' ) ); ?>
+				<?php self::text_field( 'time_budget', __( 'Time budget (seconds)', 'wpf-bridge' ), $settings, 'number', __( 'A batch still running after this long stops between two events and answers 503 time_budget_exceeded with what was done, so the CRM sends the rest again. Empty: 20.', 'wpf-bridge' ) ); ?>
 			</table>
 
 			<h2><?php esc_html_e( 'Passwords', 'wpf-bridge' ); ?></h2>
