@@ -246,6 +246,8 @@ final class AttackTest extends E2eTestCase
         $results = $this->assertWebhookSucceeded($response, 'add', 'mautic');
         $this->assertSame('created', $results[0]['outcome'], $response->describe());
         $this->assertNotEmpty(preg_grep('/user_url/', $results[0]['notes']), $response->describe());
+        $this->assertTrue($results[0]['password_returned'] ?? false, $response->describe());
+        self::rememberPassword((string) (FakeCrm::mauticContact(330)['fields']['all']['wp_password'] ?? ''));
 
         // An email longer than WordPress's column: refused before anything reaches the CRM.
         $email = str_repeat('e', 95) . '@site.example';
