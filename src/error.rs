@@ -73,6 +73,10 @@ pub enum Error {
     UnknownAction(String),
     #[error("The {name} parameter must be a yes/no value (true, 1, yes, on, false, 0, no, off), not \"{value}\".")]
     InvalidFlag { name: &'static str, value: String },
+    #[error("The request holds {count} contact events, over the limit of {limit} per request. Send smaller batches, or raise max_events in Settings > WPF Bridge.")]
+    TooManyEvents { count: usize, limit: usize },
+    #[error("The request's parameters are unusable: {0}.")]
+    InvalidRequest(String),
     #[error("No contact id found: the payload has none and there is no contact_id parameter. Add &contact_id=... to the webhook URL or send the CRM's contact payload.")]
     MissingContactId,
     #[error("The access key is missing or wrong. Copy the webhook URL again from Settings > WPF Bridge.")]
@@ -117,6 +121,13 @@ pub enum Error {
         "Contact {contact_id} has no email address, so no WordPress user can be created for it."
     )]
     ContactWithoutEmail { contact_id: String },
+    #[error("Contact {contact_id}'s email cannot be used for a WordPress user: {reason}.")]
+    UnusableEmail {
+        contact_id: String,
+        reason: &'static str,
+    },
+    #[error("The request ran out of its time budget after {done} of {total} contact events; send the rest again (every step is idempotent).")]
+    TimeBudgetExceeded { done: usize, total: usize },
     #[error("Another webhook for contact {contact_id} is still running; try again in a moment.")]
     ContactBusy { contact_id: String },
     #[error("WordPress failed: {0}")]
@@ -137,6 +148,8 @@ impl Error {
             Error::UnknownAction(_) => "unknown_action",
             Error::InvalidFlag { .. } => "invalid_flag",
             Error::MissingContactId => "missing_contact_id",
+            Error::TooManyEvents { .. } => "too_many_events",
+            Error::InvalidRequest(_) => "invalid_request",
             Error::InvalidAccessKey => "invalid_access_key",
             Error::MissingSignature => "missing_signature",
             Error::InvalidSignature => "invalid_signature",
@@ -150,6 +163,8 @@ impl Error {
             Error::CrmBadResponse { .. } => "crm_bad_response",
             Error::ContactWithoutEmail { .. } => "contact_without_email",
             Error::ContactBusy { .. } => "contact_busy",
+            Error::UnusableEmail { .. } => "unusable_email",
+            Error::TimeBudgetExceeded { .. } => "time_budget_exceeded",
             Error::Site(_) => "site_error",
             Error::Hash(_) => "hash_error",
         }
@@ -166,6 +181,8 @@ impl Error {
             Error::UnknownAction(_) => 1006,
             Error::InvalidFlag { .. } => 1007,
             Error::MissingContactId => 1008,
+            Error::TooManyEvents { .. } => 1009,
+            Error::InvalidRequest(_) => 1010,
             Error::InvalidAccessKey => 1101,
             Error::MissingSignature => 1102,
             Error::InvalidSignature => 1103,
@@ -179,6 +196,8 @@ impl Error {
             Error::CrmBadResponse { .. } => 1306,
             Error::ContactWithoutEmail { .. } => 1401,
             Error::ContactBusy { .. } => 1402,
+            Error::UnusableEmail { .. } => 1403,
+            Error::TimeBudgetExceeded { .. } => 1503,
             Error::Site(_) => 1501,
             Error::Hash(_) => 1502,
         }
@@ -193,6 +212,8 @@ impl Error {
             Error::ContactBusy { .. } => Retry::Later {
                 after: Some(Duration::from_secs(CONTACT_BUSY_RETRY_SECS)),
             },
+            // The rest of the batch can run at once, in a new request.
+            Error::TimeBudgetExceeded { .. } => Retry::Later { after: None },
             Error::CrmRateLimited { retry_after, .. }
             | Error::CrmUnavailable { retry_after, .. } => Retry::Later {
                 after: retry_after.map(Duration::from_secs),
@@ -216,6 +237,9 @@ impl Error {
             | Error::InvalidAccessKey
             | Error::MissingSignature
             | Error::InvalidSignature
+            | Error::TooManyEvents { .. }
+            | Error::InvalidRequest(_)
+            | Error::UnusableEmail { .. }
             | Error::ContactWithoutEmail { .. } => Retry::Never,
         }
     }
@@ -223,17 +247,19 @@ impl Error {
     /// The HTTP status a webhook answers with, from the retry class: 4xx tells the CRM not
     /// to retry, 5xx to try again. The family picks the exact number.
     pub fn status(&self) -> u16 {
-        match (self.retry(), self.kind()) {
-            (Retry::Never, ErrorKind::InvalidPayload) => match self {
-                Error::BodyTooLarge { .. } => 413,
-                _ => 400,
+        match self.retry() {
+            Retry::Never => match (self, self.kind()) {
+                (Error::BodyTooLarge { .. } | Error::TooManyEvents { .. }, _) => 413,
+                (_, ErrorKind::InvalidPayload) => 400,
+                (_, ErrorKind::Authentication) => 403,
+                _ => 422,
             },
-            (Retry::Never, ErrorKind::Authentication) => 403,
-            (Retry::Never, _) => 422,
-            (Retry::Later { .. }, ErrorKind::Crm) => 502,
-            (Retry::Later { after: Some(_) }, _) => 503,
-            // A broken setup or a WordPress failure: try again once the owner has mended it.
-            (Retry::Later { after: None }, _) => 500,
+            Retry::Later { .. } => match (self, self.kind()) {
+                (Error::ContactBusy { .. } | Error::TimeBudgetExceeded { .. }, _) => 503,
+                (_, ErrorKind::Crm) => 502,
+                // A broken setup or a WordPress failure: try again once the owner has mended it.
+                _ => 500,
+            },
         }
     }
 
@@ -247,7 +273,9 @@ impl Error {
             | Error::MissingAction
             | Error::UnknownAction(_)
             | Error::InvalidFlag { .. }
-            | Error::MissingContactId => ErrorKind::InvalidPayload,
+            | Error::MissingContactId
+            | Error::TooManyEvents { .. }
+            | Error::InvalidRequest(_) => ErrorKind::InvalidPayload,
             Error::InvalidAccessKey | Error::MissingSignature | Error::InvalidSignature => {
                 ErrorKind::Authentication
             }
@@ -260,8 +288,11 @@ impl Error {
             | Error::CrmContactNotFound { .. }
             | Error::CrmRejected { .. }
             | Error::CrmBadResponse { .. }
-            | Error::ContactWithoutEmail { .. } => ErrorKind::Crm,
-            Error::ContactBusy { .. } | Error::Site(_) => ErrorKind::Site,
+            | Error::ContactWithoutEmail { .. }
+            | Error::UnusableEmail { .. } => ErrorKind::Crm,
+            Error::ContactBusy { .. } | Error::TimeBudgetExceeded { .. } | Error::Site(_) => {
+                ErrorKind::Site
+            }
         }
     }
 

@@ -11,20 +11,32 @@
 //! `Webhook` and `Report` are plain serialisable values, so a queue can store what `accept`
 //! produced and run `apply` later, in another request or on another server.
 
+use std::time::Instant;
+
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::crm::Crm;
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::settings::Settings;
 use crate::site::{Site, UserId};
 use crate::sync::{self, EventResult};
 use crate::webhook::{auth, payload, Action, Request, Webhook};
 
-/// Authenticates a request and parses it into a `Webhook`. Nothing is applied.
+/// Authenticates a request and parses it into a `Webhook`. Nothing is applied. A signed
+/// payload alone decides which contacts it is about; a webhook with more events than one
+/// request may apply (`max_events`) is refused whole, 413 `too_many_events`.
 pub fn accept(request: &Request, settings: &Settings) -> Result<Webhook, Error> {
-    auth::authenticate(request, settings)?;
-    payload::parse(settings.crm, request, settings.max_body_bytes)
+    let signed = auth::authenticate(request, settings)?;
+    let webhook =
+        payload::parse_authenticated(settings.crm, request, settings.max_body_bytes, signed)?;
+    if webhook.events.len() > settings.max_events {
+        return Err(Error::TooManyEvents {
+            count: webhook.events.len(),
+            limit: settings.max_events,
+        });
+    }
+    Ok(webhook)
 }
 
 /// What applying a webhook did: one result per event applied, in order, and the failure that
@@ -37,6 +49,10 @@ pub struct Report {
     /// The event that failed and why; the events after it were not applied.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
+    /// The contact ids of the events not applied because the time budget ran out (the
+    /// failure is then `time_budget_exceeded`, for the first of them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<String>,
 }
 
 /// An event that could not be applied.
@@ -53,18 +69,40 @@ fn error_fields<S: serde::Serializer>(error: &Error, out: S) -> Result<S::Ok, S:
 }
 
 /// Applies a parsed webhook. Events run in order; the first failure stops the batch, so the
-/// CRM's retry (or the queue's) starts again from it (every step is idempotent).
+/// CRM's retry (or the queue's) starts again from it (every step is idempotent, and an event
+/// already applied is skipped as stale).
+///
+/// The time budget (`time_budget`) is checked between events: once spent, the batch stops
+/// cleanly with `time_budget_exceeded` (503) and the events left are reported `pending`. At
+/// least one event runs per request, so retries always make progress; one event can outlast
+/// the budget by its own CRM calls (each bounded by `crm_timeout`) and its lock wait.
 pub fn apply(webhook: &Webhook, settings: &Settings, site: &dyn Site, crm: &dyn Crm) -> Report {
+    let deadline = Instant::now() + settings.time_budget;
     let mut report = Report {
         action: webhook.action,
         crm: webhook.crm,
         results: Vec::with_capacity(webhook.events.len()),
         failure: None,
+        pending: Vec::new(),
     };
     if webhook.action == Action::Test {
         return report;
     }
-    for event in &webhook.events {
+    for (done, event) in webhook.events.iter().enumerate() {
+        if done > 0 && Instant::now() >= deadline {
+            report.pending = webhook.events[done..]
+                .iter()
+                .map(|event| event.contact_id.clone())
+                .collect();
+            report.failure = Some(Failure {
+                contact_id: event.contact_id.clone(),
+                error: Error::TimeBudgetExceeded {
+                    done,
+                    total: webhook.events.len(),
+                },
+            });
+            break;
+        }
         match sync::apply_event(webhook, event, settings, site, crm) {
             Ok(result) => report.results.push(result),
             Err(error) => {
@@ -106,9 +144,10 @@ pub struct LogRecord {
     pub user_ids: Vec<UserId>,
     /// The outcomes (`created,updated`), `ok`, or the error code.
     pub outcome: String,
-    /// Whether the request was refused before anything was applied (bad key, bad payload,
-    /// unusable settings); the plugin keeps such rows apart so they cannot push out the
-    /// record of accepted webhooks.
+    /// Whether the request was refused before it was authenticated (a wrong or missing key
+    /// or signature, a request or settings the extension could not read): anyone can send
+    /// those, so the plugin keeps their rows apart, under a smaller cap, and they can never
+    /// push out the record of authenticated webhooks.
     pub refused: bool,
     /// `level: sentence` lines, one per event and one per failure.
     pub details: Vec<String>,
@@ -155,6 +194,9 @@ pub fn answer(webhook: &Webhook, report: &Report) -> Answer {
             object.insert("action".into(), action.into());
             object.insert("crm".into(), webhook.crm.slug().into());
             object.insert("results".into(), results);
+            if !report.pending.is_empty() {
+                object.insert("pending".into(), json!(report.pending));
+            }
         }
         return Answer {
             status: error.status(),
@@ -232,7 +274,7 @@ pub fn refuse(error: &Error, request: &Request, settings: Option<&Settings>) -> 
                 .map(|s| s.crm.slug().to_string())
                 .unwrap_or_default(),
             outcome: error.code().to_string(),
-            refused: true,
+            refused: settings.is_none() || error.kind() == ErrorKind::Authentication,
             details: vec![format!("error: {prefix}: {error} [{}]", error.code())],
             ..LogRecord::default()
         },

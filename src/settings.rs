@@ -80,6 +80,11 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Timeout for each CRM API call.
     pub crm_timeout: Duration,
+    /// Most contact events one request may carry (`too_many_events` above).
+    pub max_events: usize,
+    /// Time one request may spend applying events before it stops and answers
+    /// `time_budget_exceeded` for the rest.
+    pub time_budget: Duration,
 }
 
 impl Default for Settings {
@@ -103,6 +108,8 @@ impl Default for Settings {
             username_format: UsernameFormat::Email,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             crm_timeout: Duration::from_secs(DEFAULT_CRM_TIMEOUT_SECS),
+            max_events: DEFAULT_MAX_EVENTS,
+            time_budget: Duration::from_secs(DEFAULT_TIME_BUDGET_SECS),
         }
     }
 }
@@ -164,6 +171,26 @@ impl Settings {
             Some(n) => Duration::from_secs(n as u64),
             None => defaults.crm_timeout,
         };
+        let max_events = match reader.integer("max_events")? {
+            Some(n) if !(1..=MAX_MAX_EVENTS as i64).contains(&n) => {
+                return Err(Error::setting(
+                    "max_events",
+                    format!("must be between 1 and {MAX_MAX_EVENTS}"),
+                ))
+            }
+            Some(n) => n as usize,
+            None => defaults.max_events,
+        };
+        let time_budget = match reader.integer("time_budget")? {
+            Some(n) if !(1..=MAX_TIME_BUDGET_SECS as i64).contains(&n) => {
+                return Err(Error::setting(
+                    "time_budget",
+                    format!("must be between 1 and {MAX_TIME_BUDGET_SECS} seconds"),
+                ))
+            }
+            Some(n) => Duration::from_secs(n as u64),
+            None => defaults.time_budget,
+        };
         Ok(Settings {
             access_key: Secret::new(access_key),
             crm,
@@ -197,6 +224,8 @@ impl Settings {
             },
             max_body_bytes,
             crm_timeout,
+            max_events,
+            time_budget,
         })
     }
 
@@ -237,6 +266,8 @@ impl Settings {
         put("username_format", self.username_format.slug().into());
         put("max_body_bytes", self.max_body_bytes.into());
         put("crm_timeout", self.crm_timeout.as_secs().into());
+        put("max_events", self.max_events.into());
+        put("time_budget", self.time_budget.as_secs().into());
         map
     }
 }
@@ -386,6 +417,12 @@ impl Reader<'_> {
                     "must be a WordPress field or meta key of letters, digits, '_' and '-'",
                 ));
             }
+            if crate::meta_keys::is_protected(wp_field) {
+                return Err(Error::setting(
+                    format!("{key}.{crm_field}"),
+                    format!("names \"{wp_field}\", a user meta key that holds roles, capabilities, login state or the CRM link; webhooks never write it"),
+                ));
+            }
             map.insert(crm_field.to_string(), wp_field.to_string());
         }
         Ok(map)
@@ -396,3 +433,13 @@ impl Reader<'_> {
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// CRMs give a webhook 10 to 30 seconds; each API call must leave room for the rest.
 pub const DEFAULT_CRM_TIMEOUT_SECS: u64 = 8;
+/// Mautic sends at most 10 events per delivery; 100 leaves room and bounds one request's work
+/// (CRM API calls included).
+pub const DEFAULT_MAX_EVENTS: usize = 100;
+/// The highest `max_events` accepted.
+pub const MAX_MAX_EVENTS: usize = 10_000;
+/// CRMs wait 10 to 30 seconds for an answer and php-fpm usually stops a request at 30 to
+/// 120 seconds: a batch stops cleanly well before either.
+pub const DEFAULT_TIME_BUDGET_SECS: u64 = 20;
+/// The highest `time_budget` accepted.
+pub const MAX_TIME_BUDGET_SECS: u64 = 300;

@@ -10,18 +10,33 @@ use crate::error::{Error, Result};
 /// Longest excerpt of an untrusted value quoted in an error message.
 pub const EXCERPT_CHARS: usize = 40;
 
-/// A short, printable excerpt of untrusted text for error messages: control characters
-/// replaced, cut at `max` characters.
+/// A short, printable excerpt of untrusted text for error messages: control characters and
+/// bidi controls replaced, cut at `max` characters.
 pub fn printable(text: &str, max: usize) -> String {
     let mut out: String = text
         .chars()
         .take(max)
-        .map(|c| if c.is_control() { '?' } else { c })
+        .map(|c| {
+            if c.is_control() || is_bidi_control(c) {
+                '?'
+            } else {
+                c
+            }
+        })
         .collect();
     if text.chars().count() > max {
         out.push('…');
     }
     out
+}
+
+/// Unicode's bidirectional formatting characters (embeddings, overrides, isolates, marks):
+/// in untrusted text they make a log or admin page show something else than what is stored.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+    )
 }
 
 /// A yes/no parameter: `true`, `1`, `yes`, `on` or `false`, `0`, `no`, `off`, empty, in any

@@ -17,6 +17,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("secret", 0),
     ("crm_kind", 0),
     ("contact", 0),
+    ("meta_keys", 0),
     ("password", 0),
     ("site", 0),
     ("settings", 1),

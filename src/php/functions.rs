@@ -15,7 +15,7 @@ use crate::crm::{self, CrmKind};
 use crate::error::{Error, Result};
 use crate::settings::{Settings, UsernameFormat};
 use crate::webhook::{auth, payload, Request};
-use crate::{password, pipeline, sync};
+use crate::{meta_keys, password, pipeline, sync};
 
 /// Registers every function below with the module (the generated wrappers are private to
 /// this file, so registration lives here).
@@ -195,7 +195,9 @@ pub fn wpf_bridge_admin_capabilities() -> Vec<String> {
 /// The rules the plugin needs to show and store settings, so it keeps no copy of its own:
 /// `crms` (slug => `name`, `url_setting`, `url_example`, `contact_id_meta_key`,
 /// `tags_meta_key`), `username_formats` (value => label), `core_user_fields` (the fields
-/// `wp_insert_user` takes; any other mapped name is a user meta key) and `settings` (every
+/// `wp_insert_user` takes; any other mapped name is a user meta key), `protected_meta_keys`
+/// (`keys`, `suffixes`, `prefixes` a field map may never name, besides each CRM's link and
+/// tag keys) and `settings` (every
 /// key the extension reads => its default; optional text is `''`).
 #[php_function]
 pub fn wpf_bridge_rules() -> PhpResult<Array> {
@@ -229,6 +231,11 @@ pub fn wpf_bridge_rules() -> PhpResult<Array> {
         "crms": crms,
         "username_formats": username_formats,
         "core_user_fields": sync::fields::CORE_USER_FIELDS,
+        "protected_meta_keys": {
+            "keys": meta_keys::PROTECTED_META_KEYS,
+            "suffixes": meta_keys::PROTECTED_META_SUFFIXES,
+            "prefixes": meta_keys::PROTECTED_META_PREFIXES,
+        },
         "settings": defaults,
     })))
 }

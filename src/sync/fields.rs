@@ -32,6 +32,8 @@ pub struct MappedFields {
     pub core: Map<String, Value>,
     /// User meta key to value.
     pub meta: Map<String, Value>,
+    /// Mapped meta keys dropped because a webhook never writes them (`meta_keys`).
+    pub refused: Vec<String>,
 }
 
 impl MappedFields {
@@ -92,6 +94,8 @@ pub fn map_fields(fields: &Map<String, Value>, map: &BTreeMap<String, String>) -
             if let Some(text) = value_text(value) {
                 mapped.core.insert(wp_field.clone(), Value::String(text));
             }
+        } else if crate::meta_keys::is_protected(wp_field) {
+            mapped.refused.push(wp_field.clone());
         } else if !is_blank(value) {
             let value = match value_text(value) {
                 Some(text) => Value::String(text),

@@ -16,7 +16,9 @@ use crate::site::{Site, UserId};
 use crate::webhook::{Action, ContactEvent, Options, Webhook};
 
 mod add;
+pub mod checks;
 pub mod fields;
+pub mod ordering;
 mod tags;
 mod update;
 pub mod users;
@@ -146,16 +148,7 @@ struct Context<'a> {
 
 impl Context<'_> {
     fn apply_event(&self, action: Action, event: &ContactEvent) -> Result<EventResult> {
-        let result = if event.deleted {
-            self.unlink(event)
-        } else {
-            match action {
-                Action::Update => self.update(event, Scope::Everything),
-                Action::UpdateTags => self.update(event, Scope::TagsOnly),
-                Action::Add => self.add(event),
-                Action::Test => Ok(EventResult::ignored(&event.contact_id, "test")),
-            }
-        };
+        let result = self.with_contact_lock(&event.contact_id, || self.apply_locked(action, event));
         match result {
             // The CRM told us about a contact it no longer has: nothing to do, and no reason
             // for it to retry.
@@ -167,12 +160,31 @@ impl Context<'_> {
         }
     }
 
+    /// One event, under its contact's lock.
+    fn apply_locked(&self, action: Action, event: &ContactEvent) -> Result<EventResult> {
+        if event.deleted {
+            self.unlink(event)
+        } else {
+            match action {
+                Action::Update => self.update(event, Scope::Everything),
+                Action::UpdateTags => self.update(event, Scope::TagsOnly),
+                Action::Add => self.add(event),
+                Action::Test => Ok(EventResult::ignored(&event.contact_id, "test")),
+            }
+        }
+    }
+
     /// A deleted contact: remove its link; users are never deleted by a webhook.
     fn unlink(&self, event: &ContactEvent) -> Result<EventResult> {
         let key = self.crm_kind.contact_id_meta_key();
         match self.site.find_user_by_meta(&key, &event.contact_id)? {
+            Some(user_id) if self.is_stale(user_id, event)? => Ok(EventResult {
+                user_id: Some(user_id),
+                ..EventResult::ignored(&event.contact_id, ordering::STALE_EVENT)
+            }),
             Some(user_id) => {
                 self.site.delete_user_meta(user_id, &key)?;
+                self.record_event_time(user_id, event)?;
                 self.site.do_action(
                     "wpf_bridge_contact_unlinked",
                     &[user_id.into(), event.contact_id.clone().into()],

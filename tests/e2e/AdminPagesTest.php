@@ -140,6 +140,23 @@ final class AdminPagesTest extends E2eTestCase
     }
 
     /** @depends test_the_admin_logs_in_and_sees_the_webhook_urls */
+    public function test_a_field_map_to_a_capability_meta_key_is_refused_on_the_page(): void
+    {
+        // Issue 8, finding 3: the settings page shows the refusal and stores nothing.
+        $browser = $this->browser();
+        $before = WordPress::settings();
+        $browser->get(Env::url() . '/wp-admin/options-general.php?page=wpf-bridge');
+        $browser->type($browser->waitFor('#wpf-bridge-field-map-0-crm'), 'roles');
+        $browser->type($browser->find('#wpf-bridge-field-map-0-wp'), 'wp_capabilities');
+        $browser->click($browser->find('#wpf-bridge-save'));
+        $notice = $browser->waitFor('#wpf-bridge-notice-invalid-settings', 30);
+        $browser->waitForLoad();
+        $this->screenshot('02b-field-map-refused');
+        $this->assertStringContainsString('wp_capabilities', $browser->text($notice));
+        $this->assertSame($before['field_map'], WordPress::settings()['field_map'], 'the refused field map was stored');
+    }
+
+    /** @depends test_the_admin_logs_in_and_sees_the_webhook_urls */
     public function test_test_connection_reaches_the_crm(): void
     {
         $browser = $this->browser();

@@ -189,7 +189,9 @@ final class FunctionsTest extends TestCase
     public function testRulesGiveThePluginEverythingItMustNotCopy(): void
     {
         $rules = wpf_bridge_rules();
-        $this->assertSame(['crms', 'username_formats', 'core_user_fields', 'settings'], array_keys($rules));
+        $this->assertSame(['crms', 'username_formats', 'core_user_fields', 'protected_meta_keys', 'settings'], array_keys($rules));
+        $this->assertContains('capabilities', $rules['protected_meta_keys']['suffixes']);
+        $this->assertContains('session_tokens', $rules['protected_meta_keys']['keys']);
         $this->assertSame(['mautic', 'userengage'], array_keys($rules['crms']));
         $this->assertSame('User.com', $rules['crms']['userengage']['name']);
         $this->assertSame('userengage_contact_id', $rules['crms']['userengage']['contact_id_meta_key']);

@@ -101,16 +101,17 @@ final class HandleWebhookTest extends TestCase
         $site = new ArraySite();
         $wire = Fixtures::read('mautic/02_contact_identified_batch_of_3.wire.json');
         $cases = [
-            [['wpf_action' => 'add', 'access_key' => 'wrong'], $wire, [], 403, 'invalid_access_key'],
-            [['wpf_action' => 'add', 'access_key' => self::KEY], '{broken', [], 400, 'invalid_json'],
-            [['wpf_action' => 'add', 'access_key' => self::KEY], str_repeat('x', 2048), ['max_body_bytes' => 1024], 413, 'body_too_large'],
-            [['wpf_action' => 'add', 'access_key' => self::KEY], $wire, ['crm' => 'nonsense'], 500, 'invalid_setting'],
-            [['wpf_action' => 'add', 'access_key' => self::KEY], $wire, ['webhook_secret' => 'any_secret_will_do'], 403, 'missing_signature'],
+            // The last column: refused before authentication (kept apart in the log).
+            [['wpf_action' => 'add', 'access_key' => 'wrong'], $wire, [], 403, 'invalid_access_key', true],
+            [['wpf_action' => 'add', 'access_key' => self::KEY], '{broken', [], 400, 'invalid_json', false],
+            [['wpf_action' => 'add', 'access_key' => self::KEY], str_repeat('x', 2048), ['max_body_bytes' => 1024], 413, 'body_too_large', false],
+            [['wpf_action' => 'add', 'access_key' => self::KEY], $wire, ['crm' => 'nonsense'], 500, 'invalid_setting', true],
+            [['wpf_action' => 'add', 'access_key' => self::KEY], $wire, ['webhook_secret' => 'any_secret_will_do'], 403, 'missing_signature', true],
         ];
-        foreach ($cases as [$query, $body, $settings, $status, $code]) {
+        foreach ($cases as [$query, $body, $settings, $status, $code, $refused]) {
             $r = $this->handle($site, $query, $body, $settings);
             $this->assertSame([$status, false, $code], [$r['status'], $r['body']['success'], $r['body']['code']], json_encode($r['body']));
-            $this->assertSame(['add', $code, true], [$r['log']['action'], $r['log']['outcome'], $r['log']['refused']]);
+            $this->assertSame(['add', $code, $refused], [$r['log']['action'], $r['log']['outcome'], $r['log']['refused']]);
             $this->assertStringNotContainsString(self::KEY, json_encode($r['body']) . json_encode($r['log']) . json_encode($site->logs));
         }
         // A bad setting is explained in the log, not to the unauthenticated caller.

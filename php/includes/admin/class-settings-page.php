@@ -457,6 +457,19 @@ final class WPF_Bridge_Settings_Page {
 
 			<h2><?php esc_html_e( 'Field map', 'wpf-bridge' ); ?></h2>
 			<p><?php esc_html_e( 'Which CRM field fills which WordPress field. A WordPress field is a user field (suggested in the list) or any user meta key. Leave a row empty to remove it.', 'wpf-bridge' ); ?></p>
+			<?php $protected = (array) ( $rules['protected_meta_keys'] ?? array() ); ?>
+			<p id="wpf-bridge-protected-meta-keys">
+				<?php
+				printf(
+					/* translators: 1: key endings, 2: exact keys, 3: key beginnings, 4: the CRMs' link and tag keys */
+					esc_html__( 'Meta keys that hold roles, capabilities or login state are refused: any key ending in %1$s; %2$s; keys starting with %3$s; and the CRM link and tag keys (%4$s).', 'wpf-bridge' ),
+					esc_html( implode( ', ', (array) ( $protected['suffixes'] ?? array() ) ) ),
+					esc_html( implode( ', ', (array) ( $protected['keys'] ?? array() ) ) ),
+					esc_html( implode( ', ', (array) ( $protected['prefixes'] ?? array() ) ) ),
+					esc_html( implode( ', ', array_merge( array_column( $crms, 'contact_id_meta_key' ), array_column( $crms, 'tags_meta_key' ) ) ) )
+				);
+				?>
+			</p>
 			<?php self::render_field_map( $settings['field_map'] ); ?>
 
 			<h2><?php esc_html_e( 'Imported users', 'wpf-bridge' ); ?></h2>
@@ -483,8 +496,10 @@ final class WPF_Bridge_Settings_Page {
 				<?php self::checkbox_field( 'argon2_passwords', __( 'Argon2id hashes', 'wpf-bridge' ), __( 'Hash WordPress passwords with argon2id (through the extension) instead of phpass. Existing passwords keep working and are rehashed at the next login. Passwords hashed this way keep working if you turn this off again.', 'wpf-bridge' ), $settings ); ?>
 			</table>
 
-			<h2><?php esc_html_e( 'Limits', 'wpf-bridge' ); ?></h2>
+			<h2><?php esc_html_e( 'Limits per webhook', 'wpf-bridge' ); ?></h2>
 			<table class="form-table" role="presentation">
+				<?php self::text_field( 'max_events', __( 'Most contact events', 'wpf-bridge' ), $settings, 'number', __( 'A request with more contact events is refused whole (413 too_many_events) and nothing is applied. Mautic sends at most 10 per delivery.', 'wpf-bridge' ) ); ?>
+				<?php self::text_field( 'time_budget', __( 'Time budget (seconds)', 'wpf-bridge' ), $settings, 'number', __( 'A batch still running after this long stops between two events and answers 503 time_budget_exceeded with what was done, so the CRM sends the rest again.', 'wpf-bridge' ) ); ?>
 				<?php self::text_field( 'max_body_bytes', __( 'Largest webhook body (bytes)', 'wpf-bridge' ), $settings, 'number', __( 'Bigger requests are refused with 413 body_too_large. Between 1024 and 67108864; Mautic\'s largest batch (10 contacts) is about 70 KB.', 'wpf-bridge' ) ); ?>
 				<?php self::text_field( 'crm_timeout', __( 'CRM API timeout (seconds)', 'wpf-bridge' ), $settings, 'number', __( 'How long each call to the CRM\'s API may take, between 1 and 60. CRMs give a webhook 10 to 30 seconds in all.', 'wpf-bridge' ) ); ?>
 			</table>

@@ -1,4 +1,4 @@
-//! The rules every CRM format shares: the `contact_id` and `email` request parameters, what a
+//! The rules every CRM format shares: the `contact_id` request parameter, what a
 //! usable contact id is, tag lists, and the order of events by timestamp.
 //!
 //! Intake, after a CRM's parser (`mautic`, `userengage`) has read the body: `payload::parse`
@@ -16,8 +16,12 @@
 //! So a batch keeps only `P`'s own events, and a one-event payload about another contact is
 //! answered from the CRM's API for `P`, as WP Fusion does.
 //!
-//! `email` parameter: fills the email of the single event when the payload has none (in a
-//! batch one email cannot belong to every contact, so it is not used there).
+//! With a signed payload the parameter is not read at all (`payload::parse`): the signature
+//! covers the body, not the URL, so the signed data decides which contact it is about.
+//!
+//! `email` parameter (WP Fusion sends it): never read. It is untrusted text, and a contact's
+//! email decides which user it reaches, so only the contact's own email counts: the
+//! payload's, else the CRM API's.
 //!
 //! Order: by timestamp, stable. Timestamps are compared as instants when they parse as RFC 3339
 //! (`2017-12-01T00:05:18-06:00`, `2021-02-01T07:27:44.469241+00:00`; a space may replace the
@@ -56,14 +60,6 @@ pub fn contact_id_param(crm: CrmKind, request: &Request) -> Result<Option<String
     }
 }
 
-/// The `email` parameter, trimmed; `None` when absent or empty.
-pub fn email_param(request: &Request) -> Option<String> {
-    request
-        .param("email")
-        .map(|email| email.trim().to_string())
-        .filter(|email| !email.is_empty())
-}
-
 /// A contact id from a JSON value: a non-negative integer or a string (trimmed). `Ok(None)`
 /// for null and the empty string; `Err(reason)` for anything else, to be wrapped in the
 /// caller's `InvalidPayload`.
@@ -87,7 +83,10 @@ fn contact_id_text(text: &str) -> std::result::Result<Option<String>, String> {
         Ok(None)
     } else if id.chars().count() > MAX_CONTACT_ID_CHARS {
         Err(format!("is longer than {MAX_CONTACT_ID_CHARS} characters"))
-    } else if id.chars().any(char::is_control) {
+    } else if id
+        .chars()
+        .any(|c| c.is_control() || crate::text::is_bidi_control(c))
+    {
         Err(format!(
             "contains control characters (\"{}\")",
             printable(id, 20)
@@ -112,23 +111,20 @@ pub fn timestamp(value: Option<&Value>) -> Option<String> {
 }
 
 /// An event made from the request parameters alone.
-pub fn request_event(contact_id: String, email: Option<String>) -> ContactEvent {
+pub fn request_event(contact_id: String) -> ContactEvent {
     ContactEvent {
         kind: REQUEST_KIND.to_string(),
         contact_id,
-        email,
         ..ContactEvent::default()
     }
 }
 
-/// Applies the `contact_id` and `email` parameters to the payload's events (rules in the
-/// module comment).
+/// Applies the `contact_id` parameter to the payload's events (rules in the module comment).
 pub fn apply_parameters(
     events: Vec<ContactEvent>,
     contact_id: Option<String>,
-    email: Option<String>,
 ) -> Vec<ContactEvent> {
-    let mut events = match contact_id {
+    match contact_id {
         None => events,
         Some(id) => {
             let single = events.len() == 1;
@@ -141,18 +137,12 @@ pub fn apply_parameters(
                 })
                 .collect();
             if kept.is_empty() {
-                vec![request_event(id, None)]
+                vec![request_event(id)]
             } else {
                 kept
             }
         }
-    };
-    if let (Some(email), [event]) = (email, events.as_mut_slice()) {
-        if event.email.is_none() {
-            event.email = Some(email);
-        }
     }
-    events
 }
 
 /// How events compare: instants first, then unparsed timestamps, then none.
@@ -284,41 +274,32 @@ mod tests {
     #[test]
     fn contact_id_parameter_rules() {
         // No payload: one request event.
-        let events = apply_parameters(vec![], Some("9".into()), Some("p@x.org".into()));
-        assert_eq!(
-            events,
-            vec![request_event("9".into(), Some("p@x.org".into()))]
-        );
+        let events = apply_parameters(vec![], Some("9".into()));
+        assert_eq!(events, vec![request_event("9".into())]);
 
         // One event with the same id or without one: kept, with the id.
-        let events = apply_parameters(vec![event("9", None)], Some("9".into()), None);
+        let events = apply_parameters(vec![event("9", None)], Some("9".into()));
         assert_eq!(events, vec![event("9", None)]);
         let mut no_id = event("", None);
         no_id.email = None;
-        let events = apply_parameters(vec![no_id], Some("9".into()), Some("p@x.org".into()));
+        let events = apply_parameters(vec![no_id], Some("9".into()));
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].contact_id, "9");
-        assert_eq!(events[0].email.as_deref(), Some("p@x.org"));
+        assert_eq!(events[0].email, None);
 
         // One event about another contact: its data is not used.
-        let events = apply_parameters(vec![event("1", None)], Some("9".into()), None);
-        assert_eq!(events, vec![request_event("9".into(), None)]);
+        let events = apply_parameters(vec![event("1", None)], Some("9".into()));
+        assert_eq!(events, vec![request_event("9".into())]);
 
         // A batch keeps only the parameter's contact.
         let batch = vec![event("1", None), event("9", Some("t")), event("", None)];
-        let events = apply_parameters(batch.clone(), Some("9".into()), None);
+        let events = apply_parameters(batch.clone(), Some("9".into()));
         assert_eq!(events, vec![event("9", Some("t"))]);
-        let events = apply_parameters(batch.clone(), Some("5".into()), None);
-        assert_eq!(events, vec![request_event("5".into(), None)]);
+        let events = apply_parameters(batch.clone(), Some("5".into()));
+        assert_eq!(events, vec![request_event("5".into())]);
 
-        // No parameter: untouched; the email parameter does not fill a batch.
-        let events = apply_parameters(batch.clone(), None, Some("p@x.org".into()));
+        // No parameter: untouched.
+        let events = apply_parameters(batch.clone(), None);
         assert_eq!(events, batch);
-    }
-
-    #[test]
-    fn email_fills_only_a_missing_email() {
-        let events = apply_parameters(vec![event("1", None)], None, Some("p@x.org".into()));
-        assert_eq!(events[0].email.as_deref(), Some("1@example.org"));
     }
 }
