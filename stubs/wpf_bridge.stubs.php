@@ -86,7 +86,9 @@ namespace {
      * The rules the plugin needs to show and store settings, so it keeps no copy of its own:
      * `crms` (slug => `name`, `url_setting`, `url_example`, `contact_id_meta_key`,
      * `tags_meta_key`), `username_formats` (value => label), `core_user_fields` (the fields
-     * `wp_insert_user` takes; any other mapped name is a user meta key) and `settings` (every
+     * `wp_insert_user` takes; any other mapped name is a user meta key), `protected_meta_keys`
+     * (`keys`, `suffixes`, `prefixes` a field map may never name, besides each CRM's link and
+     * tag keys) and `settings` (every
      * key the extension reads => its default; optional text is `''`).
      *
      * @return array
