@@ -1,13 +1,14 @@
 //! wpf-bridge: answers CRM webhooks on WordPress sites.
 //!
 //! The module tree and nothing else; `ARCHITECTURE.md` describes the flow and the layers.
-//! From the bottom up: leaves (`error`, `text`, `secret`, `crm_kind`, `contact`, `meta_keys`,
+//! From the bottom up: leaves (`error`, `text`, `secret`, `crm_kind`, `email`, `contact`, `meta_keys`,
 //! `password`, `site`), `settings`, then intake (`webhook`), the CRM clients (`crm`) and apply (`sync`),
 //! then `pipeline`, and the FFI edge (`php`) on top. `tests/layers.rs` keeps it so.
 
 // Leaves.
 pub mod contact;
 pub mod crm_kind;
+pub mod email;
 pub mod error;
 pub mod meta_keys;
 pub mod password;

@@ -116,6 +116,43 @@ fn tag_name(value: &Value) -> Option<String> {
     }
 }
 
+/// Longest contact id accepted (CRM ids are numbers or short keys).
+pub const MAX_CONTACT_ID_CHARS: usize = 64;
+
+/// A contact id from a JSON value: a non-negative integer or a string (trimmed). `Ok(None)`
+/// for null and the empty string; `Err(reason)` for anything else, to be wrapped in the
+/// caller's `InvalidPayload`.
+pub fn contact_id(value: &Value) -> std::result::Result<Option<String>, String> {
+    match value {
+        Value::Null => Ok(None),
+        Value::Number(number) => match number.as_u64() {
+            Some(id) => Ok(Some(id.to_string())),
+            None => Err("is not a whole non-negative number".into()),
+        },
+        Value::String(text) => contact_id_text(text),
+        Value::Bool(_) => Err("is a boolean".into()),
+        Value::Array(_) => Err("is a list".into()),
+        Value::Object(_) => Err("is an object".into()),
+    }
+}
+
+/// A contact id given as text (a URL parameter): the rules of `contact_id`.
+pub fn contact_id_text(text: &str) -> std::result::Result<Option<String>, String> {
+    let id = text.trim();
+    if id.is_empty() {
+        Ok(None)
+    } else if id.chars().count() > MAX_CONTACT_ID_CHARS {
+        Err(format!("is longer than {MAX_CONTACT_ID_CHARS} characters"))
+    } else if id.chars().any(|c| c.is_control() || is_bidi_control(c)) {
+        Err(format!(
+            "contains control characters (\"{}\")",
+            printable(id, 20)
+        ))
+    } else {
+        Ok(Some(id.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +172,25 @@ mod tests {
         assert_eq!(tag_names(&json!(null), "tag"), None);
         assert_eq!(tag_names(&json!("a,b"), "tag"), None);
         assert_eq!(tag_names(&json!([[]]), "tag"), Some(vec![]));
+    }
+
+    #[test]
+    fn contact_ids() {
+        assert_eq!(contact_id(&json!(52)), Ok(Some("52".into())));
+        assert_eq!(contact_id(&json!(" 52 ")), Ok(Some("52".into())));
+        assert_eq!(contact_id(&json!("abc")), Ok(Some("abc".into())));
+        assert_eq!(contact_id(&json!(null)), Ok(None));
+        assert_eq!(contact_id(&json!("  ")), Ok(None));
+        for bad in [
+            json!(-1),
+            json!(1.5),
+            json!(true),
+            json!([1]),
+            json!({"id": 1}),
+        ] {
+            assert!(contact_id(&bad).is_err(), "{bad}");
+        }
+        assert!(contact_id(&json!("x".repeat(65))).is_err());
+        assert!(contact_id(&json!("a\u{0}b")).is_err());
     }
 }

@@ -921,7 +921,7 @@ fn userengage_connection_refused_and_missing_settings() {
         ),
     ] {
         let error = UserEngageClient::new(&settings)
-            .find_contact_id("a@b.c")
+            .find_contact_id("ann@b.co")
             .unwrap_err();
         match &error {
             Error::InvalidSetting { key: named, .. } => assert_eq!(named, key),

@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("text", 0),
     ("secret", 0),
     ("crm_kind", 0),
+    ("email", 0),
     ("contact", 0),
     ("meta_keys", 0),
     ("password", 0),

@@ -102,7 +102,7 @@ impl Crm for MauticClient {
     }
 
     fn find_contact_id(&self, email: &str) -> Result<Option<String>> {
-        let Some(email) = http::searchable_email(email) else {
+        let Some(email) = crate::email::searchable(email) else {
             return Ok(None);
         };
         let search = http::encode_component(&format!("email:\"+{email}\""));

@@ -88,7 +88,7 @@ impl Crm for UserEngageClient {
     }
 
     fn find_contact_id(&self, email: &str) -> Result<Option<String>> {
-        let Some(email) = http::searchable_email(email) else {
+        let Some(email) = crate::email::searchable(email) else {
             return Ok(None);
         };
         let user = match self.search(email)? {

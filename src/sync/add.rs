@@ -38,7 +38,7 @@ impl Context<'_> {
             contact_id: event.contact_id.clone(),
             reason,
         };
-        if let Some(problem) = checks::email_problem(&email) {
+        if let Some(problem) = crate::email::problem(&email) {
             return Err(unusable(problem));
         }
         match self.find_user_by_exact_email(&email)? {

@@ -51,7 +51,7 @@ impl Context<'_> {
     /// The unlinked user a contact's own email leads to: only an email WordPress keeps as it
     /// is, and only a user whose stored email is that address (`checks`); notes say why not.
     fn user_for_email(&self, email: &str, notes: &mut Vec<String>) -> Result<Option<UserId>> {
-        if let Some(problem) = checks::email_problem(email) {
+        if let Some(problem) = crate::email::problem(email) {
             notes.push(format!(
                 "the contact's email was not used to find a user: {problem}"
             ));
@@ -138,7 +138,7 @@ impl Context<'_> {
         if let Some(email) = wanted_email.filter(|email| !email.eq_ignore_ascii_case(&user.email)) {
             if protected {
                 notes.push("email not changed: the user can administer the site".into());
-            } else if let Some(problem) = checks::email_problem(&email) {
+            } else if let Some(problem) = crate::email::problem(&email) {
                 notes.push(format!("email not changed: {problem}"));
             } else if self
                 .site

@@ -175,14 +175,10 @@ fn redirect_target(location: &str) -> String {
     printable(target, 100)
 }
 
-/// A JSON id in an API answer (number or numeric string) as a string; `None` for anything
-/// else.
+/// A JSON id in an API answer as a string (the rule of `text::contact_id`); `None` for
+/// anything else.
 pub fn id_string(value: &Value) -> Option<String> {
-    match value {
-        Value::Number(n) if n.is_u64() => Some(n.to_string()),
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
-        _ => None,
-    }
+    crate::text::contact_id(value).ok().flatten()
 }
 
 #[cfg(test)]

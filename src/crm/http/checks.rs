@@ -93,21 +93,6 @@ pub fn contact_id_segment(crm: CrmKind, contact_id: &str) -> Result<String> {
     Ok(encode_component(id))
 }
 
-/// An email worth searching for: trimmed, at most 254 characters, one `@` with text on both
-/// sides, no spaces, quotes or control characters. `None` means no CRM can hold it, so the
-/// clients answer "no contact" without a request.
-pub fn searchable_email(email: &str) -> Option<&str> {
-    let email = email.trim();
-    let (local, domain) = email.rsplit_once('@')?;
-    let plausible = !local.is_empty()
-        && !domain.is_empty()
-        && email.chars().count() <= 254
-        && !email
-            .chars()
-            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\\');
-    plausible.then_some(email)
-}
-
 /// RFC 3986's unreserved characters are the only ones left as they are.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
@@ -157,9 +142,6 @@ mod tests {
                 "crm_contact_not_found"
             );
         }
-        assert_eq!(searchable_email(" a@b.c "), Some("a@b.c"));
-        assert_eq!(searchable_email("a\"b@c"), None);
-        assert_eq!(searchable_email("nobody"), None);
         assert_eq!(
             encode_component("email:\"+a b@c\""),
             "email%3A%22%2Ba%20b%40c%22"

@@ -26,7 +26,6 @@ mod transport;
 pub use answer::{id_string, Answer};
 pub use checks::{
     authorization, base_url, basic_authorization, contact_id_segment, encode_component,
-    searchable_email,
 };
 pub use client::{ApiSpec, Client, Endpoint, Method};
 pub use errors::{bad_response, contact_not_found};

@@ -1,9 +1,9 @@
-//! The rules every CRM format shares: the `contact_id` request parameter, what a
-//! usable contact id is, tag lists, and the order of events by timestamp.
+//! The rules every CRM format shares: the `contact_id` request parameter and the order of
+//! events by timestamp (what a usable contact id is and what a tag list is are `text`'s).
 //!
 //! Intake, after a CRM's parser (`mautic`, `userengage`) has read the body: `payload::parse`
-//! calls `apply_parameters` and `sort_by_timestamp` here, and the parsers use the value
-//! helpers, so each of these rules is decided once.
+//! calls `apply_parameters` and `sort_by_timestamp` here, so each of these rules is decided
+//! once.
 //!
 //! `contact_id` parameter (WP Fusion's rule: it wins over the payload). With a parameter `P`:
 //! - a payload event whose contact id is `P` is kept (its data belongs to `P`);
@@ -33,13 +33,10 @@ use serde_json::Value;
 
 use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
-use crate::text::printable;
 use crate::webhook::{ContactEvent, Request};
 
 /// Event kind of an event made from the request parameters alone.
 pub const REQUEST_KIND: &str = "request";
-/// Longest contact id accepted (CRM ids are numbers or short keys).
-pub const MAX_CONTACT_ID_CHARS: usize = 64;
 /// Longest timestamp kept; longer strings are not timestamps.
 const MAX_TIMESTAMP_CHARS: usize = 64;
 
@@ -55,44 +52,8 @@ pub fn invalid(crm: CrmKind, detail: impl Into<String>) -> Error {
 pub fn contact_id_param(crm: CrmKind, request: &Request) -> Result<Option<String>> {
     match request.param("contact_id") {
         None => Ok(None),
-        Some(text) => contact_id_text(&text)
+        Some(text) => crate::text::contact_id_text(&text)
             .map_err(|reason| invalid(crm, format!("the contact_id parameter {reason}"))),
-    }
-}
-
-/// A contact id from a JSON value: a non-negative integer or a string (trimmed). `Ok(None)`
-/// for null and the empty string; `Err(reason)` for anything else, to be wrapped in the
-/// caller's `InvalidPayload`.
-pub fn contact_id(value: &Value) -> std::result::Result<Option<String>, String> {
-    match value {
-        Value::Null => Ok(None),
-        Value::Number(number) => match number.as_u64() {
-            Some(id) => Ok(Some(id.to_string())),
-            None => Err("is not a whole non-negative number".into()),
-        },
-        Value::String(text) => contact_id_text(text),
-        Value::Bool(_) => Err("is a boolean".into()),
-        Value::Array(_) => Err("is a list".into()),
-        Value::Object(_) => Err("is an object".into()),
-    }
-}
-
-fn contact_id_text(text: &str) -> std::result::Result<Option<String>, String> {
-    let id = text.trim();
-    if id.is_empty() {
-        Ok(None)
-    } else if id.chars().count() > MAX_CONTACT_ID_CHARS {
-        Err(format!("is longer than {MAX_CONTACT_ID_CHARS} characters"))
-    } else if id
-        .chars()
-        .any(|c| c.is_control() || crate::text::is_bidi_control(c))
-    {
-        Err(format!(
-            "contains control characters (\"{}\")",
-            printable(id, 20)
-        ))
-    } else {
-        Ok(Some(id.to_string()))
     }
 }
 
@@ -185,7 +146,6 @@ pub fn parse_instant(text: &str) -> Option<Timestamp> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     fn event(id: &str, stamp: Option<&str>) -> ContactEvent {
         ContactEvent {
@@ -249,26 +209,6 @@ mod tests {
             order,
             ["early", "late", "same-1", "same-2", "text-a", "text-b", "none-1", "none-2"]
         );
-    }
-
-    #[test]
-    fn contact_ids() {
-        assert_eq!(contact_id(&json!(52)), Ok(Some("52".into())));
-        assert_eq!(contact_id(&json!(" 52 ")), Ok(Some("52".into())));
-        assert_eq!(contact_id(&json!("abc")), Ok(Some("abc".into())));
-        assert_eq!(contact_id(&json!(null)), Ok(None));
-        assert_eq!(contact_id(&json!("  ")), Ok(None));
-        for bad in [
-            json!(-1),
-            json!(1.5),
-            json!(true),
-            json!([1]),
-            json!({"id": 1}),
-        ] {
-            assert!(contact_id(&bad).is_err(), "{bad}");
-        }
-        assert!(contact_id(&json!("x".repeat(65))).is_err());
-        assert!(contact_id(&json!("a\u{0}b")).is_err());
     }
 
     #[test]

@@ -112,7 +112,7 @@ fn parse_item(kind: &'static str, index: usize, item: &Value) -> Result<ContactE
     };
     let contact_id = match id_value {
         None => None,
-        Some(value) => generic::contact_id(value).map_err(|reason| {
+        Some(value) => crate::text::contact_id(value).map_err(|reason| {
             invalid(
                 CRM,
                 format!("the contact id of item {position} of \"{kind}\" {reason}"),

@@ -53,7 +53,7 @@ pub fn parse_events(body: &Value) -> Result<Parsed> {
     };
     let contact_id = match user.get("id") {
         None => None,
-        Some(value) => generic::contact_id(value)
+        Some(value) => crate::text::contact_id(value)
             .map_err(|reason| invalid(CRM, format!("user.id {reason}")))?,
     };
 
