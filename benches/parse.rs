@@ -8,7 +8,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
-use wpf_bridge::crm::CrmKind;
+use wpf_bridge::crm_kind::CrmKind;
 use wpf_bridge::webhook::auth::verify_signature;
 use wpf_bridge::webhook::payload::parse;
 use wpf_bridge::webhook::Request;

@@ -52,11 +52,13 @@ WPF_Bridge_Passwords::register();
 
 register_activation_hook( __FILE__, array( 'WPF_Bridge_Installer', 'activate' ) );
 
+// A new table schema is installed before anything (a webhook included) writes to it.
+add_action( 'plugins_loaded', array( 'WPF_Bridge_Installer', 'maybe_upgrade' ) );
+
 // Webhooks: answered early on init, before the theme and most plugins do their init work.
 add_action( 'init', array( 'WPF_Bridge_Endpoint', 'maybe_handle' ), 1 );
 
 if ( is_admin() ) {
-	add_action( 'admin_init', array( 'WPF_Bridge_Installer', 'maybe_upgrade' ) );
 	add_action( 'admin_notices', array( 'WPF_Bridge_Admin_Notices', 'render' ) );
 	add_action( 'admin_menu', array( 'WPF_Bridge_Settings_Page', 'register' ) );
 	add_action( 'admin_menu', array( 'WPF_Bridge_Log_Page', 'register' ) );

@@ -1,15 +1,46 @@
 //! The one error type of the extension.
 //!
 //! Every failure anywhere in the flow (intake, apply, CRM calls, settings) is a variant here.
-//! Each variant carries a stable machine-readable `code()`, the HTTP `status()` the webhook
-//! answers with (4xx: fix the setup, do not retry; 5xx: try again) and a `Display` sentence a
-//! site owner can act on. Messages never contain secrets: variants carry only names, sizes,
+//! Each variant carries a stable machine-readable `code()`, a `retry()` class (never, or later
+//! with an optional delay) and the HTTP `status()` derived from it (4xx: do not retry; 5xx:
+//! try again), and a `Display` sentence a site owner can act on. Messages never contain secrets: variants carry only names, sizes,
 //! statuses and sanitised descriptions.
 
+use std::time::Duration;
+
+use serde::Serialize;
 use thiserror::Error as ThisError;
 
 /// Shorthand used across the crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Whether a failed webhook or queued event can succeed when tried again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "retry", rename_all = "snake_case")]
+pub enum Retry {
+    /// Trying again cannot help: the input or the request is wrong.
+    Never,
+    /// Trying again can help, no sooner than `after` when the failure says so (a CRM's
+    /// `Retry-After`, a busy contact).
+    Later {
+        #[serde(
+            rename = "after_secs",
+            serialize_with = "secs",
+            skip_serializing_if = "Option::is_none"
+        )]
+        after: Option<Duration>,
+    },
+}
+
+fn secs<S: serde::Serializer>(after: &Option<Duration>, out: S) -> Result<S::Ok, S::Error> {
+    match after {
+        Some(after) => out.serialize_u64(after.as_secs()),
+        None => out.serialize_none(),
+    }
+}
+
+/// Seconds before a busy contact is worth trying again.
+pub const CONTACT_BUSY_RETRY_SECS: u64 = 5;
 
 /// Which family an error belongs to; decides the PHP exception class it is thrown as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,8 +59,8 @@ pub enum ErrorKind {
 
 #[derive(Debug, ThisError, Clone, PartialEq)]
 pub enum Error {
-    #[error("Unknown CRM \"{0}\". Supported CRMs are \"mautic\" and \"userengage\".")]
-    UnknownCrm(String),
+    #[error("Unknown CRM \"{given}\". Supported CRMs are {supported}.")]
+    UnknownCrm { given: String, supported: String },
     #[error("The request body is {size} bytes, over the limit of {limit} bytes. Send smaller batches from the CRM.")]
     BodyTooLarge { size: usize, limit: usize },
     #[error("The request body is not valid JSON ({0}). Make sure the CRM sends Content-Type: application/json and an unmodified body.")]
@@ -42,6 +73,10 @@ pub enum Error {
     UnknownAction(String),
     #[error("The {name} parameter must be a yes/no value (true, 1, yes, on, false, 0, no, off), not \"{value}\".")]
     InvalidFlag { name: &'static str, value: String },
+    #[error("The request holds {count} contact events, over the limit of {limit} per request. Send smaller batches, or raise max_events in Settings > WPF Bridge.")]
+    TooManyEvents { count: usize, limit: usize },
+    #[error("The request's parameters are unusable: {0}.")]
+    InvalidRequest(String),
     #[error("No contact id found: the payload has none and there is no contact_id parameter. Add &contact_id=... to the webhook URL or send the CRM's contact payload.")]
     MissingContactId,
     #[error("The access key is missing or wrong. Copy the webhook URL again from Settings > WPF Bridge.")]
@@ -57,9 +92,18 @@ pub enum Error {
     #[error("{crm} rejected our API credentials (HTTP {status}). Check the {crm} username, password, token or API key in the settings.")]
     CrmAuth { crm: &'static str, status: u16 },
     #[error("{crm} is rate-limiting us (HTTP 429); try again later.")]
-    CrmRateLimited { crm: &'static str },
+    CrmRateLimited {
+        crm: &'static str,
+        /// The CRM's `Retry-After`, in seconds (capped), when it sent one.
+        retry_after: Option<u64>,
+    },
     #[error("{crm} could not be reached or failed: {detail}.")]
-    CrmUnavailable { crm: &'static str, detail: String },
+    CrmUnavailable {
+        crm: &'static str,
+        detail: String,
+        /// The CRM's `Retry-After`, in seconds (capped), when it sent one.
+        retry_after: Option<u64>,
+    },
     #[error("{crm} has no contact with id {contact_id}.")]
     CrmContactNotFound {
         crm: &'static str,
@@ -77,6 +121,13 @@ pub enum Error {
         "Contact {contact_id} has no email address, so no WordPress user can be created for it."
     )]
     ContactWithoutEmail { contact_id: String },
+    #[error("Contact {contact_id}'s email cannot be used for a WordPress user: {reason}.")]
+    UnusableEmail {
+        contact_id: String,
+        reason: &'static str,
+    },
+    #[error("The request ran out of its time budget after {done} of {total} contact events; send the rest again (every step is idempotent).")]
+    TimeBudgetExceeded { done: usize, total: usize },
     #[error("Another webhook for contact {contact_id} is still running; try again in a moment.")]
     ContactBusy { contact_id: String },
     #[error("WordPress failed: {0}")]
@@ -89,7 +140,7 @@ impl Error {
     /// Stable, machine-readable code; part of the public contract (JSON bodies, exceptions).
     pub fn code(&self) -> &'static str {
         match self {
-            Error::UnknownCrm(_) => "unknown_crm",
+            Error::UnknownCrm { .. } => "unknown_crm",
             Error::BodyTooLarge { .. } => "body_too_large",
             Error::InvalidJson(_) => "invalid_json",
             Error::InvalidPayload { .. } => "invalid_payload",
@@ -97,6 +148,8 @@ impl Error {
             Error::UnknownAction(_) => "unknown_action",
             Error::InvalidFlag { .. } => "invalid_flag",
             Error::MissingContactId => "missing_contact_id",
+            Error::TooManyEvents { .. } => "too_many_events",
+            Error::InvalidRequest(_) => "invalid_request",
             Error::InvalidAccessKey => "invalid_access_key",
             Error::MissingSignature => "missing_signature",
             Error::InvalidSignature => "invalid_signature",
@@ -110,6 +163,8 @@ impl Error {
             Error::CrmBadResponse { .. } => "crm_bad_response",
             Error::ContactWithoutEmail { .. } => "contact_without_email",
             Error::ContactBusy { .. } => "contact_busy",
+            Error::UnusableEmail { .. } => "unusable_email",
+            Error::TimeBudgetExceeded { .. } => "time_budget_exceeded",
             Error::Site(_) => "site_error",
             Error::Hash(_) => "hash_error",
         }
@@ -118,7 +173,7 @@ impl Error {
     /// Stable integer code, used as PHP's `Exception::getCode()`.
     pub fn number(&self) -> i32 {
         match self {
-            Error::UnknownCrm(_) => 1001,
+            Error::UnknownCrm { .. } => 1001,
             Error::BodyTooLarge { .. } => 1002,
             Error::InvalidJson(_) => 1003,
             Error::InvalidPayload { .. } => 1004,
@@ -126,6 +181,8 @@ impl Error {
             Error::UnknownAction(_) => 1006,
             Error::InvalidFlag { .. } => 1007,
             Error::MissingContactId => 1008,
+            Error::TooManyEvents { .. } => 1009,
+            Error::InvalidRequest(_) => 1010,
             Error::InvalidAccessKey => 1101,
             Error::MissingSignature => 1102,
             Error::InvalidSignature => 1103,
@@ -139,27 +196,68 @@ impl Error {
             Error::CrmBadResponse { .. } => 1306,
             Error::ContactWithoutEmail { .. } => 1401,
             Error::ContactBusy { .. } => 1402,
+            Error::UnusableEmail { .. } => 1403,
+            Error::TimeBudgetExceeded { .. } => 1503,
             Error::Site(_) => 1501,
             Error::Hash(_) => 1502,
         }
     }
 
-    /// The HTTP status a webhook answers with. 4xx: the CRM should not retry; 5xx: it should.
+    /// Whether trying again can succeed: `Never` for input a retry cannot fix (the CRM must
+    /// not retry, a queue marks the event failed), `Later` for a CRM or site hiccup, a busy
+    /// contact or a setup the owner can mend. The HTTP status is derived from it, so a queue
+    /// worker and the webhook's answer always agree.
+    pub fn retry(&self) -> Retry {
+        match self {
+            Error::ContactBusy { .. } => Retry::Later {
+                after: Some(Duration::from_secs(CONTACT_BUSY_RETRY_SECS)),
+            },
+            // The rest of the batch can run at once, in a new request.
+            Error::TimeBudgetExceeded { .. } => Retry::Later { after: None },
+            Error::CrmRateLimited { retry_after, .. }
+            | Error::CrmUnavailable { retry_after, .. } => Retry::Later {
+                after: retry_after.map(Duration::from_secs),
+            },
+            Error::CrmAuth { .. }
+            | Error::CrmContactNotFound { .. }
+            | Error::CrmRejected { .. }
+            | Error::CrmBadResponse { .. }
+            | Error::InvalidSetting { .. }
+            | Error::InvalidArgument { .. }
+            | Error::Hash(_)
+            | Error::Site(_) => Retry::Later { after: None },
+            Error::UnknownCrm { .. }
+            | Error::BodyTooLarge { .. }
+            | Error::InvalidJson(_)
+            | Error::InvalidPayload { .. }
+            | Error::MissingAction
+            | Error::UnknownAction(_)
+            | Error::InvalidFlag { .. }
+            | Error::MissingContactId
+            | Error::InvalidAccessKey
+            | Error::MissingSignature
+            | Error::InvalidSignature
+            | Error::TooManyEvents { .. }
+            | Error::InvalidRequest(_)
+            | Error::UnusableEmail { .. }
+            | Error::ContactWithoutEmail { .. } => Retry::Never,
+        }
+    }
+
+    /// The HTTP status a webhook answers with, from the retry class: 4xx tells the CRM not
+    /// to retry, 5xx to try again. The family picks the exact number.
     pub fn status(&self) -> u16 {
-        match self.kind() {
-            ErrorKind::InvalidPayload => match self {
-                Error::BodyTooLarge { .. } => 413,
-                _ => 400,
+        match self.retry() {
+            Retry::Never => match (self, self.kind()) {
+                (Error::BodyTooLarge { .. } | Error::TooManyEvents { .. }, _) => 413,
+                (_, ErrorKind::InvalidPayload) => 400,
+                (_, ErrorKind::Authentication) => 403,
+                _ => 422,
             },
-            ErrorKind::Authentication => 403,
-            // A broken setup is the site owner's to fix; the CRM retrying will not help.
-            ErrorKind::Configuration => 500,
-            ErrorKind::Crm => match self {
-                Error::ContactWithoutEmail { .. } => 422,
-                _ => 502,
-            },
-            ErrorKind::Site => match self {
-                Error::ContactBusy { .. } => 503,
+            Retry::Later { .. } => match (self, self.kind()) {
+                (Error::ContactBusy { .. } | Error::TimeBudgetExceeded { .. }, _) => 503,
+                (_, ErrorKind::Crm) => 502,
+                // A broken setup or a WordPress failure: try again once the owner has mended it.
                 _ => 500,
             },
         }
@@ -168,14 +266,16 @@ impl Error {
     /// The family of the error; decides the PHP exception class.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::UnknownCrm(_)
+            Error::UnknownCrm { .. }
             | Error::BodyTooLarge { .. }
             | Error::InvalidJson(_)
             | Error::InvalidPayload { .. }
             | Error::MissingAction
             | Error::UnknownAction(_)
             | Error::InvalidFlag { .. }
-            | Error::MissingContactId => ErrorKind::InvalidPayload,
+            | Error::MissingContactId
+            | Error::TooManyEvents { .. }
+            | Error::InvalidRequest(_) => ErrorKind::InvalidPayload,
             Error::InvalidAccessKey | Error::MissingSignature | Error::InvalidSignature => {
                 ErrorKind::Authentication
             }
@@ -188,8 +288,11 @@ impl Error {
             | Error::CrmContactNotFound { .. }
             | Error::CrmRejected { .. }
             | Error::CrmBadResponse { .. }
-            | Error::ContactWithoutEmail { .. } => ErrorKind::Crm,
-            Error::ContactBusy { .. } | Error::Site(_) => ErrorKind::Site,
+            | Error::ContactWithoutEmail { .. }
+            | Error::UnusableEmail { .. } => ErrorKind::Crm,
+            Error::ContactBusy { .. } | Error::TimeBudgetExceeded { .. } | Error::Site(_) => {
+                ErrorKind::Site
+            }
         }
     }
 
@@ -199,5 +302,157 @@ impl Error {
             key: key.into(),
             reason: reason.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn samples() -> Vec<Error> {
+        let text = || "x".to_string();
+        vec![
+            Error::UnknownCrm {
+                given: text(),
+                supported: text(),
+            },
+            Error::BodyTooLarge { size: 2, limit: 1 },
+            Error::InvalidJson(text()),
+            Error::InvalidPayload {
+                crm: "Mautic",
+                detail: text(),
+            },
+            Error::MissingAction,
+            Error::UnknownAction(text()),
+            Error::InvalidFlag {
+                name: "async",
+                value: text(),
+            },
+            Error::MissingContactId,
+            Error::InvalidAccessKey,
+            Error::MissingSignature,
+            Error::InvalidSignature,
+            Error::setting("crm", "x"),
+            Error::InvalidArgument {
+                name: "x",
+                reason: text(),
+            },
+            Error::CrmAuth {
+                crm: "Mautic",
+                status: 401,
+            },
+            Error::CrmRateLimited {
+                crm: "Mautic",
+                retry_after: None,
+            },
+            Error::CrmUnavailable {
+                crm: "Mautic",
+                detail: text(),
+                retry_after: None,
+            },
+            Error::CrmContactNotFound {
+                crm: "Mautic",
+                contact_id: text(),
+            },
+            Error::CrmRejected {
+                crm: "Mautic",
+                status: 400,
+                detail: text(),
+            },
+            Error::CrmBadResponse {
+                crm: "Mautic",
+                detail: text(),
+            },
+            Error::ContactWithoutEmail { contact_id: text() },
+            Error::ContactBusy { contact_id: text() },
+            Error::Site(text()),
+            Error::Hash(text()),
+        ]
+    }
+
+    #[test]
+    fn status_follows_the_retry_class() {
+        for error in samples() {
+            let status = error.status();
+            match error.retry() {
+                Retry::Never => assert!((400..500).contains(&status), "{error:?} {status}"),
+                Retry::Later { .. } => assert!((500..600).contains(&status), "{error:?} {status}"),
+            }
+        }
+    }
+
+    #[test]
+    fn statuses_are_the_published_ones() {
+        let statuses: Vec<(&str, u16)> = samples().iter().map(|e| (e.code(), e.status())).collect();
+        assert_eq!(
+            statuses,
+            vec![
+                ("unknown_crm", 400),
+                ("body_too_large", 413),
+                ("invalid_json", 400),
+                ("invalid_payload", 400),
+                ("missing_action", 400),
+                ("unknown_action", 400),
+                ("invalid_flag", 400),
+                ("missing_contact_id", 400),
+                ("invalid_access_key", 403),
+                ("missing_signature", 403),
+                ("invalid_signature", 403),
+                ("invalid_setting", 500),
+                ("invalid_argument", 500),
+                ("crm_auth_failed", 502),
+                ("crm_rate_limited", 502),
+                ("crm_unavailable", 502),
+                ("crm_contact_not_found", 502),
+                ("crm_rejected", 502),
+                ("crm_bad_response", 502),
+                ("contact_without_email", 422),
+                ("contact_busy", 503),
+                ("site_error", 500),
+                ("hash_error", 500),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_crm_retry_after_becomes_the_retry_delay() {
+        let limited = Error::CrmRateLimited {
+            crm: "Mautic",
+            retry_after: Some(120),
+        };
+        assert_eq!(
+            limited.retry(),
+            Retry::Later {
+                after: Some(Duration::from_secs(120))
+            }
+        );
+        assert_eq!(limited.status(), 502);
+        let down = Error::CrmUnavailable {
+            crm: "Mautic",
+            detail: "x".into(),
+            retry_after: None,
+        };
+        assert_eq!(down.retry(), Retry::Later { after: None });
+    }
+
+    #[test]
+    fn a_busy_contact_says_when_to_come_back() {
+        let busy = Error::ContactBusy {
+            contact_id: "1".into(),
+        };
+        assert_eq!(
+            busy.retry(),
+            Retry::Later {
+                after: Some(Duration::from_secs(CONTACT_BUSY_RETRY_SECS))
+            }
+        );
+        assert_eq!(
+            serde_json::to_value(busy.retry()).unwrap(),
+            serde_json::json!({"retry": "later", "after_secs": CONTACT_BUSY_RETRY_SECS})
+        );
+        assert_eq!(
+            serde_json::to_value(Error::MissingAction.retry()).unwrap(),
+            serde_json::json!({"retry": "never"})
+        );
     }
 }

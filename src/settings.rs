@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::crm::CrmKind;
+use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 
 /// How a username is made when the CRM does not give one (WP Fusion's option values).
@@ -24,31 +24,37 @@ pub enum UsernameFormat {
     FirstNameNumber,
 }
 
-/// A secret string: never printed by `Debug`.
-#[derive(Clone, PartialEq, Eq, Default)]
-pub struct Secret(String);
+impl UsernameFormat {
+    pub const ALL: [UsernameFormat; 3] = [
+        UsernameFormat::Email,
+        UsernameFormat::FirstLastName,
+        UsernameFormat::FirstNameNumber,
+    ];
 
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
+    /// The stored value, as WP Fusion names it.
+    pub fn slug(self) -> &'static str {
+        match self {
+            UsernameFormat::Email => "email",
+            UsernameFormat::FirstLastName => "flname",
+            UsernameFormat::FirstNameNumber => "fnamenum",
+        }
     }
-    pub fn expose(&self) -> &str {
-        &self.0
+
+    /// What the settings page shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            UsernameFormat::Email => "Email address",
+            UsernameFormat::FirstLastName => "First and last name (firstlast)",
+            UsernameFormat::FirstNameNumber => "First name and a number (first123)",
+        }
     }
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+
+    fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|format| format.slug() == slug)
     }
 }
 
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.0.is_empty() {
-            "Secret(empty)"
-        } else {
-            "Secret(***)"
-        })
-    }
-}
+pub use crate::secret::Secret;
 
 /// Validated settings.
 #[derive(Debug, Clone)]
@@ -74,6 +80,11 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Timeout for each CRM API call.
     pub crm_timeout: Duration,
+    /// Most contact events one request may carry (`too_many_events` above).
+    pub max_events: usize,
+    /// Time one request may spend applying events before it stops and answers
+    /// `time_budget_exceeded` for the rest.
+    pub time_budget: Duration,
 }
 
 impl Default for Settings {
@@ -97,6 +108,8 @@ impl Default for Settings {
             username_format: UsernameFormat::Email,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES,
             crm_timeout: Duration::from_secs(DEFAULT_CRM_TIMEOUT_SECS),
+            max_events: DEFAULT_MAX_EVENTS,
+            time_budget: Duration::from_secs(DEFAULT_TIME_BUDGET_SECS),
         }
     }
 }
@@ -109,11 +122,11 @@ impl Settings {
         let defaults = Settings::default();
         let crm = match reader.string("crm")? {
             Some(slug) => CrmKind::from_slug(&slug)
-                .map_err(|_| Error::setting("crm", "must be \"mautic\" or \"userengage\""))?,
+                .map_err(|_| Error::setting("crm", format!("must be {}", CrmKind::slugs())))?,
             None => {
                 return Err(Error::setting(
                     "crm",
-                    "is missing; choose \"mautic\" or \"userengage\"",
+                    format!("is missing; choose {}", CrmKind::slugs()),
                 ))
             }
         };
@@ -158,6 +171,26 @@ impl Settings {
             Some(n) => Duration::from_secs(n as u64),
             None => defaults.crm_timeout,
         };
+        let max_events = match reader.integer("max_events")? {
+            Some(n) if !(1..=MAX_MAX_EVENTS as i64).contains(&n) => {
+                return Err(Error::setting(
+                    "max_events",
+                    format!("must be between 1 and {MAX_MAX_EVENTS}"),
+                ))
+            }
+            Some(n) => n as usize,
+            None => defaults.max_events,
+        };
+        let time_budget = match reader.integer("time_budget")? {
+            Some(n) if !(1..=MAX_TIME_BUDGET_SECS as i64).contains(&n) => {
+                return Err(Error::setting(
+                    "time_budget",
+                    format!("must be between 1 and {MAX_TIME_BUDGET_SECS} seconds"),
+                ))
+            }
+            Some(n) => Duration::from_secs(n as u64),
+            None => defaults.time_budget,
+        };
         Ok(Settings {
             access_key: Secret::new(access_key),
             crm,
@@ -176,19 +209,23 @@ impl Settings {
             default_role: reader.string("default_role")?,
             allowed_roles: reader.string_list("allowed_roles")?,
             send_welcome_email: reader.flag("send_welcome_email")?.unwrap_or(false),
-            username_format: match reader.string("username_format")?.as_deref() {
-                None | Some("email") => UsernameFormat::Email,
-                Some("flname") => UsernameFormat::FirstLastName,
-                Some("fnamenum") => UsernameFormat::FirstNameNumber,
-                Some(_) => {
-                    return Err(Error::setting(
+            username_format: match reader.string("username_format")? {
+                None => UsernameFormat::default(),
+                Some(slug) => UsernameFormat::from_slug(&slug).ok_or_else(|| {
+                    let slugs: Vec<String> = UsernameFormat::ALL
+                        .iter()
+                        .map(|format| format!("\"{}\"", format.slug()))
+                        .collect();
+                    Error::setting(
                         "username_format",
-                        "must be \"email\", \"flname\" or \"fnamenum\"",
-                    ))
-                }
+                        format!("must be one of {}", slugs.join(", ")),
+                    )
+                })?,
             },
             max_body_bytes,
             crm_timeout,
+            max_events,
+            time_budget,
         })
     }
 
@@ -226,17 +263,11 @@ impl Settings {
         put("default_role", opt(&self.default_role));
         put("allowed_roles", self.allowed_roles.clone().into());
         put("send_welcome_email", self.send_welcome_email.into());
-        put(
-            "username_format",
-            match self.username_format {
-                UsernameFormat::Email => "email",
-                UsernameFormat::FirstLastName => "flname",
-                UsernameFormat::FirstNameNumber => "fnamenum",
-            }
-            .into(),
-        );
+        put("username_format", self.username_format.slug().into());
         put("max_body_bytes", self.max_body_bytes.into());
         put("crm_timeout", self.crm_timeout.as_secs().into());
+        put("max_events", self.max_events.into());
+        put("time_budget", self.time_budget.as_secs().into());
         map
     }
 }
@@ -270,7 +301,7 @@ impl Reader<'_> {
                 Some(1) => Ok(Some(true)),
                 _ => Err(Error::setting(key, "must be true or false")),
             },
-            Some(Value::String(s)) => crate::webhook::action::parse_flag("setting", s)
+            Some(Value::String(s)) => crate::text::parse_flag("setting", s)
                 .map(Some)
                 .map_err(|_| Error::setting(key, "must be true or false")),
             Some(_) => Err(Error::setting(key, "must be true or false")),
@@ -386,6 +417,12 @@ impl Reader<'_> {
                     "must be a WordPress field or meta key of letters, digits, '_' and '-'",
                 ));
             }
+            if crate::meta_keys::is_protected(wp_field) {
+                return Err(Error::setting(
+                    format!("{key}.{crm_field}"),
+                    format!("names \"{wp_field}\", a user meta key that holds roles, capabilities, login state or the CRM link; webhooks never write it"),
+                ));
+            }
             map.insert(crm_field.to_string(), wp_field.to_string());
         }
         Ok(map)
@@ -396,3 +433,13 @@ impl Reader<'_> {
 pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
 /// CRMs give a webhook 10 to 30 seconds; each API call must leave room for the rest.
 pub const DEFAULT_CRM_TIMEOUT_SECS: u64 = 8;
+/// Mautic sends at most 10 events per delivery; 100 leaves room and bounds one request's work
+/// (CRM API calls included).
+pub const DEFAULT_MAX_EVENTS: usize = 100;
+/// The highest `max_events` accepted.
+pub const MAX_MAX_EVENTS: usize = 10_000;
+/// CRMs wait 10 to 30 seconds for an answer and php-fpm usually stops a request at 30 to
+/// 120 seconds: a batch stops cleanly well before either.
+pub const DEFAULT_TIME_BUDGET_SECS: u64 = 20;
+/// The highest `time_budget` accepted.
+pub const MAX_TIME_BUDGET_SECS: u64 = 300;

@@ -39,8 +39,10 @@ namespace {
 
     /**
      * Handles one webhook end to end: authenticates, parses, applies every event through the
-     * `$site` adapter and returns `['status' => int, 'body' => array]` for the plugin to send.
-     * Bad requests and bad settings are answered (4xx/5xx with a code), not thrown.
+     * `$site` adapter and returns `['status' => int, 'body' => array, 'log' => array]`: the
+     * answer for the plugin to send and the record for its log (`action`, `crm`, `contact_ids`,
+     * `user_ids`, `outcome`, `refused`, `details`). Bad requests and bad settings are answered
+     * (4xx/5xx with a code), not thrown.
      *
      * @param array $request
      * @param array $settings
@@ -79,6 +81,19 @@ namespace {
      * @return array
      */
     function wpf_bridge_parse_webhook(string $crm, array $request): array {}
+
+    /**
+     * The rules the plugin needs to show and store settings, so it keeps no copy of its own:
+     * `crms` (slug => `name`, `url_setting`, `url_example`, `contact_id_meta_key`,
+     * `tags_meta_key`), `username_formats` (value => label), `core_user_fields` (the fields
+     * `wp_insert_user` takes; any other mapped name is a user meta key), `protected_meta_keys`
+     * (`keys`, `suffixes`, `prefixes` a field map may never name, besides each CRM's link and
+     * tag keys) and `settings` (every
+     * key the extension reads => its default; optional text is `''`).
+     *
+     * @return array
+     */
+    function wpf_bridge_rules(): array {}
 
     /**
      * Validates a settings array and returns it normalised; throws

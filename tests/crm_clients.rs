@@ -3,7 +3,7 @@
 //! each asserted by its stable `Error::code()`.
 
 use std::net::TcpListener;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
 use fake_crm::{CrmApi, FakeCrm, RecordedRequest};
@@ -367,7 +367,10 @@ fn mautic_rate_limit_server_errors_and_rejections() {
     crm.fail_next(429, 1);
     assert_eq!(
         client.load_contact("52").unwrap_err(),
-        Error::CrmRateLimited { crm: "Mautic" }
+        Error::CrmRateLimited {
+            crm: "Mautic",
+            retry_after: Some(60)
+        }
     );
 
     for status in [500, 502, 503] {
@@ -404,6 +407,89 @@ fn mautic_rate_limit_server_errors_and_rejections() {
 
     // The client recovers once the CRM does.
     assert_eq!(client.load_contact("52").unwrap().id, "52");
+}
+
+#[test]
+fn retry_after_from_the_crm_is_kept_in_seconds() {
+    let (crm, _) = mautic_with_fixture();
+    let client = MauticClient::new(&mautic_basic(&crm));
+
+    crm.fail_next_retry_after(503, "120", 1);
+    assert_eq!(
+        client.load_contact("52").unwrap_err(),
+        Error::CrmUnavailable {
+            crm: "Mautic",
+            detail: "HTTP 503: Scripted failure".to_string(),
+            retry_after: Some(120)
+        }
+    );
+
+    // The HTTP-date form, counted from now.
+    let in_five_minutes = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(300));
+    crm.fail_next_retry_after(429, &in_five_minutes, 1);
+    match client.find_contact_id("john@doe.name").unwrap_err() {
+        Error::CrmRateLimited {
+            crm: "Mautic",
+            retry_after: Some(seconds),
+        } => assert!((290..=300).contains(&seconds), "{seconds}"),
+        other => panic!("{other:?}"),
+    }
+
+    // A day at most, whatever the CRM asks; nothing when it says nothing usable.
+    crm.fail_next_retry_after(503, "31536000", 1);
+    let error = client.load_contact("52").unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::CrmUnavailable {
+                retry_after: Some(86_400),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    crm.fail_next_retry_after(429, "soon", 1);
+    let error = client.load_contact("52").unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::CrmRateLimited {
+                retry_after: None,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    crm.fail_next(502, 1);
+    let error = client.load_contact("52").unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::CrmUnavailable {
+                retry_after: None,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+
+    // User.com's outages carry it the same way.
+    let (crm, _) = userengage_with_fixture();
+    crm.fail_next_retry_after(503, "30", 1);
+    let error = UserEngageClient::new(&userengage(&crm))
+        .load_contact("19678376")
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::CrmUnavailable {
+                crm: "User.com",
+                retry_after: Some(30),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -762,7 +848,10 @@ fn userengage_failures_map_to_codes() {
     crm.fail_next(429, 1);
     assert_eq!(
         client.load_contact("19678376").unwrap_err(),
-        Error::CrmRateLimited { crm: "User.com" }
+        Error::CrmRateLimited {
+            crm: "User.com",
+            retry_after: Some(60)
+        }
     );
     crm.fail_next(500, 1);
     assert_eq!(
@@ -832,7 +921,7 @@ fn userengage_connection_refused_and_missing_settings() {
         ),
     ] {
         let error = UserEngageClient::new(&settings)
-            .find_contact_id("a@b.c")
+            .find_contact_id("ann@b.co")
             .unwrap_err();
         match &error {
             Error::InvalidSetting { key: named, .. } => assert_eq!(named, key),

@@ -2,7 +2,7 @@
 //! the parameter rules and every error path of authentication and parsing, by error code.
 
 use serde_json::{json, Map, Value};
-use wpf_bridge::crm::CrmKind;
+use wpf_bridge::crm_kind::CrmKind;
 use wpf_bridge::settings::{Secret, Settings};
 use wpf_bridge::webhook::action::Action;
 use wpf_bridge::webhook::auth::{authenticate, verify_signature};
@@ -184,7 +184,7 @@ fn authenticate_wire_bodies() {
         let body = fixture(&format!("mautic/{file}"));
         let query = json!({"wpf_action": "update", "access_key": KEY});
         let ok = signed(query.clone(), body.clone(), Some(&signature));
-        assert_eq!(authenticate(&ok, &settings), Ok(()), "{file}");
+        assert_eq!(authenticate(&ok, &settings), Ok(true), "{file}");
 
         let missing = signed(query.clone(), body.clone(), None);
         let error = authenticate(&missing, &settings).unwrap_err();
@@ -209,11 +209,11 @@ fn access_key_from_header_and_post() {
     request
         .headers
         .push(("x-wpf-access-key".into(), KEY.into()));
-    assert_eq!(authenticate(&request, &settings), Ok(()));
+    assert_eq!(authenticate(&request, &settings), Ok(false));
 
     let mut request = post(json!({"access_key": "wrong"}), Vec::new());
     request.post = object(json!({"access_key": KEY}));
-    assert_eq!(authenticate(&request, &settings), Ok(()), "post wins");
+    assert_eq!(authenticate(&request, &settings), Ok(false), "post wins");
 
     let request = post(json!({"access_key": "guess-1234"}), Vec::new());
     let error = authenticate(&request, &settings).unwrap_err();
@@ -363,7 +363,7 @@ fn mautic_empty_fields_list() {
     assert_eq!(event.email, None);
     assert_eq!(event.contact_id, "52");
 
-    // With the email parameter the single event gets it.
+    // The email parameter is never read: only the contact's own email counts (issue 8).
     let webhook = parse_ok(
         CrmKind::Mautic,
         &post(
@@ -371,7 +371,7 @@ fn mautic_empty_fields_list() {
             body.to_string(),
         ),
     );
-    assert_eq!(webhook.events[0].email.as_deref(), Some("a@b.org"));
+    assert_eq!(webhook.events[0].email, None);
 
     // No fields key at all: None.
     let contact = body["mautic.lead_post_save_update"][0]["contact"]
@@ -533,10 +533,7 @@ fn userengage_without_user_id() {
         r#"{"path":6}"#,
     );
     let webhook = parse_ok(CrmKind::UserEngage, &request);
-    assert_eq!(
-        webhook.events,
-        vec![generic::request_event("77".into(), None)]
-    );
+    assert_eq!(webhook.events, vec![generic::request_event("77".into())]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -583,10 +580,7 @@ fn contact_id_parameter_and_mautic_payloads() {
         CrmKind::Mautic,
         &post(json!({"wpf_action": "update", "contact_id": 60}), single),
     );
-    assert_eq!(
-        webhook.events,
-        vec![generic::request_event("60".into(), None)]
-    );
+    assert_eq!(webhook.events, vec![generic::request_event("60".into())]);
 
     let batch = fixture("mautic/02_contact_identified_batch_of_3.wire.json");
     let webhook = parse_ok(
@@ -608,10 +602,7 @@ fn contact_id_parameter_and_mautic_payloads() {
             batch,
         ),
     );
-    assert_eq!(
-        webhook.events,
-        vec![generic::request_event("999".into(), Some("x@y.org".into()))]
-    );
+    assert_eq!(webhook.events, vec![generic::request_event("999".into())]);
 }
 
 #[test]
@@ -622,13 +613,7 @@ fn generic_request_without_body() {
     );
     let webhook = parse_ok(CrmKind::UserEngage, &request);
     assert_eq!(webhook.action, Action::UpdateTags);
-    assert_eq!(
-        webhook.events,
-        vec![generic::request_event(
-            "42".into(),
-            Some("Someone@Example.org".into())
-        )]
-    );
+    assert_eq!(webhook.events, vec![generic::request_event("42".into())]);
 }
 
 #[test]
@@ -834,4 +819,46 @@ fn error_messages_do_not_quote_bodies_or_huge_values() {
     .unwrap_err();
     assert_eq!(error.code(), "invalid_payload");
     assert!(error.to_string().len() < 200);
+}
+
+#[test]
+fn url_parameters_cannot_point_a_signed_payload_at_another_contact() {
+    // Issue 8, finding 1/7: the signature covers the body, not the URL.
+    let (files, _) = signature_vectors();
+    let settings = settings(CrmKind::Mautic, SECRET);
+    let (file, _, signature) = files
+        .into_iter()
+        .find(|(file, _, _)| file.starts_with("01_"))
+        .expect("fixture 01 is signed");
+    let body = fixture(&format!("mautic/{file}"));
+    let query = json!({"wpf_action": "update", "access_key": KEY, "contact_id": "77", "email": "victim@example.org"});
+    let request = signed(query, body, Some(&signature));
+    let signed_payload = authenticate(&request, &settings).expect("signed");
+    assert!(signed_payload);
+    let webhook = wpf_bridge::webhook::payload::parse_authenticated(
+        CrmKind::Mautic,
+        &request,
+        1 << 20,
+        signed_payload,
+    )
+    .expect("parses");
+    assert_eq!(ids(&webhook.events), ["52"]);
+    assert_ne!(
+        webhook.events[0].email.as_deref(),
+        Some("victim@example.org")
+    );
+    // Unsigned, the same URL names the contact (WP Fusion's rule) and its data is loaded.
+    let unsigned = parse(CrmKind::Mautic, &request, 1 << 20).expect("parses");
+    assert_eq!(unsigned.events, vec![generic::request_event("77".into())]);
+}
+
+#[test]
+fn contact_ids_with_bidi_controls_are_refused() {
+    let request = post(
+        json!({"wpf_action": "update", "contact_id": "12\u{202E}34"}),
+        Vec::new(),
+    );
+    let error = parse(CrmKind::Mautic, &request, 1 << 20).unwrap_err();
+    assert_eq!(error.code(), "invalid_payload");
+    assert!(!error.to_string().contains('\u{202E}'), "{error}");
 }

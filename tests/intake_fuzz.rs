@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
-use wpf_bridge::crm::CrmKind;
+use wpf_bridge::crm_kind::CrmKind;
 use wpf_bridge::error::ErrorKind;
 use wpf_bridge::webhook::payload::parse;
 use wpf_bridge::webhook::Request;

@@ -9,9 +9,9 @@ use fake_crm::FakeCrm;
 use serde_json::{json, Map, Value};
 use support::memory_site::MemorySite;
 use wpf_bridge::crm;
+use wpf_bridge::pipeline::{handle, Answer as Response};
 use wpf_bridge::settings::Settings;
 use wpf_bridge::site::LogLevel;
-use wpf_bridge::sync::{handle_webhook, Response};
 use wpf_bridge::webhook::Request;
 
 const KEY: &str = "test-access-key-0123456789";
@@ -67,7 +67,7 @@ fn request(query: &str, body: &[u8]) -> Request {
 
 fn run(site: &MemorySite, settings: &Settings, request: &Request) -> Response {
     let client = crm::client(settings);
-    handle_webhook(request, settings, site, client.as_ref())
+    handle(request, settings, site, client.as_ref())
 }
 
 /// Sends one webhook with the right access key; `query` holds the other parameters.
@@ -264,7 +264,9 @@ fn add_by_contact_id_loads_the_crm_gives_the_role_notifies_and_returns_the_passw
     assert!(site
         .logs()
         .iter()
-        .all(|(_, line)| !line.contains(&user.password) && !line.contains(KEY)));
+        .map(|(_, line)| line)
+        .chain(&response.log.details)
+        .all(|line| !line.contains(&user.password) && !line.contains(KEY)));
 
     // The same add again updates and creates nothing, and returns no password.
     let again = run(&site, &s, &request(&query, b""));
@@ -793,4 +795,210 @@ fn sixteen_concurrent_adds_for_one_new_contact_make_one_user() {
         .logs()
         .iter()
         .all(|(level, _)| *level != LogLevel::Error));
+}
+
+/// A Mautic update for contact `id` with this first name and CRM timestamp.
+fn versioned_update(id: u64, email: &str, first: &str, timestamp: &str) -> Vec<u8> {
+    json!({"mautic.lead_post_save_update": [{
+        "contact": {"id": id, "fields": {"core": {
+            "email": {"alias": "email", "value": email},
+            "firstname": {"alias": "firstname", "value": first}
+        }}, "tags": []},
+        "timestamp": timestamp
+    }]})
+    .to_string()
+    .into_bytes()
+}
+
+#[test]
+fn racing_versions_of_one_contact_end_at_the_newest() {
+    // Issue 8, finding 8: each version under the contact's lock, older ones ignored as stale.
+    let fake = FakeCrm::start();
+    let site = MemorySite::new();
+    let id = site.insert_user(
+        "racer",
+        "racer@example.com",
+        "subscriber",
+        &[("mautic_contact_id", json!("61"))],
+    );
+    let s = settings("mautic", &fake, json!({}));
+    // The newest version goes first, then the older ones race.
+    let mut versions: Vec<u32> = vec![16];
+    versions.extend((1..16).rev());
+    std::thread::scope(|scope| {
+        for version in versions {
+            let body = versioned_update(
+                61,
+                "racer@example.com",
+                &format!("v{version}"),
+                &format!("2030-01-01T00:00:{version:02}+00:00"),
+            );
+            let (site, s) = (&site, &s);
+            scope.spawn(move || {
+                let response = send(site, s, "wpf_action=update", &body);
+                assert_eq!(response.status, 200, "{}", response.body);
+            });
+            if version == 16 {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+    });
+    let user = site.stored(id).unwrap();
+    assert_eq!(user.core["first_name"], "v16");
+    assert_eq!(
+        user.meta["wpf_bridge_mautic_event_time"],
+        "2030-01-01T00:00:16+00:00"
+    );
+}
+
+#[test]
+fn a_replayed_older_event_changes_nothing() {
+    let fake = FakeCrm::start();
+    let site = MemorySite::new();
+    let id = site.insert_user(
+        "replayed",
+        "replayed@example.com",
+        "subscriber",
+        &[("mautic_contact_id", json!("62"))],
+    );
+    let s = settings("mautic", &fake, json!({}));
+    let old = versioned_update(62, "replayed@example.com", "Old", "2030-01-01T10:00:00Z");
+    let new = versioned_update(
+        62,
+        "replayed@example.com",
+        "New",
+        "2030-01-01T11:00:00+01:00",
+    );
+    let newer = versioned_update(62, "replayed@example.com", "Newer", "2030-01-01T10:00:01Z");
+    assert_eq!(send(&site, &s, "wpf_action=update", &old).status, 200);
+    assert_eq!(send(&site, &s, "wpf_action=update", &newer).status, 200);
+    // 11:00+01:00 is 10:00Z, older than 10:00:01Z: offsets are compared as instants.
+    let offset = send(&site, &s, "wpf_action=update", &new);
+    assert_eq!(result(&offset, 0)["outcome"], "ignored", "{}", offset.body);
+    let replay = send(&site, &s, "wpf_action=update", &old);
+    assert_eq!(result(&replay, 0)["outcome"], "ignored", "{}", replay.body);
+    assert_eq!(result(&replay, 0)["reason"], "stale_event");
+    assert_eq!(result(&replay, 0)["user_id"], json!(id));
+    assert_eq!(site.stored(id).unwrap().core["first_name"], "Newer");
+}
+
+#[test]
+fn too_many_events_are_413_and_nothing_is_applied() {
+    let fake = FakeCrm::start();
+    let site = MemorySite::new();
+    let s = settings("mautic", &fake, json!({"max_events": 2}));
+    let response = send(
+        &site,
+        &s,
+        "wpf_action=add",
+        &fixture("mautic/02_contact_identified_batch_of_3.wire.json"),
+    );
+    assert_eq!(response.status, 413, "{}", response.body);
+    assert_eq!(response.body["code"], "too_many_events");
+    assert_eq!(site.user_count(), 0);
+    assert!(fake.requests().is_empty());
+}
+
+#[test]
+fn a_spent_time_budget_answers_503_with_what_was_done_and_what_is_pending() {
+    let fake = FakeCrm::start();
+    let site = MemorySite::new();
+    for id in 71..=74 {
+        site.insert_user(
+            &format!("budget{id}"),
+            &format!("budget{id}@example.com"),
+            "subscriber",
+            &[("mautic_contact_id", json!(id.to_string()))],
+        );
+        fake.add_mautic_contact(mautic_contact(
+            id,
+            &format!("budget{id}@example.com"),
+            "After",
+            &[],
+        ));
+    }
+    fake.delay_next(Duration::from_millis(700), 4);
+    let s = settings("mautic", &fake, json!({"time_budget": 1}));
+    let items: Vec<Value> = (71..=74).map(|id| json!({"contact": {"id": id}})).collect();
+    let body = json!({"mautic.lead_post_save_update": items}).to_string();
+    let response = send(&site, &s, "wpf_action=update", body.as_bytes());
+    assert_eq!(response.status, 503, "{}", response.body);
+    assert_eq!(response.body["code"], "time_budget_exceeded");
+    let done = response.body["results"].as_array().unwrap().len();
+    let pending = response.body["pending"].as_array().unwrap().len();
+    assert!((1..4).contains(&done), "{}", response.body);
+    assert_eq!(done + pending, 4, "{}", response.body);
+}
+
+#[test]
+fn the_email_parameter_never_reaches_a_user() {
+    let fake = FakeCrm::start();
+    fake.add_mautic_contact(mautic_contact(81, "", "NoEmail", &[]));
+    let site = MemorySite::new();
+    let victim = site.insert_user("victim", "victim@example.com", "subscriber", &[]);
+    let s = settings("mautic", &fake, json!({}));
+    let update = send(
+        &site,
+        &s,
+        "wpf_action=update&contact_id=81&email=victim@example.com",
+        b"",
+    );
+    assert_eq!(result(&update, 0)["outcome"], "ignored", "{}", update.body);
+    let add = send(
+        &site,
+        &s,
+        "wpf_action=add&contact_id=81&email=victim@example.com",
+        b"",
+    );
+    assert_eq!(add.status, 422, "{}", add.body);
+    assert_eq!(add.body["code"], "contact_without_email");
+    assert!(!site
+        .stored(victim)
+        .unwrap()
+        .meta
+        .contains_key("mautic_contact_id"));
+    assert_eq!(site.user_count(), 1);
+}
+
+#[test]
+fn protected_meta_keys_and_over_long_values_are_never_written() {
+    let fake = FakeCrm::start();
+    let site = MemorySite::new();
+    for key in [
+        "wp_capabilities",
+        "wp_user_level",
+        "session_tokens",
+        "_application_passwords",
+    ] {
+        let map = settings_map("mautic", &fake, json!({"field_map": {"roles": key}}));
+        let error = Settings::from_map(&map).unwrap_err();
+        assert_eq!(error.code(), "invalid_setting", "{key}");
+        assert!(error.to_string().contains("field_map.roles"), "{error}");
+    }
+    let id = site.insert_user(
+        "longname",
+        "longname@example.com",
+        "subscriber",
+        &[("mautic_contact_id", json!("82"))],
+    );
+    let s = settings(
+        "mautic",
+        &fake,
+        json!({"field_map": {"website": "user_url", "display": "display_name"}}),
+    );
+    let body = json!({"mautic.lead_post_save_update": [{"contact": {"id": 82, "fields": {"core": {
+        "email": {"alias": "email", "value": "longname@example.com"},
+        "website": {"alias": "website", "value": format!("https://example.com/{}", "p".repeat(100))},
+        "display": {"alias": "display", "value": "D".repeat(251)}
+    }}, "tags": []}}]})
+    .to_string();
+    let response = send(&site, &s, "wpf_action=update", body.as_bytes());
+    assert_eq!(response.status, 200, "{}", response.body);
+    let notes = result(&response, 0)["notes"].to_string();
+    assert!(
+        notes.contains("user_url") && notes.contains("display_name"),
+        "{notes}"
+    );
+    let user = site.stored(id).unwrap();
+    assert!(!user.core.contains_key("user_url") && !user.core.contains_key("display_name"));
 }

@@ -4,9 +4,10 @@
  *
  * On init, when wpf_action is in the query string or the form body, it builds the request
  * array, hands it with the settings and a Site adapter to wpf_bridge_handle_webhook(), sends
- * the status and JSON body the extension decided, writes one log entry, and exits.
- * It decides nothing about the webhook itself: authentication, parsing and every outcome
- * belong to the extension.
+ * the status and JSON body the extension decided, writes the log record the extension gave
+ * (plus the lines the Site adapter collected and the time taken), and exits.
+ * It decides nothing about the webhook itself: authentication, parsing, every outcome, the
+ * answer and the log record belong to the extension.
  *
  * @package WPF_Bridge
  */
@@ -55,7 +56,6 @@ final class WPF_Bridge_Endpoint {
 
 		$settings = WPF_Bridge_Settings::effective();
 		$site     = new WPF_Bridge_Site();
-		$details  = array();
 
 		if ( ! WPF_Bridge_Extension::loaded() ) {
 			$status = 503;
@@ -64,21 +64,30 @@ final class WPF_Bridge_Endpoint {
 				'code'    => 'extension_missing',
 				'message' => 'The wpf_bridge PHP extension is not loaded on this site, so webhooks cannot be processed. The site owner must install it (see the WPF Bridge plugin README).',
 			);
+			$log    = array(
+				'action'  => self::requested_action(),
+				'outcome' => 'extension_missing',
+				'details' => array( 'error: ' . $body['message'] ),
+			);
 		} else {
 			// Anything echoed by hooks that run during the webhook would corrupt the JSON answer.
 			$buffers = ob_get_level();
 			ob_start();
 			try {
 				$result = wpf_bridge_handle_webhook( self::request(), WPF_Bridge_Settings::for_extension( $settings ), $site );
-				list( $status, $body ) = self::response_from( $result );
+				list( $status, $body, $log ) = self::answer_from( $result );
 			} catch ( \Throwable $e ) {
 				// Exception messages from the extension and WordPress never hold secrets.
-				$details[] = 'error: ' . get_class( $e ) . ': ' . $e->getMessage();
-				$status    = 500;
-				$body      = array(
+				$status = 500;
+				$body   = array(
 					'success' => false,
 					'code'    => 'internal_error',
 					'message' => 'The webhook could not be processed because of an internal error. The site owner can see the cause in the WPF Bridge log.',
+				);
+				$log    = array(
+					'action'  => self::requested_action(),
+					'outcome' => 'internal_error',
+					'details' => array( 'error: ' . get_class( $e ) . ': ' . $e->getMessage() ),
 				);
 			}
 			// Also drops buffers a hook opened and left open.
@@ -89,7 +98,7 @@ final class WPF_Bridge_Endpoint {
 
 		self::send( $status, $body );
 
-		self::write_log( $status, $body, $settings, $site, $details, $started );
+		self::write_log( $status, $log, $site, $started );
 		exit;
 	}
 
@@ -145,18 +154,19 @@ final class WPF_Bridge_Endpoint {
 	}
 
 	/**
-	 * Status and body from the extension's result; a malformed result becomes a 500.
+	 * Status, body and log record from the extension's answer; a malformed one becomes a 500.
 	 *
 	 * @param mixed $result What wpf_bridge_handle_webhook() returned.
-	 * @return array{0: int, 1: array}
+	 * @return array{0: int, 1: array, 2: array}
 	 */
-	private static function response_from( $result ): array {
+	private static function answer_from( $result ): array {
 		$status = is_array( $result ) && isset( $result['status'] ) ? (int) $result['status'] : 0;
 		$body   = is_array( $result ) && isset( $result['body'] ) && is_array( $result['body'] ) ? $result['body'] : null;
-		if ( $status < 200 || $status > 599 || null === $body ) {
-			throw new UnexpectedValueException( 'wpf_bridge_handle_webhook() returned no valid status and body' );
+		$log    = is_array( $result ) && isset( $result['log'] ) && is_array( $result['log'] ) ? $result['log'] : null;
+		if ( $status < 200 || $status > 599 || null === $body || null === $log ) {
+			throw new UnexpectedValueException( 'wpf_bridge_handle_webhook() returned no valid status, body and log record' );
 		}
-		return array( $status, $body );
+		return array( $status, $body, $log );
 	}
 
 	/**
@@ -177,70 +187,23 @@ final class WPF_Bridge_Endpoint {
 	}
 
 	/**
-	 * Writes the log entry: ids, outcomes, reasons and the extension's log lines, no secrets.
+	 * Writes the extension's log record, with the lines the Site adapter collected while the
+	 * webhook ran, the status sent and the time taken. No secrets: the record holds none.
 	 *
-	 * @param int               $status   HTTP status sent.
-	 * @param array             $body     JSON body sent.
-	 * @param array             $settings Effective settings (only the CRM slug is read).
-	 * @param WPF_Bridge_Site   $site     The adapter holding the collected log lines.
-	 * @param array<int,string> $details  Lines from the endpoint itself.
-	 * @param int               $started  hrtime() at the start.
+	 * @param int             $status  HTTP status sent.
+	 * @param array           $log     The record (action, crm, contact_ids, user_ids, outcome, refused, details).
+	 * @param WPF_Bridge_Site $site    The adapter holding the collected log lines.
+	 * @param int             $started hrtime() at the start.
 	 */
-	private static function write_log( int $status, array $body, array $settings, WPF_Bridge_Site $site, array $details, int $started ): void {
-		$contact_ids = array();
-		$user_ids    = array();
-		$outcomes    = array();
-
+	private static function write_log( int $status, array $log, WPF_Bridge_Site $site, int $started ): void {
+		$lines = array();
 		foreach ( $site->log_lines() as list( $level, $message ) ) {
-			$details[] = $level . ': ' . $message;
+			$lines[] = $level . ': ' . $message;
 		}
-
-		$results = isset( $body['results'] ) && is_array( $body['results'] ) ? $body['results'] : array();
-		foreach ( $results as $result ) {
-			if ( ! is_array( $result ) ) {
-				continue;
-			}
-			$contact = isset( $result['contact_id'] ) && is_scalar( $result['contact_id'] ) ? (string) $result['contact_id'] : '';
-			$outcome = isset( $result['outcome'] ) && is_scalar( $result['outcome'] ) ? (string) $result['outcome'] : '';
-			if ( '' !== $contact ) {
-				$contact_ids[] = $contact;
-			}
-			if ( isset( $result['user_id'] ) && is_scalar( $result['user_id'] ) ) {
-				$user_ids[] = (int) $result['user_id'];
-			}
-			if ( '' !== $outcome ) {
-				$outcomes[] = $outcome;
-			}
-			// Reasons and notes are already in the extension's log line for this result.
-		}
-
-		if ( empty( $body['success'] ) ) {
-			$outcome = isset( $body['code'] ) && is_scalar( $body['code'] ) ? (string) $body['code'] : 'error';
-			$message = isset( $body['message'] ) && is_scalar( $body['message'] ) ? (string) $body['message'] : '';
-			// The extension usually logged the same sentence already; keep it once.
-			$logged = array_filter( $details, static fn( string $line ): bool => '' !== $message && str_contains( $line, $message ) );
-			if ( '' !== $message && ! $logged ) {
-				$details[] = 'error: ' . $message;
-			}
-		} else {
-			$outcome = $outcomes ? implode( ',', array_unique( $outcomes ) ) : 'ok';
-		}
-
-		$action = isset( $body['action'] ) && is_scalar( $body['action'] ) ? (string) $body['action'] : self::requested_action();
-		$crm    = isset( $body['crm'] ) && is_scalar( $body['crm'] ) ? (string) $body['crm'] : (string) ( $settings['crm'] ?? '' );
-
-		WPF_Bridge_Log::write(
-			array(
-				'action'      => $action,
-				'crm'         => $crm,
-				'contact_ids' => $contact_ids,
-				'user_ids'    => $user_ids,
-				'status'      => $status,
-				'outcome'     => $outcome,
-				'duration_ms' => intdiv( hrtime( true ) - $started, 1000000 ),
-				'details'     => $details,
-			)
-		);
+		$log['details']     = array_merge( $lines, (array) ( $log['details'] ?? array() ) );
+		$log['status']      = $status;
+		$log['duration_ms'] = intdiv( hrtime( true ) - $started, 1000000 );
+		WPF_Bridge_Log::write( $log );
 	}
 
 	/**

@@ -47,6 +47,26 @@ final class WPF_Bridge_Extension {
 	}
 
 	/**
+	 * The extension's rules for settings and fields (wpf_bridge_rules()): CRMs, username
+	 * formats, core user fields and every setting with its default. Null when the extension
+	 * is not loaded or is too old to have them. Asked once per request.
+	 */
+	public static function rules(): ?array {
+		static $rules = false;
+		if ( false === $rules ) {
+			$rules = null;
+			if ( self::loaded() && function_exists( 'wpf_bridge_rules' ) ) {
+				try {
+					$rules = wpf_bridge_rules();
+				} catch ( \Throwable $e ) {
+					$rules = null;
+				}
+			}
+		}
+		return $rules;
+	}
+
+	/**
 	 * URL of the installation instructions shipped with the plugin.
 	 */
 	public static function readme_url(): string {

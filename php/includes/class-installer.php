@@ -37,7 +37,9 @@ final class WPF_Bridge_Installer {
 	}
 
 	/**
-	 * admin_init: installs when the stored schema version is not the code's.
+	 * plugins_loaded: installs when the stored schema version is not the code's, so a new
+	 * schema is in place before the first webhook after an update, not only after a visit
+	 * to wp-admin (one autoloaded option read).
 	 */
 	public static function maybe_upgrade(): void {
 		if ( (int) get_option( self::DB_VERSION_OPTION, 0 ) !== WPF_Bridge_Log::SCHEMA_VERSION ) {

@@ -5,7 +5,13 @@
  * A row holds what a site owner needs to see what happened (action, CRM, contact and user ids,
  * status, outcome, duration, the extension's log lines and reasons) and nothing secret: the
  * query string, headers and body are never stored, because they hold the access key, the
- * signature and contact data. The table keeps the newest MAX_ROWS rows; each insert prunes.
+ * signature and contact data.
+ *
+ * Two budgets, so refused requests cannot push out the record of accepted ones: rows of
+ * requests refused before they were authenticated (column `refused`, as the extension's log
+ * record says: a wrong or missing key or signature, unusable parameters) keep their newest
+ * MAX_REFUSED_ROWS; every other row keeps its newest MAX_ROWS. Each insert prunes only its own kind, so anyone can fill the refused
+ * budget, but only an authenticated caller can add accepted rows.
  *
  * @package WPF_Bridge
  */
@@ -20,11 +26,14 @@ final class WPF_Bridge_Log {
 	/** Table name without the WordPress prefix. */
 	public const TABLE = 'wpf_bridge_log';
 
-	/** Rows kept. */
+	/** Rows kept of authenticated requests (answered, or failed after authentication). */
 	public const MAX_ROWS = 1000;
 
+	/** Rows kept of requests refused before authentication. */
+	public const MAX_REFUSED_ROWS = 100;
+
 	/** Bump when schema() changes; the installer runs dbDelta again. */
-	public const SCHEMA_VERSION = 1;
+	public const SCHEMA_VERSION = 2;
 
 	/** Bytes kept of the details column (TEXT holds 65535). */
 	private const DETAILS_MAX = 60000;
@@ -55,8 +64,10 @@ final class WPF_Bridge_Log {
   outcome varchar(191) NOT NULL DEFAULT '',
   duration_ms int(10) unsigned NOT NULL DEFAULT 0,
   details text NOT NULL,
+  refused tinyint(1) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY  (id),
-  KEY time (time)
+  KEY time (time),
+  KEY refused_id (refused,id)
 ) {$charset};";
 	}
 
@@ -77,7 +88,7 @@ final class WPF_Bridge_Log {
 	}
 
 	/**
-	 * Writes one entry and prunes the oldest beyond MAX_ROWS.
+	 * Writes one entry and prunes the oldest of its kind (refused or accepted, see above).
 	 *
 	 * @param array $entry Keys action, crm, contact_ids (list), user_ids (list), status, outcome,
 	 *                     duration_ms, details (list of lines). Never pass a secret.
@@ -89,6 +100,7 @@ final class WPF_Bridge_Log {
 			$details = mb_strcut( $details, 0, self::DETAILS_MAX ) . "\n[truncated]";
 		}
 
+		$refused  = ! empty( $entry['refused'] );
 		$suppress = $wpdb->suppress_errors( true );
 		$inserted = $wpdb->insert(
 			self::table(),
@@ -102,14 +114,28 @@ final class WPF_Bridge_Log {
 				'outcome'     => mb_substr( (string) ( $entry['outcome'] ?? '' ), 0, 191 ),
 				'duration_ms' => max( 0, (int) ( $entry['duration_ms'] ?? 0 ) ),
 				'details'     => $details,
+				'refused'     => $refused ? 1 : 0,
 			),
-			array( '%s', '%s', '%s', '%s', '%s', '%d', '%s', '%d', '%s' )
+			array( '%s', '%s', '%s', '%s', '%s', '%d', '%s', '%d', '%s', '%d' )
 		);
 		if ( $inserted ) {
-			// Ids only grow, so everything MAX_ROWS ids behind the newest goes (a primary-key range).
-			$wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::table() . ' WHERE id <= %d', (int) $wpdb->insert_id - self::MAX_ROWS ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
+			self::prune( $refused );
 		}
 		$wpdb->suppress_errors( $suppress );
+	}
+
+	/**
+	 * Deletes the rows of one kind older than its newest MAX_ROWS / MAX_REFUSED_ROWS.
+	 */
+	private static function prune( bool $refused ): void {
+		global $wpdb;
+		$kind  = $wpdb->prepare( 'refused = %d', $refused ? 1 : 0 );
+		$keep  = $refused ? self::MAX_REFUSED_ROWS : self::MAX_ROWS;
+		// Ids only grow: the id of the oldest row to keep bounds a primary-key range.
+		$oldest = $wpdb->get_var( $wpdb->prepare( 'SELECT id FROM ' . self::table() . " WHERE {$kind} ORDER BY id DESC LIMIT 1 OFFSET %d", $keep - 1 ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and a prepared condition.
+		if ( null !== $oldest ) {
+			$wpdb->query( $wpdb->prepare( 'DELETE FROM ' . self::table() . " WHERE {$kind} AND id < %d", (int) $oldest ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and a prepared condition.
+		}
 	}
 
 	/**

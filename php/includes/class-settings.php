@@ -2,8 +2,9 @@
 /**
  * The settings: option storage, defaults, and wp-config.php constants that override secrets.
  *
- * The extension validates and interprets every value (wpf_bridge_validate_settings); this class
- * only stores what the admin page submits, in the shape the extension takes, and hands it over.
+ * The extension validates and interprets every value (wpf_bridge_validate_settings) and names
+ * every key with its default (wpf_bridge_rules); this class only stores what the admin page
+ * submits, in the shape the extension takes, and hands it over.
  *
  * @package WPF_Bridge
  */
@@ -27,41 +28,18 @@ final class WPF_Bridge_Settings {
 		'userengage_api_key' => 'WPF_BRIDGE_USERENGAGE_API_KEY',
 	);
 
-	/** Settings the plugin uses itself and never passes to the extension. */
-	public const PLUGIN_ONLY_KEYS = array( 'argon2_passwords' );
-
-	/** CRM slugs (as in the `{crm}_contact_id` meta key) and their names. */
-	public const CRMS = array(
-		'mautic'     => 'Mautic',
-		'userengage' => 'User.com (UserEngage)',
-	);
-
-	/** Username formats, as WP Fusion names them. */
-	public const USERNAME_FORMATS = array( 'email', 'flname', 'fnamenum' );
+	/** Settings the plugin uses itself and never passes to the extension, with their defaults. */
+	public const PLUGIN_DEFAULTS = array( 'argon2_passwords' => false );
 
 	/**
-	 * Every setting with its default value; the types here are the types stored.
+	 * Every setting with its default value; the types here are the types stored. The
+	 * extension's keys and defaults come from the extension; without it only the access key
+	 * (made at activation) and the plugin's own keys are known.
 	 */
 	public static function defaults(): array {
-		return array(
-			'access_key'            => '',
-			'crm'                   => 'mautic',
-			'mautic_url'            => '',
-			'mautic_username'       => '',
-			'mautic_password'       => '',
-			'mautic_token'          => '',
-			'userengage_url'        => '',
-			'userengage_api_key'    => '',
-			'webhook_secret'        => '',
-			'field_map'             => array(),
-			'return_password'       => false,
-			'return_password_field' => '',
-			'default_role'          => '',
-			'allowed_roles'         => array(),
-			'send_welcome_email'    => false,
-			'username_format'       => 'email',
-			'argon2_passwords'      => false,
-		);
+		$rules = WPF_Bridge_Extension::rules();
+		$known = is_array( $rules['settings'] ?? null ) ? $rules['settings'] : array( 'access_key' => '' );
+		return $known + self::PLUGIN_DEFAULTS;
 	}
 
 	/**
@@ -87,10 +65,7 @@ final class WPF_Bridge_Settings {
 	 */
 	public static function for_extension( ?array $settings = null ): array {
 		$settings = $settings ?? self::effective();
-		foreach ( self::PLUGIN_ONLY_KEYS as $key ) {
-			unset( $settings[ $key ] );
-		}
-		return $settings;
+		return array_diff_key( $settings, self::PLUGIN_DEFAULTS );
 	}
 
 	/**
@@ -214,11 +189,12 @@ final class WPF_Bridge_Settings {
 		$text     = static fn( $value ): string => is_scalar( $value ) ? trim( sanitize_text_field( (string) $value ) ) : '';
 		$settings = $stored;
 
-		foreach ( array( 'crm', 'mautic_url', 'mautic_username', 'userengage_url', 'return_password_field', 'default_role', 'username_format' ) as $key ) {
-			$settings[ $key ] = $text( $input[ $key ] ?? '' );
-		}
-		foreach ( array( 'return_password', 'send_welcome_email', 'argon2_passwords' ) as $key ) {
-			$settings[ $key ] = ! empty( $input[ $key ] );
+		foreach ( self::defaults() as $key => $default ) {
+			if ( is_bool( $default ) ) {
+				$settings[ $key ] = ! empty( $input[ $key ] );
+			} elseif ( ( is_string( $default ) || is_int( $default ) ) && ! self::is_secret( $key ) ) {
+				$settings[ $key ] = $text( $input[ $key ] ?? '' );
+			}
 		}
 
 		foreach ( array_keys( self::SECRET_CONSTANTS ) as $key ) {
@@ -254,22 +230,33 @@ final class WPF_Bridge_Settings {
 
 	/**
 	 * Completes with defaults, drops unknown keys, and gives every value its default's type.
+	 * A number typed as text that is not a number is kept as text, so the extension names it
+	 * in its "must be a whole number" message instead of it silently becoming the default.
+	 * Without the extension nothing is dropped: what is stored waits for it.
 	 */
 	private static function coerce( array $settings ): array {
-		$out = array();
+		$out = WPF_Bridge_Extension::rules() ? array() : $settings;
 		foreach ( self::defaults() as $key => $default ) {
 			$value = $settings[ $key ] ?? $default;
 			if ( is_bool( $default ) ) {
 				$value = (bool) $value;
 			} elseif ( is_array( $default ) ) {
 				$value = is_array( $value ) ? $value : $default;
+			} elseif ( is_int( $default ) ) {
+				$value = is_numeric( $value ) ? (int) $value : ( is_string( $value ) && '' !== trim( $value ) ? trim( $value ) : $default );
 			} else {
 				$value = is_scalar( $value ) ? (string) $value : $default;
 			}
 			$out[ $key ] = $value;
 		}
-		$out['field_map'] = array_map( 'strval', array_filter( $out['field_map'], 'is_scalar' ) );
-		$out['allowed_roles'] = array_values( array_map( 'strval', array_filter( $out['allowed_roles'], 'is_scalar' ) ) );
+		foreach ( array( 'field_map', 'allowed_roles' ) as $key ) {
+			if ( isset( $out[ $key ] ) && is_array( $out[ $key ] ) ) {
+				$out[ $key ] = array_map( 'strval', array_filter( $out[ $key ], 'is_scalar' ) );
+			}
+		}
+		if ( isset( $out['allowed_roles'] ) ) {
+			$out['allowed_roles'] = array_values( $out['allowed_roles'] );
+		}
 		return $out;
 	}
 }

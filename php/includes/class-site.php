@@ -25,11 +25,18 @@ defined( 'ABSPATH' ) || exit;
  */
 final class WPF_Bridge_Site {
 
-	/** wp_insert_user / wp_update_user fields the extension may set besides login, email, password, role. */
-	private const CORE_FIELDS = array( 'first_name', 'last_name', 'display_name', 'nickname', 'user_url', 'description' );
-
-	/** Fields update_user() accepts: the core fields plus email and password. */
-	private const UPDATE_FIELDS = array( 'first_name', 'last_name', 'display_name', 'nickname', 'user_url', 'description', 'user_email', 'user_pass' );
+	/**
+	 * The wp_insert_user / wp_update_user fields the extension may set (its core user fields),
+	 * less those given here apart ($except): a guard, so a core map can never carry `ID` or
+	 * `role` into those calls.
+	 *
+	 * @param string[] $except Fields to leave out.
+	 * @return array<string, int> Field => index, for array_intersect_key().
+	 */
+	private static function core_fields( array $except ): array {
+		$rules = WPF_Bridge_Extension::rules();
+		return array_flip( array_diff( (array) ( $rules['core_user_fields'] ?? array() ), $except ) );
+	}
 
 	/**
 	 * Capabilities only a network's super admins hold. WP_User::has_cap() grants super admins
@@ -112,7 +119,7 @@ final class WPF_Bridge_Site {
 	 *                    user never exists without its `{crm}_contact_id` link).
 	 */
 	public function create_user( array $user ): int {
-		$data = array_intersect_key( (array) ( $user['core'] ?? array() ), array_flip( self::CORE_FIELDS ) );
+		$data = array_intersect_key( (array) ( $user['core'] ?? array() ), self::core_fields( array( 'user_login', 'user_email', 'user_pass' ) ) );
 
 		$data['user_login'] = (string) ( $user['login'] ?? '' );
 		$data['user_email'] = (string) ( $user['email'] ?? '' );
@@ -139,7 +146,7 @@ final class WPF_Bridge_Site {
 	 * Updates core user fields (first_name, ..., user_email, user_pass) with wp_update_user.
 	 */
 	public function update_user( int $id, array $core ): void {
-		$data       = array_intersect_key( $core, array_flip( self::UPDATE_FIELDS ) );
+		$data       = array_intersect_key( $core, self::core_fields( array( 'user_login' ) ) );
 		$data['ID'] = $id;
 
 		$result = wp_update_user( wp_slash( $data ) );

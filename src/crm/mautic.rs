@@ -2,7 +2,7 @@
 //!
 //! The apply step (`sync/`) uses it when a webhook's payload lacks the contact's data, to find
 //! a contact by email, and to write fields back (a generated password). HTTP, status mapping
-//! and argument checks are `http.rs`'s; this file knows Mautic's paths, auth and JSON shapes:
+//! and argument checks are `http/`'s; this file knows Mautic's paths, auth and JSON shapes:
 //! - base: `mautic_url` without trailing `/`; auth: `Bearer mautic_token` when a token is set,
 //!   else `Basic mautic_username:mautic_password` (Mautic must have "Enable HTTP basic auth");
 //! - load: `GET /api/contacts/{id}`: fields from `contact.fields.all` (alias to value, or the
@@ -13,15 +13,14 @@
 
 use serde_json::{Map, Value};
 
-use crate::crm::http::{self, Answer, Api, ApiSpec, Client, Endpoint, Method};
+use crate::contact;
+use crate::crm::http::{self, Answer, ApiSpec, Client, Endpoint, Method};
 use crate::crm::{Contact, Crm, CrmKind};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 
 const SPEC: ApiSpec = ApiSpec {
     crm: CrmKind::Mautic,
-    url_key: "mautic_url",
-    url_example: "https://mautic.example.com",
 };
 
 /// How many search hits `find_contact_id` looks at. Mautic's strict search still uses SQL
@@ -38,7 +37,8 @@ impl MauticClient {
     pub fn new(settings: &Settings) -> Self {
         MauticClient {
             client: Client::new(
-                Api::new(SPEC, settings.crm_timeout),
+                SPEC,
+                settings.crm_timeout,
                 endpoint(settings),
                 "application/json",
             ),
@@ -48,9 +48,9 @@ impl MauticClient {
 
 fn endpoint(settings: &Settings) -> Result<Endpoint> {
     let base = http::base_url(
-        SPEC.url_key,
+        SPEC.url_key(),
         settings.mautic_url.as_deref(),
-        SPEC.url_example,
+        SPEC.url_example(),
     )?;
     let username = settings
         .mautic_username
@@ -102,7 +102,7 @@ impl Crm for MauticClient {
     }
 
     fn find_contact_id(&self, email: &str) -> Result<Option<String>> {
-        let Some(email) = http::searchable_email(email) else {
+        let Some(email) = crate::email::searchable(email) else {
             return Ok(None);
         };
         let search = http::encode_component(&format!("email:\"+{email}\""));
@@ -172,7 +172,9 @@ pub fn contact_from_api(requested_id: &str, contact: &Value) -> Result<Contact> 
     let groups = object.get("fields");
     let fields = match groups.and_then(|f| f.get("all")).and_then(Value::as_object) {
         Some(all) => all.clone(),
-        None => groups.map(fields_from_groups).unwrap_or_default(),
+        None => groups
+            .map(contact::mautic::fields_from_groups)
+            .unwrap_or_default(),
     };
     let email = fields
         .get("email")
@@ -189,66 +191,11 @@ pub fn contact_from_api(requested_id: &str, contact: &Value) -> Result<Contact> 
         id,
         email,
         fields,
-        tags: tag_names(object.get("tags")),
+        tags: object
+            .get("tags")
+            .and_then(contact::mautic::tag_names)
+            .unwrap_or_default(),
     })
-}
-
-/// Mautic's grouped fields (`fields.{core,social,personal,professional}.{alias}.value`) as
-/// alias => value: the one flattening rule, for webhook payloads and API answers alike (the
-/// REST API's `all` group of bare values flattens to itself). A group may be an empty list
-/// (`[]`, Mautic #7773) or a list of field objects with their `alias`; a field given as a
-/// bare value is taken as it is.
-pub fn fields_from_groups(groups: &Value) -> Map<String, Value> {
-    let groups: Vec<&Value> = match groups {
-        Value::Object(groups) => groups.values().collect(),
-        Value::Array(groups) => groups.iter().collect(),
-        _ => return Map::new(),
-    };
-    let mut flat = Map::new();
-    for group in groups {
-        match group {
-            Value::Object(group) => {
-                for (alias, field) in group {
-                    let value = match field {
-                        Value::Object(field) => field.get("value"),
-                        Value::Array(_) => None,
-                        bare => Some(bare),
-                    };
-                    if let Some(value) = value {
-                        flat.insert(alias.clone(), value.clone());
-                    }
-                }
-            }
-            Value::Array(list) => {
-                for field in list.iter().filter_map(Value::as_object) {
-                    if let (Some(alias), Some(value)) = (
-                        field.get("alias").and_then(Value::as_str),
-                        field.get("value"),
-                    ) {
-                        flat.insert(alias.to_string(), value.clone());
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    flat
-}
-
-/// Tag names from `[{id, tag, description}]` (plain strings accepted too).
-fn tag_names(tags: Option<&Value>) -> Vec<String> {
-    let Some(tags) = tags.and_then(Value::as_array) else {
-        return Vec::new();
-    };
-    tags.iter()
-        .filter_map(|t| match t {
-            Value::String(s) => Some(s.as_str()),
-            other => other.get("tag").and_then(Value::as_str),
-        })
-        .map(str::trim)
-        .filter(|t| !t.is_empty())
-        .map(str::to_string)
-        .collect()
 }
 
 /// The id of the search hit whose email is `email` (case-insensitive). `contacts` is an object

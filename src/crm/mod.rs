@@ -6,71 +6,14 @@
 
 use serde_json::{Map, Value};
 
-use crate::error::{Error, Result};
+pub use crate::contact::Contact;
+pub use crate::crm_kind::CrmKind;
+use crate::error::Result;
 use crate::settings::Settings;
 
-pub mod fields;
 pub mod http;
 pub mod mautic;
 pub mod userengage;
-
-/// The CRMs we speak to. The slug is WP Fusion's, and prefixes the user meta keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum CrmKind {
-    Mautic,
-    UserEngage,
-}
-
-impl CrmKind {
-    /// All supported CRMs.
-    pub const ALL: [CrmKind; 2] = [CrmKind::Mautic, CrmKind::UserEngage];
-
-    /// Parses a slug as used in settings and in the PHP API (`mautic`, `userengage`).
-    pub fn from_slug(slug: &str) -> Result<Self> {
-        match slug.trim().to_ascii_lowercase().as_str() {
-            "mautic" => Ok(CrmKind::Mautic),
-            "userengage" | "user.com" | "usercom" => Ok(CrmKind::UserEngage),
-            _ => Err(Error::UnknownCrm(crate::webhook::printable(slug, 40))),
-        }
-    }
-
-    /// WP Fusion's slug: `mautic`, `userengage`.
-    pub fn slug(self) -> &'static str {
-        match self {
-            CrmKind::Mautic => "mautic",
-            CrmKind::UserEngage => "userengage",
-        }
-    }
-
-    /// The name a site owner knows.
-    pub fn display_name(self) -> &'static str {
-        match self {
-            CrmKind::Mautic => "Mautic",
-            CrmKind::UserEngage => "User.com",
-        }
-    }
-
-    /// User meta key linking a WordPress user to its contact (WP Fusion's key).
-    pub fn contact_id_meta_key(self) -> String {
-        format!("{}_contact_id", self.slug())
-    }
-
-    /// User meta key holding the contact's tags as a list of names (WP Fusion's key and format).
-    pub fn tags_meta_key(self) -> String {
-        format!("{}_tags", self.slug())
-    }
-}
-
-/// A contact as the CRM's API describes it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Contact {
-    pub id: String,
-    pub email: Option<String>,
-    /// CRM field alias (Mautic) or standard key / attribute `name_std` (User.com) to value.
-    pub fields: Map<String, Value>,
-    /// Tag names.
-    pub tags: Vec<String>,
-}
 
 /// The port to a CRM's HTTP API.
 pub trait Crm: Send + Sync {

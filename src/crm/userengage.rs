@@ -2,7 +2,7 @@
 //!
 //! The apply step (`sync/`) uses it when a webhook's payload lacks the contact's data, to find
 //! a user by email, and to write attributes back (a generated password). HTTP, status mapping
-//! and argument checks are `http.rs`'s; this file knows User.com's paths, auth and JSON shapes:
+//! and argument checks are `http/`'s; this file knows User.com's paths, auth and JSON shapes:
 //! - base: `userengage_url` with a trailing `/` (`https://APP.user.com/api/public/`); headers
 //!   `Authorization: Token {userengage_api_key}` and `Accept: */*; version=2`;
 //! - load: `GET users/{id}/`: fields are the scalar top-level keys, `first_name`/`last_name`
@@ -15,15 +15,14 @@
 
 use serde_json::{Map, Value};
 
-use crate::crm::http::{self, Answer, Api, ApiSpec, Client, Endpoint, Method};
+use crate::contact;
+use crate::crm::http::{self, Answer, ApiSpec, Client, Endpoint, Method};
 use crate::crm::{Contact, Crm, CrmKind};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 
 const SPEC: ApiSpec = ApiSpec {
     crm: CrmKind::UserEngage,
-    url_key: "userengage_url",
-    url_example: "https://yourapp.user.com/api/public/",
 };
 
 /// The API version User.com's documentation asks for.
@@ -41,11 +40,7 @@ impl UserEngageClient {
     /// Never fails and never calls the network; missing settings fail at first use.
     pub fn new(settings: &Settings) -> Self {
         UserEngageClient {
-            client: Client::new(
-                Api::new(SPEC, settings.crm_timeout),
-                endpoint(settings),
-                ACCEPT,
-            ),
+            client: Client::new(SPEC, settings.crm_timeout, endpoint(settings), ACCEPT),
         }
     }
 
@@ -57,9 +52,9 @@ impl UserEngageClient {
 
 fn endpoint(settings: &Settings) -> Result<Endpoint> {
     let base = http::base_url(
-        SPEC.url_key,
+        SPEC.url_key(),
         settings.userengage_url.as_deref(),
-        SPEC.url_example,
+        SPEC.url_example(),
     )?;
     if settings.userengage_api_key.expose().trim().is_empty() {
         return Err(Error::setting(
@@ -93,7 +88,7 @@ impl Crm for UserEngageClient {
     }
 
     fn find_contact_id(&self, email: &str) -> Result<Option<String>> {
-        let Some(email) = http::searchable_email(email) else {
+        let Some(email) = crate::email::searchable(email) else {
             return Ok(None);
         };
         let user = match self.search(email)? {
@@ -137,53 +132,6 @@ fn bad_response(detail: &str) -> Error {
     http::bad_response(CrmKind::UserEngage, detail)
 }
 
-/// A User.com user's fields: the scalar keys (`email`, `phone_number`, ...; not `id`),
-/// `first_name` / `last_name` split from `name` unless given, then the custom attributes by
-/// `name_std` (an attribute named like a standard key wins). The one rule for the "API call"
-/// webhook body and the REST API's user alike.
-pub fn user_fields(user: &Map<String, Value>) -> Map<String, Value> {
-    let mut fields: Map<String, Value> = user
-        .iter()
-        .filter(|(key, value)| key.as_str() != "id" && !(value.is_object() || value.is_array()))
-        .map(|(key, value)| (key.clone(), value.clone()))
-        .collect();
-    if let Some(name) = user.get("name").and_then(Value::as_str) {
-        let mut words = name.split_whitespace();
-        if let Some(first) = words.next() {
-            let rest = words.collect::<Vec<_>>().join(" ");
-            let parts = [("first_name", first.to_string()), ("last_name", rest)];
-            for (key, part) in parts {
-                let given = fields
-                    .get(key)
-                    .and_then(Value::as_str)
-                    .is_some_and(|s| !s.trim().is_empty());
-                if !given && !part.is_empty() {
-                    fields.insert(key.to_string(), Value::String(part));
-                }
-            }
-        }
-    }
-    if let Some(attributes) = user.get("attributes") {
-        add_attributes(&mut fields, attributes);
-    }
-    fields
-}
-
-/// Adds `[{name_std, value}]` custom attributes to a field map.
-pub fn add_attributes(fields: &mut Map<String, Value>, attributes: &Value) {
-    for attribute in attributes.as_array().into_iter().flatten() {
-        if let Some(name) = attribute.get("name_std").and_then(Value::as_str) {
-            let name = name.trim();
-            if !name.is_empty() {
-                fields.insert(
-                    name.to_string(),
-                    attribute.get("value").cloned().unwrap_or(Value::Null),
-                );
-            }
-        }
-    }
-}
-
 /// A `Contact` from a User.com user object (`GET users/{id}/`, `users/search/`).
 /// `requested_id` is used when the object has no id of its own.
 pub fn contact_from_user(requested_id: &str, user: &Value) -> Result<Contact> {
@@ -195,7 +143,7 @@ pub fn contact_from_user(requested_id: &str, user: &Value) -> Result<Contact> {
         .and_then(http::id_string)
         .unwrap_or_else(|| requested_id.to_string());
 
-    let fields = user_fields(object);
+    let fields = contact::userengage::user_fields(object);
 
     let email = object
         .get("email")
@@ -205,18 +153,7 @@ pub fn contact_from_user(requested_id: &str, user: &Value) -> Result<Contact> {
         .map(str::to_string);
     let tags = object
         .get("tags")
-        .and_then(Value::as_array)
-        .map(|tags| {
-            tags.iter()
-                .filter_map(|t| match t {
-                    Value::String(s) => Some(s.as_str()),
-                    other => other.get("name").and_then(Value::as_str),
-                })
-                .map(str::trim)
-                .filter(|t| !t.is_empty())
-                .map(str::to_string)
-                .collect()
-        })
+        .and_then(contact::userengage::tag_names)
         .unwrap_or_default();
     Ok(Contact {
         id,

@@ -142,10 +142,10 @@ pub fn to_request(array: &ZendHashTable) -> Result<Request> {
                 let value = match value {
                     Value::Array(items) => items
                         .iter()
-                        .map(|item| crate::crm::fields::value_text(item).unwrap_or_default())
+                        .map(|item| crate::text::value_text(item).unwrap_or_default())
                         .collect::<Vec<_>>()
                         .join(", "),
-                    other => crate::crm::fields::value_text(&other).unwrap_or_default(),
+                    other => crate::text::value_text(&other).unwrap_or_default(),
                 };
                 (name.to_ascii_lowercase(), value)
             })
@@ -178,9 +178,16 @@ fn text(zval: &Zval, name: &'static str) -> Result<String> {
     }
 }
 
+/// Query, form and header parameters. They come from the caller, so arrays PHP accepted but
+/// we do not (nested beyond `MAX_DEPTH`) are the request's fault: `InvalidRequest`, a 400.
 fn params(zval: &Zval, name: &'static str) -> Result<Map<String, Value>> {
     match zval.dereference().array() {
-        Some(array) => to_map(array, name),
+        Some(array) => to_map(array, name).map_err(|error| match error {
+            Error::InvalidArgument { reason, .. } => {
+                Error::InvalidRequest(format!("{name} {reason}"))
+            }
+            other => other,
+        }),
         None if zval.dereference().is_null() => Ok(Map::new()),
         None => Err(Error::InvalidArgument {
             name,

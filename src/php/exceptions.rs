@@ -5,6 +5,16 @@
 //! catch them like any exception. Every exception thrown by wpf-bridge carries the stable
 //! integer code as `getCode()` and the stable string code in the public `errorCode` property
 //! (e.g. `invalid_json`).
+//!
+//! Why `ClassBuilder` and not `#[php_class]`: both are ext-php-rs's own class registration,
+//! but `#[php_class]` backs every object with a Rust struct and gives each Rust type its own
+//! object handlers. Its guide ("Sharing Methods Between Parent and Child Classes") notes that
+//! what a parent Rust class defines is not served on a child class's objects, so the
+//! `errorCode` property would have to be declared again on each of the six structs, and the
+//! classes would stop being plain internal classes whose declared property PHP subclasses
+//! inherit. `ClassBuilder` declares them exactly as PHP would: a zend-declared public
+//! property on the base, inherited by every subclass, PHP's own `Exception` handlers. The
+//! price is the `ENTRIES` table below, which keeps each class entry for `to_exception`.
 
 use std::sync::atomic::{AtomicPtr, Ordering};
 

@@ -13,10 +13,9 @@ use super::exceptions::php_result;
 use super::site::PhpSite;
 use crate::crm::{self, CrmKind};
 use crate::error::{Error, Result};
-use crate::settings::Settings;
-use crate::site::{LogLevel, Site};
-use crate::webhook::{auth, payload, ContactEvent, Webhook};
-use crate::{password, sync};
+use crate::settings::{Settings, UsernameFormat};
+use crate::webhook::{auth, payload, Request};
+use crate::{meta_keys, password, pipeline, sync};
 
 /// Registers every function below with the module (the generated wrappers are private to
 /// this file, so registration lives here).
@@ -35,6 +34,7 @@ pub fn register(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(wpf_bridge_crm_test_connection))
         .function(wrap_function!(wpf_bridge_load_contact))
         .function(wrap_function!(wpf_bridge_admin_capabilities))
+        .function(wrap_function!(wpf_bridge_rules))
 }
 
 /// Returns the extension's version, e.g. "0.1.0".
@@ -57,32 +57,9 @@ fn parse_webhook(crm: &str, request: &ZendHashTable) -> Result<Array> {
     let kind = CrmKind::from_slug(crm)?;
     let request = to_request(request)?;
     let webhook = payload::parse(kind, &request, crate::settings::DEFAULT_MAX_BODY_BYTES)?;
-    to_array(webhook_json(&webhook))
-}
-
-fn webhook_json(webhook: &Webhook) -> Value {
-    json!({
-        "action": webhook.action.as_str(),
-        "crm": webhook.crm.slug(),
-        "options": {
-            "role": webhook.options.role,
-            "send_notification": webhook.options.send_notification,
-            "async": webhook.options.async_,
-        },
-        "events": webhook.events.iter().map(event_json).collect::<Vec<_>>(),
-    })
-}
-
-fn event_json(event: &ContactEvent) -> Value {
-    json!({
-        "type": event.kind,
-        "contact_id": event.contact_id,
-        "email": event.email,
-        "tags": event.tags,
-        "fields": event.fields,
-        "deleted": event.deleted,
-        "timestamp": event.timestamp,
-    })
+    serde_json::to_value(&webhook)
+        .map_err(|e| Error::Site(e.to_string()))
+        .and_then(to_array)
 }
 
 /// Compares an access key in constant time. An empty expected key never matches.
@@ -137,8 +114,10 @@ pub fn wpf_bridge_verify_password(password: BinarySlice<u8>, hash: BinarySlice<u
 }
 
 /// Handles one webhook end to end: authenticates, parses, applies every event through the
-/// `$site` adapter and returns `['status' => int, 'body' => array]` for the plugin to send.
-/// Bad requests and bad settings are answered (4xx/5xx with a code), not thrown.
+/// `$site` adapter and returns `['status' => int, 'body' => array, 'log' => array]`: the
+/// answer for the plugin to send and the record for its log (`action`, `crm`, `contact_ids`,
+/// `user_ids`, `outcome`, `refused`, `details`). Bad requests and bad settings are answered
+/// (4xx/5xx with a code), not thrown.
 #[php_function]
 pub fn wpf_bridge_handle_webhook(
     request: &ZendHashTable,
@@ -146,33 +125,21 @@ pub fn wpf_bridge_handle_webhook(
     site: &mut ZendObject,
 ) -> PhpResult<Array> {
     let site = PhpSite::new(site);
-    let response = match to_request(request)
-        .and_then(|request| Ok((request, load_settings(settings)?)))
-    {
-        Ok((request, settings)) => {
-            let crm = crm::client(&settings);
-            sync::handle_webhook(&request, &settings, &site, crm.as_ref())
-        }
-        Err(error) => {
-            site.log(
-                LogLevel::Error,
-                &format!("Webhook not handled: {error} [{}]", error.code()),
-            );
-            let mut response = sync::error_response(&error, None, &[]);
-            if matches!(error, Error::InvalidSetting { .. }) {
-                // The caller is not yet authenticated: name no setting, point to the log.
-                response.body = json!({
-                    "success": false,
-                    "code": error.code(),
-                    "message": "wpf-bridge is not configured correctly on this site; its owner can see why in the WPF Bridge log.",
-                });
+    let answer = match to_request(request) {
+        Err(error) => pipeline::refuse(&error, &Request::default(), None),
+        Ok(request) => match load_settings(settings) {
+            Err(error) => pipeline::refuse(&error, &request, None),
+            Ok(settings) => {
+                let crm = crm::client(&settings);
+                pipeline::handle(&request, &settings, &site, crm.as_ref())
             }
-            response
-        }
+        },
     };
-    php_result(to_array(
-        json!({"status": response.status, "body": response.body}),
-    ))
+    php_result(
+        serde_json::to_value(&answer)
+            .map_err(|e| Error::Site(e.to_string()))
+            .and_then(to_array),
+    )
 }
 
 /// Validates a settings array and returns it normalised; throws
@@ -223,6 +190,54 @@ pub fn wpf_bridge_admin_capabilities() -> Vec<String> {
         .iter()
         .map(|c| c.to_string())
         .collect()
+}
+
+/// The rules the plugin needs to show and store settings, so it keeps no copy of its own:
+/// `crms` (slug => `name`, `url_setting`, `url_example`, `contact_id_meta_key`,
+/// `tags_meta_key`), `username_formats` (value => label), `core_user_fields` (the fields
+/// `wp_insert_user` takes; any other mapped name is a user meta key), `protected_meta_keys`
+/// (`keys`, `suffixes`, `prefixes` a field map may never name, besides each CRM's link and
+/// tag keys) and `settings` (every
+/// key the extension reads => its default; optional text is `''`).
+#[php_function]
+pub fn wpf_bridge_rules() -> PhpResult<Array> {
+    let crms: Map<String, Value> = CrmKind::ALL
+        .iter()
+        .map(|kind| {
+            let (url_setting, url_example) = kind.url_setting();
+            let rules = json!({
+                "name": kind.display_name(),
+                "url_setting": url_setting,
+                "url_example": url_example,
+                "contact_id_meta_key": kind.contact_id_meta_key(),
+                "tags_meta_key": kind.tags_meta_key(),
+            });
+            (kind.slug().to_string(), rules)
+        })
+        .collect();
+    let username_formats: Map<String, Value> = UsernameFormat::ALL
+        .iter()
+        .map(|format| (format.slug().to_string(), format.label().into()))
+        .collect();
+    let defaults: Map<String, Value> = Settings::default()
+        .to_map()
+        .into_iter()
+        .map(|(key, value)| match value {
+            Value::Null => (key, Value::String(String::new())),
+            value => (key, value),
+        })
+        .collect();
+    php_result(to_array(json!({
+        "crms": crms,
+        "username_formats": username_formats,
+        "core_user_fields": sync::fields::CORE_USER_FIELDS,
+        "protected_meta_keys": {
+            "keys": meta_keys::PROTECTED_META_KEYS,
+            "suffixes": meta_keys::PROTECTED_META_SUFFIXES,
+            "prefixes": meta_keys::PROTECTED_META_PREFIXES,
+        },
+        "settings": defaults,
+    })))
 }
 
 fn load_settings(settings: &ZendHashTable) -> Result<Settings> {

@@ -6,6 +6,8 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::zend::ModuleEntry;
 use ext_php_rs::{info_table_end, info_table_row, info_table_start};
 
+use crate::crm_kind::CrmKind;
+
 mod convert;
 mod exceptions;
 mod functions;
@@ -20,7 +22,8 @@ extern "C" fn module_info(_module: *mut ModuleEntry) {
     info_table_row!("wpf_bridge support", "enabled");
     info_table_row!("version", crate::VERSION);
     info_table_row!("built for PHP", BUILT_FOR_PHP);
-    info_table_row!("CRMs", "mautic, userengage");
+    let crms: Vec<&str> = CrmKind::ALL.iter().map(|kind| kind.slug()).collect();
+    info_table_row!("CRMs", crms.join(", "));
     info_table_end!();
 }
 

@@ -31,7 +31,7 @@ impl<'a> PhpSite<'a> {
                 .unwrap_or_default();
             return Err(Error::Site(format!(
                 "{method}: {}",
-                crate::webhook::printable(&message, 300)
+                crate::text::printable(&message, 300)
             )));
         }
         match result {
@@ -61,22 +61,14 @@ fn user_id(value: Value, method: &str) -> Result<Option<UserId>> {
 
 fn strings(value: Option<&Value>) -> Vec<String> {
     match value {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(crate::crm::fields::value_text)
-            .collect(),
-        Some(Value::Object(map)) => map
-            .values()
-            .filter_map(crate::crm::fields::value_text)
-            .collect(),
+        Some(Value::Array(items)) => items.iter().filter_map(crate::text::value_text).collect(),
+        Some(Value::Object(map)) => map.values().filter_map(crate::text::value_text).collect(),
         _ => Vec::new(),
     }
 }
 
 fn text(value: Option<&Value>) -> String {
-    value
-        .and_then(crate::crm::fields::value_text)
-        .unwrap_or_default()
+    value.and_then(crate::text::value_text).unwrap_or_default()
 }
 
 fn zval(value: &Value) -> Result<Zval> {

@@ -5,43 +5,18 @@
 
 use serde_json::{Map, Value};
 
-use super::tags::{self, TagChange};
+use super::checks::{self, EmailMatch};
+use super::tags::TagChange;
 use super::users::{self, RoleDecision};
 use super::{ContactData, Context, EventResult, FoundBy, Outcome, Scope};
 use crate::error::{Error, Result};
-use crate::site::{LogLevel, NewUser};
+use crate::site::NewUser;
 use crate::webhook::ContactEvent;
 
-/// How long an `add` waits for another webhook for the same contact to finish. CRMs give a
-/// webhook 10 seconds or more.
-const LOCK_WAIT_SECS: u32 = 10;
-
 impl Context<'_> {
+    /// Runs under the contact's lock (`ordering`), so concurrent webhooks for one contact
+    /// create one user.
     pub(super) fn add(&self, event: &ContactEvent) -> Result<EventResult> {
-        let lock = format!(
-            "wpf_bridge_add_{}_{}",
-            self.crm_kind.slug(),
-            event.contact_id
-        );
-        if !self.site.lock(&lock, LOCK_WAIT_SECS)? {
-            return Err(Error::ContactBusy {
-                contact_id: event.contact_id.clone(),
-            });
-        }
-        let result = self.add_locked(event);
-        if let Err(error) = self.site.unlock(&lock) {
-            self.site.log(
-                LogLevel::Error,
-                &format!(
-                    "Could not release lock for contact {}: {error}",
-                    event.contact_id
-                ),
-            );
-        }
-        result
-    }
-
-    fn add_locked(&self, event: &ContactEvent) -> Result<EventResult> {
         if let Some(user_id) = self.find_by_contact_id(&event.contact_id)? {
             let data = match self.payload_data(event, Scope::Everything) {
                 Some(data) => data,
@@ -56,14 +31,23 @@ impl Context<'_> {
         let email = data
             .email
             .clone()
-            .filter(|email| super::update::looks_like_email(email))
             .ok_or_else(|| Error::ContactWithoutEmail {
                 contact_id: event.contact_id.clone(),
             })?;
-        if let Some(user_id) = self.site.find_user_by_email(&email)? {
-            return self.update_user(event, user_id, FoundBy::Email, &data, Scope::Everything);
+        let unusable = |reason| Error::UnusableEmail {
+            contact_id: event.contact_id.clone(),
+            reason,
+        };
+        if let Some(problem) = crate::email::problem(&email) {
+            return Err(unusable(problem));
         }
-        self.create(event, &email, &data)
+        match self.find_user_by_exact_email(&email)? {
+            EmailMatch::User(user_id) => {
+                self.update_user(event, user_id, FoundBy::Email, &data, Scope::Everything)
+            }
+            EmailMatch::LookAlike => Err(unusable("a user's email only looks like it")),
+            EmailMatch::None => self.create(event, &email, &data),
+        }
     }
 
     /// Creates the user. Every decision is made first; a generated password is written to the
@@ -72,6 +56,9 @@ impl Context<'_> {
     fn create(&self, event: &ContactEvent, email: &str, data: &ContactData) -> Result<EventResult> {
         let mapped = self.map_fields(data);
         let mut result = EventResult::new(&event.contact_id, Outcome::Created, None);
+        result.notes.extend(super::update::refused_notes(&mapped));
+        let mut core = mapped.profile();
+        checks::fit_columns(&mut core, &mut result.notes);
 
         let roles = self.site.roles()?;
         let role = match &self.options.role {
@@ -99,6 +86,24 @@ impl Context<'_> {
             mapped.core_text("last_name"),
         )?;
         let (password, generated) = users::choose_password(mapped.core_text("user_pass"))?;
+        // WordPress makes a new user's display name "first last"; wider than its column, it
+        // would refuse the user, so the login stands in (as WordPress does without names).
+        if !core.contains_key("display_name") {
+            let name_chars = |field: &str| {
+                core.get(field)
+                    .and_then(Value::as_str)
+                    .map(|t| t.chars().count())
+            };
+            if let (Some(first), Some(last)) = (name_chars("first_name"), name_chars("last_name")) {
+                if first + 1 + last > checks::DISPLAY_NAME_CHARS {
+                    core.insert("display_name".into(), Value::String(login.clone()));
+                    result.notes.push(format!(
+                        "display name is the username: first and last name are longer than WordPress's {} characters",
+                        checks::DISPLAY_NAME_CHARS
+                    ));
+                }
+            }
+        }
 
         if generated && self.settings.return_password {
             if let Some(field) = &self.settings.return_password_field {
@@ -109,7 +114,7 @@ impl Context<'_> {
             }
         }
 
-        let tags = data.tags.as_deref().map(tags::normalize);
+        let tags = data.tags.as_deref().map(crate::text::tag_list);
         let mut meta = mapped.meta.clone();
         meta.insert(
             self.crm_kind.contact_id_meta_key(),
@@ -118,12 +123,15 @@ impl Context<'_> {
         if let Some(tags) = &tags {
             meta.insert(self.crm_kind.tags_meta_key(), tags.clone().into());
         }
+        if let Some((key, time)) = self.event_time_meta(event) {
+            meta.insert(key, time);
+        }
         let user_id = self.site.create_user(&NewUser {
             login,
             email: email.to_string(),
             password,
             role: role.clone(),
-            core: mapped.profile(),
+            core,
             meta,
         })?;
         result.user_id = Some(user_id);

@@ -15,27 +15,11 @@ pub(super) struct TagChange {
     pub removed: Vec<String>,
 }
 
-/// Trimmed, without blanks and duplicates, in the CRM's order.
-pub(super) fn normalize(tags: &[String]) -> Vec<String> {
-    let mut out: Vec<String> = Vec::with_capacity(tags.len());
-    for tag in tags {
-        let tag = tag.trim();
-        if !tag.is_empty() && !out.iter().any(|t| t == tag) {
-            out.push(tag.to_string());
-        }
-    }
-    out
-}
-
-/// Reads a stored tag list; anything that is not a list of scalars counts as no tags.
+/// Reads a stored tag list (the rule of `text::tag_names`); anything else counts as no tags.
 pub(super) fn from_meta(value: Option<Value>) -> Vec<String> {
-    match value {
-        Some(Value::Array(items)) => items
-            .iter()
-            .filter_map(crate::crm::fields::value_text)
-            .collect(),
-        _ => Vec::new(),
-    }
+    value
+        .and_then(|value| crate::text::tag_names(&value, "name"))
+        .unwrap_or_default()
 }
 
 impl Context<'_> {
@@ -43,7 +27,7 @@ impl Context<'_> {
     pub(super) fn apply_tags(&self, user_id: UserId, tags: &[String]) -> Result<TagChange> {
         let key = self.crm_kind.tags_meta_key();
         let stored = from_meta(self.site.user_meta(user_id, &key)?);
-        let tags = normalize(tags);
+        let tags = crate::text::tag_list(tags);
         let change = TagChange {
             added: tags
                 .iter()

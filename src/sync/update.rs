@@ -4,8 +4,9 @@
 
 use serde_json::Value;
 
+use super::checks::{self, EmailMatch};
 use super::users::{self, RoleDecision};
-use super::{ContactData, Context, EventResult, FoundBy, Outcome, Scope};
+use super::{ordering, ContactData, Context, EventResult, FoundBy, Outcome, Scope};
 use crate::error::{Error, Result};
 use crate::site::{User, UserId};
 use crate::webhook::ContactEvent;
@@ -14,6 +15,7 @@ impl Context<'_> {
     /// `update` / `update_tags`: no matching user is "nothing to do", never an error.
     pub(super) fn update(&self, event: &ContactEvent, scope: Scope) -> Result<EventResult> {
         let mut data = self.payload_data(event, scope);
+        let mut notes = Vec::new();
         let found = match self.find_by_contact_id(&event.contact_id)? {
             Some(user_id) => Some((user_id, FoundBy::ContactId)),
             None => {
@@ -27,21 +29,45 @@ impl Context<'_> {
                     .or_else(|| event.email.clone());
                 match email {
                     Some(email) => self
-                        .site
-                        .find_user_by_email(&email)?
+                        .user_for_email(&email, &mut notes)?
                         .map(|id| (id, FoundBy::Email)),
                     None => None,
                 }
             }
         };
         let Some((user_id, found_by)) = found else {
-            return Ok(EventResult::ignored(&event.contact_id, "no_matching_user"));
+            return Ok(EventResult {
+                notes,
+                ..EventResult::ignored(&event.contact_id, "no_matching_user")
+            });
         };
         let data = match data {
             Some(data) => data,
             None => self.load_contact(event)?,
         };
         self.update_user(event, user_id, found_by, &data, scope)
+    }
+
+    /// The unlinked user a contact's own email leads to: only an email WordPress keeps as it
+    /// is, and only a user whose stored email is that address (`checks`); notes say why not.
+    fn user_for_email(&self, email: &str, notes: &mut Vec<String>) -> Result<Option<UserId>> {
+        if let Some(problem) = crate::email::problem(email) {
+            notes.push(format!(
+                "the contact's email was not used to find a user: {problem}"
+            ));
+            return Ok(None);
+        }
+        match self.find_user_by_exact_email(email)? {
+            EmailMatch::None => Ok(None),
+            EmailMatch::User(user_id) => Ok(Some(user_id)),
+            EmailMatch::LookAlike => {
+                notes.push(
+                    "the contact's email was not used to find a user: a user's email only looks like it"
+                        .into(),
+                );
+                Ok(None)
+            }
+        }
     }
 
     /// The lowest user id linked to this contact.
@@ -62,6 +88,12 @@ impl Context<'_> {
         let user = self.site.user(user_id)?.ok_or_else(|| {
             Error::Site(format!("user {user_id} disappeared while being updated"))
         })?;
+        if self.is_stale(user_id, event)? {
+            return Ok(EventResult {
+                user_id: Some(user_id),
+                ..EventResult::ignored(&event.contact_id, ordering::STALE_EVENT)
+            });
+        }
         let outcome = match found_by {
             FoundBy::ContactId => Outcome::Updated,
             FoundBy::Email => Outcome::Linked,
@@ -80,6 +112,7 @@ impl Context<'_> {
         if scope == Scope::Everything {
             self.update_role(&user, protected, &mut result)?;
         }
+        self.record_event_time(user_id, event)?;
         self.site.do_action(
             "wpf_bridge_user_updated",
             &[user_id.into(), event.contact_id.clone().into()],
@@ -98,13 +131,15 @@ impl Context<'_> {
         notes: &mut Vec<String>,
     ) -> Result<()> {
         let mapped = self.map_fields(data);
+        notes.extend(refused_notes(&mapped));
         let mut core = mapped.profile();
+        checks::fit_columns(&mut core, notes);
         let wanted_email = mapped.core_text("user_email").map(str::to_string);
         if let Some(email) = wanted_email.filter(|email| !email.eq_ignore_ascii_case(&user.email)) {
             if protected {
                 notes.push("email not changed: the user can administer the site".into());
-            } else if !looks_like_email(&email) {
-                notes.push("email not changed: the CRM's value is not an email address".into());
+            } else if let Some(problem) = crate::email::problem(&email) {
+                notes.push(format!("email not changed: {problem}"));
             } else if self
                 .site
                 .find_user_by_email(&email)?
@@ -154,8 +189,11 @@ impl Context<'_> {
     }
 }
 
-/// A cheap shape check; WordPress validates properly when the email is written.
-pub(super) fn looks_like_email(text: &str) -> bool {
-    let mut parts = text.splitn(2, '@');
-    matches!((parts.next(), parts.next()), (Some(local), Some(domain)) if !local.is_empty() && domain.contains('.') && !text.contains(char::is_whitespace))
+/// A note for each mapped meta key that was not written because it is protected.
+pub(super) fn refused_notes(mapped: &super::fields::MappedFields) -> Vec<String> {
+    mapped
+        .refused
+        .iter()
+        .map(|key| format!("{key} not written: webhooks never write this meta key"))
+        .collect()
 }

@@ -41,6 +41,14 @@ pub const ADMIN_CAPABILITIES: &[&str] = &[
     "unfiltered_upload",
     "import",
     "export",
+    // Reading every user's email and role: WordPress gives it to administrators only, and it
+    // is the first step of targeting other accounts.
+    "list_users",
+    // WordPress's legacy user levels: code that still checks `level_8` and above (the old
+    // administrator and editor levels) treats such a user as an administrator.
+    "level_8",
+    "level_9",
+    "level_10",
 ];
 
 /// The one role never given by a webhook, whatever the settings say.
@@ -311,6 +319,14 @@ mod tests {
         assert!(!is_protected(&user));
         user.capabilities.push("promote_users".into());
         assert!(is_protected(&user));
+        for cap in ["level_10", "level_8", "list_users"] {
+            let legacy = Role {
+                slug: "legacy".into(),
+                name: "Legacy".into(),
+                capabilities: vec!["read".into(), cap.into()],
+            };
+            assert!(is_privileged(&legacy), "{cap}");
+        }
         let admin = User {
             roles: vec!["administrator".into()],
             ..User::default()

@@ -4,13 +4,14 @@
 //! options that steer the apply step. The URL contract is WP Fusion's; its bugs are not kept
 //! (`async=false` means false here).
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{Error, Result};
-use crate::webhook::{printable, Request};
+use crate::text::{parse_flag, printable, EXCERPT_CHARS};
+use crate::webhook::Request;
 
-/// Longest excerpt of an untrusted value quoted in an error message.
-const EXCERPT_CHARS: usize = 40;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     Update,
     UpdateTags,
@@ -41,10 +42,11 @@ impl Action {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct Options {
     pub role: Option<String>,
     pub send_notification: bool,
+    #[serde(rename = "async")]
     pub async_: Option<bool>,
 }
 
@@ -77,19 +79,6 @@ pub fn parse_options(request: &Request) -> Result<Options> {
         send_notification,
         async_,
     })
-}
-
-/// A yes/no parameter: `true`, `1`, `yes`, `on` or `false`, `0`, `no`, `off`, empty, in any
-/// case and with surrounding spaces; anything else is `Error::InvalidFlag`.
-pub fn parse_flag(name: &'static str, value: &str) -> Result<bool> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "true" | "1" | "yes" | "on" => Ok(true),
-        "false" | "0" | "no" | "off" | "" => Ok(false),
-        _ => Err(Error::InvalidFlag {
-            name,
-            value: printable(value, EXCERPT_CHARS),
-        }),
-    }
 }
 
 #[cfg(test)]

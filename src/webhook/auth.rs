@@ -14,7 +14,7 @@ use rand::{Rng, TryRng};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::crm::CrmKind;
+use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::webhook::Request;
@@ -78,7 +78,9 @@ fn verify_hmac_sha256(raw_body: &[u8], signature: &str, secret: &str) -> bool {
 ///
 /// The key comes from the `access_key` parameter, else from the `X-WPF-Access-Key` header.
 /// For Mautic with a webhook secret set, the `Webhook-Signature` header must also match.
-pub fn authenticate(request: &Request, settings: &Settings) -> Result<()> {
+/// Returns whether the payload's signature was verified (`payload::parse_authenticated`
+/// then lets no URL parameter redirect the signed data).
+pub fn authenticate(request: &Request, settings: &Settings) -> Result<bool> {
     let given = request
         .param(ACCESS_KEY_PARAM)
         .filter(|key| !key.is_empty())
@@ -107,8 +109,9 @@ pub fn authenticate(request: &Request, settings: &Settings) -> Result<()> {
         ) {
             return Err(Error::InvalidSignature);
         }
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
 }
 
 /// A new access key: at least 160 bits from the OS random source, URL-safe characters only.
@@ -237,9 +240,9 @@ mod tests {
     fn authenticate_access_key_sources() {
         let settings = make_settings("k3y", CrmKind::UserEngage, "");
         let ok = request(json!({"access_key": "k3y"}), &[], "");
-        assert_eq!(authenticate(&ok, &settings), Ok(()));
+        assert_eq!(authenticate(&ok, &settings), Ok(false));
         let header = request(json!({}), &[("X-WPF-Access-Key", "k3y")], "");
-        assert_eq!(authenticate(&header, &settings), Ok(()));
+        assert_eq!(authenticate(&header, &settings), Ok(false));
         let wrong = request(json!({"access_key": "nope"}), &[], "");
         assert_eq!(
             authenticate(&wrong, &settings),
@@ -265,7 +268,7 @@ mod tests {
             &[("Webhook-Signature", INLINE_SIGNATURE)],
             INLINE_BODY,
         );
-        assert_eq!(authenticate(&signed, &settings), Ok(()));
+        assert_eq!(authenticate(&signed, &settings), Ok(true));
 
         let unsigned = request(json!({"access_key": "k3y"}), &[], INLINE_BODY);
         let error = authenticate(&unsigned, &settings).unwrap_err();
@@ -289,7 +292,7 @@ mod tests {
 
         // No secret configured: no signature needed.
         let no_secret = make_settings("k3y", CrmKind::Mautic, "");
-        assert_eq!(authenticate(&unsigned, &no_secret), Ok(()));
+        assert_eq!(authenticate(&unsigned, &no_secret), Ok(false));
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Intake: turns an HTTP request into a `Webhook`, a plain value the apply step (`sync/`)
-//! consumes, or a queue could store.
+//! consumes, or a queue stores (serde, with a format version: `Versioned`).
 //!
 //! `request` holds the HTTP request as data, `auth` checks access keys and signatures,
 //! `action` reads the action and its options, `payload/` parses one CRM format per file.
 
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::crm::CrmKind;
+use crate::crm_kind::CrmKind;
 
 pub mod action;
 pub mod auth;
@@ -17,20 +18,21 @@ pub use action::{Action, Options};
 pub use request::Request;
 
 /// One parsed webhook: what to do, and for which contacts.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Webhook {
-    pub crm: CrmKind,
     pub action: Action,
+    pub crm: CrmKind,
     pub options: Options,
     /// One entry per contact event, ordered by timestamp when there is one.
     pub events: Vec<ContactEvent>,
 }
 
 /// One contact event from the payload (or from the `contact_id` / `email` parameters).
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct ContactEvent {
     /// The CRM's event type (`mautic.lead_post_save_update`, `userengage.api_call`,
     /// `request` for the generic parameters).
+    #[serde(rename = "type")]
     pub kind: String,
     pub contact_id: String,
     pub email: Option<String>,
@@ -43,16 +45,49 @@ pub struct ContactEvent {
     pub timestamp: Option<String>,
 }
 
-/// A short, printable excerpt of untrusted text for error messages: control characters
-/// replaced, cut at `max` characters.
-pub fn printable(text: &str, max: usize) -> String {
-    let mut out: String = text
-        .chars()
-        .take(max)
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect();
-    if text.chars().count() > max {
-        out.push('…');
+/// The version of the stored form of `Webhook`, `ContactEvent` and `Options`. Raise it when a
+/// change to them would make an older stored value read wrongly, and teach `Format` to read
+/// (or refuse) the older one.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// A value with its format version, as a queue stores it: `{"format": 1, ...the value}`.
+/// Reading a value of another format fails instead of guessing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Versioned<T> {
+    pub format: Format,
+    #[serde(flatten)]
+    pub value: T,
+}
+
+impl<T> Versioned<T> {
+    pub fn new(value: T) -> Self {
+        Versioned {
+            format: Format,
+            value,
+        }
     }
-    out
+}
+
+/// The current `FORMAT_VERSION`; any other number does not deserialise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct Format;
+
+impl TryFrom<u32> for Format {
+    type Error = String;
+    fn try_from(version: u32) -> std::result::Result<Self, String> {
+        if version == FORMAT_VERSION {
+            Ok(Format)
+        } else {
+            Err(format!(
+                "stored format {version} is not {FORMAT_VERSION}, the one this extension reads"
+            ))
+        }
+    }
+}
+
+impl From<Format> for u32 {
+    fn from(_: Format) -> u32 {
+        FORMAT_VERSION
+    }
 }

@@ -113,6 +113,14 @@ final class AdminPagesTest extends E2eTestCase
         $field = $browser->find('#wpf-bridge-return-password-field');
         $browser->clear($field);
         $browser->type($field, 'wp_pass_e2e');
+        // The limits the extension reads are settings of the page too, with the extension's defaults.
+        $timeout = $browser->find('#wpf-bridge-crm-timeout');
+        $this->assertSame((string) $before['crm_timeout'], (string) $browser->property($timeout, 'value'));
+        $this->assertSame('1048576', (string) $browser->property($browser->find('#wpf-bridge-max-body-bytes'), 'value'));
+        $browser->clear($timeout);
+        $browser->type($timeout, '5');
+        // The User.com hint is the API base the client needs, not the app's address.
+        $this->assertStringContainsString('https://YOURAPP.user.com/api/public/', $browser->text($browser->find('#wpf-bridge-settings-form')));
         $browser->click($browser->find('#wpf-bridge-save'));
         $browser->waitFor('#wpf-bridge-notice-saved', 30);
         $browser->waitForLoad();
@@ -122,12 +130,30 @@ final class AdminPagesTest extends E2eTestCase
         $after = WordPress::settings();
         $this->assertSame('flname', $after['username_format'], 'the option did not change in the database');
         $this->assertSame('wp_pass_e2e', $after['return_password_field'], 'the option did not change in the database');
+        $this->assertSame(5, $after['crm_timeout'], 'the CRM timeout did not change in the database');
         // The secret inputs were left empty: the stored secrets must be kept, not erased.
         foreach (['access_key', 'mautic_password', 'userengage_api_key', 'crm', 'mautic_url', 'allowed_roles'] as $key) {
             $this->assertSame($before[$key], $after[$key], "saving the form changed $key");
         }
         // And the form shows what was saved.
         $this->assertSame('flname', $browser->property($browser->find('#wpf-bridge-username-format'), 'value'));
+    }
+
+    /** @depends test_the_admin_logs_in_and_sees_the_webhook_urls */
+    public function test_a_field_map_to_a_capability_meta_key_is_refused_on_the_page(): void
+    {
+        // Issue 8, finding 3: the settings page shows the refusal and stores nothing.
+        $browser = $this->browser();
+        $before = WordPress::settings();
+        $browser->get(Env::url() . '/wp-admin/options-general.php?page=wpf-bridge');
+        $browser->type($browser->waitFor('#wpf-bridge-field-map-0-crm'), 'roles');
+        $browser->type($browser->find('#wpf-bridge-field-map-0-wp'), 'wp_capabilities');
+        $browser->click($browser->find('#wpf-bridge-save'));
+        $notice = $browser->waitFor('#wpf-bridge-notice-invalid-settings', 30);
+        $browser->waitForLoad();
+        $this->screenshot('02b-field-map-refused');
+        $this->assertStringContainsString('wp_capabilities', $browser->text($notice));
+        $this->assertSame($before['field_map'], WordPress::settings()['field_map'], 'the refused field map was stored');
     }
 
     /** @depends test_the_admin_logs_in_and_sees_the_webhook_urls */

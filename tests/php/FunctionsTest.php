@@ -187,6 +187,26 @@ final class FunctionsTest extends TestCase
         $this->assertNotContains('edit_posts', $caps);
     }
 
+    public function testRulesGiveThePluginEverythingItMustNotCopy(): void
+    {
+        $rules = wpf_bridge_rules();
+        $this->assertSame(['crms', 'username_formats', 'core_user_fields', 'protected_meta_keys', 'settings'], array_keys($rules));
+        $this->assertContains('capabilities', $rules['protected_meta_keys']['suffixes']);
+        $this->assertContains('session_tokens', $rules['protected_meta_keys']['keys']);
+        $this->assertSame(['mautic', 'userengage'], array_keys($rules['crms']));
+        $this->assertSame('User.com', $rules['crms']['userengage']['name']);
+        $this->assertSame('userengage_contact_id', $rules['crms']['userengage']['contact_id_meta_key']);
+        $this->assertStringEndsWith('/api/public/', $rules['crms']['userengage']['url_example']);
+        $this->assertSame(['email', 'flname', 'fnamenum'], array_keys($rules['username_formats']));
+        $this->assertContains('first_name', $rules['core_user_fields']);
+        $this->assertNotContains('role', $rules['core_user_fields']);
+        // Every default is valid once an access key is set, and the validator returns the same keys.
+        $defaults = ['access_key' => 'rules-test-key-0001'] + $rules['settings'];
+        $this->assertSame(1048576, $defaults['max_body_bytes']);
+        $this->assertSame(8, $defaults['crm_timeout']);
+        $this->assertSame(array_keys($rules['settings']), array_keys(wpf_bridge_validate_settings($defaults)));
+    }
+
     public function testExceptionClassesFormAHierarchyPhpCodeCanUseAndExtend(): void
     {
         foreach (['InvalidPayload', 'Authentication', 'Configuration', 'Crm', 'Site'] as $kind) {

@@ -42,7 +42,7 @@ final class HandleWebhookTest extends TestCase
     private function handle(ArraySite $site, array $query, string $body = '', array $settings = [], array $headers = []): array
     {
         $response = wpf_bridge_handle_webhook(Fixtures::request($query, $body, $headers), $this->settings($settings), $site);
-        $this->assertSame(['status', 'body'], array_keys($response));
+        $this->assertSame(['status', 'body', 'log'], array_keys($response));
         return $response;
     }
 
@@ -54,6 +54,9 @@ final class HandleWebhookTest extends TestCase
         $this->assertSame(200, $r['status']);
         $this->assertSame('updated', $r['body']['results'][0]['outcome']);
         $this->assertSame($id, $r['body']['results'][0]['user_id']);
+        // The log record is the extension's too: the plugin only stores it.
+        $this->assertSame(['update', 'mautic', ['52'], [$id], 'updated', false], [$r['log']['action'], $r['log']['crm'], $r['log']['contact_ids'], $r['log']['user_ids'], $r['log']['outcome'], $r['log']['refused']]);
+        $this->assertStringStartsWith('info: update: contact 52 updated user ' . $id, $r['log']['details'][0]);
         $this->assertSame('John', $site->users[$id]['core']['first_name']);
         $this->assertIsArray($site->users[$id]['meta']['mautic_tags']);
         $this->assertContains('wpf_tags_modified', array_column($site->actions, 0));
@@ -98,16 +101,18 @@ final class HandleWebhookTest extends TestCase
         $site = new ArraySite();
         $wire = Fixtures::read('mautic/02_contact_identified_batch_of_3.wire.json');
         $cases = [
-            [['wpf_action' => 'add', 'access_key' => 'wrong'], $wire, [], 403, 'invalid_access_key'],
-            [['wpf_action' => 'add', 'access_key' => self::KEY], '{broken', [], 400, 'invalid_json'],
-            [['wpf_action' => 'add', 'access_key' => self::KEY], str_repeat('x', 2048), ['max_body_bytes' => 1024], 413, 'body_too_large'],
-            [['wpf_action' => 'add', 'access_key' => self::KEY], $wire, ['crm' => 'nonsense'], 500, 'invalid_setting'],
-            [['wpf_action' => 'add', 'access_key' => self::KEY], $wire, ['webhook_secret' => 'any_secret_will_do'], 403, 'missing_signature'],
+            // The last column: refused before authentication (kept apart in the log).
+            [['wpf_action' => 'add', 'access_key' => 'wrong'], $wire, [], 403, 'invalid_access_key', true],
+            [['wpf_action' => 'add', 'access_key' => self::KEY], '{broken', [], 400, 'invalid_json', false],
+            [['wpf_action' => 'add', 'access_key' => self::KEY], str_repeat('x', 2048), ['max_body_bytes' => 1024], 413, 'body_too_large', false],
+            [['wpf_action' => 'add', 'access_key' => self::KEY], $wire, ['crm' => 'nonsense'], 500, 'invalid_setting', true],
+            [['wpf_action' => 'add', 'access_key' => self::KEY], $wire, ['webhook_secret' => 'any_secret_will_do'], 403, 'missing_signature', true],
         ];
-        foreach ($cases as [$query, $body, $settings, $status, $code]) {
+        foreach ($cases as [$query, $body, $settings, $status, $code, $refused]) {
             $r = $this->handle($site, $query, $body, $settings);
             $this->assertSame([$status, false, $code], [$r['status'], $r['body']['success'], $r['body']['code']], json_encode($r['body']));
-            $this->assertStringNotContainsString(self::KEY, json_encode($r['body']) . json_encode($site->logs));
+            $this->assertSame(['add', $code, $refused], [$r['log']['action'], $r['log']['outcome'], $r['log']['refused']]);
+            $this->assertStringNotContainsString(self::KEY, json_encode($r['body']) . json_encode($r['log']) . json_encode($site->logs));
         }
         // A bad setting is explained in the log, not to the unauthenticated caller.
         $this->assertStringNotContainsString('"crm"', json_encode($r['body'] ?? []));

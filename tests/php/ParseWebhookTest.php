@@ -90,7 +90,8 @@ final class ParseWebhookTest extends TestCase
         $this->assertSame('add', $parsed['action']);
         $this->assertSame(['role' => 'customer', 'send_notification' => true, 'async' => false], $parsed['options']);
         $this->assertSame('9', $parsed['events'][0]['contact_id']);
-        $this->assertSame('a@b.co', $parsed['events'][0]['email']);
+        // The email parameter is never read: only the contact's own email counts (issue 8).
+        $this->assertNull($parsed['events'][0]['email']);
         $this->assertSame('update', $this->parse('mautic', ['wpf_action' => 'update_user', 'contact_id' => '1'])['action']);
         // contact_id from the URL wins over the payload's.
         $won = $this->parse('mautic', ['wpf_action' => 'update', 'contact_id' => '77'], Fixtures::read('mautic/01_contact_updated_single.wire.json'));

@@ -78,7 +78,7 @@ final class WPF_Bridge_Log_Page {
 			<p>
 				<?php
 				/* translators: %d: number of entries kept */
-				echo esc_html( sprintf( __( 'One entry per webhook, newest first. The newest %d entries are kept. Access keys, request bodies and passwords are never logged.', 'wpf-bridge' ), WPF_Bridge_Log::MAX_ROWS ) );
+				echo esc_html( sprintf( __( 'One entry per webhook, newest first. The newest %1$d entries are kept, plus the newest %2$d of requests refused before authentication (wrong key or signature), so those can never push out the others. Access keys, request bodies and passwords are never logged.', 'wpf-bridge' ), WPF_Bridge_Log::MAX_ROWS, WPF_Bridge_Log::MAX_REFUSED_ROWS ) );
 				?>
 				<a href="<?php echo esc_url( WPF_Bridge_Settings_Page::url() ); ?>"><?php esc_html_e( 'Settings', 'wpf-bridge' ); ?></a>
 			</p>
@@ -121,14 +121,14 @@ final class WPF_Bridge_Log_Page {
 							<td class="column-time"><?php echo esc_html( get_date_from_gmt( (string) $row->time, 'Y-m-d H:i:s' ) ); ?></td>
 							<td class="column-action"><code><?php echo esc_html( (string) $row->action ); ?></code></td>
 							<td class="column-crm"><?php echo esc_html( (string) $row->crm ); ?></td>
-							<td class="column-contacts"><?php echo esc_html( str_replace( ',', ', ', (string) $row->contact_ids ) ); ?></td>
+							<td class="column-contacts"><?php echo esc_html( self::neutralise( str_replace( ',', ', ', (string) $row->contact_ids ) ) ); ?></td>
 							<td class="column-users"><?php self::render_user_links( (string) $row->user_ids ); ?></td>
 							<td class="column-status"><?php echo esc_html( (string) $row->status ); ?></td>
-							<td class="column-outcome"><?php echo esc_html( str_replace( ',', ', ', (string) $row->outcome ) ); ?></td>
+							<td class="column-outcome"><?php echo esc_html( self::neutralise( str_replace( ',', ', ', (string) $row->outcome ) ) ); ?></td>
 							<td class="column-duration"><?php echo esc_html( (string) $row->duration_ms ); ?>&nbsp;ms</td>
 							<td class="column-details">
 								<?php if ( '' !== (string) $row->details ) : ?>
-									<pre style="white-space:pre-wrap;margin:0;max-height:12em;overflow:auto"><?php echo esc_html( (string) $row->details ); ?></pre>
+									<pre style="white-space:pre-wrap;margin:0;max-height:12em;overflow:auto"><?php echo esc_html( self::neutralise( (string) $row->details ) ); ?></pre>
 								<?php endif; ?>
 							</td>
 						</tr>
@@ -164,5 +164,13 @@ final class WPF_Bridge_Log_Page {
 			$links[] = '' === $url ? (string) $id : sprintf( '<a href="%s">%d</a>', esc_url( $url ), $id );
 		}
 		echo implode( ', ', $links ); // phpcs:ignore WordPress.Security.EscapeOutput -- built from escaped parts.
+	}
+
+	/**
+	 * Untrusted text with Unicode's bidirectional controls replaced by U+FFFD, so a value cannot
+	 * make the page show something else than what is stored (escape it as well).
+	 */
+	private static function neutralise( string $text ): string {
+		return (string) preg_replace( '/[\x{061C}\x{200E}\x{200F}\x{202A}-\x{202E}\x{2066}-\x{2069}]/u', "\u{FFFD}", $text );
 	}
 }

@@ -31,9 +31,6 @@ final class WPF_Bridge_Settings_Page {
 	/** Blank field map rows offered after the existing ones. */
 	private const BLANK_FIELD_MAP_ROWS = 3;
 
-	/** WordPress user fields offered as suggestions in the field map (any meta key works too). */
-	private const WP_FIELDS = array( 'user_login', 'user_pass', 'user_email', 'first_name', 'last_name', 'display_name', 'nickname', 'user_url', 'description' );
-
 	/**
 	 * Capabilities that make a role administrative, as the extension's role policy defines them
 	 * (one list, in the extension). Only used to warn next to a role's checkbox.
@@ -271,7 +268,10 @@ final class WPF_Bridge_Settings_Page {
 			}
 			self::render_status();
 			self::render_webhook_urls();
-			self::render_settings_form( $settings, $stored );
+			$rules = WPF_Bridge_Extension::rules();
+			if ( $rules ) {
+				self::render_settings_form( $settings, $stored, $rules );
+			}
 			?>
 			<form method="post" action="<?php echo esc_url( self::url() ); ?>" id="wpf-bridge-regenerate-form">
 				<input type="hidden" name="wpf_bridge_action" value="regenerate_key">
@@ -400,7 +400,12 @@ final class WPF_Bridge_Settings_Page {
 	 * @param array $settings Values to show (stored, or a rejected submission).
 	 * @param array $stored   Stored settings (for the secrets' "stored" marks).
 	 */
-	private static function render_settings_form( array $settings, array $stored ): void {
+	private static function render_settings_form( array $settings, array $stored, array $rules ): void {
+		$crms = (array) ( $rules['crms'] ?? array() );
+		$url  = static function ( string $slug ) use ( $crms ): string {
+			/* translators: %s: an example URL */
+			return sprintf( __( 'For example %s', 'wpf-bridge' ), (string) ( $crms[ $slug ]['url_example'] ?? '' ) );
+		};
 		?>
 		<form method="post" action="<?php echo esc_url( self::url() ); ?>" id="wpf-bridge-settings-form" autocomplete="off">
 			<input type="hidden" name="wpf_bridge_action" value="save">
@@ -412,8 +417,8 @@ final class WPF_Bridge_Settings_Page {
 					<th scope="row"><label for="wpf-bridge-crm"><?php esc_html_e( 'CRM', 'wpf-bridge' ); ?></label></th>
 					<td>
 						<select name="wpf_bridge[crm]" id="wpf-bridge-crm">
-							<?php foreach ( WPF_Bridge_Settings::CRMS as $slug => $name ) : ?>
-								<option value="<?php echo esc_attr( $slug ); ?>" <?php selected( $settings['crm'], $slug ); ?>><?php echo esc_html( $name ); ?></option>
+							<?php foreach ( $crms as $slug => $crm ) : ?>
+								<option value="<?php echo esc_attr( $slug ); ?>" <?php selected( $settings['crm'], $slug ); ?>><?php echo esc_html( (string) ( $crm['name'] ?? $slug ) ); ?></option>
 							<?php endforeach; ?>
 						</select>
 						<p class="description"><?php esc_html_e( 'Contact ids are stored in the user meta {crm}_contact_id and tags in {crm}_tags, as WP Fusion does.', 'wpf-bridge' ); ?></p>
@@ -423,7 +428,7 @@ final class WPF_Bridge_Settings_Page {
 
 			<h3><?php esc_html_e( 'Mautic', 'wpf-bridge' ); ?></h3>
 			<table class="form-table" role="presentation">
-				<?php self::text_field( 'mautic_url', __( 'Mautic URL', 'wpf-bridge' ), $settings, 'text', __( 'For example https://mautic.example.com', 'wpf-bridge' ) ); ?>
+				<?php self::text_field( 'mautic_url', __( 'Mautic URL', 'wpf-bridge' ), $settings, 'text', $url( 'mautic' ) ); ?>
 				<?php self::text_field( 'mautic_username', __( 'API username', 'wpf-bridge' ), $settings, 'text', __( 'For basic authentication (enable the API and HTTP basic auth in Mautic\'s configuration).', 'wpf-bridge' ) ); ?>
 				<?php self::secret_field( 'mautic_password', __( 'API password', 'wpf-bridge' ), $stored ); ?>
 				<?php self::secret_field( 'mautic_token', __( 'OAuth2 access token', 'wpf-bridge' ), $stored, __( 'Used instead of the username and password when set.', 'wpf-bridge' ) ); ?>
@@ -431,7 +436,7 @@ final class WPF_Bridge_Settings_Page {
 
 			<h3><?php esc_html_e( 'User.com', 'wpf-bridge' ); ?></h3>
 			<table class="form-table" role="presentation">
-				<?php self::text_field( 'userengage_url', __( 'User.com API URL', 'wpf-bridge' ), $settings, 'text', __( 'For example https://yourapp.user.com', 'wpf-bridge' ) ); ?>
+				<?php self::text_field( 'userengage_url', __( 'User.com API URL', 'wpf-bridge' ), $settings, 'text', $url( 'userengage' ) . ' ' . __( '(your app\'s address followed by /api/public/)', 'wpf-bridge' ) ); ?>
 				<?php self::secret_field( 'userengage_api_key', __( 'API key', 'wpf-bridge' ), $stored ); ?>
 			</table>
 
@@ -452,6 +457,19 @@ final class WPF_Bridge_Settings_Page {
 
 			<h2><?php esc_html_e( 'Field map', 'wpf-bridge' ); ?></h2>
 			<p><?php esc_html_e( 'Which CRM field fills which WordPress field. A WordPress field is a user field (suggested in the list) or any user meta key. Leave a row empty to remove it.', 'wpf-bridge' ); ?></p>
+			<?php $protected = (array) ( $rules['protected_meta_keys'] ?? array() ); ?>
+			<p id="wpf-bridge-protected-meta-keys">
+				<?php
+				printf(
+					/* translators: 1: key endings, 2: exact keys, 3: key beginnings, 4: the CRMs' link and tag keys */
+					esc_html__( 'Meta keys that hold roles, capabilities or login state are refused: any key ending in %1$s; %2$s; keys starting with %3$s; and the CRM link and tag keys (%4$s).', 'wpf-bridge' ),
+					esc_html( implode( ', ', (array) ( $protected['suffixes'] ?? array() ) ) ),
+					esc_html( implode( ', ', (array) ( $protected['keys'] ?? array() ) ) ),
+					esc_html( implode( ', ', (array) ( $protected['prefixes'] ?? array() ) ) ),
+					esc_html( implode( ', ', array_merge( array_column( $crms, 'contact_id_meta_key' ), array_column( $crms, 'tags_meta_key' ) ) ) )
+				);
+				?>
+			</p>
 			<?php self::render_field_map( $settings['field_map'] ); ?>
 
 			<h2><?php esc_html_e( 'Imported users', 'wpf-bridge' ); ?></h2>
@@ -461,14 +479,7 @@ final class WPF_Bridge_Settings_Page {
 					<th scope="row"><label for="wpf-bridge-username-format"><?php esc_html_e( 'Username format', 'wpf-bridge' ); ?></label></th>
 					<td>
 						<select name="wpf_bridge[username_format]" id="wpf-bridge-username-format">
-							<?php
-							$formats = array(
-								'email'    => __( 'Email address', 'wpf-bridge' ),
-								'flname'   => __( 'First and last name (FirstLast)', 'wpf-bridge' ),
-								'fnamenum' => __( 'First name and a number (First123)', 'wpf-bridge' ),
-							);
-							foreach ( $formats as $value => $label ) :
-								?>
+							<?php foreach ( (array) ( $rules['username_formats'] ?? array() ) as $value => $label ) : ?>
 								<option value="<?php echo esc_attr( $value ); ?>" <?php selected( $settings['username_format'], $value ); ?>><?php echo esc_html( $label ); ?></option>
 							<?php endforeach; ?>
 						</select>
@@ -485,10 +496,18 @@ final class WPF_Bridge_Settings_Page {
 				<?php self::checkbox_field( 'argon2_passwords', __( 'Argon2id hashes', 'wpf-bridge' ), __( 'Hash WordPress passwords with argon2id instead of bcrypt (WordPress 6.8 and later) or phpass (earlier versions). Existing passwords keep working and are rehashed at the next login. Passwords hashed this way keep working if you turn this off again.', 'wpf-bridge' ), $settings ); ?>
 			</table>
 
+			<h2><?php esc_html_e( 'Limits per webhook', 'wpf-bridge' ); ?></h2>
+			<table class="form-table" role="presentation">
+				<?php self::text_field( 'max_events', __( 'Most contact events', 'wpf-bridge' ), $settings, 'number', __( 'A request with more contact events is refused whole (413 too_many_events) and nothing is applied. Mautic sends at most 10 per delivery.', 'wpf-bridge' ) ); ?>
+				<?php self::text_field( 'time_budget', __( 'Time budget (seconds)', 'wpf-bridge' ), $settings, 'number', __( 'A batch still running after this long stops between two events and answers 503 time_budget_exceeded with what was done, so the CRM sends the rest again.', 'wpf-bridge' ) ); ?>
+				<?php self::text_field( 'max_body_bytes', __( 'Largest webhook body (bytes)', 'wpf-bridge' ), $settings, 'number', __( 'Bigger requests are refused with 413 body_too_large. Between 1024 and 67108864; Mautic\'s largest batch (10 contacts) is about 70 KB.', 'wpf-bridge' ) ); ?>
+				<?php self::text_field( 'crm_timeout', __( 'CRM API timeout (seconds)', 'wpf-bridge' ), $settings, 'number', __( 'How long each call to the CRM\'s API may take, between 1 and 60. CRMs give a webhook 10 to 30 seconds in all.', 'wpf-bridge' ) ); ?>
+			</table>
+
 			<?php submit_button( __( 'Save settings', 'wpf-bridge' ), 'primary', 'wpf-bridge-save' ); ?>
 		</form>
 		<datalist id="wpf-bridge-wp-fields">
-			<?php foreach ( self::WP_FIELDS as $field ) : ?>
+			<?php foreach ( (array) ( $rules['core_user_fields'] ?? array() ) as $field ) : ?>
 				<option value="<?php echo esc_attr( $field ); ?>"></option>
 			<?php endforeach; ?>
 		</datalist>
@@ -608,7 +627,7 @@ final class WPF_Bridge_Settings_Page {
 		<tr>
 			<th scope="row"><label for="<?php echo esc_attr( $id ); ?>"><?php echo esc_html( $label ); ?></label></th>
 			<td>
-				<input type="<?php echo esc_attr( $type ); ?>" class="regular-text" name="<?php echo esc_attr( "wpf_bridge[{$key}]" ); ?>" id="<?php echo esc_attr( $id ); ?>" value="<?php echo esc_attr( (string) $settings[ $key ] ); ?>">
+				<input type="<?php echo esc_attr( $type ); ?>" class="regular-text" name="<?php echo esc_attr( "wpf_bridge[{$key}]" ); ?>" id="<?php echo esc_attr( $id ); ?>" value="<?php echo esc_attr( (string) ( $settings[ $key ] ?? '' ) ); ?>">
 				<?php if ( '' !== $description ) : ?>
 					<p class="description"><?php echo esc_html( $description ); ?></p>
 				<?php endif; ?>

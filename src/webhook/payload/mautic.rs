@@ -22,10 +22,12 @@
 
 use serde_json::{Map, Value};
 
-use crate::crm::CrmKind;
+use crate::contact;
+use crate::crm_kind::CrmKind;
 use crate::error::Result;
+use crate::text::json_type;
 use crate::webhook::payload::generic::{self, invalid};
-use crate::webhook::payload::{json_type, Parsed};
+use crate::webhook::payload::Parsed;
 use crate::webhook::ContactEvent;
 
 /// Event types that carry a contact.
@@ -110,7 +112,7 @@ fn parse_item(kind: &'static str, index: usize, item: &Value) -> Result<ContactE
     };
     let contact_id = match id_value {
         None => None,
-        Some(value) => generic::contact_id(value).map_err(|reason| {
+        Some(value) => crate::text::contact_id(value).map_err(|reason| {
             invalid(
                 CRM,
                 format!("the contact id of item {position} of \"{kind}\" {reason}"),
@@ -125,7 +127,7 @@ fn parse_item(kind: &'static str, index: usize, item: &Value) -> Result<ContactE
         .and_then(|fields| generic::text(fields.get("email")));
     let tags = contact
         .and_then(|contact| contact.get("tags"))
-        .and_then(|tags| generic::tag_names(tags, "tag"));
+        .and_then(contact::mautic::tag_names);
     Ok(ContactEvent {
         kind: kind.to_string(),
         contact_id: contact_id.unwrap_or_default(),
@@ -140,7 +142,7 @@ fn parse_item(kind: &'static str, index: usize, item: &Value) -> Result<ContactE
 /// The item's fields, flattened by the CRM module's rule; `None` when `fields` is not there.
 fn flatten_fields(fields: &Value) -> Option<Map<String, Value>> {
     matches!(fields, Value::Object(_) | Value::Array(_))
-        .then(|| crate::crm::mautic::fields_from_groups(fields))
+        .then(|| contact::mautic::fields_from_groups(fields))
 }
 
 #[cfg(test)]

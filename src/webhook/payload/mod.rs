@@ -8,8 +8,9 @@
 //!    `multipart/form-data`, whose fields PHP already put in the post parameters): no payload.
 //!    Otherwise it must be JSON (`InvalidJson`, with serde's line and column, never the body);
 //! 4. the CRM's parser turns the JSON into events;
-//! 5. the generic rules (`generic`): the `contact_id` parameter wins, the `email` parameter
-//!    fills a missing email;
+//! 5. the generic rules (`generic`): the `contact_id` parameter wins, unless the payload is
+//!    signed (then the signed body alone decides the contacts); the `email` parameter is
+//!    never read;
 //! 6. an event still without a contact id is `InvalidPayload`; no event at all is
 //!    `MissingContactId`, except for `test`, and except when the payload held only events we
 //!    ignore on purpose (e.g. a Mautic form submit): that is a valid webhook with nothing to
@@ -18,10 +19,11 @@
 
 use serde_json::Value;
 
-use crate::crm::CrmKind;
+use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
+use crate::text::printable;
 use crate::webhook::action::{parse_action, parse_options, Action};
-use crate::webhook::{printable, ContactEvent, Request, Webhook};
+use crate::webhook::{ContactEvent, Request, Webhook};
 
 pub mod generic;
 pub mod mautic;
@@ -39,8 +41,19 @@ pub struct Parsed {
 /// Media types whose body PHP has already parsed into the post parameters.
 const FORM_MEDIA_TYPES: [&str; 2] = ["application/x-www-form-urlencoded", "multipart/form-data"];
 
-/// Parses a request into a `Webhook`.
+/// Parses a request into a `Webhook`, its payload unsigned (no URL parameter is ignored).
 pub fn parse(crm: CrmKind, request: &Request, max_body_bytes: usize) -> Result<Webhook> {
+    parse_authenticated(crm, request, max_body_bytes, false)
+}
+
+/// Parses a request into a `Webhook`. `signed`: `auth` verified the payload's signature, so
+/// URL parameters may not say which contact the signed data is about.
+pub fn parse_authenticated(
+    crm: CrmKind,
+    request: &Request,
+    max_body_bytes: usize,
+    signed: bool,
+) -> Result<Webhook> {
     if request.body.len() > max_body_bytes {
         return Err(Error::BodyTooLarge {
             size: request.body.len(),
@@ -49,8 +62,11 @@ pub fn parse(crm: CrmKind, request: &Request, max_body_bytes: usize) -> Result<W
     }
     let action = parse_action(request)?;
     let options = parse_options(request)?;
-    let contact_id = generic::contact_id_param(crm, request)?;
-    let email = generic::email_param(request);
+    let contact_id = if signed {
+        None
+    } else {
+        generic::contact_id_param(crm, request)?
+    };
 
     let parsed = match body_json(request)? {
         None => Parsed::default(),
@@ -60,7 +76,7 @@ pub fn parse(crm: CrmKind, request: &Request, max_body_bytes: usize) -> Result<W
         },
     };
 
-    let mut events = generic::apply_parameters(parsed.events, contact_id, email);
+    let mut events = generic::apply_parameters(parsed.events, contact_id);
     if let Some(event) = events.iter().find(|event| event.contact_id.is_empty()) {
         return Err(generic::invalid(
             crm,
@@ -115,18 +131,6 @@ fn describe_json_error(error: &serde_json::Error) -> String {
             error.line(),
             error.column()
         ),
-    }
-}
-
-/// "an object", "a list", ... for error details (never the value itself).
-pub fn json_type(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }
 
@@ -191,10 +195,7 @@ mod tests {
         ] {
             let webhook = parse(CrmKind::Mautic, &request(query.clone(), media, body), 1000)
                 .unwrap_or_else(|e| panic!("{media:?}: {e}"));
-            assert_eq!(
-                webhook.events,
-                vec![generic::request_event("5".into(), None)]
-            );
+            assert_eq!(webhook.events, vec![generic::request_event("5".into())]);
         }
         let error = parse(
             CrmKind::Mautic,

@@ -20,10 +20,12 @@
 
 use serde_json::Value;
 
-use crate::crm::CrmKind;
+use crate::contact::userengage::{add_attributes, tag_names, user_fields};
+use crate::crm_kind::CrmKind;
 use crate::error::Result;
+use crate::text::json_type;
 use crate::webhook::payload::generic::{self, invalid};
-use crate::webhook::payload::{json_type, Parsed};
+use crate::webhook::payload::Parsed;
 use crate::webhook::ContactEvent;
 
 /// Event kind of the API call body.
@@ -51,20 +53,20 @@ pub fn parse_events(body: &Value) -> Result<Parsed> {
     };
     let contact_id = match user.get("id") {
         None => None,
-        Some(value) => generic::contact_id(value)
+        Some(value) => crate::text::contact_id(value)
             .map_err(|reason| invalid(CRM, format!("user.id {reason}")))?,
     };
 
-    let mut fields = crate::crm::userengage::user_fields(user);
+    let mut fields = user_fields(user);
     if !user.contains_key("attributes") {
         if let Some(attributes) = body.get("attributes") {
-            crate::crm::userengage::add_attributes(&mut fields, attributes);
+            add_attributes(&mut fields, attributes);
         }
     }
     let tags = user
         .get("tags")
         .or_else(|| body.get("tags"))
-        .and_then(|tags| generic::tag_names(tags, "name"));
+        .and_then(tag_names);
 
     Ok(Parsed {
         events: vec![ContactEvent {

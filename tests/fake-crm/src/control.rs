@@ -11,7 +11,7 @@
 //! | `GET /_control/userengage/users/{id}` | the stored user, or 404 |
 //! | `GET /_control/requests` | the recorded API requests, oldest first |
 //! | `POST /_control/reset` | forgets contacts, users, requests, scripted answers |
-//! | `POST /_control/fail` `{"status": 500, "count": 1, "body": "..."?}` | next answers fail |
+//! | `POST /_control/fail` `{"status": 500, "count": 1, "body"?, "retry_after"?}` | next answers fail |
 //! | `POST /_control/delay` `{"ms": 1000, "count": 1}` | next answers wait |
 //! | `POST /_control/credentials` `{"mautic_username", ...}` (any subset) | accepted credentials |
 //! | `POST /_control/seed` `{"mautic": [...], "userengage": [...]}` | stores them all |
@@ -21,7 +21,7 @@ use std::time::Duration;
 use serde_json::{json, Value};
 
 use crate::wire::{Request, Response};
-use crate::{id_of, lock, CrmApi, Scripted, Shared};
+use crate::{header_safe, id_of, lock, CrmApi, Scripted, Shared};
 
 fn problem(status: u16, message: &str) -> Response {
     Response::json(status, &json!({ "error": message }))
@@ -89,13 +89,23 @@ pub fn handle(request: &Request, rest: &str, shared: &Shared) -> Response {
             else {
                 return problem(400, "\"status\" must be an HTTP status (100-599)");
             };
+            // `Retry-After` as seconds or an HTTP-date; a 429 gets 60 unless told otherwise.
+            let retry_after = match spec.get("retry_after") {
+                None | Some(Value::Null) => (status == 429).then(|| "60".to_string()),
+                Some(Value::Number(n)) => Some(n.to_string()),
+                Some(Value::String(s)) if header_safe(s) => Some(s.clone()),
+                Some(_) => return problem(400, "\"retry_after\" must be seconds or an HTTP-date"),
+            };
             let count = count_of(&spec);
             let scripted = match spec.get("body").and_then(Value::as_str) {
                 Some(body) => Scripted::Raw {
                     status,
                     body: body.to_string(),
                 },
-                None => Scripted::Fail(status),
+                None => Scripted::Fail {
+                    status,
+                    retry_after,
+                },
             };
             state.scripted.extend(std::iter::repeat_n(scripted, count));
             Response::json(200, &json!({"ok": true}))

@@ -134,8 +134,11 @@ impl RecordedRequest {
 /// A scripted answer that replaces the next API request's real one.
 #[derive(Debug, Clone)]
 enum Scripted {
-    /// The CRM's error JSON with this status.
-    Fail(u16),
+    /// The CRM's error JSON with this status, and this `Retry-After` header when given.
+    Fail {
+        status: u16,
+        retry_after: Option<String>,
+    },
     /// Exactly this status and body.
     Raw { status: u16, body: String },
 }
@@ -370,21 +373,47 @@ impl FakeCrm {
     /// `{"errors":[{message, code, type}]}`, User.com's `{"detail": ...}`; a 429 carries
     /// `Retry-After: 60`), whatever their path or credentials.
     pub fn fail_next(&self, status: u16, count: usize) {
-        let mut state = lock(&self.shared);
-        state
+        let retry_after = (status == 429).then(|| "60".to_string());
+        self.script(
+            Scripted::Fail {
+                status,
+                retry_after,
+            },
+            count,
+        );
+    }
+
+    /// As [`FakeCrm::fail_next`], with `Retry-After: {retry_after}` (seconds or an HTTP-date,
+    /// sent as given).
+    ///
+    /// # Panics
+    /// When `retry_after` cannot be a header value (a mistake in the test).
+    pub fn fail_next_retry_after(&self, status: u16, retry_after: &str, count: usize) {
+        assert!(
+            header_safe(retry_after),
+            "fake-crm: {retry_after:?} cannot be a header value"
+        );
+        let retry_after = Some(retry_after.to_string());
+        self.script(
+            Scripted::Fail {
+                status,
+                retry_after,
+            },
+            count,
+        );
+    }
+
+    fn script(&self, scripted: Scripted, count: usize) {
+        lock(&self.shared)
             .scripted
-            .extend(std::iter::repeat_n(Scripted::Fail(status), count));
+            .extend(std::iter::repeat_n(scripted, count));
     }
 
     /// The next `count` API requests get exactly `status` and `body` (as `application/json`,
     /// even when it is not JSON: for testing bad answers).
     pub fn respond_next(&self, status: u16, body: &str, count: usize) {
-        let mut state = lock(&self.shared);
-        let scripted = Scripted::Raw {
-            status,
-            body: body.to_string(),
-        };
-        state.scripted.extend(std::iter::repeat_n(scripted, count));
+        let body = body.to_string();
+        self.script(Scripted::Raw { status, body }, count);
     }
 
     /// The next `count` API requests wait `delay` before being answered (for timeouts).
@@ -492,11 +521,21 @@ fn dispatch(request: &wire::Request, shared: &Shared) -> wire::Response {
         (Some(Scripted::Raw { status, body }), _) => {
             wire::Response::raw(status, "application/json", body)
         }
-        (Some(Scripted::Fail(status)), Some(CrmApi::UserEngage)) => {
-            with_retry_after(userengage::error(status, "Scripted failure."), status)
-        }
-        (Some(Scripted::Fail(status)), _) => {
-            with_retry_after(mautic::error(status, "Scripted failure."), status)
+        (
+            Some(Scripted::Fail {
+                status,
+                retry_after,
+            }),
+            api,
+        ) => {
+            let response = match api {
+                Some(CrmApi::UserEngage) => userengage::error(status, "Scripted failure."),
+                _ => mautic::error(status, "Scripted failure."),
+            };
+            match retry_after {
+                Some(value) => response.with_header("Retry-After", &value),
+                None => response,
+            }
         }
         (None, Some(CrmApi::Mautic)) => {
             let rest = strip_prefix(&request.path, MAUTIC_PREFIX).unwrap_or("");
@@ -514,12 +553,9 @@ fn dispatch(request: &wire::Request, shared: &Shared) -> wire::Response {
     }
 }
 
-fn with_retry_after(response: wire::Response, status: u16) -> wire::Response {
-    if status == 429 {
-        response.with_header("Retry-After", "60")
-    } else {
-        response
-    }
+/// Printable ASCII only: a value that can go into a header line as it is.
+pub(crate) fn header_safe(value: &str) -> bool {
+    value.bytes().all(|b| b == b' ' || b.is_ascii_graphic())
 }
 
 /// `rest` of `path` after `prefix`, only at a segment boundary (`/mautic` but not `/mauticx`).
@@ -533,12 +569,18 @@ mod tests {
     use super::*;
     use std::io::{Read, Write};
 
-    /// Sends raw bytes, returns (status, body).
-    fn exchange(crm: &FakeCrm, raw: &[u8]) -> (u16, String) {
+    /// Sends raw bytes, returns the whole answer.
+    fn answer(crm: &FakeCrm, raw: &[u8]) -> String {
         let mut stream = TcpStream::connect(crm.addr).expect("connect");
         stream.write_all(raw).expect("write");
         let mut answer = String::new();
         let _ = stream.read_to_string(&mut answer);
+        answer
+    }
+
+    /// Sends raw bytes, returns (status, body).
+    fn exchange(crm: &FakeCrm, raw: &[u8]) -> (u16, String) {
+        let answer = answer(crm, raw);
         let status = answer
             .split_whitespace()
             .nth(1)
@@ -638,6 +680,32 @@ mod tests {
         assert_eq!(
             request(&crm, "POST", "/_control/fail", "", "{not json").0,
             400
+        );
+    }
+
+    #[test]
+    fn scripted_failures_send_retry_after() {
+        let crm = FakeCrm::start();
+        let fail = |spec: &str| request(&crm, "POST", "/_control/fail", "", spec).0;
+        let retry_after = || {
+            let answer = answer(&crm, b"GET /mautic/api/contacts/1 HTTP/1.1\r\n\r\n");
+            let (head, _) = answer.split_once("\r\n\r\n").expect("a head");
+            head.lines()
+                .find_map(|l| l.strip_prefix("Retry-After: ").map(str::to_string))
+        };
+        assert_eq!(fail(r#"{"status": 503, "retry_after": "120"}"#), 200);
+        assert_eq!(retry_after().as_deref(), Some("120"));
+        assert_eq!(fail(r#"{"status": 503, "retry_after": 7}"#), 200);
+        assert_eq!(retry_after().as_deref(), Some("7"));
+        assert_eq!(fail(r#"{"status": 429}"#), 200);
+        assert_eq!(retry_after().as_deref(), Some("60"));
+        assert_eq!(fail(r#"{"status": 503}"#), 200);
+        assert_eq!(retry_after(), None);
+        assert_eq!(fail(r#"{"status": 503, "retry_after": "1\r\nX: y"}"#), 400);
+        crm.fail_next_retry_after(503, "Wed, 21 Oct 2015 07:28:00 GMT", 1);
+        assert_eq!(
+            retry_after().as_deref(),
+            Some("Wed, 21 Oct 2015 07:28:00 GMT")
         );
     }
 

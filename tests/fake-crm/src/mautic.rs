@@ -8,6 +8,8 @@
 //! Auth: `Basic` with the configured user and password, or `Bearer` with the token; anything
 //! else is 401 `{"errors":[{"message":"API authorization denied.","code":401,...}]}`.
 
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use base64::Engine as _;
 use serde_json::{json, Map, Value};
 
 use crate::wire::{self, Request, Response};
@@ -77,7 +79,9 @@ fn authorized(request: &Request, credentials: &Credentials) -> bool {
             "{}:{}",
             credentials.mautic_username, credentials.mautic_password
         );
-        return wire::base64_decode(value).is_some_and(|pair| pair == expected.as_bytes());
+        // Padding or not, as PHP's base64_decode takes it.
+        let decoded = STANDARD_NO_PAD.decode(value.trim_end_matches('='));
+        return decoded.is_ok_and(|pair| pair == expected.as_bytes());
     }
     false
 }

@@ -1,4 +1,4 @@
-//! Field mapping: which CRM field feeds which WordPress field.
+//! Field mapping (part of apply): which CRM field feeds which WordPress field.
 //!
 //! The apply step (`sync/`) turns a contact's fields (from the payload or the CRM API) into
 //! core user fields and user meta here. The site owner's `field_map` decides; when it is
@@ -8,7 +8,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use crate::crm::CrmKind;
+use crate::crm_kind::CrmKind;
+use crate::text::value_text;
 
 /// WordPress fields that `wp_insert_user` / `wp_update_user` take directly. Any other mapped
 /// name is a user meta key.
@@ -31,6 +32,8 @@ pub struct MappedFields {
     pub core: Map<String, Value>,
     /// User meta key to value.
     pub meta: Map<String, Value>,
+    /// Mapped meta keys dropped because a webhook never writes them (`meta_keys`).
+    pub refused: Vec<String>,
 }
 
 impl MappedFields {
@@ -91,6 +94,8 @@ pub fn map_fields(fields: &Map<String, Value>, map: &BTreeMap<String, String>) -
             if let Some(text) = value_text(value) {
                 mapped.core.insert(wp_field.clone(), Value::String(text));
             }
+        } else if crate::meta_keys::is_protected(wp_field) {
+            mapped.refused.push(wp_field.clone());
         } else if !is_blank(value) {
             let value = match value_text(value) {
                 Some(text) => Value::String(text),
@@ -100,18 +105,6 @@ pub fn map_fields(fields: &Map<String, Value>, map: &BTreeMap<String, String>) -
         }
     }
     mapped
-}
-
-/// A scalar value as trimmed, non-empty text; `None` for null, empty, arrays and objects.
-pub fn value_text(value: &Value) -> Option<String> {
-    let text = match value {
-        Value::String(s) => s.trim().to_string(),
-        Value::Number(n) => n.to_string(),
-        Value::Bool(true) => "1".to_string(),
-        Value::Bool(false) => "0".to_string(),
-        _ => return None,
-    };
-    (!text.is_empty()).then_some(text)
 }
 
 fn is_blank(value: &Value) -> bool {

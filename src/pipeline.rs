@@ -1,0 +1,328 @@
+//! The flow of one webhook, and the one place that decides its answer and its log record.
+//!
+//! ```text
+//! Request --accept--> Webhook --apply--> Report --answer--> Answer { status, body, log }
+//!            (webhook/: auth, parse)     (sync/: per event)
+//! ```
+//! `accept` authenticates and parses; `apply` runs every event through `sync::apply_event`
+//! and reports each outcome; `answer` turns a report, or the error that refused the request,
+//! into the HTTP status and JSON body the plugin sends and the record it writes to its log.
+//! The plugin decides nothing: it sends the answer and stores the record it is given.
+//! `Webhook` and `Report` are plain serialisable values, so a queue can store what `accept`
+//! produced and run `apply` later, in another request or on another server.
+
+use std::time::Instant;
+
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::crm::Crm;
+use crate::error::{Error, ErrorKind};
+use crate::settings::Settings;
+use crate::site::{Site, UserId};
+use crate::sync::{self, EventResult};
+use crate::webhook::{auth, payload, Action, Request, Webhook};
+
+/// Authenticates a request and parses it into a `Webhook`. Nothing is applied. A signed
+/// payload alone decides which contacts it is about; a webhook with more events than one
+/// request may apply (`max_events`) is refused whole, 413 `too_many_events`.
+pub fn accept(request: &Request, settings: &Settings) -> Result<Webhook, Error> {
+    let signed = auth::authenticate(request, settings)?;
+    let webhook =
+        payload::parse_authenticated(settings.crm, request, settings.max_body_bytes, signed)?;
+    if webhook.events.len() > settings.max_events {
+        return Err(Error::TooManyEvents {
+            count: webhook.events.len(),
+            limit: settings.max_events,
+        });
+    }
+    Ok(webhook)
+}
+
+/// What applying a webhook did: one result per event applied, in order, and the failure that
+/// stopped the batch, if one did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Report {
+    pub action: Action,
+    pub crm: crate::crm_kind::CrmKind,
+    pub results: Vec<EventResult>,
+    /// The event that failed and why; the events after it were not applied.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<Failure>,
+    /// The contact ids of the events not applied because the time budget ran out (the
+    /// failure is then `time_budget_exceeded`, for the first of them).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub pending: Vec<String>,
+}
+
+/// An event that could not be applied.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Failure {
+    pub contact_id: String,
+    #[serde(serialize_with = "error_fields")]
+    pub error: Error,
+}
+
+fn error_fields<S: serde::Serializer>(error: &Error, out: S) -> Result<S::Ok, S::Error> {
+    json!({"code": error.code(), "message": error.to_string(), "retry": error.retry()})
+        .serialize(out)
+}
+
+/// Applies a parsed webhook. Events run in order; the first failure stops the batch, so the
+/// CRM's retry (or the queue's) starts again from it (every step is idempotent, and an event
+/// already applied is skipped as stale).
+///
+/// The time budget (`time_budget`) is checked between events: once spent, the batch stops
+/// cleanly with `time_budget_exceeded` (503) and the events left are reported `pending`. At
+/// least one event runs per request, so retries always make progress; one event can outlast
+/// the budget by its own CRM calls (each bounded by `crm_timeout`) and its lock wait.
+pub fn apply(webhook: &Webhook, settings: &Settings, site: &dyn Site, crm: &dyn Crm) -> Report {
+    let deadline = Instant::now() + settings.time_budget;
+    let mut report = Report {
+        action: webhook.action,
+        crm: webhook.crm,
+        results: Vec::with_capacity(webhook.events.len()),
+        failure: None,
+        pending: Vec::new(),
+    };
+    if webhook.action == Action::Test {
+        return report;
+    }
+    for (done, event) in webhook.events.iter().enumerate() {
+        if done > 0 && Instant::now() >= deadline {
+            report.pending = webhook.events[done..]
+                .iter()
+                .map(|event| event.contact_id.clone())
+                .collect();
+            report.failure = Some(Failure {
+                contact_id: event.contact_id.clone(),
+                error: Error::TimeBudgetExceeded {
+                    done,
+                    total: webhook.events.len(),
+                },
+            });
+            break;
+        }
+        match sync::apply_event(webhook, event, settings, site, crm) {
+            Ok(result) => report.results.push(result),
+            Err(error) => {
+                report.failure = Some(Failure {
+                    contact_id: event.contact_id.clone(),
+                    error,
+                });
+                break;
+            }
+        }
+    }
+    report
+}
+
+/// The whole flow for one request: accept, apply, answer.
+pub fn handle(request: &Request, settings: &Settings, site: &dyn Site, crm: &dyn Crm) -> Answer {
+    match accept(request, settings) {
+        Ok(webhook) => answer(&webhook, &apply(&webhook, settings, site, crm)),
+        Err(error) => refuse(&error, request, Some(settings)),
+    }
+}
+
+/// What the plugin sends back (status and JSON body) and the record it writes to its log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    pub status: u16,
+    pub body: Value,
+    pub log: LogRecord,
+}
+
+/// One row of the plugin's webhook log. Never holds a secret: only ids, codes, outcomes and
+/// the sentences of results and errors, which carry none.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+pub struct LogRecord {
+    /// The action asked for, as a short harmless label (`update`, `add`, ...).
+    pub action: String,
+    pub crm: String,
+    pub contact_ids: Vec<String>,
+    pub user_ids: Vec<UserId>,
+    /// The outcomes (`created,updated`), `ok`, or the error code.
+    pub outcome: String,
+    /// Whether the request was refused before it was authenticated (a wrong or missing key
+    /// or signature, a request or settings the extension could not read): anyone can send
+    /// those, so the plugin keeps their rows apart, under a smaller cap, and they can never
+    /// push out the record of authenticated webhooks.
+    pub refused: bool,
+    /// `level: sentence` lines, one per event and one per failure.
+    pub details: Vec<String>,
+}
+
+/// The answer to an applied (or partly applied) webhook.
+pub fn answer(webhook: &Webhook, report: &Report) -> Answer {
+    let action = webhook.action.as_str();
+    let mut log = LogRecord {
+        action: action.to_string(),
+        crm: webhook.crm.slug().to_string(),
+        contact_ids: report
+            .results
+            .iter()
+            .map(|r| r.contact_id.clone())
+            .collect(),
+        user_ids: report.results.iter().filter_map(|r| r.user_id).collect(),
+        ..LogRecord::default()
+    };
+    log.details = report
+        .results
+        .iter()
+        .map(|result| format!("info: {}", describe(webhook.action, result)))
+        .collect();
+    let mut outcomes: Vec<&str> = Vec::new();
+    for result in &report.results {
+        if !outcomes.contains(&result.outcome.as_str()) {
+            outcomes.push(result.outcome.as_str());
+        }
+    }
+    let results = serde_json::to_value(&report.results).unwrap_or(Value::Null);
+
+    if let Some(failure) = &report.failure {
+        let error = &failure.error;
+        log.contact_ids.push(failure.contact_id.clone());
+        log.outcome = error.code().to_string();
+        log.details.push(format!(
+            "error: {action} for contact {} failed: {error} [{}]",
+            failure.contact_id,
+            error.code()
+        ));
+        let mut body = error_body(error);
+        if let Some(object) = body.as_object_mut() {
+            object.insert("action".into(), action.into());
+            object.insert("crm".into(), webhook.crm.slug().into());
+            object.insert("results".into(), results);
+            if !report.pending.is_empty() {
+                object.insert("pending".into(), json!(report.pending));
+            }
+        }
+        return Answer {
+            status: error.status(),
+            body,
+            log,
+        };
+    }
+
+    if webhook.action == Action::Test {
+        log.outcome = "ok".into();
+        log.details
+            .push("info: Test webhook received: the access key is valid.".into());
+        return Answer {
+            status: 200,
+            body: json!({
+                "success": true,
+                "action": "test",
+                "crm": webhook.crm.slug(),
+                "message": "wpf-bridge is installed and the access key is valid.",
+            }),
+            log,
+        };
+    }
+
+    log.outcome = if outcomes.is_empty() {
+        "ok".into()
+    } else {
+        outcomes.join(",")
+    };
+    let mut body = json!({
+        "success": true,
+        "action": action,
+        "crm": webhook.crm.slug(),
+        "results": results,
+    });
+    if webhook.options.async_ == Some(true) {
+        if let Some(object) = body.as_object_mut() {
+            object.insert(
+                "notes".into(),
+                json!(["async was requested; wpf-bridge has no queue yet, so the webhook was applied at once"]),
+            );
+        }
+    }
+    Answer {
+        status: 200,
+        body,
+        log,
+    }
+}
+
+/// The answer to a request refused before anything was applied: a bad key or signature, a
+/// bad payload, or (with `settings` `None`) settings or a request the extension could not
+/// read. In that last case the caller is not authenticated, so the answer names no setting
+/// and points to the log, where the record says what is wrong.
+pub fn refuse(error: &Error, request: &Request, settings: Option<&Settings>) -> Answer {
+    let mut body = error_body(error);
+    let prefix = if settings.is_some() {
+        "Webhook refused"
+    } else {
+        "Webhook not handled"
+    };
+    if settings.is_none() && matches!(error, Error::InvalidSetting { .. }) {
+        body = json!({
+            "success": false,
+            "code": error.code(),
+            "message": "wpf-bridge is not configured correctly on this site; its owner can see why in the WPF Bridge log.",
+        });
+    }
+    Answer {
+        status: error.status(),
+        body,
+        log: LogRecord {
+            action: action_label(request),
+            crm: settings
+                .map(|s| s.crm.slug().to_string())
+                .unwrap_or_default(),
+            outcome: error.code().to_string(),
+            refused: settings.is_none() || error.kind() == ErrorKind::Authentication,
+            details: vec![format!("error: {prefix}: {error} [{}]", error.code())],
+            ..LogRecord::default()
+        },
+    }
+}
+
+/// `{"success": false, "code", "message"}` for an error.
+fn error_body(error: &Error) -> Value {
+    json!({
+        "success": false,
+        "code": error.code(),
+        "message": error.to_string(),
+    })
+}
+
+/// The `wpf_action` the caller asked for, reduced to a harmless label for the log: lowercase
+/// letters, digits, `_` and `-`, at most 32 characters (WordPress's `sanitize_key` alphabet).
+fn action_label(request: &Request) -> String {
+    request
+        .param("wpf_action")
+        .unwrap_or_default()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
+        .take(32)
+        .collect()
+}
+
+/// One log line for an event's result.
+fn describe(action: Action, result: &EventResult) -> String {
+    let mut line = format!(
+        "{}: contact {} {}",
+        action.as_str(),
+        result.contact_id,
+        result.outcome.as_str()
+    );
+    if let Some(user_id) = result.user_id {
+        line.push_str(&format!(" user {user_id}"));
+    }
+    if let Some(reason) = result.reason {
+        line.push_str(&format!(" ({reason})"));
+    }
+    if let Some(role) = &result.role {
+        line.push_str(&format!(", role {role}"));
+    }
+    for note in &result.notes {
+        line.push_str("; ");
+        line.push_str(note);
+    }
+    line
+}
