@@ -21,6 +21,9 @@ pub struct User {
     pub roles: Vec<String>,
     /// Every capability the user holds, through its roles or granted directly.
     pub capabilities: Vec<String>,
+    /// A super admin of a multisite network: WordPress grants them every capability on every
+    /// site, whatever their role there (often none on a subsite).
+    pub super_admin: bool,
 }
 
 /// A role registered on the site.

@@ -38,12 +38,6 @@ final class WPF_Bridge_Site {
 		return array_flip( array_diff( (array) ( $rules['core_user_fields'] ?? array() ), $except ) );
 	}
 
-	/**
-	 * Capabilities only a network's super admins hold. WP_User::has_cap() grants super admins
-	 * everything on every site, whatever their role there (often none), so user() reports these.
-	 */
-	private const SUPER_ADMIN_CAPABILITIES = array( 'manage_network', 'manage_sites', 'manage_network_users', 'manage_network_plugins', 'manage_network_themes', 'manage_network_options' );
-
 	/** MySQL and MariaDB refuse lock names longer than this. */
 	private const LOCK_NAME_MAX = 64;
 
@@ -83,23 +77,22 @@ final class WPF_Bridge_Site {
 	}
 
 	/**
-	 * A user's id, login, email, roles on this site and every capability it holds here.
+	 * A user's id, login, email, roles on this site, every capability it holds here, and
+	 * whether it is a super admin of the network (who holds every capability on every site,
+	 * whatever its role there).
 	 */
 	public function user( int $id ): ?array {
 		$user = get_userdata( $id );
 		if ( ! $user ) {
 			return null;
 		}
-		$capabilities = array_keys( array_filter( (array) $user->allcaps ) );
-		if ( is_multisite() && is_super_admin( $user->ID ) ) {
-			$capabilities = array_merge( $capabilities, self::SUPER_ADMIN_CAPABILITIES );
-		}
 		return array(
 			'id'           => (int) $user->ID,
 			'login'        => (string) $user->user_login,
 			'email'        => (string) $user->user_email,
 			'roles'        => array_values( array_map( 'strval', (array) $user->roles ) ),
-			'capabilities' => array_values( array_unique( array_map( 'strval', $capabilities ) ) ),
+			'capabilities' => array_map( 'strval', array_keys( array_filter( (array) $user->allcaps ) ) ),
+			'super_admin'  => is_multisite() && is_super_admin( $user->ID ),
 		);
 	}
 

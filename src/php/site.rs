@@ -98,6 +98,7 @@ impl Site for PhpSite<'_> {
                 email: text(map.get("email")),
                 roles: strings(map.get("roles")),
                 capabilities: strings(map.get("capabilities")),
+                super_admin: matches!(map.get("super_admin"), Some(Value::Bool(true))),
             })),
             Value::Null | Value::Bool(false) => Ok(None),
             other => Err(Error::Site(format!(

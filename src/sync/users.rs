@@ -69,9 +69,11 @@ pub fn is_privileged(role: &Role) -> bool {
             .any(|cap| ADMIN_CAPABILITIES.contains(&cap.as_str()))
 }
 
-/// Whether a user is out of a webhook's reach for role, email and password changes.
+/// Whether a user is out of a webhook's reach for role, email and password changes: an
+/// administrator, a holder of any administrative capability, or a network's super admin.
 pub fn is_protected(user: &User) -> bool {
-    user.roles.iter().any(|role| role == ADMINISTRATOR)
+    user.super_admin
+        || user.roles.iter().any(|role| role == ADMINISTRATOR)
         || user
             .capabilities
             .iter()
@@ -332,6 +334,12 @@ mod tests {
             ..User::default()
         };
         assert!(is_protected(&admin));
+        // A super admin on a subsite where they hold no role at all.
+        let super_admin = User {
+            super_admin: true,
+            ..User::default()
+        };
+        assert!(is_protected(&super_admin));
     }
 
     #[test]

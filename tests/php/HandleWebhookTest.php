@@ -96,6 +96,28 @@ final class HandleWebhookTest extends TestCase
         $this->assertSame([200, true], [$r['status'], $r['body']['success']]);
     }
 
+    public function testANetworksSuperAdminIsNeverChangedEvenWithoutARole(): void
+    {
+        // A super admin on a subsite where they are a plain subscriber: the adapter's
+        // super_admin flag alone must protect them. The same user without it is changed.
+        foreach ([true, false] as $superAdmin) {
+            self::$crm->control('POST', 'mautic/contacts', ['id' => 90, 'fields' => ['all' => ['email' => 'taken-over@example.com', 'firstname' => 'Net']], 'tags' => []]);
+            $site = new ArraySite();
+            $id = $site->addUser('net', 'net@example.com', 'subscriber', ['mautic_contact_id' => '90']);
+            $site->users[$id]['super_admin'] = $superAdmin;
+            $r = $this->handle($site, ['wpf_action' => 'update', 'access_key' => self::KEY, 'contact_id' => '90', 'role' => 'customer']);
+            $this->assertSame(200, $r['status'], json_encode($r['body']));
+            $result = $r['body']['results'][0];
+            if ($superAdmin) {
+                $this->assertSame('protected_user', $result['role_refused'] ?? null, json_encode($result));
+                $this->assertSame(['net@example.com', 'subscriber'], [$site->users[$id]['email'], $site->users[$id]['role']]);
+            } else {
+                $this->assertSame('customer', $result['role'] ?? null, json_encode($result));
+                $this->assertSame(['taken-over@example.com', 'customer'], [$site->users[$id]['email'], $site->users[$id]['role']]);
+            }
+        }
+    }
+
     public function testFailuresAreAnsweredNotThrownAndChangeNothing(): void
     {
         $site = new ArraySite();

@@ -201,6 +201,7 @@ impl Site for MemorySite {
             email: u.email.clone(),
             roles: u.roles.clone(),
             capabilities: self.capabilities(u),
+            super_admin: false,
         }))
     }
 

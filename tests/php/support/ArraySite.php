@@ -55,7 +55,7 @@ final class ArraySite
         if ($u['role'] === 'administrator') {
             $caps[] = 'manage_options';
         }
-        return ['id' => $id, 'login' => $u['login'], 'email' => $u['email'], 'roles' => [$u['role']], 'capabilities' => $caps];
+        return ['id' => $id, 'login' => $u['login'], 'email' => $u['email'], 'roles' => [$u['role']], 'capabilities' => $caps, 'super_admin' => !empty($u['super_admin'])];
     }
 
     public function login_exists(string $login): bool
