@@ -18,7 +18,7 @@ pub mod schedule;
 pub mod stored;
 
 pub use coalesce::{coalesce, Apply};
-pub use drain::{drain, settle_contact, DrainReport, Limits, Settled};
+pub use drain::{drain, settle_contact, ContactRun, DrainReport, Limits, Settled};
 pub use port::{Claim, ClaimedRow, ContactKey, EventId, NewRow, Queue, QueueState, RowView};
 pub use schedule::{next_step, Next};
 pub use stored::{intake, StoredEvent};
