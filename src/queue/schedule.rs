@@ -61,6 +61,49 @@ mod tests {
     }
 
     #[test]
+    fn errors_are_scheduled_by_their_retry_class() {
+        use crate::error::Error;
+        let delays = secs(&[30, 120]);
+        let step = |error: Error| next_step(error.retry(), 1, &delays, 0);
+        assert_eq!(step(Error::MissingContactId), Next::Failed);
+        assert_eq!(
+            step(Error::ContactWithoutEmail {
+                contact_id: "1".into()
+            }),
+            Next::Failed
+        );
+        assert_eq!(
+            step(Error::StoredEventUnreadable {
+                id: 1,
+                detail: "x".into()
+            }),
+            Next::Failed
+        );
+        assert_eq!(
+            step(Error::ContactBusy {
+                contact_id: "1".into()
+            }),
+            Next::RetryAt(30)
+        );
+        assert_eq!(step(Error::Site("down".into())), Next::RetryAt(30));
+        assert_eq!(
+            step(Error::CrmRateLimited {
+                crm: "Mautic",
+                retry_after: Some(600)
+            }),
+            Next::RetryAt(600)
+        );
+        assert_eq!(
+            step(Error::CrmUnavailable {
+                crm: "Mautic",
+                detail: "x".into(),
+                retry_after: None
+            }),
+            Next::RetryAt(30)
+        );
+    }
+
+    #[test]
     fn a_retry_after_is_a_minimum() {
         let delays = secs(&[30, 120]);
         let after = |s| Retry::Later {
