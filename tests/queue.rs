@@ -669,3 +669,30 @@ fn immediate_retriable_failure_answers_200_retrying_and_the_site_retries() {
     assert_eq!(answer.body["results"][0]["outcome"], "failed");
     assert_eq!(w.queue.in_state(QueueState::Failed).len(), 1);
 }
+
+#[test]
+fn a_contact_locked_elsewhere_is_left_untouched_by_the_drain() {
+    use wpf_bridge::site::Site;
+    use wpf_bridge::sync::ordering::contact_lock_name;
+    let w = World::new(json!({}));
+    w.send(
+        "wpf_action=add",
+        &mautic_body(8, "Busy", &stamp(1), json!({})),
+    );
+    let lock = contact_lock_name(CrmKind::Mautic, "8");
+    assert!(
+        w.site.lock(&lock, 0).unwrap(),
+        "another worker holds the contact"
+    );
+    let report = w.drain();
+    assert_eq!((report.busy, report.contacts, report.applies), (1, 0, 0));
+    let row = &w.queue.rows()[0];
+    assert_eq!(
+        (row.state, row.attempts),
+        (QueueState::Pending, 0),
+        "not claimed"
+    );
+    w.site.unlock(&lock).unwrap();
+    assert_eq!(w.drain().done, 1);
+    assert_eq!(w.site.user_count(), 1);
+}
