@@ -77,6 +77,8 @@ pub enum Error {
     TooManyEvents { count: usize, limit: usize },
     #[error("The request's parameters are unusable: {0}.")]
     InvalidRequest(String),
+    #[error("Queued event {id} cannot be read ({detail}); it was stored by another version of wpf-bridge or changed in the database. Discard it and have the CRM send the contact again.")]
+    StoredEventUnreadable { id: u64, detail: String },
     #[error("No contact id found: the payload has none and there is no contact_id parameter. Add &contact_id=... to the webhook URL or send the CRM's contact payload.")]
     MissingContactId,
     #[error("The access key is missing or wrong. Copy the webhook URL again from Settings > WPF Bridge.")]
@@ -150,6 +152,7 @@ impl Error {
             Error::MissingContactId => "missing_contact_id",
             Error::TooManyEvents { .. } => "too_many_events",
             Error::InvalidRequest(_) => "invalid_request",
+            Error::StoredEventUnreadable { .. } => "stored_event_unreadable",
             Error::InvalidAccessKey => "invalid_access_key",
             Error::MissingSignature => "missing_signature",
             Error::InvalidSignature => "invalid_signature",
@@ -183,6 +186,7 @@ impl Error {
             Error::MissingContactId => 1008,
             Error::TooManyEvents { .. } => 1009,
             Error::InvalidRequest(_) => 1010,
+            Error::StoredEventUnreadable { .. } => 1011,
             Error::InvalidAccessKey => 1101,
             Error::MissingSignature => 1102,
             Error::InvalidSignature => 1103,
@@ -239,6 +243,7 @@ impl Error {
             | Error::InvalidSignature
             | Error::TooManyEvents { .. }
             | Error::InvalidRequest(_)
+            | Error::StoredEventUnreadable { .. }
             | Error::UnusableEmail { .. }
             | Error::ContactWithoutEmail { .. } => Retry::Never,
         }
@@ -275,7 +280,8 @@ impl Error {
             | Error::InvalidFlag { .. }
             | Error::MissingContactId
             | Error::TooManyEvents { .. }
-            | Error::InvalidRequest(_) => ErrorKind::InvalidPayload,
+            | Error::InvalidRequest(_)
+            | Error::StoredEventUnreadable { .. } => ErrorKind::InvalidPayload,
             Error::InvalidAccessKey | Error::MissingSignature | Error::InvalidSignature => {
                 ErrorKind::Authentication
             }

@@ -3,7 +3,7 @@
 //! The module tree and nothing else; `ARCHITECTURE.md` describes the flow and the layers.
 //! From the bottom up: leaves (`error`, `text`, `secret`, `crm_kind`, `email`, `contact`, `meta_keys`,
 //! `password`, `site`), `settings`, then intake (`webhook`), the CRM clients (`crm`) and apply (`sync`),
-//! then `pipeline`, and the FFI edge (`php`) on top. `tests/layers.rs` keeps it so.
+//! then `queue` and `pipeline`, and the FFI edge (`php`) on top. `tests/layers.rs` keeps it so.
 
 // Leaves.
 pub mod contact;
@@ -23,6 +23,7 @@ pub mod sync;
 pub mod webhook;
 
 pub mod pipeline;
+pub mod queue;
 
 pub mod php;
 

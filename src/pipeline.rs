@@ -8,18 +8,23 @@
 //! and reports each outcome; `answer` turns a report, or the error that refused the request,
 //! into the HTTP status and JSON body the plugin sends and the record it writes to its log.
 //! The plugin decides nothing: it sends the answer and stores the record it is given.
-//! `Webhook` and `Report` are plain serialisable values, so a queue can store what `accept`
-//! produced and run `apply` later, in another request or on another server.
+//! `handle_queued` is the queued flow (issue 10): `accept`, then `store` in the queue (one
+//! durable write), then answer at once with the queued ids (`background`) or settle each
+//! contact now through the queue (`immediate`, `apply_queued`). `handle` is the flow without a
+//! queue, applied in the request, for a caller that has none.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::crm::Crm;
-use crate::error::{Error, ErrorKind};
-use crate::settings::Settings;
+use crate::error::{Error, ErrorKind, Result};
+use crate::queue::{self, ContactKey, EventId, Queue, Settled, StoredEvent};
+use crate::settings::{Processing, Settings};
 use crate::site::{Site, UserId};
+use crate::sync::ordering::LOCK_WAIT_SECS;
 use crate::sync::{self, EventResult};
 use crate::webhook::{auth, payload, Action, Request, Webhook};
 
@@ -122,6 +127,268 @@ pub fn handle(request: &Request, settings: &Settings, site: &dyn Site, crm: &dyn
     match accept(request, settings) {
         Ok(webhook) => answer(&webhook, &apply(&webhook, settings, site, crm)),
         Err(error) => refuse(&error, request, Some(settings)),
+    }
+}
+
+/// The queued flow (issue 10): accept, store every contact event in one durable write, then
+/// answer at once (`background`: the queue's drain applies them after the answer) or apply
+/// them in the request (`immediate`). The URL's `async` flag wins over the `processing`
+/// setting. A refused request stores nothing; a `test` webhook is answered as by `handle`.
+pub fn handle_queued(
+    request: &Request,
+    settings: &Settings,
+    site: &dyn Site,
+    crm: &dyn Crm,
+    queue: &dyn Queue,
+) -> Answer {
+    let webhook = match accept(request, settings) {
+        Ok(webhook) => webhook,
+        Err(error) => return refuse(&error, request, Some(settings)),
+    };
+    if webhook.action == Action::Test {
+        return answer(&webhook, &apply(&webhook, settings, site, crm));
+    }
+    let queued = match store(&webhook, settings, queue) {
+        Ok(queued) => queued,
+        Err(error) => return answer(&webhook, &not_stored(&webhook, error)),
+    };
+    match processing(&webhook, settings) {
+        Processing::Background => answer_queued(&webhook, &queued),
+        Processing::Immediate => apply_queued(&webhook, &queued, settings, site, crm, queue),
+    }
+}
+
+/// Which processing applies: the URL's `async` flag, else the `processing` setting.
+pub fn processing(webhook: &Webhook, settings: &Settings) -> Processing {
+    match webhook.options.async_ {
+        Some(true) => Processing::Background,
+        Some(false) => Processing::Immediate,
+        None => settings.processing,
+    }
+}
+
+/// One queued event: its id and its contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Queued {
+    pub id: EventId,
+    pub contact_id: String,
+}
+
+/// Stores an accepted webhook's events (secrets dropped, `queue::intake`) in one write.
+pub fn store(webhook: &Webhook, settings: &Settings, queue: &dyn Queue) -> Result<Vec<Queued>> {
+    let stored = queue::intake(webhook, settings, queue.now()?);
+    let rows: Vec<_> = stored.iter().map(StoredEvent::to_row).collect();
+    let ids = queue.store(&rows)?;
+    if ids.len() != rows.len() {
+        return Err(Error::Site(format!(
+            "the queue stored {} of {} events",
+            ids.len(),
+            rows.len()
+        )));
+    }
+    Ok(ids
+        .into_iter()
+        .zip(rows)
+        .map(|(id, row)| Queued {
+            id,
+            contact_id: row.contact_id,
+        })
+        .collect())
+}
+
+/// The report of a webhook whose events could not be stored: nothing was applied.
+fn not_stored(webhook: &Webhook, error: Error) -> Report {
+    Report {
+        action: webhook.action,
+        crm: webhook.crm,
+        results: Vec::new(),
+        failure: Some(Failure {
+            contact_id: webhook
+                .events
+                .first()
+                .map(|event| event.contact_id.clone())
+                .unwrap_or_default(),
+            error,
+        }),
+        pending: Vec::new(),
+    }
+}
+
+/// The background answer: 200 with the queued events' ids.
+pub fn answer_queued(webhook: &Webhook, queued: &[Queued]) -> Answer {
+    let action = webhook.action.as_str();
+    let list: Vec<Value> = queued
+        .iter()
+        .map(|q| json!({"contact_id": q.contact_id, "id": q.id}))
+        .collect();
+    Answer {
+        status: 200,
+        body: json!({
+            "success": true,
+            "action": action,
+            "crm": webhook.crm.slug(),
+            "queued": list,
+        }),
+        log: LogRecord {
+            action: action.to_string(),
+            crm: webhook.crm.slug().to_string(),
+            contact_ids: queued.iter().map(|q| q.contact_id.clone()).collect(),
+            outcome: "queued".into(),
+            details: queued
+                .iter()
+                .map(|q| {
+                    format!(
+                        "info: {action}: contact {} queued as event {}",
+                        q.contact_id, q.id
+                    )
+                })
+                .collect(),
+            ..LogRecord::default()
+        },
+    }
+}
+
+/// Immediate processing: each contact of the webhook takes its turn now (waiting for its
+/// lock as `apply` does), within the time budget; the answer has one result per event. An
+/// event that will be retried by the site is `retrying` (200, with its code and next try);
+/// one not reached (budget spent, contact busy) is `queued`; a failed one makes the answer
+/// its error's, as `handle` would.
+pub fn apply_queued(
+    webhook: &Webhook,
+    queued: &[Queued],
+    settings: &Settings,
+    site: &dyn Site,
+    crm: &dyn Crm,
+    queue: &dyn Queue,
+) -> Answer {
+    let deadline = Instant::now() + settings.time_budget;
+    let mut settled: HashMap<EventId, Settled> = HashMap::new();
+    let mut port_error = None;
+    let mut contacts: Vec<&str> = Vec::new();
+    for q in queued {
+        if !contacts.contains(&q.contact_id.as_str()) {
+            contacts.push(&q.contact_id);
+        }
+    }
+    for (turn, contact_id) in contacts.into_iter().enumerate() {
+        if turn > 0 && Instant::now() >= deadline {
+            break;
+        }
+        let contact = ContactKey {
+            crm: webhook.crm,
+            contact_id: contact_id.to_string(),
+        };
+        match queue::settle_contact(queue, settings, site, crm, &contact, LOCK_WAIT_SECS) {
+            Ok(Some(run)) => settled.extend(run.events),
+            Ok(None) => {}
+            Err(error) => {
+                port_error = Some((contact.contact_id, error));
+                break;
+            }
+        }
+    }
+
+    let action = webhook.action.as_str();
+    let mut log = LogRecord {
+        action: action.to_string(),
+        crm: webhook.crm.slug().to_string(),
+        ..LogRecord::default()
+    };
+    let mut outcomes: Vec<String> = Vec::new();
+    let mut failure: Option<(&str, Error)> = None;
+    let mut results = Vec::with_capacity(queued.len());
+    for q in queued {
+        log.contact_ids.push(q.contact_id.clone());
+        let (outcome, result) = match settled.get(&q.id) {
+            Some(Settled::Done(result)) => {
+                log.user_ids.extend(result.user_id);
+                log.details
+                    .push(format!("info: {}", describe(webhook.action, result)));
+                let mut value = serde_json::to_value(result).unwrap_or(Value::Null);
+                if let Some(object) = value.as_object_mut() {
+                    object.insert("id".into(), q.id.into());
+                }
+                (result.outcome.as_str().to_string(), value)
+            }
+            Some(Settled::Retrying { at, error }) => {
+                log.details.push(format!(
+                    "warning: {action} for contact {} will be retried at {at}: {error} [{}]",
+                    q.contact_id,
+                    error.code()
+                ));
+                let value = json!({
+                    "id": q.id, "contact_id": q.contact_id, "outcome": "retrying",
+                    "code": error.code(), "message": error.to_string(), "retry_at": at,
+                });
+                ("retrying".to_string(), value)
+            }
+            Some(Settled::Failed(error)) => {
+                log.details.push(format!(
+                    "error: {action} for contact {} failed: {error} [{}]",
+                    q.contact_id,
+                    error.code()
+                ));
+                if failure.is_none() {
+                    failure = Some((&q.contact_id, error.clone()));
+                }
+                let value = json!({
+                    "id": q.id, "contact_id": q.contact_id, "outcome": "failed",
+                    "code": error.code(), "message": error.to_string(),
+                });
+                ("failed".to_string(), value)
+            }
+            None => {
+                log.details.push(format!(
+                    "info: {action}: contact {} queued as event {}",
+                    q.contact_id, q.id
+                ));
+                let value = json!({"id": q.id, "contact_id": q.contact_id, "outcome": "queued"});
+                ("queued".to_string(), value)
+            }
+        };
+        if !outcomes.contains(&outcome) {
+            outcomes.push(outcome);
+        }
+        results.push(result);
+    }
+    let failure = match port_error {
+        Some((contact_id, error)) => {
+            log.details.push(format!(
+                "error: {action} for contact {contact_id} could not be settled: {error} [{}]",
+                error.code()
+            ));
+            Some(error)
+        }
+        None => failure.map(|(_, error)| error),
+    };
+    match failure {
+        Some(error) => {
+            log.outcome = error.code().to_string();
+            let mut body = error_body(&error);
+            if let Some(object) = body.as_object_mut() {
+                object.insert("action".into(), action.into());
+                object.insert("crm".into(), webhook.crm.slug().into());
+                object.insert("results".into(), results.into());
+            }
+            Answer {
+                status: error.status(),
+                body,
+                log,
+            }
+        }
+        None => {
+            log.outcome = outcomes.join(",");
+            Answer {
+                status: 200,
+                body: json!({
+                    "success": true,
+                    "action": action,
+                    "crm": webhook.crm.slug(),
+                    "results": results,
+                }),
+                log,
+            }
+        }
     }
 }
 

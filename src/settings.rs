@@ -54,6 +54,32 @@ impl UsernameFormat {
     }
 }
 
+/// When an accepted webhook is applied (setting `processing`); the URL's `async` flag wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Processing {
+    /// Store, answer at once, apply after the answer (the queue drains it).
+    #[default]
+    Background,
+    /// Store, apply in the request, answer with the per-event results.
+    Immediate,
+}
+
+impl Processing {
+    pub const ALL: [Processing; 2] = [Processing::Background, Processing::Immediate];
+
+    /// The stored value.
+    pub fn slug(self) -> &'static str {
+        match self {
+            Processing::Background => "background",
+            Processing::Immediate => "immediate",
+        }
+    }
+
+    fn from_slug(slug: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|mode| mode.slug() == slug)
+    }
+}
+
 pub use crate::secret::Secret;
 
 /// Validated settings.
@@ -85,6 +111,14 @@ pub struct Settings {
     /// Time one request may spend applying events before it stops and answers
     /// `time_budget_exceeded` for the rest.
     pub time_budget: Duration,
+    /// When accepted webhooks are applied.
+    pub processing: Processing,
+    /// The queue's backoff: the wait before each retry of a failed event, in order; an event
+    /// that failed once more than there are delays is `failed`.
+    pub retry_delays: Vec<Duration>,
+    /// How long a queue worker's claim on a contact's events lasts; events of a worker that
+    /// died are claimed again after it.
+    pub claim_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -110,6 +144,12 @@ impl Default for Settings {
             crm_timeout: Duration::from_secs(DEFAULT_CRM_TIMEOUT_SECS),
             max_events: DEFAULT_MAX_EVENTS,
             time_budget: Duration::from_secs(DEFAULT_TIME_BUDGET_SECS),
+            processing: Processing::Background,
+            retry_delays: DEFAULT_RETRY_DELAYS_SECS
+                .iter()
+                .map(|secs| Duration::from_secs(*secs))
+                .collect(),
+            claim_timeout: Duration::from_secs(DEFAULT_CLAIM_TIMEOUT_SECS),
         }
     }
 }
@@ -191,6 +231,25 @@ impl Settings {
             Some(n) => Duration::from_secs(n as u64),
             None => defaults.time_budget,
         };
+        let processing = match reader.string("processing")? {
+            None => Processing::default(),
+            Some(slug) => Processing::from_slug(&slug).ok_or_else(|| {
+                Error::setting("processing", "must be \"background\" or \"immediate\"")
+            })?,
+        };
+        let retry_delays = reader
+            .seconds_list("retry_delays")?
+            .unwrap_or_else(|| defaults.retry_delays.clone());
+        let claim_timeout = match reader.integer("claim_timeout")? {
+            Some(n) if !(MIN_CLAIM_TIMEOUT_SECS as i64..=MAX_CLAIM_TIMEOUT_SECS as i64).contains(&n) => {
+                return Err(Error::setting(
+                    "claim_timeout",
+                    format!("must be between {MIN_CLAIM_TIMEOUT_SECS} and {MAX_CLAIM_TIMEOUT_SECS} seconds"),
+                ))
+            }
+            Some(n) => Duration::from_secs(n as u64),
+            None => defaults.claim_timeout,
+        };
         Ok(Settings {
             access_key: Secret::new(access_key),
             crm,
@@ -226,6 +285,9 @@ impl Settings {
             crm_timeout,
             max_events,
             time_budget,
+            processing,
+            retry_delays,
+            claim_timeout,
         })
     }
 
@@ -268,6 +330,16 @@ impl Settings {
         put("crm_timeout", self.crm_timeout.as_secs().into());
         put("max_events", self.max_events.into());
         put("time_budget", self.time_budget.as_secs().into());
+        put("processing", self.processing.slug().into());
+        put(
+            "retry_delays",
+            self.retry_delays
+                .iter()
+                .map(|delay| delay.as_secs())
+                .collect::<Vec<_>>()
+                .into(),
+        );
+        put("claim_timeout", self.claim_timeout.as_secs().into());
         map
     }
 }
@@ -374,6 +446,51 @@ impl Reader<'_> {
             .collect())
     }
 
+    /// A non-empty list of at most `MAX_RETRY_DELAYS` durations of 1 s to a week, given as an
+    /// array of whole numbers or as comma-separated text; absent, null or empty is `None`.
+    fn seconds_list(&self, key: &str) -> Result<Option<Vec<Duration>>> {
+        let wrong = || {
+            Error::setting(
+                key,
+                format!("must be a list of whole seconds, each between 1 and {MAX_RETRY_DELAY_SECS}, like 30,120,600"),
+            )
+        };
+        let items: Vec<String> = match self.0.get(key) {
+            None | Some(Value::Null) => return Ok(None),
+            Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+            Some(Value::String(s)) => s.split(',').map(|item| item.trim().to_string()).collect(),
+            Some(Value::Array(items)) if items.is_empty() => return Ok(None),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|item| match item {
+                    Value::Number(n) => Ok(n.to_string()),
+                    Value::String(s) => Ok(s.trim().to_string()),
+                    _ => Err(wrong()),
+                })
+                .collect::<Result<_>>()?,
+            Some(_) => return Err(wrong()),
+        };
+        if items.len() > MAX_RETRY_DELAYS {
+            return Err(Error::setting(
+                key,
+                format!(
+                    "has {} delays; at most {MAX_RETRY_DELAYS} are allowed",
+                    items.len()
+                ),
+            ));
+        }
+        items
+            .iter()
+            .map(|item| match item.parse::<u64>() {
+                Ok(secs) if (1..=MAX_RETRY_DELAY_SECS).contains(&secs) => {
+                    Ok(Duration::from_secs(secs))
+                }
+                _ => Err(wrong()),
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some)
+    }
+
     /// CRM field alias to WordPress field; both sides non-empty, WordPress side a valid key.
     fn field_map(&self, key: &str) -> Result<BTreeMap<String, String>> {
         let entries = match self.0.get(key) {
@@ -443,3 +560,110 @@ pub const MAX_MAX_EVENTS: usize = 10_000;
 pub const DEFAULT_TIME_BUDGET_SECS: u64 = 20;
 /// The highest `time_budget` accepted.
 pub const MAX_TIME_BUDGET_SECS: u64 = 300;
+/// The queue's default backoff: 30 s, 2 min, 10 min, 1 h, 6 h, 1 day.
+pub const DEFAULT_RETRY_DELAYS_SECS: [u64; 6] = [30, 120, 600, 3600, 21_600, 86_400];
+/// The most retry delays accepted.
+pub const MAX_RETRY_DELAYS: usize = 20;
+/// The longest retry delay accepted: a week.
+pub const MAX_RETRY_DELAY_SECS: u64 = 604_800;
+/// A queue claim's lease: longer than any one apply (time budget plus CRM calls).
+pub const DEFAULT_CLAIM_TIMEOUT_SECS: u64 = 300;
+/// The shortest and longest `claim_timeout` accepted.
+pub const MIN_CLAIM_TIMEOUT_SECS: u64 = 30;
+pub const MAX_CLAIM_TIMEOUT_SECS: u64 = 86_400;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn with(extra: Value) -> Result<Settings> {
+        let mut map = json!({"crm": "mautic", "access_key": "0123456789abcdef"})
+            .as_object()
+            .cloned()
+            .unwrap();
+        map.extend(extra.as_object().cloned().unwrap());
+        Settings::from_map(&map)
+    }
+
+    fn secs(list: &[u64]) -> Vec<Duration> {
+        list.iter().map(|s| Duration::from_secs(*s)).collect()
+    }
+
+    #[test]
+    fn queue_settings_have_the_documented_defaults() {
+        let settings = with(json!({})).unwrap();
+        assert_eq!(settings.processing, Processing::Background);
+        assert_eq!(
+            settings.retry_delays,
+            secs(&[30, 120, 600, 3600, 21600, 86400])
+        );
+        assert_eq!(settings.claim_timeout, Duration::from_secs(300));
+        let map = Settings::default().to_map();
+        assert_eq!(map["processing"], json!("background"));
+        assert_eq!(
+            map["retry_delays"],
+            json!([30, 120, 600, 3600, 21600, 86400])
+        );
+        assert_eq!(map["claim_timeout"], json!(300));
+    }
+
+    #[test]
+    fn queue_settings_read_and_round_trip() {
+        let settings = with(json!({
+            "processing": "immediate",
+            "retry_delays": " 5, 60 ,3600",
+            "claim_timeout": "30",
+        }))
+        .unwrap();
+        assert_eq!(settings.processing, Processing::Immediate);
+        assert_eq!(settings.retry_delays, secs(&[5, 60, 3600]));
+        assert_eq!(settings.claim_timeout, Duration::from_secs(30));
+        let again = Settings::from_map(&settings.to_map()).unwrap();
+        assert_eq!(again.processing, Processing::Immediate);
+        assert_eq!(again.retry_delays, secs(&[5, 60, 3600]));
+        assert_eq!(again.claim_timeout, Duration::from_secs(30));
+        let listed = with(json!({"retry_delays": [1, "604800"]})).unwrap();
+        assert_eq!(listed.retry_delays, secs(&[1, 604_800]));
+        // The plugin's form sends an empty field for "not set": the default.
+        let empty = with(json!({"retry_delays": "", "processing": "", "claim_timeout": ""}));
+        assert_eq!(empty.unwrap().retry_delays.len(), 6);
+    }
+
+    #[test]
+    fn bad_queue_settings_name_the_key() {
+        let twenty_one = vec![json!(1); 21];
+        let cases: Vec<(Value, &str)> = vec![
+            (json!({"processing": "later"}), "processing"),
+            (json!({"processing": 5}), "processing"),
+            (json!({"retry_delays": "30,0"}), "retry_delays"),
+            (json!({"retry_delays": "30,604801"}), "retry_delays"),
+            (json!({"retry_delays": "30,,60"}), "retry_delays"),
+            (json!({"retry_delays": "-5"}), "retry_delays"),
+            (json!({"retry_delays": "1.5"}), "retry_delays"),
+            (json!({"retry_delays": [30, null]}), "retry_delays"),
+            (json!({"retry_delays": {"a": 1}}), "retry_delays"),
+            (json!({"retry_delays": true}), "retry_delays"),
+            (json!({ "retry_delays": twenty_one }), "retry_delays"),
+            (json!({"claim_timeout": 29}), "claim_timeout"),
+            (json!({"claim_timeout": 86401}), "claim_timeout"),
+            (json!({"claim_timeout": "soon"}), "claim_timeout"),
+        ];
+        for (extra, key) in cases {
+            let error = with(extra.clone()).expect_err(&extra.to_string());
+            assert_eq!(error.code(), "invalid_setting");
+            assert!(
+                error.to_string().contains(&format!("\"{key}\"")),
+                "{error} should name {key}"
+            );
+        }
+        let twenty = vec![json!(1); 20];
+        assert_eq!(
+            with(json!({ "retry_delays": twenty }))
+                .unwrap()
+                .retry_delays
+                .len(),
+            20
+        );
+    }
+}

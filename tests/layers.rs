@@ -25,6 +25,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("webhook", 2),
     ("crm", 2),
     ("sync", 2),
+    ("queue", 3),
     ("pipeline", 3),
     ("php", 4),
 ];

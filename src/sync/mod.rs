@@ -113,6 +113,39 @@ pub fn apply_event(
     .apply_event(webhook.action, event)
 }
 
+/// Applies one contact event for a caller that already holds the contact's lock
+/// (`ordering::with_contact_lock`): the queue's drain takes it before it claims the contact's
+/// events, so the claim, the apply and the settling of its rows happen under one lock. Same
+/// result as `apply_event` otherwise.
+pub fn apply_event_holding_lock(
+    webhook: &Webhook,
+    event: &ContactEvent,
+    settings: &Settings,
+    site: &dyn Site,
+    crm: &dyn Crm,
+) -> Result<EventResult> {
+    let context = Context {
+        crm_kind: webhook.crm,
+        settings,
+        site,
+        crm,
+        options: &webhook.options,
+    };
+    not_found_is_ignored(event, context.apply_locked(webhook.action, event))
+}
+
+/// The CRM told us about a contact it no longer has: nothing to do, and no reason for it (or
+/// the queue) to retry.
+fn not_found_is_ignored(event: &ContactEvent, result: Result<EventResult>) -> Result<EventResult> {
+    match result {
+        Err(Error::CrmContactNotFound { .. }) => Ok(EventResult::ignored(
+            &event.contact_id,
+            "contact_not_found_in_crm",
+        )),
+        other => other,
+    }
+}
+
 /// A contact's data, from the payload when it carries it, else from the CRM's API.
 #[derive(Debug, Clone, PartialEq, Default)]
 struct ContactData {
@@ -149,15 +182,7 @@ struct Context<'a> {
 impl Context<'_> {
     fn apply_event(&self, action: Action, event: &ContactEvent) -> Result<EventResult> {
         let result = self.with_contact_lock(&event.contact_id, || self.apply_locked(action, event));
-        match result {
-            // The CRM told us about a contact it no longer has: nothing to do, and no reason
-            // for it to retry.
-            Err(Error::CrmContactNotFound { .. }) => Ok(EventResult::ignored(
-                &event.contact_id,
-                "contact_not_found_in_crm",
-            )),
-            other => other,
-        }
+        not_found_is_ignored(event, result)
     }
 
     /// One event, under its contact's lock.

@@ -20,7 +20,7 @@ use serde_json::Value;
 use super::Context;
 use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
-use crate::site::{LogLevel, UserId};
+use crate::site::{LogLevel, Site, UserId};
 use crate::webhook::payload::generic::parse_instant;
 use crate::webhook::ContactEvent;
 
@@ -46,6 +46,32 @@ fn event_instant(event: &ContactEvent) -> Option<Timestamp> {
     event.timestamp.as_deref().and_then(parse_instant)
 }
 
+/// Runs `apply` holding the contact's lock, waiting up to `wait_secs` for it; a lock not had
+/// in time is `contact_busy` and `apply` does not run. The queue's drain takes it with no wait
+/// and leaves a busy contact for later; `apply_event` waits `LOCK_WAIT_SECS`.
+pub fn with_contact_lock<T>(
+    site: &dyn Site,
+    crm: CrmKind,
+    contact_id: &str,
+    wait_secs: u32,
+    apply: impl FnOnce() -> Result<T>,
+) -> Result<T> {
+    let lock = contact_lock_name(crm, contact_id);
+    if !site.lock(&lock, wait_secs)? {
+        return Err(Error::ContactBusy {
+            contact_id: contact_id.to_string(),
+        });
+    }
+    let result = apply();
+    if let Err(error) = site.unlock(&lock) {
+        site.log(
+            LogLevel::Error,
+            &format!("Could not release the lock of contact {contact_id}: {error}"),
+        );
+    }
+    result
+}
+
 impl Context<'_> {
     /// Runs `apply` holding the contact's lock, so events for one contact never interleave.
     pub(super) fn with_contact_lock<T>(
@@ -53,20 +79,7 @@ impl Context<'_> {
         contact_id: &str,
         apply: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
-        let lock = contact_lock_name(self.crm_kind, contact_id);
-        if !self.site.lock(&lock, LOCK_WAIT_SECS)? {
-            return Err(Error::ContactBusy {
-                contact_id: contact_id.to_string(),
-            });
-        }
-        let result = apply();
-        if let Err(error) = self.site.unlock(&lock) {
-            self.site.log(
-                LogLevel::Error,
-                &format!("Could not release the lock of contact {contact_id}: {error}"),
-            );
-        }
-        result
+        with_contact_lock(self.site, self.crm_kind, contact_id, LOCK_WAIT_SECS, apply)
     }
 
     /// Whether the event is older than the last one applied to this user.

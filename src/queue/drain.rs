@@ -1,0 +1,218 @@
+//! The drain: applies what the queue holds, one contact at a time.
+//!
+//! For each contact with due events: take the contact's lock (`sync::ordering`, the same lock
+//! every apply runs under), claim its due events (a lease of `claim_timeout`), coalesce them,
+//! apply once through `sync`, then settle every claimed event by the retry schedule: done
+//! with the apply's result, retrying at a time, or failed. A contact whose lock is held
+//! elsewhere is left for later, untouched. `drain` is bounded by a time budget and a number
+//! of contacts; `settle_contact` is also the immediate mode's step (`pipeline`).
+
+use std::collections::{BTreeMap, HashSet};
+use std::time::{Duration, Instant};
+
+use rand::Rng;
+use serde::Serialize;
+
+use super::coalesce::coalesce;
+use super::port::{ContactKey, EventId, Queue};
+use super::schedule::{next_step, Next};
+use super::stored::StoredEvent;
+use super::UnixTime;
+use crate::crm::Crm;
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+use crate::site::Site;
+use crate::sync::{self, ordering, EventResult};
+
+/// How much one drain may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Checked between contacts: one contact's apply may outlast it by its own CRM calls.
+    pub budget: Duration,
+    /// Contacts claimed at most.
+    pub max_contacts: usize,
+}
+
+/// How a claimed event was settled.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Settled {
+    Done(EventResult),
+    Retrying { at: UnixTime, error: Error },
+    Failed(Error),
+}
+
+/// What one contact's turn did.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ContactRun {
+    /// Whether `sync` ran (at most once per contact).
+    pub applied: bool,
+    /// Every claimed event and how it was settled, by id.
+    pub events: Vec<(EventId, Settled)>,
+}
+
+/// What a drain did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct DrainReport {
+    /// Contacts whose events were claimed.
+    pub contacts: usize,
+    /// Applies run through `sync` (at most one per contact).
+    pub applies: usize,
+    pub done: usize,
+    pub retrying: usize,
+    pub failed: usize,
+    /// Contacts left alone because another worker held their lock.
+    pub busy: usize,
+}
+
+/// Applies due events, contact by contact, until none is left, `limits.max_contacts` were
+/// taken or `limits.budget` is spent. Each contact is visited once per drain. A failing port
+/// (the database) stops the drain with its error; the events it held are claimed again
+/// after their lease.
+pub fn drain(
+    queue: &dyn Queue,
+    settings: &Settings,
+    site: &dyn Site,
+    crm: &dyn Crm,
+    limits: Limits,
+) -> Result<DrainReport> {
+    let deadline = Instant::now() + limits.budget;
+    let mut report = DrainReport::default();
+    let mut visited: HashSet<ContactKey> = HashSet::new();
+    'rounds: while report.contacts < limits.max_contacts {
+        let wanted = (limits.max_contacts - report.contacts).saturating_add(visited.len());
+        let fresh: Vec<ContactKey> = queue
+            .due_contacts(wanted)?
+            .into_iter()
+            .filter(|contact| !visited.contains(contact))
+            .collect();
+        if fresh.is_empty() {
+            break;
+        }
+        for contact in fresh {
+            if report.contacts >= limits.max_contacts || Instant::now() >= deadline {
+                break 'rounds;
+            }
+            visited.insert(contact.clone());
+            let Some(run) = settle_contact(queue, settings, site, crm, &contact, 0)? else {
+                report.busy += 1;
+                continue;
+            };
+            report.contacts += 1;
+            report.applies += usize::from(run.applied);
+            for (_, settled) in &run.events {
+                match settled {
+                    Settled::Done(_) => report.done += 1,
+                    Settled::Retrying { .. } => report.retrying += 1,
+                    Settled::Failed(_) => report.failed += 1,
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// One contact's turn: lock (waiting up to `lock_wait_secs`), claim, coalesce, apply once,
+/// settle. `None` when the lock was not had: nothing was claimed or changed.
+pub fn settle_contact(
+    queue: &dyn Queue,
+    settings: &Settings,
+    site: &dyn Site,
+    crm: &dyn Crm,
+    contact: &ContactKey,
+    lock_wait_secs: u32,
+) -> Result<Option<ContactRun>> {
+    let turn = ordering::with_contact_lock(
+        site,
+        contact.crm,
+        &contact.contact_id,
+        lock_wait_secs,
+        || settle_locked(queue, settings, site, crm, contact),
+    );
+    match turn {
+        Ok(run) => Ok(Some(run)),
+        Err(Error::ContactBusy { .. }) => Ok(None),
+        Err(error) => Err(error),
+    }
+}
+
+/// The turn, under the contact's lock.
+fn settle_locked(
+    queue: &dyn Queue,
+    settings: &Settings,
+    site: &dyn Site,
+    crm: &dyn Crm,
+    contact: &ContactKey,
+) -> Result<ContactRun> {
+    let token = claim_token();
+    let claim = queue.claim(contact, &token, settings.claim_timeout)?;
+    let mut run = ContactRun::default();
+    let mut events = Vec::with_capacity(claim.rows.len());
+    let mut attempts = BTreeMap::new();
+    for row in &claim.rows {
+        match StoredEvent::read(row.id, &row.data) {
+            Ok(stored) => {
+                attempts.insert(row.id, row.attempts);
+                events.push((row.id, stored));
+            }
+            Err(error) => {
+                queue.fail(&token, &[row.id], &error)?;
+                run.events.push((row.id, Settled::Failed(error)));
+            }
+        }
+    }
+    let Some(apply) = coalesce(&events) else {
+        return Ok(run);
+    };
+    run.applied = true;
+    let event = &apply.webhook.events[0];
+    match sync::apply_event_holding_lock(&apply.webhook, event, settings, site, crm) {
+        Ok(result) => {
+            queue.complete(&token, &apply.ids, &result)?;
+            run.events.extend(
+                apply
+                    .ids
+                    .iter()
+                    .map(|id| (*id, Settled::Done(result.clone()))),
+            );
+        }
+        Err(error) => {
+            let now = queue.now()?;
+            let mut retries: BTreeMap<UnixTime, Vec<EventId>> = BTreeMap::new();
+            let mut failed = Vec::new();
+            for id in &apply.ids {
+                let tries = attempts.get(id).copied().unwrap_or(1);
+                match next_step(error.retry(), tries, &settings.retry_delays, now) {
+                    Next::RetryAt(at) => retries.entry(at).or_default().push(*id),
+                    Next::Failed => failed.push(*id),
+                }
+            }
+            for (at, ids) in &retries {
+                queue.retry(&token, ids, *at, &error)?;
+                run.events.extend(ids.iter().map(|id| {
+                    let settled = Settled::Retrying {
+                        at: *at,
+                        error: error.clone(),
+                    };
+                    (*id, settled)
+                }));
+            }
+            if !failed.is_empty() {
+                queue.fail(&token, &failed, &error)?;
+                run.events.extend(
+                    failed
+                        .iter()
+                        .map(|id| (*id, Settled::Failed(error.clone()))),
+                );
+            }
+        }
+    }
+    run.events.sort_by_key(|(id, _)| *id);
+    Ok(run)
+}
+
+/// A fresh claim token: 128 random bits as hex.
+fn claim_token() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

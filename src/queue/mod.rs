@@ -1,0 +1,27 @@
+//! The durable webhook queue (issue 10): what `pipeline` stores after `accept`, and the drain
+//! that applies it later, one contact at a time, through `sync`.
+//!
+//! ```text
+//! Webhook --stored::intake--> StoredEvent rows --Queue::store (one durable write)
+//!   ... later, any worker: drain -> lock contact -> Queue::claim (lease) -> coalesce
+//!       -> sync (one apply per contact) -> schedule -> Queue::complete | retry | fail
+//! ```
+//! `stored` is the row's content (versioned, no secret), `coalesce` turns a contact's due
+//! events into one apply, `schedule` decides retry or failure from an error's retry class,
+//! `port` is the storage trait the plugin implements with `$wpdb`, `drain` runs the loop.
+//! Every decision is made here; the port only stores, claims and updates rows.
+
+pub mod coalesce;
+pub mod drain;
+pub mod port;
+pub mod schedule;
+pub mod stored;
+
+pub use coalesce::{coalesce, Apply};
+pub use drain::{drain, settle_contact, ContactRun, DrainReport, Limits, Settled};
+pub use port::{Claim, ClaimedRow, ContactKey, EventId, NewRow, Queue, QueueState, RowView};
+pub use schedule::{next_step, Next};
+pub use stored::{intake, StoredEvent};
+
+/// Seconds since the Unix epoch, as the port's clock (`Queue::now`) tells them.
+pub type UnixTime = i64;

@@ -1,0 +1,153 @@
+//! The storage port of the queue: the trait the plugin implements with `$wpdb` (one table in
+//! the site's MySQL/MariaDB database), and the in-memory queue of the tests implements with
+//! the same semantics. It stores, claims and updates rows; it decides nothing (the drain does).
+//!
+//! A row: `id` (auto-increment, so ids follow accept order), `crm`, `contact_id`, `state`,
+//! `attempts`, `due_at`, `claim_token`, `lease_until`, `data` (a `StoredEvent`'s versioned
+//! JSON, never a secret), `accepted_at`, the outcome or the error's code and sentence.
+//!
+//! What every implementation must guarantee:
+//! - **Durable intake**: `store` is one durable write for all the events of one accepted
+//!   webhook (one multi-row `INSERT`, or one transaction): all rows or none, committed
+//!   before it returns.
+//! - **Atomic claims with a lease**: `claim` takes every due event of one contact in one
+//!   atomic row update (`UPDATE ... SET state='claimed', claim_token=?, lease_until=NOW()+?,
+//!   attempts=attempts+1 WHERE crm=? AND contact_id=? AND (state IN ('pending','retrying')
+//!   AND due_at<=NOW() OR state='claimed' AND lease_until<=NOW())`, then a `SELECT ... WHERE
+//!   claim_token=?`), so two workers, on one server or several sharing the database, never
+//!   hold the same event; a claim whose lease ran out (its worker died) is claimable again.
+//! - **Settling is guarded by the claim**: `complete`, `retry` and `fail` change only rows
+//!   that still carry the caller's claim token, so a worker whose lease expired and was
+//!   overtaken changes nothing.
+//! - **Nothing is deleted** before it is done or an administrator discards it (retention of
+//!   done rows is the plugin's, by age and cap).
+//! - **One clock**: `now` is the time every `due_at` and `lease_until` is compared with (the
+//!   database's or PHP's `time()`, the same on every server).
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::UnixTime;
+use crate::crm_kind::CrmKind;
+use crate::error::{Error, Result};
+use crate::sync::EventResult;
+
+/// A queued event's id: the table's auto-increment, so ids follow accept order.
+pub type EventId = u64;
+
+/// One event to store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRow {
+    pub crm: CrmKind,
+    pub contact_id: String,
+    /// `Versioned<StoredEvent>` as JSON.
+    pub data: String,
+}
+
+/// Which contact: its CRM and its id there.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ContactKey {
+    pub crm: CrmKind,
+    pub contact_id: String,
+}
+
+/// One claimed event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedRow {
+    pub id: EventId,
+    /// Tries so far, this claim included (1 on the first).
+    pub attempts: u32,
+    pub data: String,
+}
+
+/// What `claim` took: the rows now held under `token`, empty when another worker had them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub token: String,
+    pub rows: Vec<ClaimedRow>,
+}
+
+/// Where a queued event stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueState {
+    /// Waiting for its first try.
+    Pending,
+    /// Held by a worker until its lease ends.
+    Claimed,
+    /// Failed with a "later" error; due again at `due_at`.
+    Retrying,
+    /// Applied; the outcome is kept.
+    Done,
+    /// Given up; waits for an administrator's retry or discard.
+    Failed,
+}
+
+impl QueueState {
+    pub const ALL: [QueueState; 5] = [
+        QueueState::Pending,
+        QueueState::Claimed,
+        QueueState::Retrying,
+        QueueState::Done,
+        QueueState::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            QueueState::Pending => "pending",
+            QueueState::Claimed => "claimed",
+            QueueState::Retrying => "retrying",
+            QueueState::Done => "done",
+            QueueState::Failed => "failed",
+        }
+    }
+}
+
+/// One row as the admin page and the tests see it (never the data: no reason to show it).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RowView {
+    pub id: EventId,
+    pub crm: CrmKind,
+    pub contact_id: String,
+    pub state: QueueState,
+    pub attempts: u32,
+    pub accepted_at: UnixTime,
+    /// The next try of a pending or retrying event.
+    pub due_at: Option<UnixTime>,
+    /// A done event's outcome (`created`, `updated`, ...).
+    pub outcome: Option<String>,
+    /// The last error's code and sentence.
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+}
+
+/// The queue's storage (see the module comment for the guarantees).
+pub trait Queue {
+    /// The queue's clock, in Unix seconds.
+    fn now(&self) -> Result<UnixTime>;
+    /// Stores the rows of one accepted webhook in one durable write, due at once, and returns
+    /// their ids in the same order.
+    fn store(&self, rows: &[NewRow]) -> Result<Vec<EventId>>;
+    /// Contacts with at least one due event (pending or retrying with `due_at <= now`, or
+    /// claimed with an expired lease), the longest waiting first, at most `limit`.
+    fn due_contacts(&self, limit: usize) -> Result<Vec<ContactKey>>;
+    /// Atomically claims every due event of `contact` under `token` for `lease`, counting an
+    /// attempt for each.
+    fn claim(&self, contact: &ContactKey, token: &str, lease: Duration) -> Result<Claim>;
+    /// Marks claimed events done with the result of the apply that settled them.
+    fn complete(&self, token: &str, ids: &[EventId], result: &EventResult) -> Result<()>;
+    /// Releases claimed events to be tried again at `at`, keeping the error.
+    fn retry(&self, token: &str, ids: &[EventId], at: UnixTime, error: &Error) -> Result<()>;
+    /// Marks claimed events failed with the error.
+    fn fail(&self, token: &str, ids: &[EventId], error: &Error) -> Result<()>;
+    /// How many events are in `state`.
+    fn count(&self, state: QueueState) -> Result<u64>;
+    /// Rows, newest first, optionally only in one state and of one contact, at most `limit`.
+    fn list(
+        &self,
+        state: Option<QueueState>,
+        contact_id: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<RowView>>;
+}

@@ -1,0 +1,179 @@
+//! The stored form of one contact event: what a queue row holds, produced at intake from an
+//! accepted `Webhook` and read back by the drain.
+//!
+//! A row is `Versioned<StoredEvent>` as JSON (`{"format": 1, "crm", "action", "options",
+//! "event", "accepted_at", ...}`): reading a row of another format fails
+//! (`stored_event_unreadable`) instead of guessing.
+//!
+//! No secret is ever stored. Access keys and signatures are not part of a `Webhook`. At intake
+//! the return-password CRM field (`return_password_field`) is dropped from the event's fields,
+//! and so is every CRM field the field map sends to `user_pass`; the event is then marked
+//! `password_withheld`, and an `add` applied from it loads the contact from the CRM's API, so a
+//! password the CRM gives is used without ever resting in the database. (`update` never writes
+//! a password, so it needs no load.)
+
+use serde::{Deserialize, Serialize};
+
+use super::port::{EventId, NewRow};
+use super::UnixTime;
+use crate::crm_kind::CrmKind;
+use crate::error::{Error, Result};
+use crate::settings::Settings;
+use crate::sync::fields::effective_map;
+use crate::webhook::{Action, ContactEvent, Options, Versioned, Webhook};
+
+/// One queued contact event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredEvent {
+    pub crm: CrmKind,
+    pub action: Action,
+    pub options: Options,
+    pub event: ContactEvent,
+    /// When the webhook was accepted (the queue's clock).
+    pub accepted_at: UnixTime,
+    /// A CRM field meant for `user_pass` was dropped at intake: an `add` loads the contact
+    /// from the CRM instead of trusting the incomplete payload.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub password_withheld: bool,
+}
+
+/// The stored events of an accepted webhook, one per contact event, with every secret
+/// dropped (see the module comment). A `test` webhook stores nothing.
+pub fn intake(webhook: &Webhook, settings: &Settings, accepted_at: UnixTime) -> Vec<StoredEvent> {
+    if webhook.action == Action::Test {
+        return Vec::new();
+    }
+    let password_fields: Vec<String> = effective_map(webhook.crm, &settings.field_map)
+        .into_iter()
+        .filter(|(_, wordpress)| wordpress == "user_pass")
+        .map(|(crm_field, _)| crm_field)
+        .collect();
+    webhook
+        .events
+        .iter()
+        .map(|event| {
+            let mut event = event.clone();
+            let mut password_withheld = false;
+            if let Some(fields) = event.fields.as_mut() {
+                let secret = |name: &str, wanted: &str| name.eq_ignore_ascii_case(wanted);
+                if let Some(field) = &settings.return_password_field {
+                    fields.retain(|name, _| !secret(name, field));
+                }
+                let before = fields.len();
+                fields.retain(|name, _| !password_fields.iter().any(|field| secret(name, field)));
+                password_withheld = fields.len() != before;
+            }
+            StoredEvent {
+                crm: webhook.crm,
+                action: webhook.action,
+                options: webhook.options.clone(),
+                event,
+                accepted_at,
+                password_withheld,
+            }
+        })
+        .collect()
+}
+
+impl StoredEvent {
+    /// The row the port stores: the contact it is about and the versioned JSON.
+    pub fn to_row(&self) -> NewRow {
+        NewRow {
+            crm: self.crm,
+            contact_id: self.event.contact_id.clone(),
+            // A value of plain strings, maps and numbers always serialises.
+            data: serde_json::to_string(&Versioned::new(self)).unwrap_or_default(),
+        }
+    }
+
+    /// Reads a stored row back.
+    pub fn read(id: EventId, data: &str) -> Result<StoredEvent> {
+        serde_json::from_str::<Versioned<StoredEvent>>(data)
+            .map(|versioned| versioned.value)
+            .map_err(|error| Error::StoredEventUnreadable {
+                id,
+                detail: crate::text::printable(&error.to_string(), crate::text::EXCERPT_CHARS),
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn webhook(action: Action) -> Webhook {
+        Webhook {
+            action,
+            crm: CrmKind::Mautic,
+            options: Options {
+                role: Some("customer".into()),
+                send_notification: true,
+                async_: None,
+            },
+            events: vec![ContactEvent {
+                kind: "mautic.lead_post_save_update".into(),
+                contact_id: "52".into(),
+                email: Some("john@doe.name".into()),
+                tags: Some(vec!["a".into()]),
+                fields: json!({"firstname": "John", "WP_Password": "hunter2", "pass_from_crm": "s3cret"})
+                    .as_object()
+                    .cloned(),
+                deleted: false,
+                timestamp: Some("2024-05-01T10:00:00+00:00".into()),
+            }],
+        }
+    }
+
+    fn settings(field_map: serde_json::Value) -> Settings {
+        let map = json!({
+            "crm": "mautic", "access_key": "0123456789abcdef",
+            "return_password": true, "return_password_field": "wp_password",
+            "field_map": field_map,
+        });
+        Settings::from_map(map.as_object().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn intake_drops_the_return_password_field_and_keeps_the_rest() {
+        let stored = intake(&webhook(Action::Add), &settings(json!({})), 1700);
+        assert_eq!(stored.len(), 1);
+        let fields = stored[0].event.fields.as_ref().unwrap();
+        assert!(!fields.contains_key("WP_Password"), "{fields:?}");
+        assert_eq!(fields["firstname"], "John");
+        assert_eq!(
+            fields["pass_from_crm"], "s3cret",
+            "not mapped to user_pass here"
+        );
+        assert!(!stored[0].password_withheld);
+        assert_eq!(stored[0].accepted_at, 1700);
+        assert_eq!(stored[0].options.role.as_deref(), Some("customer"));
+    }
+
+    #[test]
+    fn intake_withholds_a_field_mapped_to_user_pass() {
+        let stored = intake(
+            &webhook(Action::Add),
+            &settings(json!({"pass_from_crm": "user_pass", "firstname": "first_name"})),
+            0,
+        );
+        let row = stored[0].to_row();
+        assert!(
+            !row.data.contains("s3cret") && !row.data.contains("hunter2"),
+            "{}",
+            row.data
+        );
+        assert!(stored[0].password_withheld);
+        assert_eq!(row.contact_id, "52");
+        assert_eq!(StoredEvent::read(1, &row.data).unwrap(), stored[0]);
+    }
+
+    #[test]
+    fn a_test_webhook_stores_nothing_and_an_unreadable_row_is_refused() {
+        assert!(intake(&webhook(Action::Test), &settings(json!({})), 0).is_empty());
+        let error = StoredEvent::read(9, r#"{"format": 2}"#).unwrap_err();
+        assert_eq!(error.code(), "stored_event_unreadable");
+        assert!(error.to_string().contains("9"));
+    }
+}

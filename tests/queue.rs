@@ -1,0 +1,698 @@
+//! The queued flow (issue 10) against the in-memory Site, the in-memory queue (lease
+//! semantics, injectable clock) and the loopback fake CRM: accept and store, answer at once or
+//! apply in the request, drain with coalescing, retries on the backoff, expired leases, and
+//! no secret in any stored row.
+
+mod support;
+
+use std::time::Duration;
+
+use base64::Engine;
+use fake_crm::FakeCrm;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Map, Value};
+use sha2::Sha256;
+use support::memory_queue::MemoryQueue;
+use support::memory_site::MemorySite;
+use wpf_bridge::crm;
+use wpf_bridge::crm_kind::CrmKind;
+use wpf_bridge::pipeline::{handle_queued, Answer};
+use wpf_bridge::queue::{drain, ContactKey, DrainReport, Limits, Queue, QueueState};
+use wpf_bridge::settings::Settings;
+use wpf_bridge::sync::{EventResult, Outcome};
+use wpf_bridge::webhook::Request;
+
+const KEY: &str = "queue-test-access-key-0123456789";
+const T0: i64 = 1_700_000_000;
+
+fn settings(fake: &FakeCrm, extra: Value) -> Settings {
+    let mut map = json!({
+        "access_key": KEY,
+        "crm": "mautic",
+        "mautic_url": fake.mautic_url(),
+        "mautic_username": "mautic-user",
+        "mautic_password": "mautic-password",
+        "crm_timeout": 2,
+    })
+    .as_object()
+    .cloned()
+    .unwrap();
+    map.extend(extra.as_object().cloned().unwrap_or_default());
+    Settings::from_map(&map).expect("valid settings")
+}
+
+fn request(query: &str, body: &[u8], headers: &[(&str, &str)]) -> Request {
+    let mut params = Map::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+        params.insert(k.to_string(), Value::String(v.to_string()));
+    }
+    let mut all = vec![("content-type".to_string(), "application/json".to_string())];
+    all.extend(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    Request {
+        method: "POST".into(),
+        query: params,
+        post: Map::new(),
+        headers: all,
+        body: body.to_vec(),
+    }
+}
+
+struct World {
+    fake: FakeCrm,
+    site: MemorySite,
+    queue: MemoryQueue,
+    settings: Settings,
+}
+
+impl World {
+    fn new(extra: Value) -> Self {
+        let fake = FakeCrm::start();
+        let settings = settings(&fake, extra);
+        World {
+            fake,
+            site: MemorySite::new(),
+            queue: MemoryQueue::new(T0),
+            settings,
+        }
+    }
+
+    /// One webhook with the right access key; `query` holds the other parameters.
+    fn send(&self, query: &str, body: &[u8]) -> Answer {
+        self.send_request(&request(&format!("{query}&access_key={KEY}"), body, &[]))
+    }
+
+    fn send_request(&self, request: &Request) -> Answer {
+        let client = crm::client(&self.settings);
+        handle_queued(
+            request,
+            &self.settings,
+            &self.site,
+            client.as_ref(),
+            &self.queue,
+        )
+    }
+
+    fn drain(&self) -> DrainReport {
+        let client = crm::client(&self.settings);
+        drain(
+            &self.queue,
+            &self.settings,
+            &self.site,
+            client.as_ref(),
+            Limits {
+                budget: Duration::from_secs(60),
+                max_contacts: 10_000,
+            },
+        )
+        .expect("the in-memory queue does not fail")
+    }
+
+    /// Applies ("created" or "updated") the site saw, per the hooks sync fires.
+    fn applies(&self) -> usize {
+        self.site.actions("wpf_bridge_user_created").len()
+            + self.site.actions("wpf_bridge_user_updated").len()
+    }
+
+    fn user_by_contact(&self, contact_id: &str) -> Option<support::memory_site::StoredUser> {
+        self.site
+            .users()
+            .into_iter()
+            .map(|(_, user)| user)
+            .find(|user| user.meta.get("mautic_contact_id") == Some(&json!(contact_id)))
+    }
+
+    fn crm_loads(&self) -> usize {
+        self.fake
+            .requests()
+            .iter()
+            .filter(|r| r.method == "GET")
+            .count()
+    }
+}
+
+/// A Mautic `lead_post_save_update` webhook body for one contact version.
+fn mautic_body(id: u64, first: &str, stamp: &str, extra_fields: Value) -> Vec<u8> {
+    let mut core = json!({
+        "firstname": {"alias": "firstname", "value": first},
+        "email": {"alias": "email", "value": format!("c{id}@example.org")},
+    });
+    for (alias, value) in extra_fields.as_object().cloned().unwrap_or_default() {
+        core[&alias] = json!({"alias": alias, "value": value});
+    }
+    serde_json::to_vec(&json!({
+        "mautic.lead_post_save_update": [{
+            "contact": {"id": id, "fields": {"core": core}, "tags": [{"tag": format!("t-{first}")}]},
+            "timestamp": stamp,
+        }]
+    }))
+    .unwrap()
+}
+
+/// A contact as the fake CRM's API serves it.
+fn crm_contact(email: Option<&str>, first: &str, extra: Value) -> Value {
+    let mut all = json!({"firstname": first, "lastname": "Tester"});
+    if let Some(email) = email {
+        all["email"] = json!(email);
+    }
+    for (k, v) in extra.as_object().cloned().unwrap_or_default() {
+        all[&k] = v;
+    }
+    json!({"fields": {"all": all}, "tags": [{"tag": "crm"}]})
+}
+
+fn stamp(second: u64) -> String {
+    format!("2024-05-01T10:{:02}:{:02}+00:00", second / 60, second % 60)
+}
+
+#[test]
+fn a_background_webhook_is_stored_once_and_answered_with_the_queued_ids() {
+    let w = World::new(json!({}));
+    let answer = w.send(
+        "wpf_action=add",
+        &mautic_body(7, "Ann", &stamp(1), json!({})),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.body,
+        json!({"success": true, "action": "add", "crm": "mautic",
+               "queued": [{"contact_id": "7", "id": 1}]})
+    );
+    assert_eq!(answer.log.outcome, "queued");
+    assert_eq!(w.queue.writes(), 1, "one durable write");
+    assert_eq!(w.queue.in_state(QueueState::Pending).len(), 1);
+    assert_eq!(w.site.user_count(), 0, "nothing applied before the drain");
+
+    let report = w.drain();
+    assert_eq!((report.contacts, report.applies, report.done), (1, 1, 1));
+    assert_eq!(w.user_by_contact("7").unwrap().core["first_name"], "Ann");
+    assert_eq!(w.queue.rows()[0].outcome.as_deref(), Some("created"));
+    assert_eq!(w.drain(), DrainReport::default(), "nothing left");
+}
+
+#[test]
+fn refused_and_test_webhooks_store_nothing() {
+    let w = World::new(json!({}));
+    let bad = w.send_request(&request(
+        "wpf_action=add&access_key=wrong-key-0000000",
+        &mautic_body(7, "Ann", &stamp(1), json!({})),
+        &[],
+    ));
+    assert_eq!(bad.status, 403);
+    let garbage = w.send("wpf_action=add", b"{not json");
+    assert_eq!(garbage.status, 400);
+    let test = w.send("wpf_action=test", b"");
+    assert_eq!(test.status, 200);
+    assert_eq!(test.body["action"], "test");
+    assert_eq!(w.queue.writes(), 0);
+    assert!(w.queue.rows().is_empty());
+}
+
+#[test]
+fn a_failed_store_answers_a_retriable_error_and_applies_nothing() {
+    let w = World::new(json!({"processing": "immediate"}));
+    w.queue.fail_next_stores(1);
+    let answer = w.send(
+        "wpf_action=add",
+        &mautic_body(7, "Ann", &stamp(1), json!({})),
+    );
+    assert_eq!(answer.status, 500, "{}", answer.body);
+    assert_eq!(answer.body["code"], "site_error");
+    assert_eq!(w.site.user_count(), 0);
+}
+
+#[test]
+fn a_storm_of_versions_coalesces_to_one_apply_per_contact_at_the_newest_version() {
+    let w = World::new(json!({}));
+    const CONTACTS: u64 = 40;
+    const VERSIONS: u64 = 5;
+    // Versions arrive out of order (4, 1, 3, 0, 2), from 8 connections at once.
+    let order = [4u64, 1, 3, 0, 2];
+    let mut sends: Vec<(u64, u64)> = Vec::new();
+    for version in order {
+        for contact in 1..=CONTACTS {
+            sends.push((contact, version));
+        }
+    }
+    let answers: Vec<u16> = std::thread::scope(|scope| {
+        let handles: Vec<_> = sends
+            .chunks(sends.len() / 8)
+            .map(|chunk| {
+                let w = &w;
+                scope.spawn(move || {
+                    chunk
+                        .iter()
+                        .map(|(contact, version)| {
+                            let body = mautic_body(
+                                *contact,
+                                &format!("v{version}"),
+                                &stamp(*version),
+                                json!({}),
+                            );
+                            w.send("wpf_action=add", &body).status
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap())
+            .collect()
+    });
+    assert_eq!(answers.len() as u64, CONTACTS * VERSIONS);
+    assert!(answers.iter().all(|s| *s == 200), "{answers:?}");
+    assert_eq!(w.queue.writes() as u64, CONTACTS * VERSIONS);
+
+    let report = w.drain();
+    assert_eq!(report.contacts as u64, CONTACTS);
+    assert_eq!(report.applies as u64, CONTACTS, "one apply per contact");
+    assert_eq!(report.done as u64, CONTACTS * VERSIONS);
+    assert_eq!(w.applies() as u64, CONTACTS);
+    assert_eq!(w.crm_loads(), 0, "Mautic payloads need no CRM call");
+    assert_eq!(w.site.user_count() as u64, CONTACTS);
+    for contact in 1..=CONTACTS {
+        let user = w.user_by_contact(&contact.to_string()).unwrap();
+        assert_eq!(user.core["first_name"], "v4", "contact {contact}");
+        assert_eq!(user.meta["mautic_tags"], json!(["t-v4"]));
+    }
+    for row in w.queue.rows() {
+        assert_eq!(
+            (row.state, row.completions),
+            (QueueState::Done, 1),
+            "{row:?}"
+        );
+    }
+}
+
+#[test]
+fn drains_racing_with_a_storm_end_at_the_newest_version_and_settle_every_event_once() {
+    let w = World::new(json!({}));
+    const CONTACTS: u64 = 20;
+    let sending = std::sync::atomic::AtomicBool::new(true);
+    std::thread::scope(|scope| {
+        let drainers: Vec<_> = (0..2)
+            .map(|_| {
+                let (w, sending) = (&w, &sending);
+                scope.spawn(move || {
+                    while sending.load(std::sync::atomic::Ordering::SeqCst) {
+                        w.drain();
+                    }
+                })
+            })
+            .collect();
+        let senders: Vec<_> = (0..4u64)
+            .map(|thread| {
+                let w = &w;
+                scope.spawn(move || {
+                    for version in [3u64, 0, 4, 1, 2] {
+                        for contact in (1..=CONTACTS).filter(|c| c % 4 == thread) {
+                            let body = mautic_body(
+                                contact,
+                                &format!("v{version}"),
+                                &stamp(version),
+                                json!({}),
+                            );
+                            assert_eq!(w.send("wpf_action=add", &body).status, 200);
+                        }
+                    }
+                })
+            })
+            .collect();
+        for sender in senders {
+            sender.join().unwrap();
+        }
+        sending.store(false, std::sync::atomic::Ordering::SeqCst);
+        for drainer in drainers {
+            drainer.join().unwrap();
+        }
+    });
+    w.drain();
+    assert_eq!(w.site.user_count() as u64, CONTACTS, "one user per contact");
+    for contact in 1..=CONTACTS {
+        let user = w.user_by_contact(&contact.to_string()).unwrap();
+        assert_eq!(user.core["first_name"], "v4", "contact {contact}");
+    }
+    let rows = w.queue.rows();
+    assert_eq!(rows.len() as u64, CONTACTS * 5, "none lost");
+    for row in rows {
+        assert_eq!(
+            (row.state, row.completions),
+            (QueueState::Done, 1),
+            "{row:?}"
+        );
+    }
+    assert!(w.applies() as u64 <= CONTACTS * 5);
+}
+
+#[test]
+fn ten_url_only_adds_for_one_contact_are_one_apply_and_one_crm_load() {
+    let w = World::new(json!({}));
+    let id = w
+        .fake
+        .add_mautic_contact(crm_contact(Some("ten@example.org"), "Ten", json!({})));
+    for _ in 0..10 {
+        let answer = w.send(&format!("wpf_action=add&contact_id={id}"), b"");
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    let report = w.drain();
+    assert_eq!((report.applies, report.done), (1, 10));
+    assert_eq!(w.crm_loads(), 1, "{:?}", w.fake.requests());
+    assert_eq!(w.site.user_count(), 1);
+}
+
+#[test]
+fn a_failing_crm_is_retried_on_the_backoff_honouring_retry_after_and_nothing_is_lost() {
+    let w = World::new(json!({"retry_delays": "10,20,30"}));
+    let ids: Vec<u64> = (0..3)
+        .map(|n| {
+            let email = format!("r{n}@example.org");
+            w.fake
+                .add_mautic_contact(crm_contact(Some(&email), "Retry", json!({})))
+        })
+        .collect();
+    for id in &ids {
+        let answer = w.send(&format!("wpf_action=add&contact_id={id}"), b"");
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+
+    // 1st try: the CRM fails (500): retried after the first delay.
+    w.fake.fail_next(500, 3);
+    let report = w.drain();
+    assert_eq!((report.applies, report.retrying, report.done), (3, 3, 0));
+    for row in w.queue.rows() {
+        assert_eq!(row.state, QueueState::Retrying);
+        assert_eq!(row.due_at, T0 + 10);
+        assert_eq!(row.error_code.as_deref(), Some("crm_unavailable"));
+    }
+    assert_eq!(w.drain().contacts, 0, "not due before its time");
+
+    // 2nd try: rate-limited with Retry-After: 120, longer than the second delay (20).
+    w.queue.advance(10);
+    w.fake.fail_next_retry_after(429, "120", 3);
+    let report = w.drain();
+    assert_eq!(report.retrying, 3);
+    for row in w.queue.rows() {
+        assert_eq!(row.due_at, T0 + 10 + 120, "Retry-After is a minimum");
+        assert_eq!(row.error_code.as_deref(), Some("crm_rate_limited"));
+    }
+    w.queue.advance(20);
+    assert_eq!(
+        w.drain().contacts,
+        0,
+        "the second delay alone is not enough"
+    );
+
+    // The CRM recovered: every event is applied.
+    w.queue.advance(100);
+    let report = w.drain();
+    assert_eq!((report.done, report.failed, report.retrying), (3, 0, 0));
+    assert_eq!(w.site.user_count(), 3);
+    for row in w.queue.rows() {
+        assert_eq!((row.state, row.attempts), (QueueState::Done, 3));
+    }
+    let list = w.queue.list(Some(QueueState::Done), None, 10).unwrap();
+    assert_eq!(list.len(), 3);
+}
+
+#[test]
+fn a_never_error_fails_at_once_and_a_later_one_after_the_last_delay() {
+    let w = World::new(json!({"retry_delays": "10,20"}));
+    let no_email = w
+        .fake
+        .add_mautic_contact(crm_contact(None, "Nomail", json!({})));
+    let down = w
+        .fake
+        .add_mautic_contact(crm_contact(Some("d@example.org"), "Down", json!({})));
+    w.send(&format!("wpf_action=add&contact_id={no_email}"), b"");
+    w.send(&format!("wpf_action=add&contact_id={down}"), b"");
+    // The first contact's load succeeds (no email: never), the second's fails (later).
+    w.fake.clear_requests();
+    let report = w.drain_with_failures(&[(1, 0), (1, 500)]);
+    assert_eq!((report.failed, report.retrying), (1, 1));
+    let failed = w.queue.in_state(QueueState::Failed);
+    assert_eq!(
+        failed[0].error_code.as_deref(),
+        Some("contact_without_email")
+    );
+    assert_eq!(failed[0].attempts, 1);
+
+    for (advance, expect_failed) in [(10, false), (20, true)] {
+        w.queue.advance(advance);
+        w.fake.fail_next(503, 1);
+        let report = w.drain();
+        assert_eq!(report.failed, usize::from(expect_failed), "{report:?}");
+    }
+    assert_eq!(w.queue.count(QueueState::Failed).unwrap(), 2);
+    assert_eq!(w.queue.count(QueueState::Retrying).unwrap(), 0);
+    w.queue.advance(100_000);
+    assert_eq!(
+        w.drain().contacts,
+        0,
+        "failed events wait for an administrator"
+    );
+    assert_eq!(w.queue.rows().len(), 2, "nothing deleted");
+}
+
+impl World {
+    /// Drains with the fake CRM scripted per contact turn: `(count, status)`, status 0 for
+    /// "answer normally" (the first contact in queue order goes first).
+    fn drain_with_failures(&self, script: &[(usize, u16)]) -> DrainReport {
+        let mut total = DrainReport::default();
+        let client = crm::client(&self.settings);
+        for (count, status) in script {
+            if *status != 0 {
+                self.fake.fail_next(*status, *count);
+            }
+            let report = drain(
+                &self.queue,
+                &self.settings,
+                &self.site,
+                client.as_ref(),
+                Limits {
+                    budget: Duration::from_secs(60),
+                    max_contacts: 1,
+                },
+            )
+            .unwrap();
+            total.contacts += report.contacts;
+            total.applies += report.applies;
+            total.done += report.done;
+            total.retrying += report.retrying;
+            total.failed += report.failed;
+        }
+        total
+    }
+}
+
+#[test]
+fn an_expired_claim_is_claimed_again_and_applied_once() {
+    let w = World::new(json!({"claim_timeout": 300}));
+    w.send(
+        "wpf_action=add",
+        &mautic_body(9, "Lease", &stamp(1), json!({})),
+    );
+    let key = ContactKey {
+        crm: CrmKind::Mautic,
+        contact_id: "9".into(),
+    };
+    // A worker claims the contact's events and dies before settling them.
+    let dead = w
+        .queue
+        .claim(&key, "dead-worker", Duration::from_secs(300))
+        .unwrap();
+    assert_eq!(dead.rows.len(), 1);
+    assert_eq!(
+        w.queue
+            .claim(&key, "second-worker", Duration::from_secs(300))
+            .unwrap()
+            .rows
+            .len(),
+        0,
+        "a held claim is not claimed twice"
+    );
+    assert_eq!(w.drain().contacts, 0);
+    w.queue.advance(299);
+    assert_eq!(w.drain().contacts, 0, "the lease still holds");
+    assert_eq!(w.site.user_count(), 0);
+
+    w.queue.advance(1);
+    let report = w.drain();
+    assert_eq!((report.applies, report.done), (1, 1));
+    assert_eq!(w.site.user_count(), 1);
+    // The dead worker's late settle changes nothing.
+    let late = EventResult {
+        contact_id: "9".into(),
+        outcome: Outcome::Ignored,
+        user_id: None,
+        reason: None,
+        notes: Vec::new(),
+        role: None,
+        role_refused: None,
+        password_returned: false,
+    };
+    w.queue.complete("dead-worker", &[1], &late).unwrap();
+    let row = &w.queue.rows()[0];
+    assert_eq!(
+        (
+            row.state,
+            row.completions,
+            row.attempts,
+            row.outcome.as_deref()
+        ),
+        (QueueState::Done, 1, 2, Some("created"))
+    );
+    assert_eq!(w.drain(), DrainReport::default());
+    assert_eq!(w.applies(), 1);
+}
+
+#[test]
+fn no_secret_is_in_any_stored_row_and_a_crm_password_is_loaded_when_applied() {
+    let secret = "whsec-queue-0123456789";
+    let w = World::new(json!({
+        "webhook_secret": secret,
+        "return_password": true,
+        "return_password_field": "wp_password",
+        "field_map": {"firstname": "first_name", "email": "user_email", "crm_pass": "user_pass"},
+    }));
+    let id = w.fake.add_mautic_contact(crm_contact(
+        Some("c77@example.org"),
+        "Sec",
+        json!({"crm_pass": "crm-Secret-2"}),
+    ));
+    let body = mautic_body(
+        id,
+        "Sec",
+        &stamp(1),
+        json!({"wp_password": "returned-Secret-1", "crm_pass": "crm-Secret-2"}),
+    );
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(&body);
+    let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    let answer = w.send_request(&request(
+        &format!("wpf_action=add&access_key={KEY}"),
+        &body,
+        &[("webhook-signature", &signature)],
+    ));
+    assert_eq!(answer.status, 200, "{}", answer.body);
+
+    let rows = w.queue.rows();
+    assert_eq!(rows.len(), 1);
+    for row in &rows {
+        for needle in [
+            KEY,
+            secret,
+            signature.as_str(),
+            "returned-Secret-1",
+            "crm-Secret-2",
+        ] {
+            assert!(
+                !row.data.contains(needle),
+                "{needle} stored in {}",
+                row.data
+            );
+        }
+        let data: Value = serde_json::from_str(&row.data).unwrap();
+        assert_eq!(data["format"], 1);
+        assert_eq!(data["password_withheld"], true);
+        assert_eq!(data["event"]["fields"]["firstname"], "Sec");
+    }
+    let answer_text = answer.body.to_string() + &format!("{:?}", answer.log);
+    assert!(!answer_text.contains("Secret-"));
+
+    let report = w.drain();
+    assert_eq!(report.done, 1);
+    let user = w.user_by_contact(&id.to_string()).unwrap();
+    assert_eq!(
+        user.password, "crm-Secret-2",
+        "loaded from the CRM at apply"
+    );
+    assert_eq!(w.crm_loads(), 1);
+}
+
+#[test]
+fn immediate_processing_applies_in_the_request_and_the_url_flag_wins() {
+    let w = World::new(json!({"processing": "immediate"}));
+    let answer = w.send(
+        "wpf_action=add",
+        &mautic_body(3, "Now", &stamp(1), json!({})),
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["results"][0]["outcome"], "created");
+    assert_eq!(answer.body["results"][0]["id"], 1);
+    assert_eq!(answer.log.outcome, "created");
+    assert_eq!(w.queue.rows()[0].state, QueueState::Done);
+
+    let queued = w.send(
+        "wpf_action=add&async=true",
+        &mautic_body(4, "Later", &stamp(1), json!({})),
+    );
+    assert_eq!(queued.body["queued"][0]["id"], 2, "{}", queued.body);
+    assert!(w.user_by_contact("4").is_none());
+
+    let background = World::new(json!({}));
+    let now = background.send(
+        "wpf_action=add&async=false",
+        &mautic_body(5, "Sync", &stamp(1), json!({})),
+    );
+    assert_eq!(now.body["results"][0]["outcome"], "created", "{}", now.body);
+    assert!(background.user_by_contact("5").is_some());
+}
+
+#[test]
+fn immediate_retriable_failure_answers_200_retrying_and_the_site_retries() {
+    let w = World::new(json!({"processing": "immediate", "retry_delays": "30"}));
+    let id = w
+        .fake
+        .add_mautic_contact(crm_contact(Some("im@example.org"), "Imm", json!({})));
+    w.fake.fail_next(500, 1);
+    let answer = w.send(&format!("wpf_action=add&contact_id={id}"), b"");
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let result = &answer.body["results"][0];
+    assert_eq!(result["outcome"], "retrying");
+    assert_eq!(result["code"], "crm_unavailable");
+    assert_eq!(result["retry_at"], T0 + 30);
+    assert_eq!(answer.log.outcome, "retrying");
+    assert_eq!(w.queue.rows()[0].state, QueueState::Retrying);
+
+    w.queue.advance(30);
+    assert_eq!(w.drain().done, 1);
+    assert_eq!(w.site.user_count(), 1);
+
+    // A "never" failure is answered as today: the error's 4xx, and the event is failed.
+    let no_email = w
+        .fake
+        .add_mautic_contact(crm_contact(None, "None", json!({})));
+    let answer = w.send(&format!("wpf_action=add&contact_id={no_email}"), b"");
+    assert_eq!(answer.status, 422, "{}", answer.body);
+    assert_eq!(answer.body["code"], "contact_without_email");
+    assert_eq!(answer.body["results"][0]["outcome"], "failed");
+    assert_eq!(w.queue.in_state(QueueState::Failed).len(), 1);
+}
+
+#[test]
+fn a_contact_locked_elsewhere_is_left_untouched_by_the_drain() {
+    use wpf_bridge::site::Site;
+    use wpf_bridge::sync::ordering::contact_lock_name;
+    let w = World::new(json!({}));
+    w.send(
+        "wpf_action=add",
+        &mautic_body(8, "Busy", &stamp(1), json!({})),
+    );
+    let lock = contact_lock_name(CrmKind::Mautic, "8");
+    assert!(
+        w.site.lock(&lock, 0).unwrap(),
+        "another worker holds the contact"
+    );
+    let report = w.drain();
+    assert_eq!((report.busy, report.contacts, report.applies), (1, 0, 0));
+    let row = &w.queue.rows()[0];
+    assert_eq!(
+        (row.state, row.attempts),
+        (QueueState::Pending, 0),
+        "not claimed"
+    );
+    w.site.unlock(&lock).unwrap();
+    assert_eq!(w.drain().done, 1);
+    assert_eq!(w.site.user_count(), 1);
+}
