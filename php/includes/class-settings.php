@@ -189,11 +189,13 @@ final class WPF_Bridge_Settings {
 		$text     = static fn( $value ): string => is_scalar( $value ) ? trim( sanitize_text_field( (string) $value ) ) : '';
 		$settings = $stored;
 
+		// A setting the page does not show keeps its stored value; a checkbox the page shows
+		// is absent from the form when unticked.
 		foreach ( self::defaults() as $key => $default ) {
 			if ( is_bool( $default ) ) {
 				$settings[ $key ] = ! empty( $input[ $key ] );
-			} elseif ( ( is_string( $default ) || is_int( $default ) ) && ! self::is_secret( $key ) ) {
-				$settings[ $key ] = $text( $input[ $key ] ?? '' );
+			} elseif ( ( is_string( $default ) || is_int( $default ) ) && ! self::is_secret( $key ) && array_key_exists( $key, $input ) ) {
+				$settings[ $key ] = $text( $input[ $key ] );
 			}
 		}
 

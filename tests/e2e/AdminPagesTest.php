@@ -104,6 +104,8 @@ final class AdminPagesTest extends E2eTestCase
     public function test_a_setting_changed_in_the_form_is_saved(): void
     {
         $browser = $this->browser();
+        // A setting the page does not show must survive a save of the page.
+        WordPress::configure(['processing' => 'immediate']);
         $before = WordPress::settings();
         $this->assertSame('email', $before['username_format']);
         $this->assertNotSame('wp_pass_e2e', $before['return_password_field']);
@@ -131,6 +133,8 @@ final class AdminPagesTest extends E2eTestCase
         $this->assertSame('flname', $after['username_format'], 'the option did not change in the database');
         $this->assertSame('wp_pass_e2e', $after['return_password_field'], 'the option did not change in the database');
         $this->assertSame(5, $after['crm_timeout'], 'the CRM timeout did not change in the database');
+        $this->assertSame('immediate', $after['processing'], 'saving the page reset a setting it does not show');
+        WordPress::configure(['processing' => 'background']);
         // The secret inputs were left empty: the stored secrets must be kept, not erased.
         foreach (['access_key', 'mautic_password', 'userengage_api_key', 'crm', 'mautic_url', 'allowed_roles'] as $key) {
             $this->assertSame($before[$key], $after[$key], "saving the form changed $key");
