@@ -79,6 +79,8 @@ pub enum Error {
     InvalidRequest(String),
     #[error("Queued event {id} cannot be read ({detail}); it was stored by another version of wpf-bridge or changed in the database. Discard it and have the CRM send the contact again.")]
     StoredEventUnreadable { id: u64, detail: String },
+    #[error("Queued event {id} was claimed {attempts} times without being settled: the workers that took it stopped (killed, or over PHP's time limit) while applying it. It is failed so it cannot stop its contact's queue; retry it from the webhooks page once the cause is fixed.")]
+    AbandonedEvent { id: u64, attempts: u32 },
     #[error("No contact id found: the payload has none and there is no contact_id parameter. Add &contact_id=... to the webhook URL or send the CRM's contact payload.")]
     MissingContactId,
     #[error("The access key is missing or wrong. Copy the webhook URL again from Settings > WPF Bridge.")]
@@ -153,6 +155,7 @@ impl Error {
             Error::TooManyEvents { .. } => "too_many_events",
             Error::InvalidRequest(_) => "invalid_request",
             Error::StoredEventUnreadable { .. } => "stored_event_unreadable",
+            Error::AbandonedEvent { .. } => "abandoned_event",
             Error::InvalidAccessKey => "invalid_access_key",
             Error::MissingSignature => "missing_signature",
             Error::InvalidSignature => "invalid_signature",
@@ -187,6 +190,7 @@ impl Error {
             Error::TooManyEvents { .. } => 1009,
             Error::InvalidRequest(_) => 1010,
             Error::StoredEventUnreadable { .. } => 1011,
+            Error::AbandonedEvent { .. } => 1012,
             Error::InvalidAccessKey => 1101,
             Error::MissingSignature => 1102,
             Error::InvalidSignature => 1103,
@@ -244,6 +248,7 @@ impl Error {
             | Error::TooManyEvents { .. }
             | Error::InvalidRequest(_)
             | Error::StoredEventUnreadable { .. }
+            | Error::AbandonedEvent { .. }
             | Error::UnusableEmail { .. }
             | Error::ContactWithoutEmail { .. } => Retry::Never,
         }
@@ -281,7 +286,8 @@ impl Error {
             | Error::MissingContactId
             | Error::TooManyEvents { .. }
             | Error::InvalidRequest(_)
-            | Error::StoredEventUnreadable { .. } => ErrorKind::InvalidPayload,
+            | Error::StoredEventUnreadable { .. }
+            | Error::AbandonedEvent { .. } => ErrorKind::InvalidPayload,
             Error::InvalidAccessKey | Error::MissingSignature | Error::InvalidSignature => {
                 ErrorKind::Authentication
             }

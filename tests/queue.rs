@@ -486,6 +486,44 @@ impl World {
 }
 
 #[test]
+fn an_event_whose_workers_keep_dying_is_failed_not_claimed_forever() {
+    let w = World::new(json!({"claim_timeout": 300, "retry_delays": "30,120"}));
+    w.send(
+        "wpf_action=add",
+        &mautic_body(11, "Crash", &stamp(1), json!({})),
+    );
+    let key = ContactKey {
+        crm: CrmKind::Mautic,
+        contact_id: "11".into(),
+    };
+    // Three workers (one per allowed attempt: two delays plus the first try) claim the
+    // event and die before settling it.
+    for worker in ["dead-1", "dead-2", "dead-3"] {
+        let claim = w
+            .queue
+            .claim(&key, worker, Duration::from_secs(300))
+            .unwrap();
+        assert_eq!(claim.rows.len(), 1, "{worker}");
+        w.queue.advance(300);
+    }
+    // The next claim is one more than any settled history allows: failed, not applied.
+    let report = w.drain();
+    assert_eq!((report.contacts, report.applies), (1, 0), "{report:?}");
+    assert_eq!(w.site.user_count(), 0);
+    let row = &w.queue.rows()[0];
+    assert_eq!(
+        (row.state, row.error_code.as_deref()),
+        (QueueState::Failed, Some("abandoned_event"))
+    );
+    w.queue.advance(300);
+    assert_eq!(
+        w.drain(),
+        DrainReport::default(),
+        "a failed event is never claimed again"
+    );
+}
+
+#[test]
 fn an_expired_claim_is_claimed_again_and_applied_once() {
     let w = World::new(json!({"claim_timeout": 300}));
     w.send(

@@ -148,7 +148,22 @@ fn settle_locked(
     let mut run = ContactRun::default();
     let mut events = Vec::with_capacity(claim.rows.len());
     let mut attempts = BTreeMap::new();
+    // Normally an event is tried at most once per delay plus once more; a claim beyond that
+    // means earlier workers died holding it (each claim counts an attempt, only a settle
+    // moves it on), so it is failed instead of being claimed again forever.
+    let most_attempts = u32::try_from(settings.retry_delays.len())
+        .unwrap_or(u32::MAX)
+        .saturating_add(1);
     for row in &claim.rows {
+        if row.attempts > most_attempts {
+            let error = Error::AbandonedEvent {
+                id: row.id,
+                attempts: row.attempts,
+            };
+            queue.fail(&token, &[row.id], &error)?;
+            run.events.push((row.id, Settled::Failed(error)));
+            continue;
+        }
         match StoredEvent::read(row.id, &row.data) {
             Ok(stored) => {
                 attempts.insert(row.id, row.attempts);
