@@ -21,6 +21,22 @@ namespace {
     function wpf_bridge_crm_test_connection(array $settings): array {}
 
     /**
+     * Applies the queue's due events, one contact at a time (lock, claim, coalesce, one apply,
+     * settle), until none is due, `$max_contacts` contacts were taken or `$budget_seconds` are
+     * spent. Returns the drain's report: `contacts`, `applies`, `done`, `retrying`, `failed`,
+     * `busy`. Bad settings throw `WpfBridge\ConfigurationException`; a failing adapter stops the
+     * drain and throws (the events it held are claimed again after their lease).
+     *
+     * @param array $settings
+     * @param object $site
+     * @param object $queue
+     * @param int $max_contacts
+     * @param int $budget_seconds
+     * @return array
+     */
+    function wpf_bridge_drain(array $settings, object $site, object $queue, int $max_contacts, int $budget_seconds): array {}
+
+    /**
      * A new access key: 192 bits from the OS random source, URL-safe characters only.
      *
      * @return string
@@ -36,6 +52,21 @@ namespace {
      * @return string
      */
     function wpf_bridge_generate_password(int $length = 20, bool $special_chars = false): string {}
+
+    /**
+     * The queued flow: authenticates and parses as `wpf_bridge_handle_webhook`, stores every
+     * contact event in one write through the `$queue` adapter, then answers at once (`queued`
+     * with the events' ids; the drain applies them later) or, in immediate processing, applies
+     * them now through `$site`. Same `['status', 'body', 'log']` shape; a refused request stores
+     * nothing, and a failing adapter is answered with its error, not thrown.
+     *
+     * @param array $request
+     * @param array $settings
+     * @param object $site
+     * @param object $queue
+     * @return array
+     */
+    function wpf_bridge_handle_queued(array $request, array $settings, object $site, object $queue): array {}
 
     /**
      * Handles one webhook end to end: authenticates, parses, applies every event through the

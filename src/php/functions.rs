@@ -10,12 +10,13 @@ use serde_json::{json, Map, Value};
 
 use super::convert::{map_to_array, to_map, to_request};
 use super::exceptions::php_result;
+use super::queue::PhpQueue;
 use super::site::PhpSite;
 use crate::crm::{self, CrmKind};
 use crate::error::{Error, Result};
 use crate::settings::{Settings, UsernameFormat};
 use crate::webhook::{auth, payload, Request};
-use crate::{meta_keys, password, pipeline, sync};
+use crate::{meta_keys, password, pipeline, queue, sync};
 
 /// Registers every function below with the module (the generated wrappers are private to
 /// this file, so registration lives here).
@@ -30,6 +31,8 @@ pub fn register(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(wpf_bridge_hash_password))
         .function(wrap_function!(wpf_bridge_verify_password))
         .function(wrap_function!(wpf_bridge_handle_webhook))
+        .function(wrap_function!(wpf_bridge_handle_queued))
+        .function(wrap_function!(wpf_bridge_drain))
         .function(wrap_function!(wpf_bridge_validate_settings))
         .function(wrap_function!(wpf_bridge_crm_test_connection))
         .function(wrap_function!(wpf_bridge_load_contact))
@@ -140,6 +143,65 @@ pub fn wpf_bridge_handle_webhook(
             .map_err(|e| Error::Site(e.to_string()))
             .and_then(to_array),
     )
+}
+
+/// The queued flow: authenticates and parses as `wpf_bridge_handle_webhook`, stores every
+/// contact event in one write through the `$queue` adapter, then answers at once (`queued`
+/// with the events' ids; the drain applies them later) or, in immediate processing, applies
+/// them now through `$site`. Same `['status', 'body', 'log']` shape; a refused request stores
+/// nothing, and a failing adapter is answered with its error, not thrown.
+#[php_function]
+pub fn wpf_bridge_handle_queued(
+    request: &ZendHashTable,
+    settings: &ZendHashTable,
+    site: &mut ZendObject,
+    queue: &mut ZendObject,
+) -> PhpResult<Array> {
+    let site = PhpSite::new(site);
+    let queue = PhpQueue::new(queue);
+    let answer = match to_request(request) {
+        Err(error) => pipeline::refuse(&error, &Request::default(), None),
+        Ok(request) => match load_settings(settings) {
+            Err(error) => pipeline::refuse(&error, &request, None),
+            Ok(settings) => {
+                let crm = crm::client(&settings);
+                pipeline::handle_queued(&request, &settings, &site, crm.as_ref(), &queue)
+            }
+        },
+    };
+    php_result(
+        serde_json::to_value(&answer)
+            .map_err(|e| Error::Site(e.to_string()))
+            .and_then(to_array),
+    )
+}
+
+/// Applies the queue's due events, one contact at a time (lock, claim, coalesce, one apply,
+/// settle), until none is due, `$max_contacts` contacts were taken or `$budget_seconds` are
+/// spent. Returns the drain's report: `contacts`, `applies`, `done`, `retrying`, `failed`,
+/// `busy`. Bad settings throw `WpfBridge\ConfigurationException`; a failing adapter stops the
+/// drain and throws (the events it held are claimed again after their lease).
+#[php_function]
+pub fn wpf_bridge_drain(
+    settings: &ZendHashTable,
+    site: &mut ZendObject,
+    queue: &mut ZendObject,
+    max_contacts: i64,
+    budget_seconds: i64,
+) -> PhpResult<Array> {
+    let site = PhpSite::new(site);
+    let queue = PhpQueue::new(queue);
+    php_result(load_settings(settings).and_then(|settings| {
+        let crm = crm::client(&settings);
+        let limits = queue::Limits {
+            budget: std::time::Duration::from_secs(u64::try_from(budget_seconds).unwrap_or(0)),
+            max_contacts: usize::try_from(max_contacts).unwrap_or(0),
+        };
+        let report = queue::drain(&queue, &settings, &site, crm.as_ref(), limits)?;
+        serde_json::to_value(report)
+            .map_err(|e| Error::Site(e.to_string()))
+            .and_then(to_array)
+    }))
 }
 
 /// Validates a settings array and returns it normalised; throws

@@ -1,6 +1,6 @@
 //! Everything that touches ext-php-rs: module registration, the exposed functions, Zval
-//! conversions, exception classes and `PhpSite`. ext-php-rs types never leave this folder;
-//! the rest of the crate sees plain Rust values.
+//! conversions, exception classes, `PhpSite` and `PhpQueue`. ext-php-rs types never leave
+//! this folder; the rest of the crate sees plain Rust values.
 
 use ext_php_rs::prelude::*;
 use ext_php_rs::zend::ModuleEntry;
@@ -11,6 +11,7 @@ use crate::crm_kind::CrmKind;
 mod convert;
 mod exceptions;
 mod functions;
+mod queue;
 mod site;
 
 /// The PHP version the extension was built against (recorded by `build.rs`).

@@ -22,28 +22,40 @@ impl<'a> PhpSite<'a> {
 
     /// Calls an adapter method and returns its result as JSON.
     fn call(&self, method: &str, args: Vec<&dyn IntoZvalDyn>) -> Result<Value> {
-        let result = self.adapter.try_call_method(method, args);
-        if let Some(exception) = ExecutorGlobals::take_exception() {
-            let message = exception
-                .try_call_method("getMessage", vec![])
-                .ok()
-                .and_then(|m| m.string())
-                .unwrap_or_default();
-            return Err(Error::Site(format!(
-                "{method}: {}",
-                crate::text::printable(&message, 300)
-            )));
-        }
-        match result {
-            Ok(zval) => to_value(&zval),
-            Err(error) => Err(Error::Site(format!(
-                "the site adapter has no usable {method}() method ({error})"
-            ))),
-        }
+        call_adapter(self.adapter, "site", method, args)
     }
 
     fn id_arg(id: UserId) -> i64 {
         i64::try_from(id).unwrap_or(i64::MAX)
+    }
+}
+
+/// Calls a method of a plugin adapter object (`port` names it in errors) and returns its
+/// result as JSON. A PHP exception thrown by the method is taken from the engine (so it does
+/// not escape to the caller) and becomes `Error::Site`, as does a missing method.
+pub(super) fn call_adapter(
+    adapter: &ZendObject,
+    port: &str,
+    method: &str,
+    args: Vec<&dyn IntoZvalDyn>,
+) -> Result<Value> {
+    let result = adapter.try_call_method(method, args);
+    if let Some(exception) = ExecutorGlobals::take_exception() {
+        let message = exception
+            .try_call_method("getMessage", vec![])
+            .ok()
+            .and_then(|m| m.string())
+            .unwrap_or_default();
+        return Err(Error::Site(format!(
+            "{method}: {}",
+            crate::text::printable(&message, 300)
+        )));
+    }
+    match result {
+        Ok(zval) => to_value(&zval),
+        Err(error) => Err(Error::Site(format!(
+            "the {port} adapter has no usable {method}() method ({error})"
+        ))),
     }
 }
 
@@ -213,7 +225,7 @@ impl Site for PhpSite<'_> {
     }
 }
 
-fn type_name(value: &Value) -> &'static str {
+pub(super) fn type_name(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a bool",
