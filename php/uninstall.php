@@ -3,7 +3,8 @@
  * Uninstall: removes what the plugin stored for itself, on every site of a network.
  *
  * Removed: the options (wpf_bridge_settings, wpf_bridge_db_version,
- * wpf_bridge_wpf_key_notice_dismissed), the wpf_bridge_* transients and the log table.
+ * wpf_bridge_wpf_key_notice_dismissed, wpf_bridge_queue_db_version), the wpf_bridge_* transients and
+ * the log and queue tables.
  *
  * Kept on purpose: the users the webhooks created and their `{crm}_contact_id` and
  * `{crm}_tags` user meta (e.g. mautic_contact_id, mautic_tags). They are the site's data, not
@@ -18,13 +19,14 @@
 defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
 
 /**
- * Removes the plugin's options, transients and log table from the current site.
+ * Removes the plugin's options, transients, log and queue tables from the current site.
  */
 function wpf_bridge_uninstall_site(): void {
 	global $wpdb;
 
 	delete_option( 'wpf_bridge_settings' );
 	delete_option( 'wpf_bridge_db_version' );
+	delete_option( 'wpf_bridge_queue_db_version' );
 	delete_option( 'wpf_bridge_wpf_key_notice_dismissed' );
 
 	// phpcs:disable WordPress.DB.DirectDatabaseQuery -- no API lists transients by prefix.
@@ -36,6 +38,7 @@ function wpf_bridge_uninstall_site(): void {
 		)
 	);
 	$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}wpf_bridge_log" ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery.SchemaChange -- table name only.
+	$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}wpf_bridge_queue" ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery.SchemaChange -- table name only.
 	// phpcs:enable
 }
 

@@ -1,6 +1,6 @@
 <?php
 /**
- * Installation: the log table, the first access key, the stored schema version.
+ * Installation: the log and queue tables, the first access key, the stored schema versions.
  *
  * Runs on activation, and again from admin_init whenever the stored schema version differs
  * from the code's (after an update, or on a site of a network where the plugin was
@@ -42,16 +42,18 @@ final class WPF_Bridge_Installer {
 	 * to wp-admin (one autoloaded option read).
 	 */
 	public static function maybe_upgrade(): void {
-		if ( (int) get_option( self::DB_VERSION_OPTION, 0 ) !== WPF_Bridge_Log::SCHEMA_VERSION ) {
+		if ( (int) get_option( self::DB_VERSION_OPTION, 0 ) !== WPF_Bridge_Log::SCHEMA_VERSION
+			|| ! WPF_Bridge_Queue::is_current() ) {
 			self::install();
 		}
 	}
 
 	/**
-	 * Creates the log table and, when there is none, an access key. Idempotent.
+	 * Creates the log and queue tables and, when there is none, an access key. Idempotent.
 	 */
 	public static function install(): void {
 		WPF_Bridge_Log::create_table();
+		WPF_Bridge_Queue::create_table();
 
 		$settings = WPF_Bridge_Settings::stored();
 		if ( '' === $settings['access_key'] && ! WPF_Bridge_Settings::overridden( 'access_key' ) ) {
