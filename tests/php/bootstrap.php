@@ -8,3 +8,4 @@ if (!extension_loaded('wpf_bridge')) {
 require __DIR__ . '/support/Fixtures.php';
 require __DIR__ . '/support/FakeCrmProcess.php';
 require __DIR__ . '/support/ArraySite.php';
+require __DIR__ . '/support/ArrayQueue.php';

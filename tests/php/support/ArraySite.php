@@ -79,6 +79,7 @@ final class ArraySite
 
     public function update_user(int $id, array $core): void
     {
+        $this->maybeFail('update_user');
         foreach ($core as $k => $v) {
             if ($k === 'user_email') {
                 $this->users[$id]['email'] = $v;

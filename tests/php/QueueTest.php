@@ -1,0 +1,199 @@
+<?php
+// wpf_bridge_handle_queued() and wpf_bridge_drain() from PHP, with a PHP site object and a PHP
+// queue object (ArrayQueue: the port's semantics in arrays): storing, answering `queued`,
+// draining with coalescing and settling, and adapters that fail or answer nonsense.
+use PHPUnit\Framework\TestCase;
+
+final class QueueTest extends TestCase
+{
+    private const KEY = 'php-suite-access-key-0001';
+    private static FakeCrmProcess $crm;
+
+    public static function setUpBeforeClass(): void
+    {
+        self::$crm = FakeCrmProcess::start();
+    }
+
+    public static function tearDownAfterClass(): void
+    {
+        self::$crm->stop();
+    }
+
+    protected function setUp(): void
+    {
+        self::$crm->control('POST', 'reset');
+    }
+
+    private function settings(array $extra = []): array
+    {
+        return $extra + [
+            'access_key' => self::KEY,
+            'crm' => 'mautic',
+            'mautic_url' => self::$crm->mauticUrl(),
+            'mautic_username' => 'mautic-user',
+            'mautic_password' => 'mautic-password',
+            'crm_timeout' => 2,
+        ];
+    }
+
+    /** A Mautic update webhook for one version of contact $id. */
+    private static function update(int $id, string $first, string $stamp): string
+    {
+        return json_encode(['mautic.lead_post_save_update' => [[
+            'contact' => ['id' => $id, 'fields' => ['core' => [
+                'firstname' => ['alias' => 'firstname', 'value' => $first],
+                'email' => ['alias' => 'email', 'value' => "c$id@example.org"],
+            ]], 'tags' => [['tag' => "t-$first"]]],
+            'timestamp' => $stamp,
+        ]]]);
+    }
+
+    private function queued(ArraySite $site, ArrayQueue $queue, array $query, string $body, array $settings = []): array
+    {
+        $r = wpf_bridge_handle_queued(Fixtures::request($query + ['access_key' => self::KEY], $body), $this->settings($settings), $site, $queue);
+        $this->assertSame(['status', 'body', 'log'], array_keys($r));
+        return $r;
+    }
+
+    private function drain(ArraySite $site, ArrayQueue $queue, int $max = 100): array
+    {
+        return wpf_bridge_drain($this->settings(), $site, $queue, $max, 30);
+    }
+
+    public function testHandleQueuedStoresEveryEventInOneWriteAndAnswersQueued(): void
+    {
+        $site = new ArraySite();
+        $queue = new ArrayQueue();
+        $r = $this->queued($site, $queue, ['wpf_action' => 'update'], Fixtures::read('mautic/02_contact_identified_batch_of_3.wire.json'));
+        $this->assertSame(200, $r['status'], json_encode($r['body']));
+        $this->assertSame([true, 'update', 'mautic'], [$r['body']['success'], $r['body']['action'], $r['body']['crm']]);
+        $this->assertSame(array_column($queue->rows, 'contact_id'), array_column($r['body']['queued'], 'contact_id'));
+        $this->assertSame(array_keys($queue->rows), array_column($r['body']['queued'], 'id'));
+        $this->assertCount(3, $queue->rows);
+        $this->assertSame(1, $queue->writes, 'one durable write for the whole webhook');
+        $this->assertSame(['pending'], array_values(array_unique($queue->states())));
+        $this->assertSame('queued', $r['log']['outcome']);
+        // Stored, not applied: no user was touched, the CRM was not called.
+        $this->assertSame([], $site->users);
+        $this->assertSame([], self::$crm->requests());
+        foreach ($queue->rows as $row) {
+            $this->assertStringNotContainsString(self::KEY, $row['data']);
+            $this->assertStringNotContainsString('mautic-password', $row['data']);
+        }
+    }
+
+    public function testARefusedRequestStoresNothing(): void
+    {
+        $queue = new ArrayQueue();
+        $r = wpf_bridge_handle_queued(Fixtures::request(['wpf_action' => 'update', 'access_key' => 'wrong'], self::update(52, 'A', '2024-05-01T10:00:00+00:00')), $this->settings(), new ArraySite(), $queue);
+        $this->assertSame(403, $r['status']);
+        $this->assertSame([], $queue->rows);
+        $this->assertArrayNotHasKey('store', $queue->calls);
+    }
+
+    public function testDrainCoalescesAContactsVersionsIntoOneApplyAndSettlesEach(): void
+    {
+        $site = new ArraySite();
+        $id = $site->addUser('c52', 'c52@example.org', 'subscriber', ['mautic_contact_id' => '52']);
+        $queue = new ArrayQueue();
+        // Three versions arrive out of order: the newest is the second.
+        foreach ([['B', '10:00:02'], ['D', '10:00:09'], ['C', '10:00:05']] as [$first, $time]) {
+            $this->assertSame(200, $this->queued($site, $queue, ['wpf_action' => 'update'], self::update(52, $first, "2024-05-01T$time+00:00"))['status']);
+        }
+        $this->assertSame(3, $queue->writes);
+        $report = $this->drain($site, $queue);
+        $this->assertSame(['contacts' => 1, 'applies' => 1, 'done' => 3, 'retrying' => 0, 'failed' => 0, 'busy' => 0], $report);
+        $this->assertSame('D', $site->users[$id]['core']['first_name'], 'the newest version wins');
+        $this->assertSame(['t-D'], $site->users[$id]['meta']['mautic_tags']);
+        $this->assertSame([1 => 'done', 2 => 'done', 3 => 'done'], $queue->states());
+        $this->assertSame(['updated'], array_values(array_unique(array_column($queue->rows, 'outcome'))));
+        $this->assertSame([1], array_values(array_unique(array_column($queue->rows, 'attempts'))));
+        $this->assertSame([], self::$crm->requests(), 'Mautic payloads need no CRM call');
+        // Nothing is due any more: a second drain does nothing.
+        $this->assertSame(0, $this->drain($site, $queue)['contacts']);
+    }
+
+    public function testASiteErrorIsRetriedLaterThenApplied(): void
+    {
+        $site = new ArraySite();
+        $id = $site->addUser('c7', 'c7@example.org', 'subscriber', ['mautic_contact_id' => '7']);
+        $queue = new ArrayQueue();
+        $this->queued($site, $queue, ['wpf_action' => 'update'], self::update(7, 'New', '2024-05-01T10:00:00+00:00'));
+        $site->failOn = 'update_user';
+        $report = $this->drain($site, $queue);
+        $this->assertSame([1, 0, 1], [$report['applies'], $report['done'], $report['retrying']]);
+        $row = $queue->rows[1];
+        $this->assertSame(['retrying', 'site_error'], [$row['state'], $row['error_code']]);
+        $this->assertGreaterThan($queue->clock, $row['due_at']);
+        // Not due yet: nothing happens; once due, it is applied.
+        $this->assertSame(0, $this->drain($site, $queue)['contacts']);
+        $site->failOn = null;
+        $queue->clock = $row['due_at'];
+        $this->assertSame(1, $this->drain($site, $queue)['done']);
+        $this->assertSame(['done', 2], [$queue->rows[1]['state'], $queue->rows[1]['attempts']]);
+        $this->assertSame('New', $site->users[$id]['core']['first_name']);
+    }
+
+    public function testAsyncFalseAppliesInTheRequest(): void
+    {
+        $site = new ArraySite();
+        $id = $site->addUser('c9', 'c9@example.org', 'subscriber', ['mautic_contact_id' => '9']);
+        $queue = new ArrayQueue();
+        $r = $this->queued($site, $queue, ['wpf_action' => 'update', 'async' => 'false'], self::update(9, 'Now', '2024-05-01T10:00:00+00:00'));
+        $this->assertSame(200, $r['status'], json_encode($r['body']));
+        $this->assertSame(['updated', $id, 1], [$r['body']['results'][0]['outcome'], $r['body']['results'][0]['user_id'], $r['body']['results'][0]['id']]);
+        $this->assertSame('Now', $site->users[$id]['core']['first_name']);
+        $this->assertSame([1 => 'done'], $queue->states());
+    }
+
+    public function testAQueueThatCannotStoreIsAnsweredWithAnErrorNotACrash(): void
+    {
+        $queue = new ArrayQueue();
+        $queue->failOn = 'store';
+        $r = $this->queued(new ArraySite(), $queue, ['wpf_action' => 'update'], self::update(52, 'A', '2024-05-01T10:00:00+00:00'));
+        $this->assertSame(500, $r['status'], json_encode($r['body']));
+        $this->assertSame('site_error', $r['body']['code']);
+        $this->assertStringContainsString('store failed on purpose', $r['body']['message']);
+        $this->assertSame([], $queue->rows);
+    }
+
+    public function testAFailingQueueStopsTheDrainWithASiteException(): void
+    {
+        $site = new ArraySite();
+        $site->addUser('c52', 'c52@example.org', 'subscriber', ['mautic_contact_id' => '52']);
+        $queue = new ArrayQueue();
+        $this->queued($site, $queue, ['wpf_action' => 'update'], self::update(52, 'A', '2024-05-01T10:00:00+00:00'));
+        $queue->failOn = 'claim';
+        try {
+            $this->drain($site, $queue);
+            $this->fail('a failing claim must throw');
+        } catch (WpfBridge\SiteException $e) {
+            $this->assertStringContainsString('claim failed on purpose', $e->getMessage());
+        }
+        $this->assertSame([1 => 'pending'], $queue->states(), 'nothing was changed');
+    }
+
+    public function testAQueueAnsweringNonsenseIsACleanError(): void
+    {
+        $site = new ArraySite();
+        $bad = new class () {
+            public function now(): string { return 'soon'; }
+            public function due_contacts(int $limit): array { return [['crm' => 'nope', 'contact_id' => '1']]; }
+        };
+        $r = wpf_bridge_handle_queued(Fixtures::request(['wpf_action' => 'update', 'access_key' => self::KEY], self::update(52, 'A', '2024-05-01T10:00:00+00:00')), $this->settings(), $site, $bad);
+        $this->assertSame(500, $r['status']);
+        $this->assertStringContainsString('now() returned a string', $r['body']['message']);
+        try {
+            wpf_bridge_drain($this->settings(), $site, $bad, 10, 5);
+            $this->fail('an unknown CRM from the queue must throw');
+        } catch (WpfBridge\SiteException $e) {
+            $this->assertStringContainsString('unknown CRM', $e->getMessage());
+        }
+        try {
+            wpf_bridge_drain($this->settings(), $site, new stdClass(), 10, 5);
+            $this->fail('a queue without methods must throw');
+        } catch (WpfBridge\SiteException $e) {
+            $this->assertStringContainsString('no usable due_contacts() method', $e->getMessage());
+        }
+    }
+}
