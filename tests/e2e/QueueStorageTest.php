@@ -1,0 +1,290 @@
+<?php
+// The queue's storage port on the real WordPress and MariaDB (issue 10): WPF_Bridge_Queue
+// (php/includes/class-queue.php) as the extension uses it, through WordPress::php() and
+// tests/e2e/env/wp.sh. One INSERT per webhook; atomic claims, also raced from two PHP
+// processes; an expired lease claimable again; settling guarded by the claim token;
+// wpf_bridge_handle_queued() + wpf_bridge_drain() with the real Site adapter and the real
+// table coalescing ten versions of one contact into one apply; no secret in any column.
+// The endpoint still answers with wpf_bridge_handle_webhook(): nothing here goes through HTTP.
+final class QueueStorageTest extends E2eTestCase
+{
+    private const CONTACT = 91001;
+    private const SECRET = 'queue-e2e-webhook-secret-7f3a';
+
+    public static function setUpBeforeClass(): void
+    {
+        WordPress::configure(WordPress::fakeCrmSettings('mautic', [
+            'webhook_secret' => self::SECRET,
+            'return_password' => true,
+            'return_password_field' => 'wp_password',
+        ]));
+    }
+
+    protected function setUp(): void
+    {
+        WordPress::query('TRUNCATE TABLE ' . WordPress::table('wpf_bridge_queue'));
+    }
+
+    /** @return list<array<string, string|null>> every row of the queue table, every column. */
+    private static function rows(): array
+    {
+        $columns = array_column(WordPress::query('SHOW COLUMNS FROM ' . WordPress::table('wpf_bridge_queue')), 0);
+        return array_map(
+            static fn (array $row): array => array_combine($columns, $row),
+            WordPress::query('SELECT * FROM ' . WordPress::table('wpf_bridge_queue') . ' ORDER BY id')
+        );
+    }
+
+    /** Stores rows for contacts ($contact => number of events) in one store() call; returns the ids. */
+    private static function store(array $events): array
+    {
+        return WordPress::php(<<<'PHP'
+            $rows = array();
+            foreach ( $args as $contact => $count ) {
+                for ( $i = 0; $i < $count; $i++ ) {
+                    $rows[] = array( 'crm' => 'mautic', 'contact_id' => (string) $contact, 'data' => '{"v":' . $i . '}' );
+                }
+            }
+            return ( new WPF_Bridge_Queue() )->store( $rows );
+            PHP, $events);
+    }
+
+    public function test_the_installer_created_the_table_at_its_schema_version(): void
+    {
+        $this->assertSame([['1']], WordPress::query("SELECT option_value FROM " . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_queue_db_version'"));
+        // An outdated version is upgraded on plugins_loaded (any request), not only in wp-admin.
+        WordPress::php('update_option( WPF_Bridge_Queue::DB_VERSION_OPTION, 0 ); return true;');
+        $this->assertSame(1, (int) WordPress::php('return get_option( WPF_Bridge_Queue::DB_VERSION_OPTION );'));
+        $this->assertSame([['1']], WordPress::query("SELECT option_value FROM " . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_queue_db_version'"));
+    }
+
+    public function test_a_webhooks_events_are_stored_in_one_insert(): void
+    {
+        $result = WordPress::php(<<<'PHP'
+            $writes = array();
+            add_filter( 'query', function ( $sql ) use ( &$writes ) {
+                if ( preg_match( '/^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i', $sql ) ) {
+                    $writes[] = substr( $sql, 0, 40 );
+                }
+                return $sql;
+            } );
+            $rows = array();
+            foreach ( array( '11', '12', '11', '13', '12' ) as $i => $contact ) {
+                $rows[] = array( 'crm' => 'mautic', 'contact_id' => $contact, 'data' => '{"n":' . $i . ',"pct":"100%"}' );
+            }
+            $ids = ( new WPF_Bridge_Queue() )->store( $rows );
+            return array( 'ids' => $ids, 'writes' => $writes );
+            PHP);
+        $this->assertCount(1, $result['writes'], json_encode($result['writes']));
+        $this->assertStringStartsWith('INSERT INTO', $result['writes'][0]);
+        $rows = self::rows();
+        $this->assertSame(array_map('strval', $result['ids']), array_column($rows, 'id'));
+        $this->assertSame(['11', '12', '11', '13', '12'], array_column($rows, 'contact_id'));
+        $this->assertSame(['pending'], array_values(array_unique(array_column($rows, 'state'))));
+        $this->assertSame('{"n":3,"pct":"100%"}', $rows[3]['data'], 'data is stored byte for byte');
+    }
+
+    public function test_two_claims_with_different_tokens_never_both_get_a_row(): void
+    {
+        $ids = self::store([21 => 3, 22 => 1]);
+        $claims = WordPress::php(<<<'PHP'
+            $q = new WPF_Bridge_Queue();
+            return array(
+                'a'     => $q->claim( 'mautic', '21', 'token-a', 300 ),
+                'b'     => $q->claim( 'mautic', '21', 'token-b', 300 ),
+                'other' => $q->claim( 'mautic', '22', 'token-b', 300 ),
+                'due'   => $q->due_contacts( 10 ),
+            );
+            PHP);
+        $this->assertSame(array_slice($ids, 0, 3), array_column($claims['a'], 'id'));
+        $this->assertSame([1, 1, 1], array_column($claims['a'], 'attempts'));
+        $this->assertSame([], $claims['b'], 'a claimed row was claimed again under another token');
+        $this->assertSame([$ids[3]], array_column($claims['other'], 'id'));
+        $this->assertSame([], $claims['due']);
+        $tokens = array_column(self::rows(), 'claim_token', 'contact_id');
+        $this->assertSame(['21' => 'token-a', '22' => 'token-b'], $tokens);
+    }
+
+    public function test_two_php_processes_racing_for_the_same_contacts_never_share_a_row(): void
+    {
+        $contacts = 150;
+        $events = [];
+        for ($c = 0; $c < $contacts; $c++) {
+            $events[30000 + $c] = 2;
+        }
+        $ids = self::store($events);
+        $this->assertCount(2 * $contacts, $ids);
+
+        // Both processes load WordPress, wait for the same instant, then claim every contact in
+        // the same order, each under its own token.
+        $script = tempnam(sys_get_temp_dir(), 'wpf-queue-race-') . '.php';
+        file_put_contents($script, <<<'PHP'
+            <?php
+            [, $start, $token, $first, $count] = $argv;
+            $q = new WPF_Bridge_Queue();
+            time_sleep_until( (float) $start );
+            $got = array();
+            for ( $c = (int) $first; $c < (int) $first + (int) $count; $c++ ) {
+                foreach ( $q->claim( 'mautic', (string) $c, $token, 300 ) as $row ) {
+                    $got[] = $row['id'];
+                }
+            }
+            echo json_encode( $got );
+            PHP);
+        $start = sprintf('%.3f', microtime(true) + 4);
+        $procs = [];
+        foreach (['race-token-a', 'race-token-b'] as $token) {
+            $procs[$token] = proc_open([Env::envScript('wp.sh'), $script, $start, $token, '30000', (string) $contacts],
+                [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+            $procs[$token] = [$procs[$token], $pipes];
+        }
+        $got = [];
+        foreach ($procs as $token => [$proc, $pipes]) {
+            $out = stream_get_contents($pipes[1]);
+            $err = stream_get_contents($pipes[2]);
+            $this->assertSame(0, proc_close($proc), "$token: $err");
+            $got[$token] = json_decode($out, true);
+            $this->assertIsArray($got[$token], "$token printed: $out $err");
+        }
+        unlink($script);
+
+        $a = $got['race-token-a'];
+        $b = $got['race-token-b'];
+        $this->assertSame([], array_values(array_intersect($a, $b)), 'a row was claimed by both processes');
+        $all = array_merge($a, $b);
+        sort($all);
+        $this->assertSame($ids, $all, 'every row was claimed by exactly one process');
+        fwrite(STDERR, sprintf("[queue race] %d contacts: process a claimed %d rows, b %d\n", $contacts, count($a), count($b)));
+        $rows = self::rows();
+        $this->assertSame(['1'], array_values(array_unique(array_column($rows, 'attempts'))));
+        // A contact's rows went to one process (one UPDATE takes them all).
+        $byContact = [];
+        foreach ($rows as $row) {
+            $byContact[$row['contact_id']][$row['claim_token']] = true;
+        }
+        $this->assertSame([1], array_values(array_unique(array_map('count', $byContact))));
+        // The row each process reports is the one the table says it holds.
+        foreach ($rows as $row) {
+            $this->assertContains((int) $row['id'], $row['claim_token'] === 'race-token-a' ? $a : $b);
+        }
+    }
+
+    public function test_an_expired_lease_is_claimable_again_and_a_stale_token_settles_nothing(): void
+    {
+        [$id] = self::store([41 => 1]);
+        $first = WordPress::php("return ( new WPF_Bridge_Queue() )->claim( 'mautic', '41', 'worker-that-dies', 1 );");
+        $this->assertSame([$id], array_column($first, 'id'));
+        $this->assertSame([], WordPress::php("return ( new WPF_Bridge_Queue() )->claim( 'mautic', '41', 'too-early', 300 );"));
+        sleep(2);
+        $result = WordPress::php(<<<'PHP'
+            $q     = new WPF_Bridge_Queue();
+            $due   = $q->due_contacts( 10 );
+            $again = $q->claim( 'mautic', '41', 'second-worker', 300 );
+            // The first worker wakes up and settles with its stale token: nothing changes.
+            $q->complete( 'worker-that-dies', array( $args[0] ), array( 'outcome' => 'created', 'user_id' => 5 ) );
+            $q->retry( 'worker-that-dies', array( $args[0] ), $q->now() + 60, 'site_error', 'stale' );
+            $q->fail( 'worker-that-dies', array( $args[0] ), 'site_error', 'stale' );
+            $q->complete( '', array( $args[0] ), array( 'outcome' => 'created' ) );
+            return array( 'due' => $due, 'again' => $again, 'after_stale' => $q->list( null, '41', 10 ) );
+            PHP, [$id]);
+        $this->assertSame([['crm' => 'mautic', 'contact_id' => '41']], $result['due']);
+        $this->assertSame([[ 'id' => $id, 'attempts' => 2, 'data' => '{"v":0}']], $result['again']);
+        $this->assertSame(['claimed', 'second-worker', '', ''], [$result['after_stale'][0]['state'], self::rows()[0]['claim_token'], self::rows()[0]['outcome'], self::rows()[0]['error_code']]);
+
+        // The holder settles: done, with the outcome, the claim released.
+        WordPress::php("( new WPF_Bridge_Queue() )->complete( 'second-worker', array( \$args[0] ), array( 'outcome' => 'updated', 'user_id' => 7 ) ); return true;", [$id]);
+        $row = self::rows()[0];
+        $this->assertSame(['done', 'updated', '7', '', '2'], [$row['state'], $row['outcome'], $row['user_id'], $row['claim_token'], $row['attempts']]);
+        $this->assertSame([], WordPress::php("return ( new WPF_Bridge_Queue() )->claim( 'mautic', '41', 'third', 300 );"), 'a done row is never claimed');
+        $this->assertSame(1, WordPress::php("return ( new WPF_Bridge_Queue() )->count( 'done' );"));
+    }
+
+    public function test_ten_queued_versions_of_one_contact_are_one_apply_ending_at_the_newest(): void
+    {
+        FakeCrm::reset();
+        WordPress::php(<<<'PHP'
+            require_once ABSPATH . 'wp-admin/includes/user.php';
+            foreach ( get_users( array( 'meta_key' => 'mautic_contact_id', 'meta_value' => (string) $args[0], 'fields' => 'ids' ) ) as $id ) {
+                wp_delete_user( (int) $id );
+            }
+            return true;
+            PHP, [self::CONTACT]);
+        FakeCrm::addMauticContact(FakeCrm::mauticContactRecord(self::CONTACT, 'queued91001@site.example', 'v0', 'Queue', []));
+        $key = WordPress::accessKey();
+        $base = strtotime('2030-02-01T00:00:00Z');
+        $requests = [];
+        foreach ([3, 7, 1, 10, 5, 2, 9, 4, 8, 6] as $v) {
+            $body = json_encode(['mautic.lead_post_save_update' => [[
+                'contact' => ['id' => self::CONTACT, 'fields' => ['core' => [
+                    'email' => ['alias' => 'email', 'value' => 'queued91001@site.example'],
+                    'firstname' => ['alias' => 'firstname', 'value' => "v$v"],
+                    'lastname' => ['alias' => 'lastname', 'value' => 'Queue'],
+                ]], 'tags' => [['tag' => "version-$v"]]],
+                'timestamp' => gmdate('Y-m-d\TH:i:s+00:00', $base + $v),
+            ]]]);
+            $requests[] = [
+                'method' => 'POST',
+                'query' => ['wpf_action' => 'add', 'access_key' => $key],
+                'post' => [],
+                'headers' => ['Content-Type' => 'application/json', 'Webhook-Signature' => base64_encode(hash_hmac('sha256', $body, self::SECRET, true))],
+                'body' => $body,
+            ];
+        }
+        $answers = WordPress::php(<<<'PHP'
+            $settings = WPF_Bridge_Settings::for_extension( WPF_Bridge_Settings::effective() );
+            $out = array();
+            foreach ( $args as $request ) {
+                $out[] = wpf_bridge_handle_queued( $request, $settings, new WPF_Bridge_Site(), new WPF_Bridge_Queue() );
+            }
+            return $out;
+            PHP, $requests);
+        foreach ($answers as $answer) {
+            $this->assertSame(200, $answer['status'], json_encode($answer));
+            $this->assertSame('queued', $answer['log']['outcome']);
+            $this->assertSame((string) self::CONTACT, $answer['body']['queued'][0]['contact_id']);
+        }
+        $this->assertSame([], WordPress::userIdsWithMeta('mautic_contact_id', (string) self::CONTACT), 'queued, not applied yet');
+        $this->assertCount(10, self::rows());
+
+        // A later worker (another PHP process) drains.
+        $report = WordPress::php(<<<'PHP'
+            $settings = WPF_Bridge_Settings::for_extension( WPF_Bridge_Settings::effective() );
+            return wpf_bridge_drain( $settings, new WPF_Bridge_Site(), new WPF_Bridge_Queue(), 50, 30 );
+            PHP);
+        $this->assertSame(['contacts' => 1, 'applies' => 1, 'done' => 10, 'retrying' => 0, 'failed' => 0, 'busy' => 0], $report);
+        $users = WordPress::userIdsWithMeta('mautic_contact_id', (string) self::CONTACT);
+        $this->assertCount(1, $users, 'one user for the contact');
+        $user = WordPress::user($users[0]);
+        $this->assertSame('v10', $user['first_name'], 'the newest version wins');
+        $this->assertSameTags(['version-10'], $user['meta']['mautic_tags'] ?? null);
+        $rows = self::rows();
+        $this->assertSame(['done'], array_values(array_unique(array_column($rows, 'state'))));
+        $this->assertSame(['created'], array_values(array_unique(array_column($rows, 'outcome'))));
+        $this->assertSame([(string) $users[0]], array_values(array_unique(array_column($rows, 'user_id'))));
+
+        // The CRM: no load (the payload carries the contact), one PATCH with the password.
+        $calls = FakeCrm::requests();
+        $this->assertSame(['PATCH'], array_column($calls, 'method'), FakeCrm::describe($calls));
+        $password = self::rememberPassword((string) (json_decode($calls[0]['body'], true)['wp_password'] ?? ''));
+
+        // No secret in any column of any row.
+        $settings = WordPress::settings();
+        $secrets = [
+            'access key' => $key,
+            'webhook secret' => self::SECRET,
+            'CRM password' => (string) $settings['mautic_password'],
+            'CRM username' => (string) $settings['mautic_username'],
+            'generated password' => $password,
+        ];
+        foreach ($rows as $row) {
+            foreach ($row as $column => $value) {
+                foreach ($secrets as $what => $secret) {
+                    $this->assertNotSame('', $secret);
+                    $this->assertStringNotContainsString($secret, (string) $value, "the $what is in column $column of row {$row['id']}");
+                }
+            }
+            $this->assertStringNotContainsString('Webhook-Signature', (string) $row['data']);
+            $this->assertStringNotContainsString(base64_encode(hash_hmac('sha256', $requests[0]['body'], self::SECRET, true)), implode(' ', $row));
+        }
+    }
+}
