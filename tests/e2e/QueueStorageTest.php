@@ -172,10 +172,11 @@ final class QueueStorageTest extends E2eTestCase
     public function test_an_expired_lease_is_claimable_again_and_a_stale_token_settles_nothing(): void
     {
         [$id] = self::store([41 => 1]);
-        $first = WordPress::php("return ( new WPF_Bridge_Queue() )->claim( 'mautic', '41', 'worker-that-dies', 1 );");
+        // A worker claims for 3 s (and dies); inside the lease nobody else gets the row.
+        [$first, $early] = WordPress::php("\$q = new WPF_Bridge_Queue(); return array( \$q->claim( 'mautic', '41', 'worker-that-dies', 3 ), \$q->claim( 'mautic', '41', 'too-early', 300 ) );");
         $this->assertSame([$id], array_column($first, 'id'));
-        $this->assertSame([], WordPress::php("return ( new WPF_Bridge_Queue() )->claim( 'mautic', '41', 'too-early', 300 );"));
-        sleep(2);
+        $this->assertSame([], $early);
+        sleep(4);
         $result = WordPress::php(<<<'PHP'
             $q     = new WPF_Bridge_Queue();
             $due   = $q->due_contacts( 10 );
@@ -286,5 +287,26 @@ final class QueueStorageTest extends E2eTestCase
             $this->assertStringNotContainsString('Webhook-Signature', (string) $row['data']);
             $this->assertStringNotContainsString(base64_encode(hash_hmac('sha256', $requests[0]['body'], self::SECRET, true)), implode(' ', $row));
         }
+    }
+
+    public function test_uninstall_drops_the_table_and_its_version_and_install_brings_them_back(): void
+    {
+        $result = WordPress::php(<<<'PHP'
+            global $wpdb;
+            $table  = $wpdb->prefix . 'wpf_bridge_queue';
+            $exists = static fn () => $table === $wpdb->get_var( $wpdb->prepare( 'SHOW TABLES LIKE %s', $table ) );
+            $saved  = get_option( 'wpf_bridge_settings' );
+            $before = $exists();
+            define( 'WP_UNINSTALL_PLUGIN', plugin_basename( WPF_BRIDGE_PLUGIN_FILE ) );
+            include WPF_BRIDGE_PLUGIN_DIR . '/uninstall.php';
+            wp_cache_delete( 'alloptions', 'options' );
+            $after   = $exists();
+            $version = get_option( WPF_Bridge_Queue::DB_VERSION_OPTION, 'gone' );
+            // Put the site back for the classes after this one.
+            update_option( 'wpf_bridge_settings', $saved );
+            WPF_Bridge_Installer::install();
+            return array( $before, $after, $version, $exists(), (int) get_option( WPF_Bridge_Queue::DB_VERSION_OPTION ) );
+            PHP);
+        $this->assertSame([true, false, 'gone', true, 1], $result);
     }
 }

@@ -100,6 +100,10 @@ final class SecretLeakTest extends E2eTestCase
         $this->assertNotEmpty($rows, 'the webhook log is empty');
         $this->assertNoSecretIn('the wpf_bridge_log table', implode("\n", array_map(static fn (array $r): string => implode("\t", $r), $rows)), $secrets);
 
+        // The queue table (issue 10), every column of every row (QueueStorageTest leaves rows).
+        $rows = WordPress::query('SELECT * FROM ' . WordPress::table('wpf_bridge_queue'));
+        $this->assertNoSecretIn('the wpf_bridge_queue table', implode("\n", array_map(static fn (array $r): string => implode("\t", $r), $rows)), $secrets);
+
         // The log page as the admin sees it.
         $page = $this->adminPage('/wp-admin/tools.php?page=wpf-bridge-log');
         $this->assertStringContainsString('id="wpf-bridge-log-table"', $page);
