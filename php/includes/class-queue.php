@@ -54,6 +54,8 @@ final class WPF_Bridge_Queue {
 	 * `batch` marks the rows of one INSERT, so store() reads back exactly their ids. The
 	 * contact key leaves `state` out on purpose: a claim scans it and changes `state`, and
 	 * with `state` in the scanned index two racing claims deadlocked (measured on MariaDB 10.11).
+	 * `contact_id` is binary: CRM ids are compared byte for byte, so `abc` and `ABC` (or `abc `)
+	 * are two contacts, never claimed and coalesced together as the site's collation would.
 	 */
 	public static function schema(): string {
 		global $wpdb;
@@ -62,7 +64,7 @@ final class WPF_Bridge_Queue {
 		return "CREATE TABLE {$table} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   crm varchar(32) NOT NULL DEFAULT '',
-  contact_id varchar(191) NOT NULL DEFAULT '',
+  contact_id varbinary(255) NOT NULL DEFAULT '',
   state varchar(16) NOT NULL DEFAULT 'pending',
   attempts int(10) unsigned NOT NULL DEFAULT 0,
   due_at bigint(20) NOT NULL DEFAULT 0,

@@ -105,6 +105,31 @@ final class QueueStorageTest extends E2eTestCase
         $this->assertSame(['21' => 'token-a', '22' => 'token-b'], $tokens);
     }
 
+    public function test_contact_ids_differing_only_in_case_or_trailing_space_are_different_contacts(): void
+    {
+        $result = WordPress::php(<<<'PHP'
+            $q   = new WPF_Bridge_Queue();
+            $ids = $q->store( array(
+                array( 'crm' => 'userengage', 'contact_id' => 'abc', 'data' => '{"n":1}' ),
+                array( 'crm' => 'userengage', 'contact_id' => 'ABC', 'data' => '{"n":2}' ),
+                array( 'crm' => 'userengage', 'contact_id' => 'abc ', 'data' => '{"n":3}' ),
+                array( 'crm' => 'mautic', 'contact_id' => 'abc', 'data' => '{"n":4}' ),
+            ) );
+            return array(
+                'ids'   => $ids,
+                'due'   => $q->due_contacts( 10 ),
+                'claim' => $q->claim( 'userengage', 'abc', 'case-token', 300 ),
+            );
+            PHP);
+        $this->assertSame([
+            ['crm' => 'userengage', 'contact_id' => 'abc'],
+            ['crm' => 'userengage', 'contact_id' => 'ABC'],
+            ['crm' => 'userengage', 'contact_id' => 'abc '],
+            ['crm' => 'mautic', 'contact_id' => 'abc'],
+        ], $result['due']);
+        $this->assertSame([$result['ids'][0]], array_column($result['claim'], 'id'));
+    }
+
     public function test_two_php_processes_racing_for_the_same_contacts_never_share_a_row(): void
     {
         $contacts = 150;
