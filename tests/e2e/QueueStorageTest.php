@@ -142,7 +142,19 @@ final class QueueStorageTest extends E2eTestCase
 
         // Both processes load WordPress, wait for the same instant, then claim every contact in
         // the same order, each under its own token.
-        $script = tempnam(sys_get_temp_dir(), 'wpf-queue-race-') . '.php';
+        $base = tempnam(sys_get_temp_dir(), 'wpf-queue-race-');
+        $script = $base . '.php';
+        try {
+            $this->race($script, $contacts, $ids);
+        } finally {
+            @unlink($script);
+            @unlink($base);
+        }
+    }
+
+    /** Writes the claiming script to $script, runs it twice at once, checks the claims. */
+    private function race(string $script, int $contacts, array $ids): void
+    {
         file_put_contents($script, <<<'PHP'
             <?php
             [, $start, $token, $first, $count] = $argv;
@@ -171,7 +183,6 @@ final class QueueStorageTest extends E2eTestCase
             $got[$token] = json_decode($out, true);
             $this->assertIsArray($got[$token], "$token printed: $out $err");
         }
-        unlink($script);
 
         $a = $got['race-token-a'];
         $b = $got['race-token-b'];
