@@ -12,7 +12,7 @@ use super::convert::{map_to_array, to_map, to_request};
 use super::exceptions::php_result;
 use super::queue::PhpQueue;
 use super::site::PhpSite;
-use crate::crm::{self, CrmKind};
+use crate::crm::{self, Crm, CrmKind};
 use crate::error::{Error, Result};
 use crate::settings::{Settings, UsernameFormat};
 use crate::webhook::{auth, payload, Request};
@@ -128,13 +128,26 @@ pub fn wpf_bridge_handle_webhook(
     site: &mut ZendObject,
 ) -> PhpResult<Array> {
     let site = PhpSite::new(site);
+    answer_webhook(request, settings, |request, settings, crm| {
+        pipeline::handle(request, settings, &site, crm)
+    })
+}
+
+/// The steps both webhook functions share: the request and settings read once (a request or
+/// settings the extension cannot read is refused by `pipeline::refuse`), the flow `run` with
+/// the CRM client, and its answer as `['status', 'body', 'log']`.
+fn answer_webhook(
+    request: &ZendHashTable,
+    settings: &ZendHashTable,
+    run: impl FnOnce(&Request, &Settings, &dyn Crm) -> pipeline::Answer,
+) -> PhpResult<Array> {
     let answer = match to_request(request) {
         Err(error) => pipeline::refuse(&error, &Request::default(), None),
         Ok(request) => match load_settings(settings) {
             Err(error) => pipeline::refuse(&error, &request, None),
             Ok(settings) => {
                 let crm = crm::client(&settings);
-                pipeline::handle(&request, &settings, &site, crm.as_ref())
+                run(&request, &settings, crm.as_ref())
             }
         },
     };
@@ -159,21 +172,9 @@ pub fn wpf_bridge_handle_queued(
 ) -> PhpResult<Array> {
     let site = PhpSite::new(site);
     let queue = PhpQueue::new(queue);
-    let answer = match to_request(request) {
-        Err(error) => pipeline::refuse(&error, &Request::default(), None),
-        Ok(request) => match load_settings(settings) {
-            Err(error) => pipeline::refuse(&error, &request, None),
-            Ok(settings) => {
-                let crm = crm::client(&settings);
-                pipeline::handle_queued(&request, &settings, &site, crm.as_ref(), &queue)
-            }
-        },
-    };
-    php_result(
-        serde_json::to_value(&answer)
-            .map_err(|e| Error::Site(e.to_string()))
-            .and_then(to_array),
-    )
+    answer_webhook(request, settings, |request, settings, crm| {
+        pipeline::handle_queued(request, settings, &site, crm, &queue)
+    })
 }
 
 /// Applies the queue's due events, one contact at a time (lock, claim, coalesce, one apply,
