@@ -35,9 +35,6 @@ final class WPF_Bridge_Queue {
 	/** Option holding the table's schema version. */
 	public const DB_VERSION_OPTION = 'wpf_bridge_queue_db_version';
 
-	/** The states the extension knows (QueueState). */
-	private const STATES = array( 'pending', 'claimed', 'retrying', 'done', 'failed' );
-
 	/** Bytes kept of an error sentence. */
 	private const MESSAGE_MAX = 1000;
 
@@ -285,9 +282,6 @@ final class WPF_Bridge_Queue {
 	 */
 	public function count( string $state ): int {
 		global $wpdb;
-		if ( ! in_array( $state, self::STATES, true ) ) {
-			throw new RuntimeException( 'Unknown queue state' );
-		}
 		$wpdb->flush();
 		$count = $wpdb->get_var( $wpdb->prepare( 'SELECT COUNT(*) FROM ' . self::table() . ' WHERE state = %s', $state ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
 		$this->throw_on_db_error( 'Could not count events' );
@@ -303,9 +297,6 @@ final class WPF_Bridge_Queue {
 		global $wpdb;
 		$where = array( '1=1' );
 		if ( null !== $state ) {
-			if ( ! in_array( $state, self::STATES, true ) ) {
-				throw new RuntimeException( 'Unknown queue state' );
-			}
 			$where[] = $wpdb->prepare( 'state = %s', $state );
 		}
 		if ( null !== $contact_id ) {
