@@ -16,7 +16,8 @@
 final class QueueFlowTest extends E2eTestCase
 {
     private const CONNECTIONS = 16;
-    private const RETRY_DELAYS = '1,2,3';
+    /** Seconds (stored as a list: the plugin keeps a setting's stored type). */
+    private const RETRY_DELAYS = [1, 2, 3];
     /** The shortest lease the settings accept (MIN_CLAIM_TIMEOUT_SECS). */
     private const CLAIM_TIMEOUT = 30;
 
@@ -252,13 +253,13 @@ final class QueueFlowTest extends E2eTestCase
         $this->assertSame([], $stale, count($stale) . " of $contacts users did not end at their newest version");
 
         $sums = QueueTable::drainSums();
+        $latencies = array_column($answers, 'seconds');
+        fwrite(STDERR, sprintf("\n[QueueFlowTest] (b) %d contacts x %d versions = %d webhooks over %d connections: answered in %.1f s (%.0f/s, median %.0f ms); queue settled %.1f s after the last answer (%d CLI worker runs); %d drains, %d applies\n",
+            $contacts, $versions, count($requests), self::CONNECTIONS, $sent, count($requests) / $sent, 1000 * Load::median($latencies), $wait['seconds'], $wait['worker_runs'], $sums['drains'], $sums['applies']));
         $slack = max(10, intdiv($contacts, 10));
         $this->assertGreaterThanOrEqual($contacts, $sums['applies'], 'fewer applies than contacts: are the drain reports counted? ' . json_encode($sums));
         $this->assertLessThanOrEqual($contacts + $slack, $sums['applies'], "the storm was not coalesced: more than $contacts + $slack applies " . json_encode($sums));
         $this->assertNoCrmRequests('the Mautic payloads carried every field');
-        $latencies = array_column($answers, 'seconds');
-        fwrite(STDERR, sprintf("\n[QueueFlowTest] (b) %d contacts x %d versions = %d webhooks over %d connections: answered in %.1f s (%.0f/s, median %.0f ms); queue settled %.1f s after the last answer (%d CLI worker runs); %d drains, %d applies\n",
-            $contacts, $versions, count($requests), self::CONNECTIONS, $sent, count($requests) / $sent, 1000 * Load::median($latencies), $wait['seconds'], $wait['worker_runs'], $sums['drains'], $sums['applies']));
     }
 
     // ---- (c) ----------------------------------------------------------------------------

@@ -55,7 +55,7 @@ final class Fpm
             throw new RuntimeException("kill -9 $pid failed: " . posix_strerror(posix_get_last_error()));
         }
         $deadline = microtime(true) + 10;
-        while (is_dir("/proc/$pid") && readlink("/proc/$pid/exe") !== false && microtime(true) < $deadline) {
+        while (@readlink("/proc/$pid/exe") !== false && microtime(true) < $deadline) {
             usleep(20000);
         }
     }
