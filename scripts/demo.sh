@@ -61,6 +61,11 @@ webhook "wpf_action=add&access_key=$key" tests/fixtures/userengage/01_api_call_b
 wp "$repo/scripts/demo.php" configure mautic >/dev/null
 
 echo
+echo "Each accepted webhook was answered at once (\"queued\"); the request that took the drain"
+echo "lease applied the events after its answer had left. The queue, once drained:"
+wp "$repo/scripts/demo.php" drained
+
+echo
 echo "What happened in WordPress:"
 wp "$repo/scripts/demo.php" report
 mails=$(find "$WPF_E2E_MAIL_DIR" -name '*.json' 2>/dev/null | wc -l)
