@@ -684,6 +684,26 @@ fn immediate_processing_applies_in_the_request_and_the_url_flag_wins() {
 }
 
 #[test]
+fn events_stored_for_another_crm_fail_without_touching_the_site_or_any_crm() {
+    // Queued while Mautic was configured, drained after the owner switched to User.com: the
+    // contact id means nothing to User.com, and a password sent back would reach the wrong CRM.
+    let mut w = World::new(json!({}));
+    let queued = w.send(
+        "wpf_action=add",
+        &mautic_body(8, "Switch", &stamp(1), json!({})),
+    );
+    assert_eq!(queued.body["queued"][0]["id"], 1, "{}", queued.body);
+    w.settings = settings(&w.fake, json!({"crm": "userengage"}));
+    let report = w.drain();
+    assert_eq!((report.failed, report.applies), (1, 0), "{report:?}");
+    let row = &w.queue.rows()[0];
+    assert_eq!(row.state, QueueState::Failed);
+    assert_eq!(row.error_code.as_deref(), Some("event_from_other_crm"));
+    assert_eq!(w.site.user_count(), 0);
+    assert!(w.fake.requests().is_empty(), "no CRM was called");
+}
+
+#[test]
 fn a_server_that_cannot_answer_early_applies_in_the_request_even_when_async_is_asked() {
     // mod_php has no fastcgi_finish_request: a background answer would leave the events
     // waiting for the next cron run, so they are applied before answering.

@@ -17,6 +17,7 @@ final class QueueStorageTest extends E2eTestCase
             'webhook_secret' => self::SECRET,
             'return_password' => true,
             'return_password_field' => 'wp_password',
+            'processing' => 'background',
         ]));
     }
 
