@@ -194,6 +194,32 @@ final class QueueRuntimeTest extends E2eTestCase
         $this->assertSame(['done' => '1'], self::states(7711));
     }
 
+    public function test_the_wp_cli_command_runs_the_same_code(): void
+    {
+        // WP-CLI is not installable here (it comes from Packagist): a stand-in with the four
+        // WP_CLI methods the command uses records what `wp wpf-bridge queue ...` would do.
+        $calls = WordPress::php(<<<'PHP'
+            class WP_CLI {
+                public static array $commands = array();
+                public static array $lines = array();
+                public static function add_command( $name, $callable, $args = array() ) { self::$commands[ $name ] = array( $callable, $args ); }
+                public static function line( $text ) { self::$lines[] = 'line: ' . $text; }
+                public static function warning( $text ) { self::$lines[] = 'warning: ' . $text; }
+                public static function halt( $status ) { self::$lines[] = 'halt: ' . $status; }
+            }
+            WPF_Bridge_CLI::register_wp_cli();
+            list( $command, $args ) = WP_CLI::$commands['wpf-bridge queue'];
+            $command( array( 'run' ), array( 'budget' => '5' ) );
+            $command( array( 'discard' ), array() );
+            return array( 'names' => array_keys( WP_CLI::$commands ), 'doc' => $args['longdesc'] === WPF_Bridge_CLI::USAGE, 'lines' => WP_CLI::$lines );
+            PHP);
+        $this->assertSame(['wpf-bridge queue'], $calls['names']);
+        $this->assertTrue($calls['doc'], 'the help text is the CLI usage');
+        $this->assertNotEmpty(preg_grep('/^line: applies: \d+$/', $calls['lines']), 'run printed its report: ' . json_encode($calls['lines']));
+        $this->assertContains('warning: give event ids or --all-failed (not both)', $calls['lines']);
+        $this->assertSame('halt: 2', end($calls['lines']), 'bad arguments halt with 2');
+    }
+
     public function test_wp_cron_drains_the_queue_every_minute(): void
     {
         self::storeOnly([[['wpf_action' => 'update'], self::mauticUpdate(7720, 'Cron')]]);
