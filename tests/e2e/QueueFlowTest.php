@@ -45,7 +45,11 @@ final class QueueFlowTest extends E2eTestCase
         QueueTable::reset();
     }
 
-    /** The class's settings: background processing, short retry delays, the shortest lease. */
+    /**
+     * The class's settings: background processing, short retry delays, the shortest lease, and
+     * the default time budget (an earlier class may have stored a 1 s one, which ends each
+     * drain after a second and leaves a storm's last events to cron).
+     */
     private static function settings(array $overrides = []): array
     {
         return WordPress::fakeCrmSettings('mautic', $overrides + [
@@ -54,6 +58,7 @@ final class QueueFlowTest extends E2eTestCase
             'processing' => 'background',
             'retry_delays' => self::RETRY_DELAYS,
             'claim_timeout' => self::CLAIM_TIMEOUT,
+            'time_budget' => (int) WordPress::php('return WPF_Bridge_Settings::defaults()["time_budget"];'),
         ]);
     }
 
