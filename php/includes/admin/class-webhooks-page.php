@@ -315,10 +315,10 @@ final class WPF_Bridge_Webhooks_Page {
 				return;
 			}
 			self::render_views( $filters, $summary );
-			self::render_contact_filter( $filters );
 			if ( self::VIEW_REFUSED === $filters['state'] || self::VIEW_UNSTORED === $filters['state'] ) {
 				self::render_requests( $filters );
 			} else {
+				self::render_contact_filter( $filters );
 				self::render_bulk_actions( $filters, (int) ( $summary['counts']['failed'] ?? 0 ) );
 				self::render_events( $queue, $filters, $summary, $rules['queue'] );
 			}
