@@ -116,7 +116,7 @@ fn main() {
 
     let site_q = site();
     let queue = MemoryQueue::new(1_700_000_000);
-    let send = |r: Request| handle_queued(&r, &settings, &site_q, client.as_ref(), &queue);
+    let send = |r: Request| handle_queued(&r, &settings, &site_q, client.as_ref(), &queue, true);
     let (accept_secs, all_ok) = storm(&send);
     let started = Instant::now();
     let report = drain(

@@ -3,8 +3,9 @@
  * Uninstall: removes what the plugin stored for itself, on every site of a network.
  *
  * Removed: the options (wpf_bridge_settings, wpf_bridge_db_version,
- * wpf_bridge_wpf_key_notice_dismissed, wpf_bridge_queue_db_version), the wpf_bridge_* transients and
- * the log and queue tables.
+ * wpf_bridge_wpf_key_notice_dismissed, wpf_bridge_queue_db_version, wpf_bridge_loader_version),
+ * the wpf_bridge_* transients, the queue's cron tick, the log and queue tables, and the
+ * must-use loader (normally gone with the deactivation already).
  *
  * Kept on purpose: the users the webhooks created and their `{crm}_contact_id` and
  * `{crm}_tags` user meta (e.g. mautic_contact_id, mautic_tags). They are the site's data, not
@@ -28,6 +29,8 @@ function wpf_bridge_uninstall_site(): void {
 	delete_option( 'wpf_bridge_db_version' );
 	delete_option( 'wpf_bridge_queue_db_version' );
 	delete_option( 'wpf_bridge_wpf_key_notice_dismissed' );
+	delete_option( 'wpf_bridge_loader_version' );
+	wp_clear_scheduled_hook( 'wpf_bridge_queue_tick' );
 
 	// phpcs:disable WordPress.DB.DirectDatabaseQuery -- no API lists transients by prefix.
 	$wpdb->query(
@@ -50,4 +53,10 @@ if ( is_multisite() ) {
 	}
 } else {
 	wpf_bridge_uninstall_site();
+}
+
+// The must-use loader, if the file there is ours (the marker WPF_Bridge_Loader writes).
+$wpf_bridge_loader = WPMU_PLUGIN_DIR . '/wpf-bridge-loader.php';
+if ( is_file( $wpf_bridge_loader ) && str_contains( (string) file_get_contents( $wpf_bridge_loader ), '@wpf-bridge-loader' ) ) { // phpcs:ignore WordPress.WP.AlternativeFunctions -- a local file.
+	wp_delete_file( $wpf_bridge_loader );
 }

@@ -34,6 +34,9 @@ spl_autoload_register(
 			'WPF_Bridge_Log'            => 'includes/class-log.php',
 			'WPF_Bridge_Queue'          => 'includes/class-queue.php',
 			'WPF_Bridge_Installer'      => 'includes/class-installer.php',
+			'WPF_Bridge_Loader'         => 'includes/class-loader.php',
+			'WPF_Bridge_Worker'         => 'includes/class-worker.php',
+			'WPF_Bridge_CLI'            => 'includes/class-cli.php',
 			'WPF_Bridge_Passwords'      => 'includes/class-passwords.php',
 			'WPF_Bridge_Admin_Notices'  => 'includes/admin/class-admin-notices.php',
 			'WPF_Bridge_Settings_Page'  => 'includes/admin/class-settings-page.php',
@@ -53,11 +56,22 @@ spl_autoload_register(
 WPF_Bridge_Passwords::register();
 
 register_activation_hook( __FILE__, array( 'WPF_Bridge_Installer', 'activate' ) );
+register_deactivation_hook( __FILE__, array( 'WPF_Bridge_Installer', 'deactivate' ) );
 
 // A new table schema is installed before anything (a webhook included) writes to it.
 add_action( 'plugins_loaded', array( 'WPF_Bridge_Installer', 'maybe_upgrade' ) );
 
-// Webhooks: answered early on init, before the theme and most plugins do their init work.
+// The queue: drained every minute by WP-Cron, besides after webhooks and by bin/worker.php.
+add_filter( 'cron_schedules', array( 'WPF_Bridge_Worker', 'cron_schedules' ) ); // phpcs:ignore WordPress.WP.CronInterval -- one minute on purpose: webhooks should not wait longer.
+add_action( WPF_Bridge_Worker::CRON_HOOK, array( 'WPF_Bridge_Worker', 'tick' ) );
+
+// WP-CLI: `wp wpf-bridge queue status|run|retry|discard` (bin/worker.php runs the same code).
+if ( defined( 'WP_CLI' ) && WP_CLI ) {
+	WPF_Bridge_CLI::register_wp_cli();
+}
+
+// Webhooks that need all of WordPress (immediate processing, `test`) are answered on init,
+// before the theme and most plugins do their init work.
 add_action( 'init', array( 'WPF_Bridge_Endpoint', 'maybe_handle' ), 1 );
 
 if ( is_admin() ) {
@@ -72,3 +86,7 @@ WPF_Bridge_Retention::register();
 
 // Site Health runs its direct tests from admin pages and from the REST API / cron.
 add_filter( 'site_status_tests', array( 'WPF_Bridge_Site_Health', 'register' ) );
+
+// Background webhooks are answered now: this file is loaded by the must-use loader before the
+// other plugins and the theme (or, without it, with the other plugins). Keep this line last.
+WPF_Bridge_Endpoint::accept_early();

@@ -1,6 +1,7 @@
 <?php
 // The demo's steps inside WordPress (run by scripts/demo.sh through tests/e2e/env/wp.sh):
 //   configure <crm>   store the plugin settings for the fake CRM, keep the access key
+//   drained           wait (up to 30 s) until no webhook event is waiting, print every event
 //   report            print the users the webhooks made, and check the returned password
 $step = $argv[1] ?? '';
 $crmUrl = getenv('WPF_E2E_CRM_URL');
@@ -24,6 +25,20 @@ if ($step === 'configure') {
     wpf_bridge_validate_settings($settings);
     update_option('wpf_bridge_settings', $settings);
     echo $settings['access_key'];
+    exit(0);
+}
+
+if ($step === 'drained') {
+    global $wpdb;
+    $table = $wpdb->prefix . 'wpf_bridge_queue';
+    $deadline = microtime(true) + 30;
+    while ((int) $wpdb->get_var("SELECT COUNT(*) FROM $table WHERE state IN ('pending','retrying','claimed')") > 0 && microtime(true) < $deadline) {
+        usleep(200000);
+    }
+    foreach ($wpdb->get_results("SELECT id, crm, contact_id, state, outcome, user_id, error_code FROM $table ORDER BY id", ARRAY_A) as $row) {
+        printf("  event #%d %-10s contact %-4s %-8s %s\n", $row['id'], $row['crm'], $row['contact_id'], $row['state'],
+            $row['error_code'] !== '' ? $row['error_code'] : $row['outcome'] . ($row['user_id'] ? " (user #{$row['user_id']})" : ''));
+    }
     exit(0);
 }
 
@@ -60,5 +75,5 @@ if ($step === 'report') {
     exit(1);
 }
 
-fwrite(STDERR, "usage: demo.php configure <crm> | report\n");
+fwrite(STDERR, "usage: demo.php configure <crm> | drained | report\n");
 exit(2);

@@ -15,7 +15,8 @@ export WPF_E2E_DB_PORT=${WPF_DEMO_DB_PORT:-8082}
 bash scripts/install-deps.sh
 echo "Building the extension and the fake CRM..."
 cargo build --release --quiet -p wpf-bridge -p fake-crm
-bash tests/e2e/env/up.sh "$@"
+# A fresh site each run, so the webhooks create their users again (pass --restart etc. to override).
+bash tests/e2e/env/up.sh "${@:---fresh}"
 # shellcheck disable=SC1091
 source "$WPF_E2E_DIR/env.sh"
 wp() { bash tests/e2e/env/wp.sh "$@"; }
@@ -58,7 +59,14 @@ echo
 echo "4. User.com: the \"API call\" automation adds user 7."
 wp "$repo/scripts/demo.php" configure userengage >/dev/null
 webhook "wpf_action=add&access_key=$key" tests/fixtures/userengage/01_api_call_body_confirmed_keys.json
+# Queued events are applied with the CRM configured when they are drained: wait before switching back.
+wp "$repo/scripts/demo.php" drained >/dev/null
 wp "$repo/scripts/demo.php" configure mautic >/dev/null
+
+echo
+echo "Each accepted webhook was answered at once (\"queued\"); the request that took the drain"
+echo "lease applied the events after its answer had left. The queue, once drained:"
+wp "$repo/scripts/demo.php" drained
 
 echo
 echo "What happened in WordPress:"

@@ -81,6 +81,12 @@ pub enum Error {
     StoredEventUnreadable { id: u64, detail: String },
     #[error("Queued event {id} was claimed {attempts} times without being settled: the workers that took it stopped (killed, or over PHP's time limit) while applying it. It is failed so it cannot stop its contact's queue; retry it from the webhooks page once the cause is fixed.")]
     AbandonedEvent { id: u64, attempts: u32 },
+    #[error("Queued event {id} came from {stored}, but the site is now set up for {configured}: it was not applied (its contact id and any CRM call would go to the wrong CRM). Switch the CRM back and retry it, or discard it.")]
+    EventFromOtherCrm {
+        id: u64,
+        stored: &'static str,
+        configured: &'static str,
+    },
     #[error("No contact id found: the payload has none and there is no contact_id parameter. Add &contact_id=... to the webhook URL or send the CRM's contact payload.")]
     MissingContactId,
     #[error("The access key is missing or wrong. Copy the webhook URL again from Settings > WPF Bridge.")]
@@ -156,6 +162,7 @@ impl Error {
             Error::InvalidRequest(_) => "invalid_request",
             Error::StoredEventUnreadable { .. } => "stored_event_unreadable",
             Error::AbandonedEvent { .. } => "abandoned_event",
+            Error::EventFromOtherCrm { .. } => "event_from_other_crm",
             Error::InvalidAccessKey => "invalid_access_key",
             Error::MissingSignature => "missing_signature",
             Error::InvalidSignature => "invalid_signature",
@@ -191,6 +198,7 @@ impl Error {
             Error::InvalidRequest(_) => 1010,
             Error::StoredEventUnreadable { .. } => 1011,
             Error::AbandonedEvent { .. } => 1012,
+            Error::EventFromOtherCrm { .. } => 1013,
             Error::InvalidAccessKey => 1101,
             Error::MissingSignature => 1102,
             Error::InvalidSignature => 1103,
@@ -249,6 +257,7 @@ impl Error {
             | Error::InvalidRequest(_)
             | Error::StoredEventUnreadable { .. }
             | Error::AbandonedEvent { .. }
+            | Error::EventFromOtherCrm { .. }
             | Error::UnusableEmail { .. }
             | Error::ContactWithoutEmail { .. } => Retry::Never,
         }
@@ -287,7 +296,8 @@ impl Error {
             | Error::TooManyEvents { .. }
             | Error::InvalidRequest(_)
             | Error::StoredEventUnreadable { .. }
-            | Error::AbandonedEvent { .. } => ErrorKind::InvalidPayload,
+            | Error::AbandonedEvent { .. }
+            | Error::EventFromOtherCrm { .. } => ErrorKind::InvalidPayload,
             Error::InvalidAccessKey | Error::MissingSignature | Error::InvalidSignature => {
                 ErrorKind::Authentication
             }

@@ -26,7 +26,8 @@ use crate::settings::{Processing, Settings};
 use crate::site::{Site, UserId};
 use crate::sync::ordering::LOCK_WAIT_SECS;
 use crate::sync::{self, EventResult};
-use crate::webhook::{auth, payload, Action, Request, Webhook};
+use crate::webhook::action::{parse_action, parse_options};
+use crate::webhook::{auth, payload, Action, Options, Request, Webhook};
 
 /// Authenticates a request and parses it into a `Webhook`. Nothing is applied. A signed
 /// payload alone decides which contacts it is about; a webhook with more events than one
@@ -132,14 +133,15 @@ pub fn handle(request: &Request, settings: &Settings, site: &dyn Site, crm: &dyn
 
 /// The queued flow (issue 10): accept, store every contact event in one durable write, then
 /// answer at once (`background`: the queue's drain applies them after the answer) or apply
-/// them in the request (`immediate`). The URL's `async` flag wins over the `processing`
-/// setting. A refused request stores nothing; a `test` webhook is answered as by `handle`.
+/// them in the request (`immediate`); see `processing`. A refused request stores nothing; a
+/// `test` webhook is answered as by `handle`.
 pub fn handle_queued(
     request: &Request,
     settings: &Settings,
     site: &dyn Site,
     crm: &dyn Crm,
     queue: &dyn Queue,
+    can_answer_early: bool,
 ) -> Answer {
     let webhook = match accept(request, settings) {
         Ok(webhook) => webhook,
@@ -152,18 +154,40 @@ pub fn handle_queued(
         Ok(queued) => queued,
         Err(error) => return answer(&webhook, &not_stored(&webhook, error)),
     };
-    match processing(&webhook, settings) {
+    match processing(&webhook.options, settings, can_answer_early) {
         Processing::Background => answer_queued(&webhook, &queued),
         Processing::Immediate => apply_queued(&webhook, &queued, settings, site, crm, queue),
     }
 }
 
-/// Which processing applies: the URL's `async` flag, else the `processing` setting.
-pub fn processing(webhook: &Webhook, settings: &Settings) -> Processing {
-    match webhook.options.async_ {
+/// Which processing applies: `immediate` where the server cannot end the answer before the
+/// apply (`can_answer_early` false, e.g. mod_php: the events would wait for the next trigger
+/// otherwise); else the URL's `async` flag; else the `processing` setting.
+pub fn processing(options: &Options, settings: &Settings, can_answer_early: bool) -> Processing {
+    if !can_answer_early {
+        return Processing::Immediate;
+    }
+    match options.async_ {
         Some(true) => Processing::Background,
         Some(false) => Processing::Immediate,
         None => settings.processing,
+    }
+}
+
+/// The processing a request will get, known before it is authenticated, so the plugin can
+/// answer a background webhook before the rest of WordPress loads (its must-use loader) and
+/// leave the others for `init`, when everything an apply needs is loaded. `test` needs the
+/// site, so it is `immediate`; a request that will be refused needs nothing and is
+/// `background` (refused at once). `handle_queued` decides the same way once accepted.
+pub fn planned_processing(
+    request: &Request,
+    settings: &Settings,
+    can_answer_early: bool,
+) -> Processing {
+    match (parse_action(request), parse_options(request)) {
+        (Ok(Action::Test), _) => Processing::Immediate,
+        (Ok(_), Ok(options)) => processing(&options, settings, can_answer_early),
+        _ => Processing::Background,
     }
 }
 
@@ -229,22 +253,7 @@ pub fn answer_queued(webhook: &Webhook, queued: &[Queued]) -> Answer {
             "crm": webhook.crm.slug(),
             "queued": list,
         }),
-        log: LogRecord {
-            action: action.to_string(),
-            crm: webhook.crm.slug().to_string(),
-            contact_ids: queued.iter().map(|q| q.contact_id.clone()).collect(),
-            outcome: "queued".into(),
-            details: queued
-                .iter()
-                .map(|q| {
-                    format!(
-                        "info: {action}: contact {} queued as event {}",
-                        q.contact_id, q.id
-                    )
-                })
-                .collect(),
-            ..LogRecord::default()
-        },
+        log: None,
     }
 }
 
@@ -282,68 +291,45 @@ pub fn apply_queued(
             Ok(Some(run)) => settled.extend(run.events),
             Ok(None) => {}
             Err(error) => {
-                port_error = Some((contact.contact_id, error));
+                port_error = Some(error);
                 break;
             }
         }
     }
 
     let action = webhook.action.as_str();
-    let mut log = LogRecord {
-        action: action.to_string(),
-        crm: webhook.crm.slug().to_string(),
-        ..LogRecord::default()
-    };
-    let mut outcomes: Vec<String> = Vec::new();
-    let mut failure: Option<(&str, Error)> = None;
+    let mut outcomes: Vec<&str> = Vec::new();
+    let mut failure: Option<Error> = None;
     let mut results = Vec::with_capacity(queued.len());
     for q in queued {
-        log.contact_ids.push(q.contact_id.clone());
         let (outcome, result) = match settled.get(&q.id) {
             Some(Settled::Done(result)) => {
-                log.user_ids.extend(result.user_id);
-                log.details
-                    .push(format!("info: {}", describe(webhook.action, result)));
                 let mut value = serde_json::to_value(result).unwrap_or(Value::Null);
                 if let Some(object) = value.as_object_mut() {
                     object.insert("id".into(), q.id.into());
                 }
-                (result.outcome.as_str().to_string(), value)
+                (result.outcome.as_str(), value)
             }
             Some(Settled::Retrying { at, error }) => {
-                log.details.push(format!(
-                    "warning: {action} for contact {} will be retried at {at}: {error} [{}]",
-                    q.contact_id,
-                    error.code()
-                ));
                 let value = json!({
                     "id": q.id, "contact_id": q.contact_id, "outcome": "retrying",
                     "code": error.code(), "message": error.to_string(), "retry_at": at,
                 });
-                ("retrying".to_string(), value)
+                ("retrying", value)
             }
             Some(Settled::Failed(error)) => {
-                log.details.push(format!(
-                    "error: {action} for contact {} failed: {error} [{}]",
-                    q.contact_id,
-                    error.code()
-                ));
                 if failure.is_none() {
-                    failure = Some((&q.contact_id, error.clone()));
+                    failure = Some(error.clone());
                 }
                 let value = json!({
                     "id": q.id, "contact_id": q.contact_id, "outcome": "failed",
                     "code": error.code(), "message": error.to_string(),
                 });
-                ("failed".to_string(), value)
+                ("failed", value)
             }
             None => {
-                log.details.push(format!(
-                    "info: {action}: contact {} queued as event {}",
-                    q.contact_id, q.id
-                ));
                 let value = json!({"id": q.id, "contact_id": q.contact_id, "outcome": "queued"});
-                ("queued".to_string(), value)
+                ("queued", value)
             }
         };
         if !outcomes.contains(&outcome) {
@@ -351,19 +337,9 @@ pub fn apply_queued(
         }
         results.push(result);
     }
-    let failure = match port_error {
-        Some((contact_id, error)) => {
-            log.details.push(format!(
-                "error: {action} for contact {contact_id} could not be settled: {error} [{}]",
-                error.code()
-            ));
-            Some(error)
-        }
-        None => failure.map(|(_, error)| error),
-    };
-    match failure {
+    // The events were stored: their queue rows are the record, so the answer has no log record.
+    match port_error.or(failure) {
         Some(error) => {
-            log.outcome = error.code().to_string();
             let mut body = error_body(&error);
             if let Some(object) = body.as_object_mut() {
                 object.insert("action".into(), action.into());
@@ -373,31 +349,31 @@ pub fn apply_queued(
             Answer {
                 status: error.status(),
                 body,
-                log,
+                log: None,
             }
         }
-        None => {
-            log.outcome = outcomes.join(",");
-            Answer {
-                status: 200,
-                body: json!({
-                    "success": true,
-                    "action": action,
-                    "crm": webhook.crm.slug(),
-                    "results": results,
-                }),
-                log,
-            }
-        }
+        None => Answer {
+            status: 200,
+            body: json!({
+                "success": true,
+                "action": action,
+                "crm": webhook.crm.slug(),
+                "results": results,
+            }),
+            log: None,
+        },
     }
 }
 
-/// What the plugin sends back (status and JSON body) and the record it writes to its log.
+/// What the plugin sends back (status and JSON body) and the record it writes to its log:
+/// `None` when the webhook's events were stored, since their queue rows are its record (one
+/// durable write per accepted webhook); a request that stored nothing (refused, failed, `test`,
+/// or applied without a queue) has a log record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answer {
     pub status: u16,
     pub body: Value,
-    pub log: LogRecord,
+    pub log: Option<LogRecord>,
 }
 
 /// One row of the plugin's webhook log. Never holds a secret: only ids, codes, outcomes and
@@ -468,7 +444,7 @@ pub fn answer(webhook: &Webhook, report: &Report) -> Answer {
         return Answer {
             status: error.status(),
             body,
-            log,
+            log: Some(log),
         };
     }
 
@@ -484,7 +460,7 @@ pub fn answer(webhook: &Webhook, report: &Report) -> Answer {
                 "crm": webhook.crm.slug(),
                 "message": "wpf-bridge is installed and the access key is valid.",
             }),
-            log,
+            log: Some(log),
         };
     }
 
@@ -503,14 +479,14 @@ pub fn answer(webhook: &Webhook, report: &Report) -> Answer {
         if let Some(object) = body.as_object_mut() {
             object.insert(
                 "notes".into(),
-                json!(["async was requested; wpf-bridge has no queue yet, so the webhook was applied at once"]),
+                json!(["async was requested, but this call has no queue, so the webhook was applied at once"]),
             );
         }
     }
     Answer {
         status: 200,
         body,
-        log,
+        log: Some(log),
     }
 }
 
@@ -535,7 +511,7 @@ pub fn refuse(error: &Error, request: &Request, settings: Option<&Settings>) -> 
     Answer {
         status: error.status(),
         body,
-        log: LogRecord {
+        log: Some(LogRecord {
             action: action_label(request),
             crm: settings
                 .map(|s| s.crm.slug().to_string())
@@ -544,7 +520,7 @@ pub fn refuse(error: &Error, request: &Request, settings: Option<&Settings>) -> 
             refused: settings.is_none() || error.kind() == ErrorKind::Authentication,
             details: vec![format!("error: {prefix}: {error} [{}]", error.code())],
             ..LogRecord::default()
-        },
+        }),
     }
 }
 

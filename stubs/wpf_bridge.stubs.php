@@ -57,16 +57,20 @@ namespace {
      * The queued flow: authenticates and parses as `wpf_bridge_handle_webhook`, stores every
      * contact event in one write through the `$queue` adapter, then answers at once (`queued`
      * with the events' ids; the drain applies them later) or, in immediate processing, applies
-     * them now through `$site`. Same `['status', 'body', 'log']` shape; a refused request stores
-     * nothing, and a failing adapter is answered with its error, not thrown.
+     * them now through `$site`. `$can_answer_early` says whether the server can end the answer
+     * before the apply (`fastcgi_finish_request`); without it every webhook is applied now.
+     * Same `['status', 'body', 'log']` shape, `log` null when the events were stored (their
+     * queue rows are the record); a refused request stores nothing, and a failing adapter is
+     * answered with its error, not thrown.
      *
      * @param array $request
      * @param array $settings
      * @param object $site
      * @param object $queue
+     * @param bool $can_answer_early
      * @return array
      */
-    function wpf_bridge_handle_queued(array $request, array $settings, object $site, object $queue): array {}
+    function wpf_bridge_handle_queued(array $request, array $settings, object $site, object $queue, bool $can_answer_early = true): array {}
 
     /**
      * Handles one webhook end to end: authenticates, parses, applies every event through the
@@ -112,6 +116,21 @@ namespace {
      * @return array
      */
     function wpf_bridge_parse_webhook(string $crm, array $request): array {}
+
+    /**
+     * `'background'` or `'immediate'`: how `wpf_bridge_handle_queued` will process this request,
+     * known before it is authenticated (the URL's `async` flag, the `processing` setting, whether
+     * the server can answer early; `test` is immediate; a request it will refuse is background,
+     * refused at once). The plugin's must-use loader answers background webhooks before the rest
+     * of WordPress loads and leaves the others for `init`. Unreadable settings are `background`
+     * too: `wpf_bridge_handle_queued` refuses them.
+     *
+     * @param array $request
+     * @param array $settings
+     * @param bool $can_answer_early
+     * @return string
+     */
+    function wpf_bridge_planned_processing(array $request, array $settings, bool $can_answer_early): string {}
 
     /**
      * The rules the plugin needs to show and store settings, so it keeps no copy of its own:

@@ -16,9 +16,9 @@ use support::memory_queue::MemoryQueue;
 use support::memory_site::MemorySite;
 use wpf_bridge::crm;
 use wpf_bridge::crm_kind::CrmKind;
-use wpf_bridge::pipeline::{handle_queued, Answer};
+use wpf_bridge::pipeline::{handle_queued, planned_processing, Answer};
 use wpf_bridge::queue::{drain, ContactKey, DrainReport, Limits, Queue, QueueState};
-use wpf_bridge::settings::Settings;
+use wpf_bridge::settings::{Processing, Settings};
 use wpf_bridge::sync::{EventResult, Outcome};
 use wpf_bridge::webhook::Request;
 
@@ -83,6 +83,11 @@ impl World {
     }
 
     fn send_request(&self, request: &Request) -> Answer {
+        self.send_on(request, true)
+    }
+
+    /// `can_answer_early`: whether the server can end the answer before the apply.
+    fn send_on(&self, request: &Request, can_answer_early: bool) -> Answer {
         let client = crm::client(&self.settings);
         handle_queued(
             request,
@@ -90,6 +95,7 @@ impl World {
             &self.site,
             client.as_ref(),
             &self.queue,
+            can_answer_early,
         )
     }
 
@@ -178,7 +184,7 @@ fn a_background_webhook_is_stored_once_and_answered_with_the_queued_ids() {
         json!({"success": true, "action": "add", "crm": "mautic",
                "queued": [{"contact_id": "7", "id": 1}]})
     );
-    assert_eq!(answer.log.outcome, "queued");
+    assert_eq!(answer.log, None, "the queue row is the record: no log row");
     assert_eq!(w.queue.writes(), 1, "one durable write");
     assert_eq!(w.queue.in_state(QueueState::Pending).len(), 1);
     assert_eq!(w.site.user_count(), 0, "nothing applied before the drain");
@@ -658,7 +664,7 @@ fn immediate_processing_applies_in_the_request_and_the_url_flag_wins() {
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(answer.body["results"][0]["outcome"], "created");
     assert_eq!(answer.body["results"][0]["id"], 1);
-    assert_eq!(answer.log.outcome, "created");
+    assert_eq!(answer.log, None, "the queue row is the record: no log row");
     assert_eq!(w.queue.rows()[0].state, QueueState::Done);
 
     let queued = w.send(
@@ -678,6 +684,98 @@ fn immediate_processing_applies_in_the_request_and_the_url_flag_wins() {
 }
 
 #[test]
+fn events_stored_for_another_crm_fail_without_touching_the_site_or_any_crm() {
+    // Queued while Mautic was configured, drained after the owner switched to User.com: the
+    // contact id means nothing to User.com, and a password sent back would reach the wrong CRM.
+    let mut w = World::new(json!({}));
+    let queued = w.send(
+        "wpf_action=add",
+        &mautic_body(8, "Switch", &stamp(1), json!({})),
+    );
+    assert_eq!(queued.body["queued"][0]["id"], 1, "{}", queued.body);
+    w.settings = settings(&w.fake, json!({"crm": "userengage"}));
+    let report = w.drain();
+    assert_eq!((report.failed, report.applies), (1, 0), "{report:?}");
+    let row = &w.queue.rows()[0];
+    assert_eq!(row.state, QueueState::Failed);
+    assert_eq!(row.error_code.as_deref(), Some("event_from_other_crm"));
+    assert_eq!(w.site.user_count(), 0);
+    assert!(w.fake.requests().is_empty(), "no CRM was called");
+}
+
+#[test]
+fn a_server_that_cannot_answer_early_applies_in_the_request_even_when_async_is_asked() {
+    // mod_php has no fastcgi_finish_request: a background answer would leave the events
+    // waiting for the next cron run, so they are applied before answering.
+    let w = World::new(json!({}));
+    let query = format!("wpf_action=add&async=true&access_key={KEY}");
+    let answer = w.send_on(
+        &request(&query, &mautic_body(6, "Apache", &stamp(1), json!({})), &[]),
+        false,
+    );
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(
+        answer.body["results"][0]["outcome"], "created",
+        "{}",
+        answer.body
+    );
+    assert!(w.user_by_contact("6").is_some());
+    assert_eq!(
+        w.queue.rows()[0].state,
+        QueueState::Done,
+        "stored first, then settled"
+    );
+}
+
+#[test]
+fn the_planned_processing_is_known_before_authentication_and_agrees_with_the_answer() {
+    let fake = FakeCrm::start();
+    let plan = |query: &str, extra: Value, early: bool| {
+        let r = request(query, b"", &[]);
+        planned_processing(&r, &settings(&fake, extra), early)
+    };
+    use Processing::{Background, Immediate};
+    assert_eq!(plan("wpf_action=update", json!({}), true), Background);
+    assert_eq!(
+        plan(
+            "wpf_action=update",
+            json!({"processing": "immediate"}),
+            true
+        ),
+        Immediate
+    );
+    assert_eq!(
+        plan(
+            "wpf_action=update&async=true",
+            json!({"processing": "immediate"}),
+            true
+        ),
+        Background
+    );
+    assert_eq!(plan("wpf_action=add&async=0", json!({}), true), Immediate);
+    assert_eq!(
+        plan("wpf_action=add", json!({}), false),
+        Immediate,
+        "no early answer"
+    );
+    assert_eq!(
+        plan("wpf_action=test", json!({}), true),
+        Immediate,
+        "test needs the site"
+    );
+    // Requests that will be refused need nothing from WordPress: answered at once.
+    assert_eq!(
+        plan("wpf_action=nope", json!({"processing": "immediate"}), true),
+        Background
+    );
+    assert_eq!(
+        plan("wpf_action=add&async=maybe", json!({}), false),
+        Background
+    );
+    assert_eq!(plan("", json!({}), true), Background);
+}
+
+#[test]
 fn immediate_retriable_failure_answers_200_retrying_and_the_site_retries() {
     let w = World::new(json!({"processing": "immediate", "retry_delays": "30"}));
     let id = w
@@ -690,7 +788,7 @@ fn immediate_retriable_failure_answers_200_retrying_and_the_site_retries() {
     assert_eq!(result["outcome"], "retrying");
     assert_eq!(result["code"], "crm_unavailable");
     assert_eq!(result["retry_at"], T0 + 30);
-    assert_eq!(answer.log.outcome, "retrying");
+    assert_eq!(answer.log, None, "the queue row is the record: no log row");
     assert_eq!(w.queue.rows()[0].state, QueueState::Retrying);
 
     w.queue.advance(30);

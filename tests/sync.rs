@@ -265,7 +265,12 @@ fn add_by_contact_id_loads_the_crm_gives_the_role_notifies_and_returns_the_passw
         .logs()
         .iter()
         .map(|(_, line)| line)
-        .chain(&response.log.details)
+        .chain(
+            &response
+                .log
+                .expect("applied without a queue: a log record")
+                .details
+        )
         .all(|line| !line.contains(&user.password) && !line.contains(KEY)));
 
     // The same add again updates and creates nothing, and returns no password.

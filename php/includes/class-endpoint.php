@@ -2,12 +2,20 @@
 /**
  * The webhook endpoint: `/?wpf_action=...&access_key=...` (WP Fusion's URL contract).
  *
- * On init, when wpf_action is in the query string or the form body, it builds the request
- * array, hands it with the settings and a Site adapter to wpf_bridge_handle_webhook(), sends
- * the status and JSON body the extension decided, writes the log record the extension gave
- * (plus the lines the Site adapter collected and the time taken), and exits.
- * It decides nothing about the webhook itself: authentication, parsing, every outcome, the
- * answer and the log record belong to the extension.
+ * Two moments, one flow (wpf_bridge_handle_queued):
+ * - accept_early(), when this plugin's file is loaded: by the must-use loader
+ *   (WPF_Bridge_Loader) before the other plugins and the theme, or else with the plugins. A
+ *   webhook the extension plans to process in the background (wpf_bridge_planned_processing)
+ *   is stored and answered there with only the options and $wpdb; after the answer has left
+ *   (fastcgi_finish_request), the one request that takes the drain lease lets WordPress finish
+ *   loading and drains the queue on wp_loaded (WPF_Bridge_Worker); every other request ends.
+ * - maybe_handle(), on init, for the rest: immediate processing (the setting, `async=false`,
+ *   or a server that cannot end the answer early, e.g. mod_php), `test`, a missing extension,
+ *   a schema the installer has yet to upgrade on plugins_loaded. Everything an apply needs is
+ *   loaded by then.
+ * It decides nothing about the webhook: authentication, parsing, processing, every outcome,
+ * the answer and the log record belong to the extension. Requests that stored their events
+ * leave no log row (their queue rows are the record); the others leave the extension's record.
  *
  * @package WPF_Bridge
  */
@@ -28,34 +36,90 @@ final class WPF_Bridge_Endpoint {
 	/** Request headers never passed on: the extension has no use for the browser's cookies. */
 	private const DROPPED_HEADERS = array( 'cookie' );
 
+	/** The request as the extension takes it, read once (see request()). */
+	private static ?array $request = null;
+
+	/** Whether this request's webhook has been answered. */
+	private static bool $answered = false;
+
 	/**
-	 * Hooked on init: answers the request if it is a webhook, otherwise returns untouched.
+	 * When the plugin file loads: answers a background webhook now, before the rest of
+	 * WordPress loads; leaves every other request alone.
 	 */
-	public static function maybe_handle(): void {
-		// phpcs:ignore WordPress.Security.NonceVerification -- webhooks authenticate with the access key, checked by the extension.
-		if ( ! isset( $_GET['wpf_action'] ) && ! isset( $_POST['wpf_action'] ) ) {
+	public static function accept_early(): void {
+		if ( self::$answered || ! self::is_webhook() ) {
 			return;
 		}
-		self::handle();
+		// Without the extension, or before plugins_loaded has upgraded the tables, init answers.
+		if ( ! WPF_Bridge_Extension::loaded() || ! WPF_Bridge_Installer::is_current() ) {
+			return;
+		}
+		$settings = WPF_Bridge_Settings::for_extension();
+		if ( 'background' !== wpf_bridge_planned_processing( self::request(), $settings, self::can_answer_early() ) ) {
+			return;
+		}
+		$stored = self::answer( $settings );
+		if ( $stored && WPF_Bridge_Worker::try_lease() ) {
+			// This request drains: WordPress goes on loading, and wp_loaded ends it.
+			add_action( 'wp_loaded', array( 'WPF_Bridge_Worker', 'drain_after_answer' ), PHP_INT_MAX );
+			return;
+		}
+		exit;
 	}
 
 	/**
-	 * Answers the webhook and ends the request.
+	 * Hooked on init: answers the webhooks accept_early() left, with all of WordPress loaded.
 	 */
-	private static function handle(): never {
-		$started = hrtime( true );
+	public static function maybe_handle(): void {
+		if ( self::$answered || ! self::is_webhook() ) {
+			return;
+		}
+		$stored = self::answer( WPF_Bridge_Settings::for_extension() );
+		if ( $stored && self::can_answer_early() && WPF_Bridge_Worker::try_lease() ) {
+			WPF_Bridge_Worker::drain_after_answer();
+		}
+		exit;
+	}
 
-		// Tells WP Fusion (if also active) and other sync plugins not to push our writes back to
-		// the CRM while this request runs: echo loops are one of the known webhook pains.
+	/**
+	 * Defines the constants that tell WP Fusion (if also active) and other sync plugins not to
+	 * push our writes back to the CRM: echo loops are one of the known webhook pains.
+	 */
+	public static function mark_doing_webhook(): void {
 		if ( ! defined( 'WPF_BRIDGE_DOING_WEBHOOK' ) ) {
 			define( 'WPF_BRIDGE_DOING_WEBHOOK', true );
 		}
 		if ( ! defined( 'WPF_DOING_WEBHOOK' ) ) {
 			define( 'WPF_DOING_WEBHOOK', true );
 		}
+	}
 
-		$settings = WPF_Bridge_Settings::effective();
-		$site     = new WPF_Bridge_Site();
+	/**
+	 * Whether the request carries wpf_action (in the query string or the form body).
+	 */
+	private static function is_webhook(): bool {
+		// phpcs:ignore WordPress.Security.NonceVerification -- webhooks authenticate with the access key, checked by the extension.
+		return isset( $_GET['wpf_action'] ) || isset( $_POST['wpf_action'] );
+	}
+
+	/**
+	 * Whether this server can end the answer before the work after it (php-fpm, LiteSpeed).
+	 */
+	private static function can_answer_early(): bool {
+		return function_exists( 'fastcgi_finish_request' ) || function_exists( 'litespeed_finish_request' );
+	}
+
+	/**
+	 * Hands the webhook to the extension, sends its answer, lets the CRM go, writes the log
+	 * record if there is one. Returns whether events were stored (the answer has no log record).
+	 *
+	 * @param array $settings The settings as the extension takes them.
+	 */
+	private static function answer( array $settings ): bool {
+		$started         = hrtime( true );
+		self::$answered  = true;
+		self::mark_doing_webhook();
+		$site = new WPF_Bridge_Site();
 
 		if ( ! WPF_Bridge_Extension::loaded() ) {
 			$status = 503;
@@ -74,7 +138,7 @@ final class WPF_Bridge_Endpoint {
 			$buffers = ob_get_level();
 			ob_start();
 			try {
-				$result = wpf_bridge_handle_webhook( self::request(), WPF_Bridge_Settings::for_extension( $settings ), $site );
+				$result = wpf_bridge_handle_queued( self::request(), $settings, $site, new WPF_Bridge_Queue(), self::can_answer_early() );
 				list( $status, $body, $log ) = self::answer_from( $result );
 			} catch ( \Throwable $e ) {
 				// Exception messages from the extension and WordPress never hold secrets.
@@ -97,31 +161,41 @@ final class WPF_Bridge_Endpoint {
 		}
 
 		self::send( $status, $body );
-
-		self::write_log( $status, $log, $site, $started );
-		exit;
+		if ( null !== $log ) {
+			self::write_log( $status, $log, $site, $started );
+		}
+		return null === $log;
 	}
 
 	/**
-	 * The request as the extension takes it. WordPress slashes $_GET, $_POST and $_SERVER
-	 * (wp_magic_quotes), so they are unslashed here.
+	 * The request as the extension takes it, read once. WordPress slashes $_GET, $_POST and
+	 * $_SERVER in wp_magic_quotes(), which runs after plugins_loaded, just before the
+	 * sanitize_comment_cookies action: read before that (the early accept) they are raw, read
+	 * after it (on init) they are unslashed here.
 	 */
 	private static function request(): array {
-		$body = file_get_contents( 'php://input', false, null, 0, self::BODY_READ_MAX );
-		return array(
-			'method'  => strtoupper( sanitize_text_field( wp_unslash( $_SERVER['REQUEST_METHOD'] ?? 'GET' ) ) ),
-			'query'   => wp_unslash( $_GET ),  // phpcs:ignore WordPress.Security -- raw on purpose: the extension parses and validates.
-			'post'    => wp_unslash( $_POST ), // phpcs:ignore WordPress.Security -- raw on purpose: the extension parses and validates.
-			'headers' => self::headers(),
-			'body'    => false === $body ? '' : $body,
-		);
+		if ( null === self::$request ) {
+			$slashed       = did_action( 'sanitize_comment_cookies' ) > 0;
+			$raw           = static fn( $value ) => $slashed ? wp_unslash( $value ) : $value;
+			$body          = file_get_contents( 'php://input', false, null, 0, self::BODY_READ_MAX );
+			self::$request = array(
+				'method'  => strtoupper( sanitize_text_field( $raw( $_SERVER['REQUEST_METHOD'] ?? 'GET' ) ) ),
+				'query'   => $raw( $_GET ),  // phpcs:ignore WordPress.Security -- raw on purpose: the extension parses and validates.
+				'post'    => $raw( $_POST ), // phpcs:ignore WordPress.Security -- raw on purpose: the extension parses and validates.
+				'headers' => self::headers( $raw ),
+				'body'    => false === $body ? '' : $body,
+			);
+		}
+		return self::$request;
 	}
 
 	/**
 	 * Request headers: getallheaders() where the SAPI has it (php-fpm, Apache), otherwise the
 	 * HTTP_* entries of $_SERVER plus CONTENT_TYPE and CONTENT_LENGTH.
+	 *
+	 * @param callable $raw Undoes wp_magic_quotes() on a $_SERVER value when it has run.
 	 */
-	private static function headers(): array {
+	private static function headers( callable $raw ): array {
 		$headers = array();
 		if ( function_exists( 'getallheaders' ) ) {
 			$all = getallheaders();
@@ -142,7 +216,7 @@ final class WPF_Bridge_Endpoint {
 					continue;
 				}
 				$name             = str_replace( ' ', '-', ucwords( strtolower( str_replace( '_', ' ', $name ) ) ) );
-				$headers[ $name ] = wp_unslash( $value );
+				$headers[ $name ] = $raw( $value );
 			}
 		}
 		foreach ( array_keys( $headers ) as $name ) {
@@ -154,23 +228,24 @@ final class WPF_Bridge_Endpoint {
 	}
 
 	/**
-	 * Status, body and log record from the extension's answer; a malformed one becomes a 500.
+	 * Status, body and log record (null when the events were stored) from the extension's
+	 * answer; a malformed one becomes a 500.
 	 *
-	 * @param mixed $result What wpf_bridge_handle_webhook() returned.
-	 * @return array{0: int, 1: array, 2: array}
+	 * @param mixed $result What wpf_bridge_handle_queued() returned.
+	 * @return array{0: int, 1: array, 2: ?array}
 	 */
 	private static function answer_from( $result ): array {
 		$status = is_array( $result ) && isset( $result['status'] ) ? (int) $result['status'] : 0;
 		$body   = is_array( $result ) && isset( $result['body'] ) && is_array( $result['body'] ) ? $result['body'] : null;
-		$log    = is_array( $result ) && isset( $result['log'] ) && is_array( $result['log'] ) ? $result['log'] : null;
-		if ( $status < 200 || $status > 599 || null === $body || null === $log ) {
-			throw new UnexpectedValueException( 'wpf_bridge_handle_webhook() returned no valid status, body and log record' );
+		$log    = is_array( $result ) && array_key_exists( 'log', $result ) ? $result['log'] : false;
+		if ( $status < 200 || $status > 599 || null === $body || ! ( null === $log || is_array( $log ) ) ) {
+			throw new UnexpectedValueException( 'wpf_bridge_handle_queued() returned no valid status, body and log record' );
 		}
 		return array( $status, $body, $log );
 	}
 
 	/**
-	 * Sends the answer, then lets the CRM go before the log is written (php-fpm).
+	 * Sends the answer, then lets the CRM go before anything else is done (php-fpm, LiteSpeed).
 	 */
 	private static function send( int $status, array $body ): void {
 		if ( ! headers_sent() ) {
@@ -183,6 +258,8 @@ final class WPF_Bridge_Endpoint {
 
 		if ( function_exists( 'fastcgi_finish_request' ) ) {
 			fastcgi_finish_request();
+		} elseif ( function_exists( 'litespeed_finish_request' ) ) {
+			litespeed_finish_request();
 		}
 	}
 

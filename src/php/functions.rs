@@ -34,6 +34,7 @@ pub fn register(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(wpf_bridge_verify_password))
         .function(wrap_function!(wpf_bridge_handle_webhook))
         .function(wrap_function!(wpf_bridge_handle_queued))
+        .function(wrap_function!(wpf_bridge_planned_processing))
         .function(wrap_function!(wpf_bridge_drain))
         .function(wrap_function!(wpf_bridge_validate_settings))
         .function(wrap_function!(wpf_bridge_crm_test_connection))
@@ -163,20 +164,46 @@ fn answer_webhook(
 /// The queued flow: authenticates and parses as `wpf_bridge_handle_webhook`, stores every
 /// contact event in one write through the `$queue` adapter, then answers at once (`queued`
 /// with the events' ids; the drain applies them later) or, in immediate processing, applies
-/// them now through `$site`. Same `['status', 'body', 'log']` shape; a refused request stores
-/// nothing, and a failing adapter is answered with its error, not thrown.
+/// them now through `$site`. `$can_answer_early` says whether the server can end the answer
+/// before the apply (`fastcgi_finish_request`); without it every webhook is applied now.
+/// Same `['status', 'body', 'log']` shape, `log` null when the events were stored (their
+/// queue rows are the record); a refused request stores nothing, and a failing adapter is
+/// answered with its error, not thrown.
 #[php_function]
+#[php(defaults(can_answer_early = true))]
 pub fn wpf_bridge_handle_queued(
     request: &ZendHashTable,
     settings: &ZendHashTable,
     site: &mut ZendObject,
     queue: &mut ZendObject,
+    can_answer_early: bool,
 ) -> PhpResult<Array> {
     let site = PhpSite::new(site);
     let queue = PhpQueue::new(queue);
     answer_webhook(request, settings, |request, settings, crm| {
-        pipeline::handle_queued(request, settings, &site, crm, &queue)
+        pipeline::handle_queued(request, settings, &site, crm, &queue, can_answer_early)
     })
+}
+
+/// `'background'` or `'immediate'`: how `wpf_bridge_handle_queued` will process this request,
+/// known before it is authenticated (the URL's `async` flag, the `processing` setting, whether
+/// the server can answer early; `test` is immediate; a request it will refuse is background,
+/// refused at once). The plugin's must-use loader answers background webhooks before the rest
+/// of WordPress loads and leaves the others for `init`. Unreadable settings are `background`
+/// too: `wpf_bridge_handle_queued` refuses them.
+#[php_function]
+pub fn wpf_bridge_planned_processing(
+    request: &ZendHashTable,
+    settings: &ZendHashTable,
+    can_answer_early: bool,
+) -> String {
+    let planned = match (to_request(request), load_settings(settings)) {
+        (Ok(request), Ok(settings)) => {
+            pipeline::planned_processing(&request, &settings, can_answer_early)
+        }
+        _ => Processing::Background,
+    };
+    planned.slug().to_string()
 }
 
 /// Applies the queue's due events, one contact at a time (lock, claim, coalesce, one apply,

@@ -155,6 +155,18 @@ fn settle_locked(
         .unwrap_or(u32::MAX)
         .saturating_add(1);
     for row in &claim.rows {
+        // An event stored while another CRM was configured: applying it would link its id as
+        // this CRM's contact and send any load or password to the wrong CRM.
+        if contact.crm != settings.crm {
+            let error = Error::EventFromOtherCrm {
+                id: row.id,
+                stored: contact.crm.display_name(),
+                configured: settings.crm.display_name(),
+            };
+            queue.fail(&token, &[row.id], &error)?;
+            run.events.push((row.id, Settled::Failed(error)));
+            continue;
+        }
         if row.attempts > most_attempts {
             let error = Error::AbandonedEvent {
                 id: row.id,

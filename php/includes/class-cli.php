@@ -1,0 +1,207 @@
+<?php
+/**
+ * The queue's command line: `status`, `run`, `retry`, `discard`.
+ *
+ * One implementation, two doors: `php wp-content/plugins/wpf-bridge/bin/worker.php COMMAND`
+ * (system cron; plain PHP, no WP-CLI needed) and, where WP-CLI is installed,
+ * `wp wpf-bridge queue COMMAND`. Both parse their arguments into the same shape and call
+ * run(). The work is the worker's (WPF_Bridge_Worker) and the queue adapter's; this class
+ * parses, checks and prints. Exit status: 0 done, 1 the command failed (extension missing,
+ * database error), 2 bad arguments.
+ *
+ * @package WPF_Bridge
+ */
+
+defined( 'ABSPATH' ) || exit;
+
+/**
+ * The queue commands.
+ */
+final class WPF_Bridge_CLI {
+
+	/** Usage text (bin/worker.php and `wp help wpf-bridge queue`). */
+	public const USAGE = <<<'TXT'
+usage: worker.php [COMMAND] [OPTIONS]          (or: wp wpf-bridge queue COMMAND [OPTIONS])
+  run                  apply due events now (the default command)
+      --budget=S         stop starting new contacts after S seconds (default 60)
+      --max-contacts=N   take at most N contacts (default 1000)
+  status               events per state and the longest wait
+  retry ID... | --all-failed
+                       queue failed or retrying events again, due now, then run
+  discard ID... | --all-failed
+                       delete failed, pending or retrying events (never one being applied)
+  help                 this text
+worker.php only: --path=WP_ROOT (default: found above this file), --url=SITE_URL (a network's site)
+TXT;
+
+	/** Exit statuses. */
+	public const OK       = 0;
+	public const FAILED   = 1;
+	public const BAD_ARGS = 2;
+
+	/** Defaults of `run`. */
+	private const DEFAULT_BUDGET       = 60;
+	private const DEFAULT_MAX_CONTACTS = 1000;
+
+	/**
+	 * Runs one command.
+	 *
+	 * @param string[]              $args  Positional arguments: the command, then event ids.
+	 * @param array<string, string> $assoc Options without their dashes (`budget` => '30', `all-failed` => '').
+	 * @param callable(string): void $out  Prints a line of the result.
+	 * @param callable(string): void $err  Prints a line of an error.
+	 * @return int Exit status.
+	 */
+	public static function run( array $args, array $assoc, callable $out, callable $err ): int {
+		$command = (string) ( array_shift( $args ) ?? 'run' );
+		if ( 'help' === $command || isset( $assoc['help'] ) ) {
+			$out( self::USAGE );
+			return self::OK;
+		}
+		$known   = array(
+			'run'     => array( 'budget', 'max-contacts' ),
+			'status'  => array(),
+			'retry'   => array( 'all-failed', 'budget', 'max-contacts' ),
+			'discard' => array( 'all-failed' ),
+		);
+		if ( ! isset( $known[ $command ] ) ) {
+			$err( "unknown command '{$command}'" );
+			$err( self::USAGE );
+			return self::BAD_ARGS;
+		}
+		$unknown = array_diff( array_keys( $assoc ), $known[ $command ] );
+		if ( array() !== $unknown ) {
+			$err( "unknown option --{$unknown[ array_key_first( $unknown ) ]} for {$command}" );
+			return self::BAD_ARGS;
+		}
+		try {
+			$budget = self::positive( $assoc, 'budget', self::DEFAULT_BUDGET );
+			$max    = self::positive( $assoc, 'max-contacts', self::DEFAULT_MAX_CONTACTS );
+			$ids    = in_array( $command, array( 'retry', 'discard' ), true ) ? self::ids( $args, isset( $assoc['all-failed'] ) ) : null;
+		} catch ( InvalidArgumentException $e ) {
+			$err( $e->getMessage() );
+			return self::BAD_ARGS;
+		}
+		if ( null === $ids && array() !== $args ) {
+			$err( "{$command} takes no event ids" );
+			return self::BAD_ARGS;
+		}
+
+		try {
+			switch ( $command ) {
+				case 'status':
+					self::status( $out );
+					break;
+				case 'run':
+					self::print_report( WPF_Bridge_Worker::drain( $budget, $max ), $out );
+					break;
+				case 'retry':
+					$count = ( new WPF_Bridge_Queue() )->requeue( $ids ?: null );
+					$out( "queued again: {$count}" );
+					self::print_report( WPF_Bridge_Worker::drain( $budget, $max ), $out );
+					break;
+				case 'discard':
+					$count = ( new WPF_Bridge_Queue() )->discard( $ids ?: null );
+					$out( "discarded: {$count}" );
+					break;
+			}
+		} catch ( \Throwable $e ) {
+			// Adapter and extension messages never hold a secret.
+			$err( 'error: ' . $e->getMessage() );
+			return self::FAILED;
+		}
+		return self::OK;
+	}
+
+	/**
+	 * WP-CLI: registers `wp wpf-bridge queue`.
+	 */
+	public static function register_wp_cli(): void {
+		WP_CLI::add_command(
+			'wpf-bridge queue',
+			static function ( array $args, array $assoc ): void {
+				$status = self::run(
+					$args,
+					array_map( 'strval', $assoc ),
+					static function ( string $line ): void {
+						WP_CLI::line( $line );
+					},
+					static function ( string $line ): void {
+						WP_CLI::warning( $line );
+					}
+				);
+				if ( self::OK !== $status ) {
+					WP_CLI::halt( $status );
+				}
+			},
+			array(
+				'shortdesc' => 'The WPF Bridge webhook queue: status, run, retry, discard.',
+				'longdesc'  => self::USAGE,
+			)
+		);
+	}
+
+	/**
+	 * `status`: events per state and the longest wait, from the database's clock.
+	 *
+	 * @param callable(string): void $out Prints a line.
+	 */
+	private static function status( callable $out ): void {
+		$summary = ( new WPF_Bridge_Queue() )->summary();
+		foreach ( (array) $summary['counts'] as $state => $count ) {
+			$out( "{$state}: " . (int) $count );
+		}
+		$oldest = $summary['oldest_waiting_at'] ?? null;
+		$out( 'longest wait: ' . ( null === $oldest ? 'none' : max( 0, (int) $summary['now'] - (int) $oldest ) . ' s' ) );
+	}
+
+	/**
+	 * Prints a drain report as `key: value` lines.
+	 *
+	 * @param array                 $report The drain's report.
+	 * @param callable(string): void $out   Prints a line.
+	 */
+	private static function print_report( array $report, callable $out ): void {
+		foreach ( array( 'contacts', 'applies', 'done', 'retrying', 'failed', 'busy' ) as $key ) {
+			$out( "{$key}: " . (int) ( $report[ $key ] ?? 0 ) );
+		}
+	}
+
+	/**
+	 * A positive integer option, or its default.
+	 *
+	 * @throws InvalidArgumentException When it is not one.
+	 */
+	private static function positive( array $assoc, string $name, int $default ): int {
+		if ( ! isset( $assoc[ $name ] ) ) {
+			return $default;
+		}
+		$value = (string) $assoc[ $name ];
+		if ( 1 !== preg_match( '/^[1-9][0-9]{0,8}$/', $value ) ) {
+			throw new InvalidArgumentException( "--{$name} must be a positive whole number" );
+		}
+		return (int) $value;
+	}
+
+	/**
+	 * The event ids of `retry` / `discard`: either ids, or --all-failed (an empty list).
+	 *
+	 * @param string[] $args       Positional arguments after the command.
+	 * @param bool     $all_failed Whether --all-failed was given.
+	 * @return int[]
+	 * @throws InvalidArgumentException On a bad id, or neither or both forms.
+	 */
+	private static function ids( array $args, bool $all_failed ): array {
+		if ( $all_failed === ( array() !== $args ) ) {
+			throw new InvalidArgumentException( 'give event ids or --all-failed (not both)' );
+		}
+		$ids = array();
+		foreach ( $args as $arg ) {
+			if ( 1 !== preg_match( '/^[1-9][0-9]{0,18}$/', (string) $arg ) ) {
+				throw new InvalidArgumentException( "not an event id: '" . substr( (string) $arg, 0, 40 ) . "'" );
+			}
+			$ids[] = (int) $arg;
+		}
+		return $ids;
+	}
+}
