@@ -221,12 +221,11 @@ final class WPF_Bridge_Webhooks_Page {
 	}
 
 	/**
-	 * Runs the queue worker now, if it is there; its report, or null.
+	 * Runs the queue worker now (without the drain lease: the contact locks and atomic claims
+	 * keep it from applying anything twice beside another drain); its report, or null when it
+	 * failed (the minute tick tries again).
 	 */
 	private static function drain_now(): ?array {
-		if ( ! class_exists( 'WPF_Bridge_Worker' ) ) {
-			return null;
-		}
 		try {
 			return (array) WPF_Bridge_Worker::drain( self::RETRY_BUDGET_SECONDS, self::RETRY_MAX_CONTACTS );
 		} catch ( \Throwable $e ) {
