@@ -402,8 +402,8 @@ final class WPF_Bridge_Queue {
 
 	/**
 	 * Retention: deletes done events settled before $done_before_unix, then the oldest done
-	 * events beyond the newest $keep_at_most. Only done events; at most PRUNE_BATCHES batches
-	 * of PRUNE_BATCH rows per call (the next call goes on).
+	 * events beyond the newest $keep_at_most. Only done events; in batches of PRUNE_BATCH rows,
+	 * for about PRUNE_SECONDS per kind at most (the next call goes on).
 	 *
 	 * @return int How many events were deleted.
 	 */
@@ -426,26 +426,32 @@ final class WPF_Bridge_Queue {
 	}
 
 	/** Rows one DELETE of prune() or discard() takes at most. */
-	private const PRUNE_BATCH = 10000;
+	private const PRUNE_BATCH = 5000;
 
-	/** DELETEs one prune() or discard() call runs at most. */
-	private const PRUNE_BATCHES = 10;
+	/**
+	 * Seconds of DELETEs one prune() (per kind) or discard() call starts batches within: the
+	 * minute tick must not be held long. Measured on the e2e stack (2 shared cores, rows of
+	 * 1.5 KB): about 4,000 rows a second, so some 20,000 a call per kind, more than a busy site
+	 * settles in a minute; a backlog (a first run, after a storm) goes over a few ticks.
+	 */
+	private const PRUNE_SECONDS = 5;
 
 	/** Ids one statement of requeue() or discard() names at most. */
 	private const IDS_PER_STATEMENT = 500;
 
 	/**
-	 * Deletes the rows matching $where, oldest first, in batches.
+	 * Deletes the rows matching $where in batches, for PRUNE_SECONDS at most. No ORDER BY: every
+	 * matching row goes, and without it the range of the state index is read instead of the
+	 * primary key from its start (measured with 60,000 old done rows behind 100,000 newer ones:
+	 * 20,000 deleted in 13.3 s with ORDER BY id, 45,000 in 10.9 s without).
 	 */
 	private function delete_in_batches( string $where, string $what ): int {
 		$deleted = 0;
-		for ( $batch = 0; $batch < self::PRUNE_BATCHES; $batch++ ) {
-			$n        = $this->write( 'DELETE FROM ' . self::table() . " WHERE {$where} ORDER BY id ASC LIMIT " . self::PRUNE_BATCH, $what );
+		$until   = microtime( true ) + self::PRUNE_SECONDS;
+		do {
+			$n        = $this->write( 'DELETE FROM ' . self::table() . " WHERE {$where} LIMIT " . self::PRUNE_BATCH, $what );
 			$deleted += $n;
-			if ( $n < self::PRUNE_BATCH ) {
-				break;
-			}
-		}
+		} while ( self::PRUNE_BATCH === $n && microtime( true ) < $until );
 		return $deleted;
 	}
 
@@ -494,7 +500,12 @@ final class WPF_Bridge_Queue {
 			$where[] = $wpdb->prepare( 'state = %s', $state );
 		}
 		if ( null !== $contact_id ) {
-			$where[] = $wpdb->prepare( 'contact_id = %s', $contact_id );
+			// Every CRM named, so the contact index (crm, contact_id) finds the rows: without
+			// it a contact filter read the whole table (2.3 s for 152,000 rows).
+			$crms    = array_keys( (array) ( WPF_Bridge_Extension::rules()['crms'] ?? array() ) );
+			$where[] = $crms
+				? $wpdb->prepare( 'crm IN (' . implode( ',', array_fill( 0, count( $crms ), '%s' ) ) . ') AND contact_id = %s', array_merge( $crms, array( $contact_id ) ) ) // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- placeholders only.
+				: $wpdb->prepare( 'contact_id = %s', $contact_id );
 		}
 		return implode( ' AND ', $where );
 	}
