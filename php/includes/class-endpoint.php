@@ -58,13 +58,7 @@ final class WPF_Bridge_Endpoint {
 		if ( 'background' !== wpf_bridge_planned_processing( self::request(), $settings, self::can_answer_early() ) ) {
 			return;
 		}
-		$stored = self::answer( $settings );
-		if ( $stored && WPF_Bridge_Worker::try_lease() ) {
-			// This request drains: WordPress goes on loading, and wp_loaded ends it.
-			add_action( 'wp_loaded', array( 'WPF_Bridge_Worker', 'drain_after_answer' ), PHP_INT_MAX );
-			return;
-		}
-		exit;
+		self::drain_or_end( self::answer( $settings ) );
 	}
 
 	/**
@@ -74,9 +68,21 @@ final class WPF_Bridge_Endpoint {
 		if ( self::$answered || ! self::is_webhook() ) {
 			return;
 		}
-		$stored = self::answer( WPF_Bridge_Settings::for_extension() );
+		self::drain_or_end( self::answer( WPF_Bridge_Settings::for_extension() ) );
+	}
+
+	/**
+	 * After the answer: the request that stored events and takes the drain lease without
+	 * waiting lets WordPress finish loading and drains on wp_loaded (which ends it); every
+	 * other request ends now. Where the answer could not end early, the CRM is still
+	 * waiting: it is not kept waiting for a drain.
+	 *
+	 * @param bool $stored Whether the webhook's events were stored.
+	 */
+	private static function drain_or_end( bool $stored ): void {
 		if ( $stored && self::can_answer_early() && WPF_Bridge_Worker::try_lease() ) {
-			WPF_Bridge_Worker::drain_after_answer();
+			add_action( 'wp_loaded', array( 'WPF_Bridge_Worker', 'drain_after_answer' ), PHP_INT_MAX );
+			return;
 		}
 		exit;
 	}

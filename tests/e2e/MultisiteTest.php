@@ -52,8 +52,8 @@ final class MultisiteTest extends E2eTestCase
     public function test_add_on_a_subsite_creates_a_network_user_who_is_a_member_of_that_site_only(): int
     {
         FakeCrm::addMauticContact(FakeCrm::mauticContactRecord(self::MEMBER_CONTACT, self::MEMBER_EMAIL, 'Sita', 'Two', ['site2-tag']));
-        $mainLog = self::lastLogId(1);
-        $site2Log = self::lastLogId(self::$site2);
+        $mainQueue = self::lastQueuedId(1);
+        $site2Queue = self::lastQueuedId(self::$site2);
 
         $response = self::postJson(self::siteUrl(self::$site2, 'add', ['contact_id' => (string) self::MEMBER_CONTACT, 'role' => 'customer']), '');
 
@@ -72,8 +72,8 @@ final class MultisiteTest extends E2eTestCase
         $this->assertSameTags(['site2-tag'], $facts['meta']['mautic_tags'] ?? null);
         $this->assertSame([$id], WordPress::userIdsWithMeta('mautic_contact_id', (string) self::MEMBER_CONTACT));
 
-        $this->assertSame($mainLog, self::lastLogId(1), 'the main site\'s log must not have the subsite\'s webhook');
-        $this->assertGreaterThan($site2Log, self::lastLogId(self::$site2), 'site2\'s own log has the webhook');
+        $this->assertSame($mainQueue, self::lastQueuedId(1), 'the main site\'s queue must not have the subsite\'s webhook');
+        $this->assertGreaterThan($site2Queue, self::lastQueuedId(self::$site2), 'site2\'s own queue has the webhook');
         return $id;
     }
 
@@ -113,6 +113,32 @@ final class MultisiteTest extends E2eTestCase
         $this->assertSameTags(['gold', 'main'], $facts['meta']['mautic_tags'] ?? null, 'tags are the network\'s');
         $this->assertFalse($facts['member'][1]);
         $this->assertSame(['customer'], $facts['roles'][self::$site2], 'site2\'s role is untouched');
+    }
+
+    public function test_a_background_add_on_a_subsite_is_queued_and_applied_on_that_site(): void
+    {
+        // The network's one must-use loader answers for site2, from site2's queue, then the
+        // request that took site2's drain lease applies it after the answer.
+        $contact = self::MEMBER_CONTACT + 50;
+        FakeCrm::addMauticContact(FakeCrm::mauticContactRecord($contact, "queued-$contact@example.com", 'Queued', 'Two', []));
+        $this->assertFileExists(Env::get('WPF_E2E_WP_DIR') . '/wp-content/mu-plugins/wpf-bridge-loader.php');
+        $mainQueue = self::lastQueuedId(1);
+        $response = self::postJson(self::siteUrl(self::$site2, 'add', ['contact_id' => (string) $contact, 'async' => 'true']), '');
+        $this->assertSame(200, $response->status, $response->describe());
+        $queued = $response->json()['queued'] ?? [];
+        $this->assertSame((string) $contact, $queued[0]['contact_id'] ?? null, $response->describe());
+        $id = (int) $queued[0]['id'];
+        $deadline = microtime(true) + 15;
+        do {
+            $state = self::onSite(self::$site2, 'global $wpdb; return $wpdb->get_var( $wpdb->prepare( "SELECT state FROM {$wpdb->prefix}wpf_bridge_queue WHERE id = %d", $args[0] ) );', [$id]);
+        } while ($state !== 'done' && microtime(true) < $deadline && usleep(200000) === null);
+        $this->assertSame('done', $state, 'site2\'s event was not applied');
+        $users = WordPress::userIdsWithMeta('mautic_contact_id', (string) $contact);
+        $this->assertCount(1, $users);
+        $facts = self::userFacts($users[0]);
+        $this->assertTrue($facts['member'][self::$site2], 'a member of site2');
+        $this->assertFalse($facts['member'][1], 'not a member of the main site');
+        $this->assertSame($mainQueue, self::lastQueuedId(1), 'the main site\'s queue is untouched');
     }
 
     public function test_one_sites_access_key_does_not_open_another_site(): void
@@ -192,9 +218,10 @@ final class MultisiteTest extends E2eTestCase
             PHP, $changes);
     }
 
-    private static function lastLogId(int $blog): int
+    /** The newest event id in a site's queue table (a stored webhook's record). */
+    private static function lastQueuedId(int $blog): int
     {
-        return (int) self::onSite($blog, 'global $wpdb; return (int) $wpdb->get_var( "SELECT COALESCE(MAX(id), 0) FROM {$wpdb->prefix}wpf_bridge_log" );');
+        return (int) self::onSite($blog, 'global $wpdb; return (int) $wpdb->get_var( "SELECT COALESCE(MAX(id), 0) FROM {$wpdb->prefix}wpf_bridge_queue" );');
     }
 
     /** What a webhook could change about a user, read from the database in a fresh process. */
