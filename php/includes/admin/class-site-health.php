@@ -2,8 +2,9 @@
 /**
  * Site Health test (Tools > Site Health): is the extension loaded, is it the version this
  * plugin was written for, are the saved settings valid, is the webhook queue healthy (no
- * failed event, none waiting longer than the extension's `stale_after_seconds`), and, when
- * argon2id passwords are on, do they take effect (WPF_Bridge_Passwords::problem()). Each
+ * failed event, none waiting longer than the extension's `stale_after_seconds`), is the
+ * must-use loader in place (WPF_Bridge_Loader::problem()), and, when argon2id passwords are
+ * on, do they take effect (WPF_Bridge_Passwords::problem()). Each
  * check adds its problems and raises the status; the worst status wins.
  *
  * @package WPF_Bridge
@@ -117,12 +118,15 @@ final class WPF_Bridge_Site_Health {
 			}
 		}
 
-		$password_problem = WPF_Bridge_Passwords::problem();
-		if ( null !== $password_problem ) {
-			if ( 'good' === $status ) {
-				$status = 'recommended';
+		// Recommended, not critical: without the must-use loader webhooks are still accepted,
+		// only later in the request (when the plugin itself loads).
+		foreach ( array( WPF_Bridge_Loader::problem(), WPF_Bridge_Passwords::problem() ) as $problem ) {
+			if ( null !== $problem ) {
+				if ( 'good' === $status ) {
+					$status = 'recommended';
+				}
+				$problems[] = $problem;
 			}
-			$problems[] = $password_problem;
 		}
 
 		if ( 'good' === $status ) {
