@@ -40,7 +40,8 @@ spl_autoload_register(
 			'WPF_Bridge_Passwords'      => 'includes/class-passwords.php',
 			'WPF_Bridge_Admin_Notices'  => 'includes/admin/class-admin-notices.php',
 			'WPF_Bridge_Settings_Page'  => 'includes/admin/class-settings-page.php',
-			'WPF_Bridge_Log_Page'       => 'includes/admin/class-log-page.php',
+			'WPF_Bridge_Webhooks_Page'  => 'includes/admin/class-webhooks-page.php',
+			'WPF_Bridge_Retention'      => 'includes/class-retention.php',
 			'WPF_Bridge_Site_Health'    => 'includes/admin/class-site-health.php',
 		);
 		if ( isset( $map[ $class ] ) ) {
@@ -76,9 +77,13 @@ add_action( 'init', array( 'WPF_Bridge_Endpoint', 'maybe_handle' ), 1 );
 if ( is_admin() ) {
 	add_action( 'admin_notices', array( 'WPF_Bridge_Admin_Notices', 'render' ) );
 	add_action( 'admin_menu', array( 'WPF_Bridge_Settings_Page', 'register' ) );
-	add_action( 'admin_menu', array( 'WPF_Bridge_Log_Page', 'register' ) );
+	add_action( 'admin_menu', array( 'WPF_Bridge_Webhooks_Page', 'register' ) );
+	add_action( 'admin_page_access_denied', array( 'WPF_Bridge_Webhooks_Page', 'redirect_old_slug' ) );
 	add_filter( 'plugin_action_links_' . plugin_basename( __FILE__ ), array( 'WPF_Bridge_Settings_Page', 'action_links' ) );
 }
+// Retention: done queue events and old log rows are pruned on the queue's minute tick.
+WPF_Bridge_Retention::register();
+
 // Site Health runs its direct tests from admin pages and from the REST API / cron.
 add_filter( 'site_status_tests', array( 'WPF_Bridge_Site_Health', 'register' ) );
 

@@ -82,7 +82,7 @@ The site keeps running:
   site         $WPF_E2E_URL/
   admin        $WPF_E2E_URL/wp-admin/options-general.php?page=wpf-bridge
   login        $WPF_E2E_ADMIN_USER / $(cat "$WPF_E2E_ADMIN_PASSWORD_FILE")
-  webhook log  $WPF_E2E_URL/wp-admin/tools.php?page=wpf-bridge-log
+  webhooks     $WPF_E2E_URL/wp-admin/tools.php?page=wpf-bridge-webhooks
   fake CRM     $WPF_E2E_CRM_CONTROL_URL (GET requests shows what the CRM received)
 Stop it with:  WPF_E2E_DIR=$WPF_E2E_DIR tests/e2e/env/down.sh
 EOT

@@ -75,6 +75,14 @@ impl Processing {
         }
     }
 
+    /// What the settings page says about the mode.
+    pub fn label(self) -> &'static str {
+        match self {
+            Processing::Background => "Background: store the webhook, answer the CRM at once, apply it right after the answer (and retry it later if it fails). The CRM never waits for WordPress or for its own API.",
+            Processing::Immediate => "Immediate: store the webhook, apply it in the CRM's request and answer with the results. The CRM waits for the apply; a failure that a retry can fix is still retried by the site.",
+        }
+    }
+
     fn from_slug(slug: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|mode| mode.slug() == slug)
     }
@@ -119,6 +127,9 @@ pub struct Settings {
     /// How long a queue worker's claim on a contact's events lasts; events of a worker that
     /// died are claimed again after it.
     pub claim_timeout: Duration,
+    /// Days a done queue event is kept for the webhooks page before it is pruned (besides the
+    /// cap `queue::admin::KEEP_DONE_AT_MOST`).
+    pub keep_done_days: u32,
 }
 
 impl Default for Settings {
@@ -150,6 +161,7 @@ impl Default for Settings {
                 .map(|secs| Duration::from_secs(*secs))
                 .collect(),
             claim_timeout: Duration::from_secs(DEFAULT_CLAIM_TIMEOUT_SECS),
+            keep_done_days: DEFAULT_KEEP_DONE_DAYS,
         }
     }
 }
@@ -250,6 +262,16 @@ impl Settings {
             Some(n) => Duration::from_secs(n as u64),
             None => defaults.claim_timeout,
         };
+        let keep_done_days = match reader.integer("keep_done_days")? {
+            Some(n) if !(1..=MAX_KEEP_DONE_DAYS as i64).contains(&n) => {
+                return Err(Error::setting(
+                    "keep_done_days",
+                    format!("must be between 1 and {MAX_KEEP_DONE_DAYS} days"),
+                ))
+            }
+            Some(n) => n as u32,
+            None => defaults.keep_done_days,
+        };
         Ok(Settings {
             access_key: Secret::new(access_key),
             crm,
@@ -288,6 +310,7 @@ impl Settings {
             processing,
             retry_delays,
             claim_timeout,
+            keep_done_days,
         })
     }
 
@@ -340,6 +363,7 @@ impl Settings {
                 .into(),
         );
         put("claim_timeout", self.claim_timeout.as_secs().into());
+        put("keep_done_days", self.keep_done_days.into());
         map
     }
 }
@@ -571,6 +595,11 @@ pub const DEFAULT_CLAIM_TIMEOUT_SECS: u64 = 300;
 /// The shortest and longest `claim_timeout` accepted.
 pub const MIN_CLAIM_TIMEOUT_SECS: u64 = 30;
 pub const MAX_CLAIM_TIMEOUT_SECS: u64 = 86_400;
+/// Done queue events are kept a month: long enough to answer "what happened to this contact
+/// last week", short enough that the table stays small.
+pub const DEFAULT_KEEP_DONE_DAYS: u32 = 30;
+/// The longest `keep_done_days` accepted: ten years (the row cap still applies).
+pub const MAX_KEEP_DONE_DAYS: u32 = 3650;
 
 #[cfg(test)]
 mod tests {
@@ -599,7 +628,9 @@ mod tests {
             secs(&[30, 120, 600, 3600, 21600, 86400])
         );
         assert_eq!(settings.claim_timeout, Duration::from_secs(300));
+        assert_eq!(settings.keep_done_days, 30);
         let map = Settings::default().to_map();
+        assert_eq!(map["keep_done_days"], json!(30));
         assert_eq!(map["processing"], json!("background"));
         assert_eq!(
             map["retry_delays"],
@@ -614,8 +645,10 @@ mod tests {
             "processing": "immediate",
             "retry_delays": " 5, 60 ,3600",
             "claim_timeout": "30",
+            "keep_done_days": " 7 ",
         }))
         .unwrap();
+        assert_eq!(settings.keep_done_days, 7);
         assert_eq!(settings.processing, Processing::Immediate);
         assert_eq!(settings.retry_delays, secs(&[5, 60, 3600]));
         assert_eq!(settings.claim_timeout, Duration::from_secs(30));
@@ -623,10 +656,19 @@ mod tests {
         assert_eq!(again.processing, Processing::Immediate);
         assert_eq!(again.retry_delays, secs(&[5, 60, 3600]));
         assert_eq!(again.claim_timeout, Duration::from_secs(30));
+        assert_eq!(again.keep_done_days, 7);
+        assert_eq!(
+            with(json!({"keep_done_days": 3650}))
+                .unwrap()
+                .keep_done_days,
+            3650
+        );
         let listed = with(json!({"retry_delays": [1, "604800"]})).unwrap();
         assert_eq!(listed.retry_delays, secs(&[1, 604_800]));
         // The plugin's form sends an empty field for "not set": the default.
-        let empty = with(json!({"retry_delays": "", "processing": "", "claim_timeout": ""}));
+        let empty = with(
+            json!({"retry_delays": "", "processing": "", "claim_timeout": "", "keep_done_days": ""}),
+        );
         assert_eq!(empty.unwrap().retry_delays.len(), 6);
     }
 
@@ -648,6 +690,12 @@ mod tests {
             (json!({"claim_timeout": 29}), "claim_timeout"),
             (json!({"claim_timeout": 86401}), "claim_timeout"),
             (json!({"claim_timeout": "soon"}), "claim_timeout"),
+            (json!({"keep_done_days": 0}), "keep_done_days"),
+            (json!({"keep_done_days": -1}), "keep_done_days"),
+            (json!({"keep_done_days": 3651}), "keep_done_days"),
+            (json!({"keep_done_days": "a month"}), "keep_done_days"),
+            (json!({"keep_done_days": 1.5}), "keep_done_days"),
+            (json!({"keep_done_days": [30]}), "keep_done_days"),
         ];
         for (extra, key) in cases {
             let error = with(extra.clone()).expect_err(&extra.to_string());

@@ -138,8 +138,11 @@ namespace {
      * `tags_meta_key`), `username_formats` (value => label), `core_user_fields` (the fields
      * `wp_insert_user` takes; any other mapped name is a user meta key), `protected_meta_keys`
      * (`keys`, `suffixes`, `prefixes` a field map may never name, besides each CRM's link and
-     * tag keys) and `settings` (every
-     * key the extension reads => its default; optional text is `''`).
+     * tag keys), `settings` (every key the extension reads => its default; optional text is
+     * `''`), `processing_modes` (value => what the mode does) and `queue`: `states` (name =>
+     * label), `retry_states` and `discard_states` (what an administrator's Retry and Discard may
+     * touch), `waiting_states`, `stale_after_seconds` (a waiting event older than this is a Site
+     * Health problem) and `keep_done_at_most` (the cap on done events).
      *
      * @return array
      */

@@ -125,6 +125,17 @@ final class WPF_Bridge_Log {
 	}
 
 	/**
+	 * Trims both kinds to their budgets (retention, on the queue tick).
+	 */
+	public static function prune_all(): void {
+		global $wpdb;
+		$suppress = $wpdb->suppress_errors( true );
+		self::prune( true );
+		self::prune( false );
+		$wpdb->suppress_errors( $suppress );
+	}
+
+	/**
 	 * Deletes the rows of one kind older than its newest MAX_ROWS / MAX_REFUSED_ROWS.
 	 */
 	private static function prune( bool $refused ): void {
@@ -139,25 +150,34 @@ final class WPF_Bridge_Log {
 	}
 
 	/**
-	 * A page of entries, newest first.
+	 * A page of entries, newest first: every entry, or only the refused ones (true) or only
+	 * the others (false).
 	 *
 	 * @return array<int, object> Rows with the table's columns.
 	 */
-	public static function page( int $page, int $per_page ): array {
+	public static function page( int $page, int $per_page, ?bool $refused = null ): array {
 		global $wpdb;
 		$offset = max( 0, ( $page - 1 ) * $per_page );
 		$rows   = $wpdb->get_results(
-			$wpdb->prepare( 'SELECT * FROM ' . self::table() . ' ORDER BY id DESC LIMIT %d OFFSET %d', $per_page, $offset ) // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
+			$wpdb->prepare( 'SELECT * FROM ' . self::table() . ' WHERE ' . self::kind( $refused ) . ' ORDER BY id DESC LIMIT %d OFFSET %d', $per_page, $offset ) // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and a prepared condition.
 		);
 		return is_array( $rows ) ? $rows : array();
 	}
 
 	/**
-	 * Number of entries.
+	 * Number of entries (of one kind, as page()).
 	 */
-	public static function count(): int {
+	public static function count( ?bool $refused = null ): int {
 		global $wpdb;
-		return (int) $wpdb->get_var( 'SELECT COUNT(*) FROM ' . self::table() ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
+		return (int) $wpdb->get_var( 'SELECT COUNT(*) FROM ' . self::table() . ' WHERE ' . self::kind( $refused ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and a prepared condition.
+	}
+
+	/**
+	 * The condition selecting one kind of entry, or every entry.
+	 */
+	private static function kind( ?bool $refused ): string {
+		global $wpdb;
+		return null === $refused ? '1=1' : $wpdb->prepare( 'refused = %d', $refused ? 1 : 0 );
 	}
 
 	/**

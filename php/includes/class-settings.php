@@ -212,6 +212,14 @@ final class WPF_Bridge_Settings {
 			}
 		}
 
+		// The retry delays come as comma-separated text; whole numbers are stored as numbers, and
+		// anything else as typed, so the extension names the setting in its refusal.
+		if ( array_key_exists( 'retry_delays', $input ) ) {
+			$delays = array_map( 'trim', explode( ',', $text( $input['retry_delays'] ) ) );
+			$delays = array_map( static fn( string $item ) => ctype_digit( $item ) ? (int) $item : $item, $delays );
+			$settings['retry_delays'] = array( '' ) === $delays ? ( self::defaults()['retry_delays'] ?? array() ) : $delays;
+		}
+
 		$settings['field_map'] = array();
 		foreach ( (array) ( $input['field_map'] ?? array() ) as $row ) {
 			if ( ! is_array( $row ) ) {

@@ -14,6 +14,8 @@ use super::queue::PhpQueue;
 use super::site::PhpSite;
 use crate::crm::{self, Crm, CrmKind};
 use crate::error::{Error, Result};
+use crate::queue::admin::{state_names, KEEP_DONE_AT_MOST, STALE_AFTER};
+use crate::queue::QueueState;
 use crate::settings::{Processing, Settings, UsernameFormat};
 use crate::webhook::{auth, payload, Request};
 use crate::{meta_keys, password, pipeline, queue, sync};
@@ -287,8 +289,11 @@ pub fn wpf_bridge_admin_capabilities() -> Vec<String> {
 /// `tags_meta_key`), `username_formats` (value => label), `core_user_fields` (the fields
 /// `wp_insert_user` takes; any other mapped name is a user meta key), `protected_meta_keys`
 /// (`keys`, `suffixes`, `prefixes` a field map may never name, besides each CRM's link and
-/// tag keys) and `settings` (every
-/// key the extension reads => its default; optional text is `''`).
+/// tag keys), `settings` (every key the extension reads => its default; optional text is
+/// `''`), `processing_modes` (value => what the mode does) and `queue`: `states` (name =>
+/// label), `retry_states` and `discard_states` (what an administrator's Retry and Discard may
+/// touch), `waiting_states`, `stale_after_seconds` (a waiting event older than this is a Site
+/// Health problem) and `keep_done_at_most` (the cap on done events).
 #[php_function]
 pub fn wpf_bridge_rules() -> PhpResult<Array> {
     let crms: Map<String, Value> = CrmKind::ALL
@@ -317,6 +322,14 @@ pub fn wpf_bridge_rules() -> PhpResult<Array> {
             value => (key, value),
         })
         .collect();
+    let processing_modes: Map<String, Value> = Processing::ALL
+        .iter()
+        .map(|mode| (mode.slug().to_string(), mode.label().into()))
+        .collect();
+    let states: Map<String, Value> = QueueState::ALL
+        .iter()
+        .map(|state| (state.as_str().to_string(), state.label().into()))
+        .collect();
     php_result(to_array(json!({
         "crms": crms,
         "username_formats": username_formats,
@@ -327,6 +340,15 @@ pub fn wpf_bridge_rules() -> PhpResult<Array> {
             "prefixes": meta_keys::PROTECTED_META_PREFIXES,
         },
         "settings": defaults,
+        "processing_modes": processing_modes,
+        "queue": {
+            "states": states,
+            "retry_states": state_names(QueueState::admin_may_retry),
+            "discard_states": state_names(QueueState::admin_may_discard),
+            "waiting_states": state_names(QueueState::is_waiting),
+            "stale_after_seconds": STALE_AFTER.as_secs(),
+            "keep_done_at_most": KEEP_DONE_AT_MOST,
+        },
     })))
 }
 

@@ -6,11 +6,14 @@
 //!   ... later, any worker: drain -> lock contact -> Queue::claim (lease) -> coalesce
 //!       -> sync (one apply per contact) -> schedule -> Queue::complete | retry | fail
 //! ```
+//! `admin` names the states for the webhooks page and says which an administrator may retry or
+//! discard, the cap on done rows and when waiting is too long.
 //! `stored` is the row's content (versioned, no secret), `coalesce` turns a contact's due
 //! events into one apply, `schedule` decides retry or failure from an error's retry class,
 //! `port` is the storage trait the plugin implements with `$wpdb`, `drain` runs the loop.
 //! Every decision is made here; the port only stores, claims and updates rows.
 
+pub mod admin;
 pub mod coalesce;
 pub mod drain;
 pub mod port;

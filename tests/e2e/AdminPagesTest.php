@@ -104,8 +104,7 @@ final class AdminPagesTest extends E2eTestCase
     public function test_a_setting_changed_in_the_form_is_saved(): void
     {
         $browser = $this->browser();
-        // A setting the page does not show must survive a save of the page.
-        WordPress::configure(['processing' => 'immediate']);
+        WordPress::configure(['processing' => 'background', 'retry_delays' => [30, 120, 600, 3600, 21600, 86400], 'claim_timeout' => 300, 'keep_done_days' => 30]);
         $before = WordPress::settings();
         $this->assertSame('email', $before['username_format']);
         $this->assertNotSame('wp_pass_e2e', $before['return_password_field']);
@@ -121,6 +120,18 @@ final class AdminPagesTest extends E2eTestCase
         $this->assertSame('1048576', (string) $browser->property($browser->find('#wpf-bridge-max-body-bytes'), 'value'));
         $browser->clear($timeout);
         $browser->type($timeout, '5');
+        // The queue's settings, with the extension's defaults shown.
+        $this->assertTrue($browser->property($browser->find('#wpf-bridge-processing-background'), 'checked'));
+        $this->assertSame('30, 120, 600, 3600, 21600, 86400', $browser->property($browser->find('#wpf-bridge-retry-delays'), 'value'));
+        $this->assertSame('300', (string) $browser->property($browser->find('#wpf-bridge-claim-timeout'), 'value'));
+        $this->assertSame('30', (string) $browser->property($browser->find('#wpf-bridge-keep-done-days'), 'value'));
+        $this->assertStringContainsString('answer the CRM at once', $browser->text($browser->find('#wpf-bridge-processing')));
+        $browser->click($browser->find('#wpf-bridge-processing-immediate'));
+        foreach (['#wpf-bridge-retry-delays' => ' 5, 60,3600 ', '#wpf-bridge-claim-timeout' => '120', '#wpf-bridge-keep-done-days' => '7'] as $css => $value) {
+            $input = $browser->find($css);
+            $browser->clear($input);
+            $browser->type($input, $value);
+        }
         // The User.com hint is the API base the client needs, not the app's address.
         $this->assertStringContainsString('https://YOURAPP.user.com/api/public/', $browser->text($browser->find('#wpf-bridge-settings-form')));
         $browser->click($browser->find('#wpf-bridge-save'));
@@ -133,8 +144,13 @@ final class AdminPagesTest extends E2eTestCase
         $this->assertSame('flname', $after['username_format'], 'the option did not change in the database');
         $this->assertSame('wp_pass_e2e', $after['return_password_field'], 'the option did not change in the database');
         $this->assertSame(5, $after['crm_timeout'], 'the CRM timeout did not change in the database');
-        $this->assertSame('immediate', $after['processing'], 'saving the page reset a setting it does not show');
-        WordPress::configure(['processing' => 'background']);
+        $this->assertSame('immediate', $after['processing'], 'the processing mode did not change in the database');
+        $this->assertSame([5, 60, 3600], $after['retry_delays'], 'the retry delays did not change in the database');
+        $this->assertSame(120, $after['claim_timeout'], 'the claim timeout did not change in the database');
+        $this->assertSame(7, $after['keep_done_days'], 'keep_done_days did not change in the database');
+        $this->assertSame('5, 60, 3600', $browser->property($browser->find('#wpf-bridge-retry-delays'), 'value'));
+        $this->assertTrue($browser->property($browser->find('#wpf-bridge-processing-immediate'), 'checked'));
+        WordPress::configure(['processing' => 'background', 'retry_delays' => [30, 120, 600, 3600, 21600, 86400], 'claim_timeout' => 300, 'keep_done_days' => 30]);
         // The secret inputs were left empty: the stored secrets must be kept, not erased.
         foreach (['access_key', 'mautic_password', 'userengage_api_key', 'crm', 'mautic_url', 'allowed_roles'] as $key) {
             $this->assertSame($before[$key], $after[$key], "saving the form changed $key");
@@ -160,6 +176,38 @@ final class AdminPagesTest extends E2eTestCase
         $this->assertSame($before['field_map'], WordPress::settings()['field_map'], 'the refused field map was stored');
     }
 
+    /**
+     * @depends test_the_admin_logs_in_and_sees_the_webhook_urls
+     * @dataProvider badQueueSettings
+     */
+    public function test_a_bad_queue_setting_is_refused_on_the_page(string $css, string $value, string $key): void
+    {
+        $browser = $this->browser();
+        $before = WordPress::settings();
+        $browser->get(Env::url() . '/wp-admin/options-general.php?page=wpf-bridge');
+        $input = $browser->waitFor($css);
+        $browser->clear($input);
+        $browser->type($input, $value);
+        $browser->click($browser->find('#wpf-bridge-save'));
+        $notice = $browser->waitFor('#wpf-bridge-notice-invalid-settings', 30);
+        $browser->waitForLoad();
+        $this->assertStringContainsString('"' . $key . '"', $browser->text($notice));
+        // The rejected value is shown again for correction; nothing was stored.
+        $this->assertSame(trim($value), trim((string) $browser->property($browser->find($css), 'value')));
+        $this->assertSame($before, WordPress::settings(), "the refused $key was stored");
+    }
+
+    public static function badQueueSettings(): array
+    {
+        return [
+            'a delay that is not a number' => ['#wpf-bridge-retry-delays', '30, soon, 600', 'retry_delays'],
+            'a zero delay' => ['#wpf-bridge-retry-delays', '0', 'retry_delays'],
+            'a claim timeout too short' => ['#wpf-bridge-claim-timeout', '5', 'claim_timeout'],
+            'no days kept' => ['#wpf-bridge-keep-done-days', '0', 'keep_done_days'],
+            'too many days kept' => ['#wpf-bridge-keep-done-days', '99999', 'keep_done_days'],
+        ];
+    }
+
     /** @depends test_the_admin_logs_in_and_sees_the_webhook_urls */
     public function test_test_connection_reaches_the_crm(): void
     {
@@ -177,42 +225,33 @@ final class AdminPagesTest extends E2eTestCase
     }
 
     /** @depends test_the_admin_logs_in_and_sees_the_webhook_urls */
-    public function test_the_log_page_lists_the_webhooks(): void
+    public function test_the_old_log_url_leads_to_the_webhooks_page_which_lists_refused_requests(): void
     {
-        // Three webhooks with three different endings, newest last.
-        FakeCrm::reset();
-        FakeCrm::addMauticContact(FakeCrm::mauticContactRecord(500, 'logged@example.com', 'Log', 'Page', ['seen']));
-        $created = self::postJson(self::webhookUrl('add', ['contact_id' => '500', 'role' => 'customer']), '');
-        $this->assertSame(200, $created->status, $created->describe());
-        // The form test above may have renamed the password field: read the one in force.
-        $field = WordPress::settings()['return_password_field'];
-        $password = (string) (FakeCrm::mauticContact(500)['fields']['all'][$field] ?? '');
-        $this->assertNotSame('', $password, "no password in the CRM field $field");
-        self::rememberPassword($password);
+        // A request with a wrong key stores nothing: the webhooks page lists it under "Refused".
         $this->assertSame(403, self::postJson(self::webhookUrl('test', [], 'not-the-key'), '')->status);
         $this->assertSame(200, self::postJson(self::webhookUrl('test'), '')->status);
 
         $browser = $this->browser();
         $browser->get(Env::url() . '/wp-admin/tools.php?page=wpf-bridge-log');
-        $browser->waitFor('#wpf-bridge-log-table');
-        $this->screenshot('03-log');
+        $browser->waitFor('#wpf-bridge-webhooks');
+        $this->assertStringContainsString('page=wpf-bridge-webhooks', $browser->currentUrl(), 'the old log URL did not redirect');
+        $this->assertSame('WPF Bridge Webhooks', $browser->text($browser->find('#wpf-bridge-webhooks h1')));
+        $browser->click($browser->find('#wpf-bridge-view-refused'));
+        $browser->waitFor('#wpf-bridge-requests');
+        $browser->waitForLoad();
+        $this->screenshot('03-webhooks-refused');
 
-        $entries = [];
-        foreach (array_slice($browser->findAll('#wpf-bridge-log-table tr.wpf-bridge-log-entry'), 0, 3) as $row) {
-            $entries[] = [
-                'status' => $browser->attribute($row, 'data-status'),
-                'outcome' => $browser->attribute($row, 'data-outcome'),
-                'action' => $browser->text($browser->findIn($row, '.column-action')),
-                'contacts' => $browser->text($browser->findIn($row, '.column-contacts')),
-            ];
-        }
-        $this->assertSame([
-            ['status' => '200', 'outcome' => 'ok', 'action' => 'test', 'contacts' => ''],
-            ['status' => '403', 'outcome' => 'invalid_access_key', 'action' => 'test', 'contacts' => ''],
-            ['status' => '200', 'outcome' => 'created', 'action' => 'add', 'contacts' => '500'],
-        ], $entries, 'the newest log entries, newest first');
-
-        $table = $browser->text($browser->find('#wpf-bridge-log-table'));
-        $this->assertStringNotContainsString(WordPress::accessKey(), $table, 'the log shows the access key');
+        $row = $browser->find('#wpf-bridge-requests tr.wpf-bridge-request');
+        $this->assertSame(['403', 'invalid_access_key', 'test'], [
+            $browser->attribute($row, 'data-status'),
+            $browser->attribute($row, 'data-outcome'),
+            $browser->text($browser->findIn($row, '.column-action')),
+        ], 'the newest refused request');
+        $table = $browser->text($browser->find('#wpf-bridge-requests'));
+        $this->assertStringNotContainsString(WordPress::accessKey(), $table, 'the page shows the access key');
+        $this->assertStringNotContainsString('not-the-key', $browser->source(), 'the page shows the wrong key that was sent');
+        // The settings page links here.
+        $browser->get(Env::url() . '/wp-admin/options-general.php?page=wpf-bridge');
+        $this->assertStringContainsString('page=wpf-bridge-webhooks', (string) $browser->attribute($browser->waitFor('#wpf-bridge-webhooks-link'), 'href'));
     }
 }

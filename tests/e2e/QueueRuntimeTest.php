@@ -129,7 +129,10 @@ final class QueueRuntimeTest extends E2eTestCase
         // Without the loader (mu-plugins not writable, say) the plugin accepts when it loads.
         unlink(self::loaderPath());
         try {
-            $this->assertStringContainsString('could not be written', (string) WordPress::php('return WPF_Bridge_Loader::problem();'));
+            $health = WordPress::php('return WPF_Bridge_Site_Health::run();');
+            // Recommended on its own (critical only if the queue has failed events meanwhile).
+            $this->assertNotSame('good', $health['status'], json_encode($health));
+            $this->assertStringContainsString('webhook loader could not be written', $health['description']);
             $late = self::postJson(self::webhookUrl('update'), self::mauticUpdate(7702, 'Late'));
             $this->assertSame(200, $late->status, $late->describe());
             $this->assertSame('7702', $late->json()['queued'][0]['contact_id'] ?? null, $late->describe());
@@ -139,6 +142,7 @@ final class QueueRuntimeTest extends E2eTestCase
             WordPress::php('WPF_Bridge_Installer::install(); return true;');
         }
         $this->assertNull(WordPress::php('return WPF_Bridge_Loader::problem();'));
+        $this->assertStringNotContainsString('webhook loader', WordPress::php('return WPF_Bridge_Site_Health::run();')['description']);
     }
 
     public function test_the_cli_worker_drains_reports_retries_and_discards(): void

@@ -52,11 +52,15 @@ final class QueueStorageTest extends E2eTestCase
 
     public function test_the_installer_created_the_table_at_its_schema_version(): void
     {
-        $this->assertSame([['1']], WordPress::query("SELECT option_value FROM " . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_queue_db_version'"));
-        // An outdated version is upgraded on plugins_loaded (any request), not only in wp-admin.
-        WordPress::php('update_option( WPF_Bridge_Queue::DB_VERSION_OPTION, 0 ); return true;');
-        $this->assertSame(1, (int) WordPress::php('return get_option( WPF_Bridge_Queue::DB_VERSION_OPTION );'));
-        $this->assertSame([['1']], WordPress::query("SELECT option_value FROM " . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_queue_db_version'"));
+        $this->assertSame([['2']], WordPress::query("SELECT option_value FROM " . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_queue_db_version'"));
+        // An outdated version is upgraded on plugins_loaded (any request), not only in wp-admin:
+        // schema 1 had no retention index; dbDelta adds it.
+        WordPress::query('ALTER TABLE ' . WordPress::table('wpf_bridge_queue') . ' DROP INDEX state_settled');
+        WordPress::php('update_option( WPF_Bridge_Queue::DB_VERSION_OPTION, 1 ); return true;');
+        $this->assertSame(2, (int) WordPress::php('return get_option( WPF_Bridge_Queue::DB_VERSION_OPTION );'));
+        $this->assertSame([['2']], WordPress::query("SELECT option_value FROM " . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_queue_db_version'"));
+        $index = WordPress::query("SHOW INDEX FROM " . WordPress::table('wpf_bridge_queue') . " WHERE Key_name = 'state_settled'");
+        $this->assertSame(['state', 'settled_at'], array_column($index, 4), 'the retention index was not added back');
     }
 
     public function test_a_webhooks_events_are_stored_in_one_insert(): void
@@ -326,6 +330,139 @@ final class QueueStorageTest extends E2eTestCase
         }
     }
 
+    /** Sets columns of one row straight in the table (states a test needs, times in the past). */
+    private static function set(int $id, array $columns): void
+    {
+        $set = [];
+        foreach ($columns as $column => $value) {
+            $set[] = is_int($value) ? "$column = $value" : "$column = '" . addslashes($value) . "'";
+        }
+        WordPress::query('UPDATE ' . WordPress::table('wpf_bridge_queue') . ' SET ' . implode(', ', $set) . " WHERE id = $id");
+    }
+
+    /** One event in each state (ids in the order pending, claimed, retrying, done, failed). */
+    private static function oneOfEach(): array
+    {
+        [$pending, $claimed, $retrying, $done, $failed] = self::store([61 => 1, 62 => 1, 63 => 1, 64 => 1, 65 => 1]);
+        self::set($claimed, ['state' => 'claimed', 'claim_token' => 'held-by-a-worker', 'lease_until' => time() + 600, 'attempts' => 1]);
+        self::set($retrying, ['state' => 'retrying', 'due_at' => time() + 3600, 'attempts' => 2, 'error_code' => 'crm_unavailable', 'error_message' => 'down']);
+        self::set($done, ['state' => 'done', 'outcome' => 'updated', 'user_id' => 3, 'settled_at' => time(), 'attempts' => 1]);
+        self::set($failed, ['state' => 'failed', 'attempts' => 7, 'error_code' => 'contact_without_email', 'error_message' => 'no email', 'settled_at' => time()]);
+        return [$pending, $claimed, $retrying, $done, $failed];
+    }
+
+    /** @return array<int, array<string, string|null>> rows by id */
+    private static function rowsById(): array
+    {
+        return array_column(self::rows(), null, 'id');
+    }
+
+    public function test_retry_sends_failed_and_retrying_events_back_due_now_and_never_touches_claimed_or_done_ones(): void
+    {
+        [$pending, $claimed, $retrying, $done, $failed] = self::oneOfEach();
+        $before = self::rowsById();
+        $result = WordPress::php(<<<'PHP'
+            $q = new WPF_Bridge_Queue();
+            $n = $q->requeue( $args );
+            return array( 'requeued' => $n, 'now' => $q->now(), 'due' => $q->due_contacts( 10 ) );
+            PHP, [$pending, $claimed, $retrying, $done, $failed, 0, -4, 999999]);
+        $this->assertSame(2, $result['requeued']);
+        $after = self::rowsById();
+        foreach ([$retrying, $failed] as $id) {
+            $row = $after[$id];
+            $this->assertSame(['pending', '0', '', '', '0'], [$row['state'], $row['attempts'], $row['error_code'], $row['error_message'], $row['settled_at']], "event $id");
+            $this->assertLessThanOrEqual($result['now'], (int) $row['due_at'], "event $id is due now by the database's clock");
+        }
+        foreach ([$pending, $claimed, $done] as $id) {
+            $this->assertSame($before[$id], $after[$id], "event $id changed");
+        }
+        // Due at once: the next drain takes them (the pending one of contact 61 too).
+        $this->assertEqualsCanonicalizing(['61', '63', '65'], array_column($result['due'], 'contact_id'));
+
+        // Retry of every failed event (null): only failed ones, even with a retrying one about.
+        self::set($retrying, ['state' => 'retrying', 'due_at' => time() + 3600]);
+        self::set($failed, ['state' => 'failed']);
+        $this->assertSame(1, WordPress::php('return ( new WPF_Bridge_Queue() )->requeue( null );'));
+        $after = self::rowsById();
+        $this->assertSame(['retrying', 'pending'], [$after[$retrying]['state'], $after[$failed]['state']]);
+        $this->assertSame(0, WordPress::php('return ( new WPF_Bridge_Queue() )->requeue( null );'), 'nothing failed is left');
+    }
+
+    public function test_discard_deletes_waiting_and_failed_events_never_claimed_or_done_ones(): void
+    {
+        [$pending, $claimed, $retrying, $done, $failed] = self::oneOfEach();
+        $this->assertSame(0, WordPress::php('return ( new WPF_Bridge_Queue() )->discard( array( 0, -1, 999999 ) );'));
+        $this->assertCount(5, self::rows());
+        $this->assertSame(3, WordPress::php('return ( new WPF_Bridge_Queue() )->discard( $args );', [$pending, $claimed, $retrying, $done, $failed]));
+        $this->assertSame([$claimed, $done], array_map('intval', array_column(self::rows(), 'id')));
+
+        // Every failed event (null): only failed ones.
+        [$pending2, , , , $failed2] = self::oneOfEach();
+        $this->assertSame(1, WordPress::php('return ( new WPF_Bridge_Queue() )->discard( null );'));
+        $left = array_map('intval', array_column(self::rows(), 'id'));
+        $this->assertContains($pending2, $left);
+        $this->assertNotContains($failed2, $left);
+    }
+
+    public function test_summary_counts_every_state_and_the_oldest_waiting_event(): void
+    {
+        $empty = WordPress::php('return ( new WPF_Bridge_Queue() )->summary();');
+        $this->assertSame(['pending' => 0, 'claimed' => 0, 'retrying' => 0, 'done' => 0, 'failed' => 0], $empty['counts']);
+        $this->assertNull($empty['oldest_waiting_at']);
+        [$pending, $claimed, $retrying, $done, $failed] = self::oneOfEach();
+        self::set($claimed, ['accepted_at' => 1000]);
+        self::set($done, ['accepted_at' => 500]);
+        self::set($failed, ['accepted_at' => 400]);
+        $summary = WordPress::php('return ( new WPF_Bridge_Queue() )->summary();');
+        $this->assertSame(['pending' => 1, 'claimed' => 1, 'retrying' => 1, 'done' => 1, 'failed' => 1], $summary['counts']);
+        // Done and failed events do not wait: the oldest waiting one is the claimed one.
+        $this->assertSame(1000, $summary['oldest_waiting_at']);
+        $this->assertEqualsWithDelta(time(), $summary['now'], 5);
+    }
+
+    public function test_prune_deletes_only_done_events_by_age_then_beyond_the_cap(): void
+    {
+        $ids = self::store([71 => 6]);
+        $now = time();
+        // Done events settled 10, 9, ... 6 days ago, and the newest a minute ago.
+        foreach (array_slice($ids, 0, 5) as $i => $id) {
+            self::set($id, ['state' => 'done', 'settled_at' => $now - (10 - $i) * 86400]);
+        }
+        self::set($ids[5], ['state' => 'done', 'settled_at' => $now - 60]);
+        // Old events that are not done are never pruned, however old.
+        $others = self::oneOfEach();
+        foreach ($others as $id) {
+            self::set($id, ['accepted_at' => $now - 400 * 86400]);
+        }
+        self::set($others[3], ['settled_at' => $now - 60]);
+        self::set($others[4], ['settled_at' => $now - 400 * 86400]);
+
+        // By age: settled before 8 days ago (10 and 9 days old).
+        $this->assertSame(2, WordPress::php('return ( new WPF_Bridge_Queue() )->prune( $args[0], 100 );', [$now - 8 * 86400]));
+        $left = array_map('intval', array_column(self::rows(), 'id'));
+        $this->assertSame(array_merge(array_slice($ids, 2), $others), $left);
+        // By the cap: the newest 2 done events stay (the one a minute old and the other done one).
+        $this->assertSame(3, WordPress::php('return ( new WPF_Bridge_Queue() )->prune( 0, 2 );'));
+        $left = array_map('intval', array_column(self::rows(), 'id'));
+        $this->assertSame(array_merge([$ids[5]], $others), $left);
+        $this->assertSame(0, WordPress::php('return ( new WPF_Bridge_Queue() )->prune( 0, 2 );'), 'pruning again deletes nothing');
+    }
+
+    public function test_the_queue_tick_prunes_done_events_older_than_keep_done_days(): void
+    {
+        WordPress::configure(['keep_done_days' => 3]);
+        try {
+            $ids = self::store([81 => 3]);
+            self::set($ids[0], ['state' => 'done', 'settled_at' => time() - 4 * 86400]);
+            self::set($ids[1], ['state' => 'done', 'settled_at' => time() - 2 * 86400]);
+            self::set($ids[2], ['state' => 'failed', 'settled_at' => time() - 40 * 86400]);
+            WordPress::php("do_action( 'wpf_bridge_queue_tick' ); return true;");
+            $this->assertSame([$ids[1], $ids[2]], array_map('intval', array_column(self::rows(), 'id')));
+        } finally {
+            WordPress::configure(['keep_done_days' => 30]);
+        }
+    }
+
     public function test_uninstall_drops_the_table_and_its_version_and_install_brings_them_back(): void
     {
         $result = WordPress::php(<<<'PHP'
@@ -344,6 +481,6 @@ final class QueueStorageTest extends E2eTestCase
             WPF_Bridge_Installer::install();
             return array( $before, $after, $version, $exists(), (int) get_option( WPF_Bridge_Queue::DB_VERSION_OPTION ) );
             PHP);
-        $this->assertSame([true, false, 'gone', true, 1], $result);
+        $this->assertSame([true, false, 'gone', true, 2], $result);
     }
 }

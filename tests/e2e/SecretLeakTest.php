@@ -79,7 +79,7 @@ final class SecretLeakTest extends E2eTestCase
         }
     }
 
-    public function test_no_secret_in_webhook_answers_logs_or_the_log_page(): void
+    public function test_no_secret_in_webhook_answers_logs_or_the_webhooks_page(): void
     {
         $this->sendRiskyWebhooks();
         $secrets = $this->secrets();
@@ -107,11 +107,16 @@ final class SecretLeakTest extends E2eTestCase
         $rows = WordPress::query('SELECT * FROM ' . WordPress::table('wpf_bridge_queue'));
         $this->assertNoSecretIn('the wpf_bridge_queue table', implode("\n", array_map(static fn (array $r): string => implode("\t", $r), $rows)), $secrets);
 
-        // The log page as the admin sees it.
-        $page = $this->adminPage('/wp-admin/tools.php?page=wpf-bridge-log');
-        $this->assertStringContainsString('id="wpf-bridge-log-table"', $page);
-        $this->assertStringContainsString('crm_auth_failed', $page, 'the log page does not show the newest entries');
-        $this->assertNoSecretIn('the log page', $page, $secrets);
+        // The webhooks page as the admin sees it: the queued events, the refused requests and the
+        // other requests the log keeps (the CRM's auth failure is in one of them).
+        $pages = '';
+        foreach (['', 'refused', 'unstored'] as $view) {
+            $page = $this->adminPage('/wp-admin/tools.php?page=wpf-bridge-webhooks&state=' . $view);
+            $this->assertStringContainsString($view === '' ? 'id="wpf-bridge-events"' : 'id="wpf-bridge-requests"', $page);
+            $this->assertNoSecretIn("the webhooks page ($view)", $page, $secrets);
+            $pages .= $page;
+        }
+        $this->assertStringContainsString('crm_auth_failed', $pages, 'the webhooks page does not show the newest entries');
 
         // WordPress's debug log and PHP's error log.
         foreach (['WPF_E2E_WP_DEBUG_LOG', 'WPF_E2E_PHP_ERROR_LOG'] as $log) {

@@ -190,7 +190,7 @@ final class FunctionsTest extends TestCase
     public function testRulesGiveThePluginEverythingItMustNotCopy(): void
     {
         $rules = wpf_bridge_rules();
-        $this->assertSame(['crms', 'username_formats', 'core_user_fields', 'protected_meta_keys', 'settings'], array_keys($rules));
+        $this->assertSame(['crms', 'username_formats', 'core_user_fields', 'protected_meta_keys', 'settings', 'processing_modes', 'queue'], array_keys($rules));
         $this->assertContains('capabilities', $rules['protected_meta_keys']['suffixes']);
         $this->assertContains('session_tokens', $rules['protected_meta_keys']['keys']);
         $this->assertSame(['mautic', 'userengage'], array_keys($rules['crms']));
@@ -205,6 +205,36 @@ final class FunctionsTest extends TestCase
         $this->assertSame(1048576, $defaults['max_body_bytes']);
         $this->assertSame(8, $defaults['crm_timeout']);
         $this->assertSame(array_keys($rules['settings']), array_keys(wpf_bridge_validate_settings($defaults)));
+    }
+
+    public function testRulesNameTheQueueStatesAndWhatAnAdministratorMayDoWithThem(): void
+    {
+        $rules = wpf_bridge_rules();
+        $queue = $rules['queue'];
+        $this->assertEqualsCanonicalizing(['pending', 'claimed', 'retrying', 'done', 'failed'], array_keys($queue['states']));
+        foreach ($queue['states'] as $label) {
+            $this->assertIsString($label);
+            $this->assertNotSame('', $label);
+        }
+        // Retry and Discard never touch an event a worker holds; Retry never re-applies a done one.
+        $this->assertSame(['retrying', 'failed'], $queue['retry_states']);
+        $this->assertSame(['pending', 'retrying', 'failed'], $queue['discard_states']);
+        $this->assertSame(['pending', 'claimed', 'retrying'], $queue['waiting_states']);
+        $this->assertSame(900, $queue['stale_after_seconds']);
+        $this->assertSame(100000, $queue['keep_done_at_most']);
+        $this->assertSame(['background', 'immediate'], array_keys($rules['processing_modes']));
+        // Retention: 30 days by default, validated with an error naming the key.
+        $this->assertSame(30, $rules['settings']['keep_done_days']);
+        $settings = ['access_key' => 'rules-test-key-0001', 'crm' => 'mautic'];
+        $this->assertSame(7, wpf_bridge_validate_settings($settings + ['keep_done_days' => '7'])['keep_done_days']);
+        foreach ([0, 3651, 'a month', -3] as $bad) {
+            try {
+                wpf_bridge_validate_settings($settings + ['keep_done_days' => $bad]);
+                $this->fail('keep_done_days ' . json_encode($bad) . ' was accepted');
+            } catch (WpfBridge\ConfigurationException $e) {
+                $this->assertStringContainsString('"keep_done_days"', $e->getMessage());
+            }
+        }
     }
 
     public function testExceptionClassesFormAHierarchyPhpCodeCanUseAndExtend(): void

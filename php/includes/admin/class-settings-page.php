@@ -254,7 +254,7 @@ final class WPF_Bridge_Settings_Page {
 			<h1><?php esc_html_e( 'WPF Bridge', 'wpf-bridge' ); ?></h1>
 			<p>
 				<?php esc_html_e( 'Answers CRM webhooks (Mautic, User.com) with WP Fusion\'s URL contract.', 'wpf-bridge' ); ?>
-				<a href="<?php echo esc_url( WPF_Bridge_Log_Page::url() ); ?>" id="wpf-bridge-log-link"><?php esc_html_e( 'View the webhook log', 'wpf-bridge' ); ?></a>
+				<a href="<?php echo esc_url( WPF_Bridge_Webhooks_Page::url() ); ?>" id="wpf-bridge-webhooks-link"><?php esc_html_e( 'See the webhooks', 'wpf-bridge' ); ?></a>
 			</p>
 			<?php
 			WPF_Bridge_Admin_Notices::render_flash();
@@ -502,6 +502,36 @@ final class WPF_Bridge_Settings_Page {
 				<?php self::text_field( 'time_budget', __( 'Time budget (seconds)', 'wpf-bridge' ), $settings, 'number', __( 'A batch still running after this long stops between two events and answers 503 time_budget_exceeded with what was done, so the CRM sends the rest again.', 'wpf-bridge' ) ); ?>
 				<?php self::text_field( 'max_body_bytes', __( 'Largest webhook body (bytes)', 'wpf-bridge' ), $settings, 'number', __( 'Bigger requests are refused with 413 body_too_large. Between 1024 and 67108864; Mautic\'s largest batch (10 contacts) is about 70 KB.', 'wpf-bridge' ) ); ?>
 				<?php self::text_field( 'crm_timeout', __( 'CRM API timeout (seconds)', 'wpf-bridge' ), $settings, 'number', __( 'How long each call to the CRM\'s API may take, between 1 and 60. CRMs give a webhook 10 to 30 seconds in all.', 'wpf-bridge' ) ); ?>
+			</table>
+
+			<h2><?php esc_html_e( 'Queue', 'wpf-bridge' ); ?></h2>
+			<p><?php esc_html_e( 'Every contact event a webhook brings is stored first, then applied; the webhooks page (Tools) shows each one.', 'wpf-bridge' ); ?></p>
+			<table class="form-table" role="presentation">
+				<tr>
+					<th scope="row"><?php esc_html_e( 'Processing', 'wpf-bridge' ); ?></th>
+					<td>
+						<fieldset id="wpf-bridge-processing">
+							<legend class="screen-reader-text"><?php esc_html_e( 'Processing', 'wpf-bridge' ); ?></legend>
+							<?php foreach ( (array) ( $rules['processing_modes'] ?? array() ) as $value => $label ) : ?>
+								<?php $id = 'wpf-bridge-processing-' . $value; ?>
+								<label for="<?php echo esc_attr( $id ); ?>">
+									<input type="radio" name="wpf_bridge[processing]" id="<?php echo esc_attr( $id ); ?>" value="<?php echo esc_attr( (string) $value ); ?>" <?php checked( (string) $settings['processing'], (string) $value ); ?>>
+									<?php echo esc_html( (string) $label ); ?>
+								</label><br>
+							<?php endforeach; ?>
+						</fieldset>
+						<p class="description"><?php esc_html_e( 'A webhook URL with async=false is applied in the request whatever this says; async=true is applied in the background.', 'wpf-bridge' ); ?></p>
+					</td>
+				</tr>
+				<tr>
+					<th scope="row"><label for="wpf-bridge-retry-delays"><?php esc_html_e( 'Retry delays (seconds)', 'wpf-bridge' ); ?></label></th>
+					<td>
+						<input type="text" class="regular-text code" name="wpf_bridge[retry_delays]" id="wpf-bridge-retry-delays" value="<?php echo esc_attr( implode( ', ', array_map( 'strval', (array) $settings['retry_delays'] ) ) ); ?>">
+						<p class="description"><?php esc_html_e( 'Comma-separated: how long to wait before each retry of an event that failed for a reason that can pass (the CRM was down or rate-limited, the contact was busy, a site error). After the last one the event is failed and waits on the webhooks page. 1 to 20 delays of 1 to 604800 seconds; the default is 30, 120, 600, 3600, 21600, 86400.', 'wpf-bridge' ); ?></p>
+					</td>
+				</tr>
+				<?php self::text_field( 'claim_timeout', __( 'Claim timeout (seconds)', 'wpf-bridge' ), $settings, 'number', __( 'How long a worker holds the events it is applying. If it dies (a PHP process killed or out of time), another takes them after this. Between 30 and 86400; longer than an apply ever takes.', 'wpf-bridge' ) ); ?>
+				<?php self::text_field( 'keep_done_days', __( 'Keep done events (days)', 'wpf-bridge' ), $settings, 'number', __( 'Applied events stay on the webhooks page this long, then are deleted (failed and waiting events are never deleted without you). Between 1 and 3650.', 'wpf-bridge' ) ); ?>
 			</table>
 
 			<?php submit_button( __( 'Save settings', 'wpf-bridge' ), 'primary', 'wpf-bridge-save' ); ?>

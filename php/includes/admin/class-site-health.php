@@ -1,8 +1,11 @@
 <?php
 /**
  * Site Health test (Tools > Site Health): is the extension loaded, is it the version this
- * plugin was written for, are the saved settings valid, and, when argon2id passwords are on,
- * do they take effect (WPF_Bridge_Passwords::problem()).
+ * plugin was written for, are the saved settings valid, is the webhook queue healthy (no
+ * failed event, none waiting longer than the extension's `stale_after_seconds`), is the
+ * must-use loader in place (WPF_Bridge_Loader::problem()), and, when argon2id passwords are
+ * on, do they take effect (WPF_Bridge_Passwords::problem()). Each
+ * check adds its problems and raises the status; the worst status wins.
  *
  * @package WPF_Bridge
  */
@@ -31,12 +34,62 @@ final class WPF_Bridge_Site_Health {
 		return $tests;
 	}
 
+	/** Failed events the last queue check found. */
+	private static int $failed = 0;
+
+	/**
+	 * The webhook queue's problems: failed events (they wait for an administrator), and events
+	 * waiting longer than the extension's rule allows (nothing drains the queue, or a contact
+	 * keeps failing). Each sentence carries the counts.
+	 *
+	 * @return string[]
+	 */
+	private static function queue_problems(): array {
+		$rules        = WPF_Bridge_Extension::rules();
+		$stale_after  = (int) ( $rules['queue']['stale_after_seconds'] ?? 0 );
+		self::$failed = 0;
+		if ( $stale_after <= 0 ) {
+			return array();
+		}
+		try {
+			$summary = ( new WPF_Bridge_Queue() )->summary();
+		} catch ( \Throwable $e ) {
+			return array( __( 'The webhook queue table cannot be read.', 'wpf-bridge' ) );
+		}
+		$problems     = array();
+		$counts       = (array) $summary['counts'];
+		self::$failed = (int) ( $counts['failed'] ?? 0 );
+		if ( self::$failed > 0 ) {
+			$problems[] = sprintf(
+				/* translators: %d: number of events */
+				_n( '%d webhook event failed and waits on the webhooks page for you to retry or discard it.', '%d webhook events failed and wait on the webhooks page for you to retry or discard them.', self::$failed, 'wpf-bridge' ),
+				self::$failed
+			);
+		}
+		$oldest = $summary['oldest_waiting_at'];
+		if ( null !== $oldest && (int) $summary['now'] - (int) $oldest > $stale_after ) {
+			$waiting = 0;
+			foreach ( (array) ( $rules['queue']['waiting_states'] ?? array() ) as $state ) {
+				$waiting += (int) ( $counts[ $state ] ?? 0 );
+			}
+			$problems[] = sprintf(
+				/* translators: 1: number of events, 2: a duration such as "2 hours", 3: a duration such as "15 mins" */
+				_n( '%1$d webhook event waits to be applied; the oldest was accepted %2$s ago, more than %3$s: the queue is not being drained (is WP-Cron or the worker running?) or its contact keeps failing.', '%1$d webhook events wait to be applied; the oldest was accepted %2$s ago, more than %3$s: the queue is not being drained (is WP-Cron or the worker running?) or its contact keeps failing.', $waiting, 'wpf-bridge' ),
+				$waiting,
+				human_time_diff( (int) $oldest, (int) $summary['now'] ),
+				human_time_diff( 0, $stale_after )
+			);
+		}
+		return $problems;
+	}
+
 	/**
 	 * Runs the test.
 	 */
 	public static function run(): array {
-		$problems = array();
-		$status   = 'good';
+		$problems   = array();
+		$status     = 'good';
+		$queue_only = false;
 
 		if ( ! WPF_Bridge_Extension::loaded() ) {
 			$status     = 'critical';
@@ -57,30 +110,44 @@ final class WPF_Bridge_Site_Health {
 				/* translators: %s: the extension's validation message */
 				$problems[] = sprintf( __( 'The settings are invalid: %s', 'wpf-bridge' ), $error );
 			}
+			$queue_problems = self::queue_problems();
+			if ( $queue_problems ) {
+				$queue_only = 'critical' !== $status;
+				$status     = 'critical';
+				$problems = array_merge( $problems, $queue_problems );
+			}
 		}
 
-		$password_problem = WPF_Bridge_Passwords::problem();
-		if ( null !== $password_problem ) {
-			if ( 'good' === $status ) {
-				$status = 'recommended';
+		// Recommended, not critical: without the must-use loader webhooks are still accepted,
+		// only later in the request (when the plugin itself loads).
+		foreach ( array( WPF_Bridge_Loader::problem(), WPF_Bridge_Passwords::problem() ) as $problem ) {
+			if ( null !== $problem ) {
+				if ( 'good' === $status ) {
+					$status = 'recommended';
+				}
+				$problems[] = $problem;
 			}
-			$problems[] = $password_problem;
 		}
 
 		if ( 'good' === $status ) {
 			$label       = __( 'WPF Bridge is ready to answer CRM webhooks', 'wpf-bridge' );
 			$description = sprintf(
 				/* translators: %s: version */
-				__( 'The wpf_bridge extension %s is loaded and the settings are valid.', 'wpf-bridge' ),
+				__( 'The wpf_bridge extension %s is loaded, the settings are valid and the webhook queue is being applied.', 'wpf-bridge' ),
 				(string) WPF_Bridge_Extension::version()
 			);
 		} else {
-			$label       = 'critical' === $status
-				? __( 'WPF Bridge cannot answer CRM webhooks', 'wpf-bridge' )
-				: __( 'WPF Bridge needs attention', 'wpf-bridge' );
+			if ( $queue_only ) {
+				$label = __( 'WPF Bridge has webhook events that need attention', 'wpf-bridge' );
+			} elseif ( 'critical' === $status ) {
+				$label = __( 'WPF Bridge cannot answer CRM webhooks', 'wpf-bridge' );
+			} else {
+				$label = __( 'WPF Bridge needs attention', 'wpf-bridge' );
+			}
 			$description = implode( ' ', $problems );
 		}
 
+		$failed_view = (bool) self::$failed;
 		return array(
 			'label'       => $label,
 			'status'      => $status,
@@ -90,7 +157,9 @@ final class WPF_Bridge_Site_Health {
 			),
 			'description' => '<p>' . esc_html( $description ) . '</p>',
 			'actions'     => sprintf(
-				'<p><a href="%s">%s</a> | <a href="%s">%s</a></p>',
+				'<p><a href="%s">%s</a> | <a href="%s">%s</a> | <a href="%s">%s</a></p>',
+				esc_url( WPF_Bridge_Webhooks_Page::url( array( 'state' => $failed_view ? 'failed' : '' ) ) ),
+				esc_html__( 'WPF Bridge webhooks', 'wpf-bridge' ),
 				esc_url( WPF_Bridge_Settings_Page::url() ),
 				esc_html__( 'WPF Bridge settings', 'wpf-bridge' ),
 				esc_url( WPF_Bridge_Extension::readme_url() ),
