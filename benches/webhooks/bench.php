@@ -114,22 +114,6 @@ $targets = [
     'held' => "$url/?wpf_action=update&access_key=" . rawurlencode($key),
 ];
 
-/**
- * Takes the site's drain lease (the worker's MySQL named lock, its name read from the
- * worker) on a connection of this process; the lease lasts as long as the connection.
- */
-function holdDrainLease(): mysqli
-{
-    $name = (string) WordPress::php('$m = new ReflectionMethod( "WPF_Bridge_Worker", "lease_name" ); $m->setAccessible( true ); return $m->invoke( null );');
-    $db = mysqli_init();
-    $db->real_connect('localhost', Env::get('WPF_E2E_DB_USER'), Env::get('WPF_E2E_DB_PASSWORD'), Env::get('WPF_E2E_DB_NAME'), 0, Env::get('WPF_E2E_DB_SOCKET'));
-    $got = $db->query("SELECT GET_LOCK('" . $db->real_escape_string($name) . "', 30)")->fetch_row()[0] ?? null;
-    if ((string) $got !== '1') {
-        throw new RuntimeException('could not take the drain lease');
-    }
-    return $db;
-}
-
 /** Drains with the CLI worker until nothing waits (after a run that held the lease). */
 function drainNow(int $timeout): array
 {
@@ -165,7 +149,7 @@ $acceptDrains = [];
 note('throughput: %d round(s) of %d s per target, wrk %d threads, %d connections', $rounds, $seconds, $threads, $connections);
 for ($round = 1; $round <= $rounds; $round++) {
     foreach ($targets as $name => $target) {
-        $lease = $name === 'held' ? holdDrainLease() : null;
+        $lease = $name === 'held' ? QueueTable::holdDrainLease() : null;
         wrk($target, 2, $connections, $threads, $contacts); // warm-up, not counted
         if ($name === 'accept') {
             settle($drainTimeout, 'accept warm-up', $broken);

@@ -68,6 +68,23 @@ final class QueueTable
     }
 
     /**
+     * Takes the site's drain lease (the worker's MySQL named lock; its name read from
+     * WPF_Bridge_Worker, the one place that makes it) on a connection of this process, so no
+     * webhook request drains until the connection is closed.
+     */
+    public static function holdDrainLease(): mysqli
+    {
+        $name = (string) WordPress::php('$m = new ReflectionMethod( "WPF_Bridge_Worker", "lease_name" ); $m->setAccessible( true ); return $m->invoke( null );');
+        $db = mysqli_init();
+        $db->real_connect('localhost', Env::get('WPF_E2E_DB_USER'), Env::get('WPF_E2E_DB_PASSWORD'), Env::get('WPF_E2E_DB_NAME'), 0, Env::get('WPF_E2E_DB_SOCKET'));
+        $got = $db->query("SELECT GET_LOCK('" . $db->real_escape_string($name) . "', 30)")->fetch_row()[0] ?? null;
+        if ((string) $got !== '1') {
+            throw new RuntimeException('could not take the drain lease');
+        }
+        return $db;
+    }
+
+    /**
      * Runs the plugin's CLI worker (`php wp-content/plugins/wpf-bridge/bin/worker.php ARGS
      * --path=WP`) with the extension loaded, as system cron does.
      *
