@@ -233,15 +233,23 @@ final class AttackTest extends E2eTestCase
         $this->assertSame(4 - $updated, count(array_keys($outcomes, 'queued', true)), $response->describe());
         $this->assertLessThan(3.5, $elapsed, 'the batch ran past its budget');
 
-        // The request that answered drains the rest after its answer: every user is updated.
-        $deadline = microtime(true) + 20;
+        // The request that answered drains the rest after its answer, within the same 1 s
+        // budget; on a loaded machine that budget may end first, and the next trigger (here
+        // WP-Cron's tick, made due) takes the rest: every user is updated, none retried by the CRM.
+        $started = microtime(true);
+        $kicked = false;
         do {
             $names = array_map(static fn (int $id): string => (string) WordPress::user($id)['first_name'], $ids);
             if (array_unique($names) === ['After']) {
                 break;
             }
+            if (!$kicked && microtime(true) - $started > 5) {
+                WordPress::php('wp_clear_scheduled_hook("wpf_bridge_queue_tick"); wp_schedule_event(time() - 1, "wpf_bridge_minute", "wpf_bridge_queue_tick"); return true;');
+                (new Http())->get(Env::url() . '/wp-cron.php');
+                $kicked = true;
+            }
             usleep(200000);
-        } while (microtime(true) < $deadline);
+        } while (microtime(true) - $started < 25);
         $this->assertSame(array_fill_keys(array_keys($ids), 'After'), array_combine(array_keys($ids), $names), 'the events past the budget were never applied');
     }
 
