@@ -5,7 +5,7 @@
 // the drain reports the env's mu-plugin sums (tests/e2e/env/php/mu-plugins/wpf-e2e.php).
 //   (a) a background `add` is answered 200 at once, and the user exists shortly after;
 //   (b) a storm over 16 connections, the fake CRM at 150 ms: all 200, every contact at its
-//       newest version, coalesced applies (see the test for the bound), 0 CRM calls; and a
+//       newest version, applies at most contacts plus 10%, 0 CRM calls; and a
 //       backlog (the drain held off while a storm arrives): exactly one apply per contact;
 //   (c) the CRM failing (500, then 429 with Retry-After), then recovering: every event
 //       applied after its retries, none lost;
@@ -264,14 +264,11 @@ final class QueueFlowTest extends E2eTestCase
         $latencies = array_column($answers, 'seconds');
         fwrite(STDERR, sprintf("\n[QueueFlowTest] (b) %d contacts x %d versions = %d webhooks over %d connections: answered in %.1f s (%.0f/s, median %.0f ms); queue settled %.1f s after the last answer (%d CLI worker runs); %d drains, %d applies\n",
             $contacts, $versions, count($requests), self::CONNECTIONS, $sent, count($requests) / $sent, 1000 * Load::median($latencies), $wait['seconds'], $wait['worker_runs'], $sums['drains'], $sums['applies']));
-        // Coalesced: one apply per contact, plus the contacts a drain listed while their
-        // versions were still arriving. A drain that keeps pace with the storm lists it again
-        // and again, each time catching the few contacts in flight on the 16 connections:
-        // measured 11-37 extra per 100 contacts here, 592 per 1,000 x 10 in the benchmark
-        // (scripts/bench-webhooks.sh, whose target is the issue's +10%). The bound here only
-        // says the storm was coalesced at all: without it, one apply per webhook. A backlog's
-        // exact one apply per contact is the next test's.
-        $slack = max(10, $contacts);
+        // Coalesced: one apply per contact, plus a small slack (the issue's 10%) for contacts a
+        // drain listed while their versions were still arriving. A drain that listed again at
+        // once kept re-applying the contacts in flight (111-155 applies per 100 measured
+        // before the worker paused between rounds); without coalescing, one apply per webhook.
+        $slack = max(10, intdiv($contacts, 10));
         $this->assertGreaterThanOrEqual($contacts, $sums['applies'], 'fewer applies than contacts: are the drain reports counted? ' . json_encode($sums));
         $this->assertLessThanOrEqual($contacts + $slack, $sums['applies'], "the storm was not coalesced: more than $contacts + $slack applies " . json_encode($sums));
         $this->assertNoCrmRequests('the Mautic payloads carried every field');
