@@ -11,6 +11,8 @@ export WPF_E2E_DIR=${WPF_DEMO_DIR:-$(tests/e2e/env/state-dir.sh demo)}
 export WPF_E2E_PORT=${WPF_DEMO_PORT:-8080}
 export WPF_E2E_CRM_PORT=${WPF_DEMO_CRM_PORT:-8081}
 export WPF_E2E_DB_PORT=${WPF_DEMO_DB_PORT:-8082}
+# One PHP server is enough for the demo (the e2e env's second one is for the queue's tests).
+export WPF_E2E_PORT2=0
 
 bash scripts/install-deps.sh
 echo "Building the extension and the fake CRM..."

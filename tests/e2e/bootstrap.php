@@ -10,12 +10,15 @@ require __DIR__ . '/support/Http.php';
 require __DIR__ . '/support/FakeCrm.php';
 require __DIR__ . '/support/WordPress.php';
 require __DIR__ . '/support/Browser.php';
+require __DIR__ . '/support/Load.php';
+require __DIR__ . '/support/Fpm.php';
+require __DIR__ . '/support/QueueTable.php';
 require __DIR__ . '/support/E2eTestCase.php';
 require dirname(__DIR__) . '/php/support/Fixtures.php';
 
-foreach (['curl', 'posix'] as $extension) {
+foreach (['curl' => 'php8.2-curl', 'posix' => 'php8.2-common', 'mysqli' => 'php8.2-mysql'] as $extension => $package) {
     if (!extension_loaded($extension)) {
-        fwrite(STDERR, "The e2e suite needs PHP's $extension extension (Debian: php8.2-$extension).\n");
+        fwrite(STDERR, "The e2e suite needs PHP's $extension extension (Debian: $package).\n");
         exit(1);
     }
 }

@@ -27,6 +27,7 @@ fi
 stop_service fake-crm "$FAKE_CRM_EXE" 10
 stop_service nginx "$NGINX_EXE" 15
 stop_service php-fpm "$PHP_FPM_EXE" 15
+stop_service php-fpm2 "$PHP_FPM_EXE" 15
 stop_service mariadb "$MARIADBD_EXE" 60
-rm -f "$FPM_SOCKET"
+rm -f "$FPM_SOCKET" "$FPM2_SOCKET"
 say "environment in $STATE is stopped"

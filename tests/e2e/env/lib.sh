@@ -14,6 +14,10 @@ PORT="${WPF_E2E_PORT:-8089}"
 CRM_PORT="${WPF_E2E_CRM_PORT:-8090}"
 DB_PORT="${WPF_E2E_DB_PORT:-8091}"
 FPM_WORKERS="${WPF_E2E_FPM_WORKERS:-4}"
+# The second PHP server (its own php-fpm master and pool behind a second nginx port, on the
+# same WordPress and database, like a second machine); 0 switches it off.
+PORT2="${WPF_E2E_PORT2:-$((PORT + 3))}"
+FPM2_WORKERS="${WPF_E2E_FPM2_WORKERS:-2}"
 TIMEOUT="${WPF_E2E_TIMEOUT:-60}"
 SO_SRC="${WPF_BRIDGE_SO:-$REPO/target/release/libwpf_bridge.so}"
 PLUGIN_SRC="${WPF_E2E_PLUGIN_SRC:-$REPO/php}"
@@ -40,6 +44,7 @@ DB_SOCKET="$DB_DIR/run/mariadb.sock"
 PHP_DIR="$STATE/php"
 PHP_CONF_D="$PHP_DIR/conf.d"
 FPM_SOCKET="$RUN/php-fpm.sock"
+FPM2_SOCKET="$RUN/php-fpm2.sock"
 NGINX_DIR="$STATE/nginx"
 
 PHP_FPM_BIN="${WPF_E2E_PHP_FPM:-/usr/sbin/php-fpm8.2}"

@@ -12,7 +12,9 @@
 #     --build    cargo build --release the extension and the fake CRM first
 #
 # Environment: WPF_E2E_DIR, WPF_E2E_PORT (8089), WPF_E2E_CRM_PORT (8090),
-# WPF_E2E_DB_PORT (8091), WPF_E2E_FPM_WORKERS (4), WPF_E2E_TIMEOUT (60 s per wait),
+# WPF_E2E_DB_PORT (8091), WPF_E2E_FPM_WORKERS (4), WPF_E2E_PORT2 (PORT+3: a second php-fpm
+# master behind a second nginx port, the same site; 0 = none), WPF_E2E_FPM2_WORKERS (2),
+# WPF_E2E_TIMEOUT (60 s per wait),
 # WPF_BRIDGE_SO, WPF_E2E_PLUGIN_SRC, WPF_FAKE_CRM_BIN, WPF_E2E_CRM_SEED, WPF_E2E_WP_SRC
 # (/usr/share/wordpress), WPF_E2E_MULTISITE (0). See README.md.
 set -euo pipefail
@@ -26,7 +28,7 @@ for arg in "$@"; do
     --fresh) FRESH=1 ;;
     --restart) RESTART=1 ;;
     --build) BUILD=1 ;;
-    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$arg' (try --help)" ;;
   esac
 done
@@ -45,12 +47,18 @@ done
 [ -d "$WP_SRC/wp-includes" ] || die "$WP_SRC/wp-includes missing: run scripts/install-deps.sh (WordPress 6.8: scripts/wordpress-6.8.sh)"
 [[ "$MULTISITE" =~ ^[01]$ ]] || die "WPF_E2E_MULTISITE must be 0 or 1 (got '$MULTISITE')"
 case "$STATE" in *"'"*|*'\'*|*' '*|*'"'*) die "WPF_E2E_DIR must not contain quotes, backslashes or spaces: $STATE" ;; esac
-for p in "$PORT" "$CRM_PORT" "$DB_PORT" "$FPM_WORKERS"; do
-  [[ "$p" =~ ^[0-9]+$ ]] || die "ports and worker count must be numbers (got '$p')"
+for p in "$PORT" "$CRM_PORT" "$DB_PORT" "$FPM_WORKERS" "$PORT2" "$FPM2_WORKERS"; do
+  [[ "$p" =~ ^[0-9]+$ ]] || die "ports and worker counts must be numbers (got '$p')"
 done
 [ "$PORT" != "$CRM_PORT" ] && [ "$PORT" != "$DB_PORT" ] && [ "$CRM_PORT" != "$DB_PORT" ] \
   || die "WPF_E2E_PORT, WPF_E2E_CRM_PORT and WPF_E2E_DB_PORT must differ"
-for s in "$DB_SOCKET" "$FPM_SOCKET"; do
+if [ "$PORT2" != 0 ]; then
+  for p in "$PORT" "$CRM_PORT" "$DB_PORT"; do
+    [ "$PORT2" != "$p" ] || die "WPF_E2E_PORT2 ($PORT2) must differ from the other ports (0 switches the second PHP server off)"
+  done
+  [ "$FPM2_WORKERS" -ge 1 ] || die "WPF_E2E_FPM2_WORKERS must be at least 1"
+fi
+for s in "$DB_SOCKET" "$FPM_SOCKET" "$FPM2_SOCKET"; do
   [ "${#s}" -lt 100 ] || die "socket path too long for unix sockets (${#s} chars): $s; use a shorter WPF_E2E_DIR"
 done
 if [ "$IS_ROOT" = 1 ]; then
@@ -83,7 +91,7 @@ mkdir -p "$RUN" "$LOGS" "$MAIL_DIR" "$SECRETS" "$DB_DIR/data" "$DB_DIR/run" "$PH
   "$NGINX_DIR"/tmp/{client_body,proxy,fastcgi,uwsgi,scgi}
 chmod 755 "$STATE" "$RUN" "$LOGS" "$PHP_DIR" "$PHP_CONF_D" "$PHP_DIR/ext" "$NGINX_DIR"
 chmod 700 "$SECRETS"
-touch "$LOGS"/{mariadb.log,php-fpm.log,php-error.log,wp-debug.log,nginx-error.log,nginx-access.log,fake-crm.log}
+touch "$LOGS"/{mariadb.log,php-fpm.log,php-fpm2.log,php-error.log,wp-debug.log,nginx-error.log,nginx-access.log,fake-crm.log}
 if [ "$IS_ROOT" = 1 ]; then
   chown -R mysql:mysql "$DB_DIR/data" "$DB_DIR/run"
   chown mysql:mysql "$LOGS/mariadb.log"
@@ -352,46 +360,61 @@ else
   warn "$SO_SRC does not exist yet (cargo build --release): php-fpm starts WITHOUT the extension"
 fi
 
-{
+# fpm_config NAME POOL SOCKET WORKERS: one php-fpm master with one static pool. The second
+# master (php-fpm2) is the second PHP server: its own processes, socket and status page.
+fpm_config() {
+  local name="$1" pool="$2" socket="$3" workers="$4"
   cat <<EOF
 ; written by tests/e2e/env/up.sh
 [global]
-pid = $PHP_DIR/php-fpm.pid
-error_log = $LOGS/php-fpm.log
+pid = $PHP_DIR/$name.pid
+error_log = $LOGS/$name.log
 daemonize = no
 
-[wpf-e2e]
+[$pool]
 EOF
   if [ "$IS_ROOT" = 1 ]; then
     printf 'user = %s\ngroup = %s\nlisten.owner = %s\nlisten.group = %s\nlisten.mode = 0660\n' \
       "$WEB_USER" "$WEB_USER" "$WEB_USER" "$WEB_USER"
   fi
   cat <<EOF
-listen = $FPM_SOCKET
+listen = $socket
 pm = static
-pm.max_children = $FPM_WORKERS
+pm.max_children = $workers
 ping.path = /fpm-ping
 pm.status_path = /fpm-status
 catch_workers_output = yes
 decorate_workers_output = no
 request_terminate_timeout = 120s
 request_slowlog_timeout = 5s
-slowlog = $LOGS/php-fpm-slow.log
+slowlog = $LOGS/$name-slow.log
 php_value[error_log] = $LOGS/php-error.log
 php_admin_flag[log_errors] = on
 EOF
-} | write_if_changed "$PHP_DIR/php-fpm.conf"
+}
 FPM_ENV=(env PHP_INI_SCAN_DIR="$PHP_FPM_CONF_D:$PHP_CONF_D")
-"${FPM_ENV[@]}" "$PHP_FPM_BIN" -t -y "$PHP_DIR/php-fpm.conf" >"$LOGS/php-fpm-test.log" 2>&1 \
-  || die_with_log "php-fpm rejects $PHP_DIR/php-fpm.conf" "$LOGS/php-fpm-test.log"
-FPM_FP="$(fingerprint "$PHP_DIR/php-fpm.conf" "$PHP_CONF_D"/*.ini "$EXT_COPY")"
-if ! ensure_service php-fpm "$PHP_FPM_EXE" "$FPM_FP"; then
-  rm -f "$FPM_SOCKET"
-  launch php-fpm "$LOGS/php-fpm.log" "${FPM_ENV[@]}" "$PHP_FPM_BIN" -F -y "$PHP_DIR/php-fpm.conf"
-  echo "$FPM_FP" >"$RUN/php-fpm.fp"
+# start_fpm NAME POOL SOCKET WORKERS: (re)starts php-fpm master NAME unless it runs unchanged.
+start_fpm() {
+  local name="$1" pool="$2" socket="$3" workers="$4" fp
+  fpm_config "$name" "$pool" "$socket" "$workers" | write_if_changed "$PHP_DIR/$name.conf"
+  "${FPM_ENV[@]}" "$PHP_FPM_BIN" -t -y "$PHP_DIR/$name.conf" >"$LOGS/$name-test.log" 2>&1 \
+    || die_with_log "php-fpm rejects $PHP_DIR/$name.conf" "$LOGS/$name-test.log"
+  fp="$(fingerprint "$PHP_DIR/$name.conf" "$PHP_CONF_D"/*.ini "$EXT_COPY")"
+  if ! ensure_service "$name" "$PHP_FPM_EXE" "$fp"; then
+    rm -f "$socket"
+    launch "$name" "$LOGS/$name.log" "${FPM_ENV[@]}" "$PHP_FPM_BIN" -F -y "$PHP_DIR/$name.conf"
+    echo "$fp" >"$RUN/$name.fp"
+  fi
+  wait_until "listening on $socket" "$name" "$PHP_FPM_EXE" "$LOGS/$name.log" test -S "$socket"
+  step_done "$name: $workers workers as $([ "$IS_ROOT" = 1 ] && echo "$WEB_USER" || id -un) on $socket"
+}
+start_fpm php-fpm wpf-e2e "$FPM_SOCKET" "$FPM_WORKERS"
+if [ "$PORT2" != 0 ]; then
+  start_fpm php-fpm2 wpf-e2e2 "$FPM2_SOCKET" "$FPM2_WORKERS"
+else
+  stop_service php-fpm2 "$PHP_FPM_EXE" 15
+  rm -f "$FPM2_SOCKET" "$PHP_DIR/php-fpm2.conf"
 fi
-wait_until "listening on $FPM_SOCKET" php-fpm "$PHP_FPM_EXE" "$LOGS/php-fpm.log" test -S "$FPM_SOCKET"
-step_done "php-fpm: $FPM_WORKERS workers as $([ "$IS_ROOT" = 1 ] && echo "$WEB_USER" || id -un) on $FPM_SOCKET"
 
 # ---- 4. nginx ------------------------------------------------------------------
 # Subdirectory multisite: /site2/wp-admin/..., /site2/wp-login.php and the like are core's
@@ -404,6 +427,31 @@ multisite_rewrites() {
       rewrite ^(/[^/]+)?(/wp-.*) $2 last;
       rewrite ^(/[^/]+)?(/.*\.php) $2 last;
     }
+EOF
+}
+# server_block PORT SOCKET: WordPress on 127.0.0.1:PORT through the php-fpm at SOCKET. The
+# pool's ping and status pages (`/fpm-status?full&json` lists its workers and what each is
+# doing) answer loopback clients only.
+server_block() {
+  cat <<EOF
+  server {
+    listen 127.0.0.1:$1;
+    server_name 127.0.0.1 localhost;
+    root $WWW;
+    index index.php;
+
+    location = /fpm-ping { allow 127.0.0.1; deny all; include $NGINX_DIR/fastcgi.conf; fastcgi_pass unix:$2; }
+    location = /fpm-status { allow 127.0.0.1; deny all; include $NGINX_DIR/fastcgi.conf; fastcgi_pass unix:$2; }
+    location ~ /\\.(ht|git|wpf-e2e) { deny all; }
+$(multisite_rewrites)
+    location / { try_files \$uri \$uri/ /index.php?\$args; }
+    location ~ \\.php\$ {
+      try_files \$uri =404;
+      include $NGINX_DIR/fastcgi.conf;
+      fastcgi_pass unix:$2;
+      fastcgi_read_timeout 120s;
+    }
+  }
 EOF
 }
 {
@@ -429,24 +477,8 @@ http {
   client_max_body_size 16m;
   server_tokens off;
 
-  server {
-    listen 127.0.0.1:$PORT;
-    server_name 127.0.0.1 localhost;
-    root $WWW;
-    index index.php;
-
-    location = /fpm-ping { include $NGINX_DIR/fastcgi.conf; fastcgi_pass unix:$FPM_SOCKET; }
-    location = /fpm-status { include $NGINX_DIR/fastcgi.conf; fastcgi_pass unix:$FPM_SOCKET; }
-    location ~ /\\.(ht|git|wpf-e2e) { deny all; }
-$(multisite_rewrites)
-    location / { try_files \$uri \$uri/ /index.php?\$args; }
-    location ~ \\.php\$ {
-      try_files \$uri =404;
-      include $NGINX_DIR/fastcgi.conf;
-      fastcgi_pass unix:$FPM_SOCKET;
-      fastcgi_read_timeout 120s;
-    }
-  }
+$(server_block "$PORT" "$FPM_SOCKET")
+$([ "$PORT2" = 0 ] || server_block "$PORT2" "$FPM2_SOCKET")
 }
 EOF
 } | write_if_changed "$NGINX_DIR/nginx.conf"
@@ -479,12 +511,19 @@ nginx -t -q "${NGINX_ARGS[@]}" >"$LOGS/nginx-test.log" 2>&1 \
 NGINX_FP="$(fingerprint "$NGINX_DIR/nginx.conf" "$NGINX_DIR/fastcgi.conf")"
 if ! ensure_service nginx "$NGINX_EXE" "$NGINX_FP"; then
   require_free_port "$PORT" nginx WPF_E2E_PORT
+  [ "$PORT2" = 0 ] || require_free_port "$PORT2" "nginx (second PHP server)" WPF_E2E_PORT2
   launch nginx "$LOGS/nginx-error.log" "$NGINX_EXE" "${NGINX_ARGS[@]}"
   echo "$NGINX_FP" >"$RUN/nginx.fp"
 fi
 fpm_pong() { [ "$(curl -s --max-time 2 "$URL/fpm-ping")" = pong ]; }
 wait_until "serving $URL/fpm-ping" nginx "$NGINX_EXE" "$LOGS/nginx-error.log" fpm_pong
-step_done "nginx: $URL -> php-fpm answers"
+URL2=""
+if [ "$PORT2" != 0 ]; then
+  URL2="http://127.0.0.1:$PORT2"
+  fpm2_pong() { [ "$(curl -s --max-time 2 "$URL2/fpm-ping")" = pong ]; }
+  wait_until "serving $URL2/fpm-ping" nginx "$NGINX_EXE" "$LOGS/nginx-error.log" fpm2_pong
+fi
+step_done "nginx: $URL -> php-fpm answers${URL2:+; $URL2 -> php-fpm2 answers}"
 
 # ---- 5. WordPress install ------------------------------------------------------
 export WPF_E2E_WP_DIR="$WWW" WPF_E2E_URL="$URL" WPF_E2E_ADMIN_USER="$ADMIN_USER" \
@@ -578,6 +617,14 @@ for path in / /wp-login.php; do
   [ "$code" = 200 ] || die_with_log "GET $URL$path answered $code instead of 200" \
     "$LOGS/nginx-error.log" "$LOGS/php-error.log" "$LOGS/wp-debug.log"
 done
+if [ -n "$URL2" ] && [ "$MULTISITE" = 0 ]; then
+  # WP_HOME names the first port, so the second one's front page redirects there;
+  # wp-login.php is served as is. (A network knows its sites by host and port: there the
+  # second port serves only what needs no site, e.g. /fpm-ping.)
+  code="$(http_code "$URL2/wp-login.php")"
+  [ "$code" = 200 ] || die_with_log "GET $URL2/wp-login.php answered $code instead of 200" \
+    "$LOGS/nginx-error.log" "$LOGS/php-error.log" "$LOGS/wp-debug.log"
+fi
 
 pid_of() { our_pid "$1" "$2" || true; }
 (umask 077
@@ -586,6 +633,8 @@ cat <<EOF | write_if_changed "$STATE/env.sh"
 export WPF_E2E_DIR='$STATE'
 export WPF_E2E_URL='$URL'
 export WPF_E2E_PORT='$PORT'
+export WPF_E2E_PORT2='$PORT2'
+export WPF_E2E_URL2='$URL2'
 export WPF_E2E_WP_DIR='$WWW'
 export WPF_E2E_WP_VERSION='$WP_VERSION'
 export WPF_E2E_MULTISITE='$MULTISITE'
@@ -621,6 +670,7 @@ export WPF_E2E_PLUGIN_MODE='$PLUGIN_MODE'
 export WPF_E2E_PLUGIN_ACTIVE='$PLUGIN_ACTIVE'
 export WPF_E2E_MARIADB_PID='$(pid_of mariadb "$MARIADBD_EXE")'
 export WPF_E2E_PHP_FPM_PID='$(pid_of php-fpm "$PHP_FPM_EXE")'
+export WPF_E2E_PHP_FPM2_PID='$(pid_of php-fpm2 "$PHP_FPM_EXE")'
 export WPF_E2E_NGINX_PID='$(pid_of nginx "$NGINX_EXE")'
 export WPF_E2E_FAKE_CRM_PID='$(pid_of fake-crm "$FAKE_CRM_EXE")'
 EOF

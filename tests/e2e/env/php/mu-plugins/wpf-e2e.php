@@ -3,7 +3,8 @@
  * Plugin Name: wpf-bridge e2e environment
  * Description: Test environment only (installed by tests/e2e/env/up.sh). Captures every
  * wp_mail() call as a JSON file in WPF_E2E_MAIL_DIR instead of sending it, and lets
- * WordPress's safe HTTP API reach the loopback fake CRM port.
+ * WordPress's safe HTTP API reach the loopback fake CRM port, and sums the queue's drain
+ * reports for the tests.
  */
 
 defined( 'ABSPATH' ) || exit;
@@ -119,3 +120,24 @@ add_filter(
 		return false === $result ? array( 'translations' => array() ) : $result;
 	}
 );
+
+/**
+ * Sums of the queue's drain reports (the `wpf_bridge_drained` action fires after every
+ * drain with `contacts`, `applies`, `done`, `retrying`, `failed`, `busy`), so a test can
+ * count the applies a storm cost across every PHP process and server. One atomic upsert per
+ * drain into the options table (`wpf_e2e_drained_<key>`, plus `wpf_e2e_drained_drains`),
+ * read and reset with SQL; never autoloaded.
+ */
+function wpf_e2e_count_drain( $report ) {
+	global $wpdb;
+	$sums = array( 'drains' => 1 );
+	foreach ( array( 'contacts', 'applies', 'done', 'retrying', 'failed', 'busy' ) as $key ) {
+		$sums[ $key ] = is_array( $report ) && isset( $report[ $key ] ) ? max( 0, (int) $report[ $key ] ) : 0;
+	}
+	$rows = array();
+	foreach ( $sums as $key => $value ) {
+		$rows[] = $wpdb->prepare( "(%s, %s, 'no')", 'wpf_e2e_drained_' . $key, (string) $value );
+	}
+	$wpdb->query( "INSERT INTO {$wpdb->options} (option_name, option_value, autoload) VALUES " . implode( ', ', $rows ) . ' ON DUPLICATE KEY UPDATE option_value = CAST(option_value AS UNSIGNED) + CAST(VALUES(option_value) AS UNSIGNED)' ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- prepared rows.
+}
+add_action( 'wpf_bridge_drained', 'wpf_e2e_count_drain' );
