@@ -172,7 +172,7 @@ for ($round = 1; $round <= $rounds; $round++) {
                 $broken[] = "$name round $round: {$wait['unsettled']} events still waiting after $drainTimeout s";
             }
             $counts = QueueTable::counts();
-            $acceptDrains[] = sprintf('%s round %d: %d events stored (wrk counted %d answers), drained %.1f s after the run%s: %s', $name, $round, array_sum($counts), $run['requests'], $wait['seconds'], $name === 'held' ? " by {$wait['worker_runs']} CLI worker runs" : '', json_encode($counts));
+            $acceptDrains[] = sprintf('%s round %d: %d events stored (wrk counted %d answers), drained %.1f s after the run%s: %s', $name, $round, array_sum($counts), $run['requests'], $wait['seconds'], " ({$wait['worker_runs']} CLI worker runs)", json_encode($counts));
             if (array_sum($counts) < $run['requests'] || ($counts['failed'] ?? 0) > 0) {
                 $broken[] = end($acceptDrains);
             }
