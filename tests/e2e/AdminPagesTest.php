@@ -53,11 +53,7 @@ final class AdminPagesTest extends E2eTestCase
     public function test_the_admin_logs_in_and_sees_the_webhook_urls(): void
     {
         $browser = $this->browser();
-        $browser->get(Env::url() . '/wp-login.php');
-        $browser->type($browser->waitFor('#user_login'), Env::get('WPF_E2E_ADMIN_USER'));
-        $browser->type($browser->find('#user_pass'), Env::adminPassword());
-        $browser->click($browser->find('#wp-submit'));
-        $browser->waitFor('#wpadminbar', 30);
+        $browser->logIn(Env::get('WPF_E2E_ADMIN_USER'), Env::adminPassword());
         $this->assertStringContainsString('/wp-admin/', $browser->currentUrl());
 
         $browser->get(Env::url() . '/wp-admin/options-general.php?page=wpf-bridge');

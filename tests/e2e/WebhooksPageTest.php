@@ -150,11 +150,7 @@ final class WebhooksPageTest extends E2eTestCase
     public function test_the_admin_sees_every_event_with_its_state_and_never_its_data(): void
     {
         $browser = $this->browser();
-        $browser->get(Env::url() . '/wp-login.php');
-        $browser->type($browser->waitFor('#user_login'), Env::get('WPF_E2E_ADMIN_USER'));
-        $browser->type($browser->find('#user_pass'), Env::adminPassword());
-        $browser->click($browser->find('#wp-submit'));
-        $browser->waitFor('#wpadminbar', 30);
+        $browser->logIn(Env::get('WPF_E2E_ADMIN_USER'), Env::adminPassword());
 
         $browser->get(self::page());
         $browser->waitFor('#wpf-bridge-events');

@@ -209,6 +209,16 @@ final class Browser
         return $this->command('POST', 'execute/sync', ['script' => $script, 'args' => $args]);
     }
 
+    /** Logs in through wp-login.php's form and waits for the admin bar. */
+    public function logIn(string $login, string $password): void
+    {
+        $this->get(Env::url() . '/wp-login.php');
+        $this->type($this->waitFor('#user_login'), $login);
+        $this->type($this->find('#user_pass'), $password);
+        $this->click($this->find('#wp-submit'));
+        $this->waitFor('#wpadminbar', 30);
+    }
+
     /** Saves a PNG of the whole viewport; returns its path. */
     public function screenshot(string $path): string
     {
