@@ -121,9 +121,8 @@ fn main() {
     let started = Instant::now();
     let report = drain(
         &queue,
-        &settings,
+        &|| Ok(settings.clone()),
         &site_q,
-        client.as_ref(),
         Limits {
             budget: Duration::from_secs(600),
             max_contacts: usize::MAX,

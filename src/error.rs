@@ -79,8 +79,8 @@ pub enum Error {
     InvalidRequest(String),
     #[error("Queued event {id} cannot be read ({detail}); it was stored by another version of wpf-bridge or changed in the database. Discard it and have the CRM send the contact again.")]
     StoredEventUnreadable { id: u64, detail: String },
-    #[error("Queued event {id} was claimed {attempts} times without being settled: the workers that took it stopped (killed, or over PHP's time limit) while applying it. It is failed so it cannot stop its contact's queue; retry it from the webhooks page once the cause is fixed.")]
-    AbandonedEvent { id: u64, attempts: u32 },
+    #[error("Queued event {id} was claimed {claims} times by workers that stopped before settling it (killed, or over PHP's time or memory limit, or cut off from the database) while applying it. It is failed so it cannot stop its contact's queue; retry it from the webhooks page once the cause is fixed.")]
+    AbandonedEvent { id: u64, claims: u32 },
     #[error("Queued event {id} came from {stored}, but the site is now set up for {configured}: it was not applied (its contact id and any CRM call would go to the wrong CRM). Switch the CRM back and retry it, or discard it.")]
     EventFromOtherCrm {
         id: u64,

@@ -23,18 +23,21 @@ namespace {
     /**
      * Applies the queue's due events, one contact at a time (lock, claim, coalesce, one apply,
      * settle), until none is due, `$max_contacts` contacts were taken or `$budget_seconds` are
-     * spent. Returns the drain's report: `contacts`, `applies`, `done`, `retrying`, `failed`,
-     * `busy`. Bad settings throw `WpfBridge\ConfigurationException`; a failing adapter stops the
-     * drain and throws (the events it held are claimed again after their lease).
+     * spent. `$settings` is the settings array, or a callable returning it: then it is called
+     * before each contact, so a change saved during a long drain applies to the next contact.
+     * Returns the drain's report: `contacts`, `applies`, `done`, `retrying`, `failed`, `busy`.
+     * Bad settings throw `WpfBridge\ConfigurationException`; a failing adapter or settings
+     * callable stops the drain and throws (the events it held are claimed again after their
+     * lease).
      *
-     * @param array $settings
+     * @param mixed $settings
      * @param object $site
      * @param object $queue
      * @param int $max_contacts
      * @param int $budget_seconds
      * @return array
      */
-    function wpf_bridge_drain(array $settings, object $site, object $queue, int $max_contacts, int $budget_seconds): array {}
+    function wpf_bridge_drain(mixed $settings, object $site, object $queue, int $max_contacts, int $budget_seconds): array {}
 
     /**
      * A new access key: 192 bits from the OS random source, URL-safe characters only.

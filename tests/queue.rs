@@ -17,7 +17,9 @@ use support::memory_site::MemorySite;
 use wpf_bridge::crm;
 use wpf_bridge::crm_kind::CrmKind;
 use wpf_bridge::pipeline::{handle_queued, planned_processing, Answer};
-use wpf_bridge::queue::{drain, ContactKey, DrainReport, Limits, Queue, QueueState};
+use wpf_bridge::queue::{
+    drain, ContactKey, DrainReport, Limits, Queue, QueueState, MAX_CLAIM_ROWS,
+};
 use wpf_bridge::settings::{Processing, Settings};
 use wpf_bridge::sync::{EventResult, Outcome};
 use wpf_bridge::webhook::Request;
@@ -100,12 +102,10 @@ impl World {
     }
 
     fn drain(&self) -> DrainReport {
-        let client = crm::client(&self.settings);
         drain(
             &self.queue,
-            &self.settings,
+            &|| Ok(self.settings.clone()),
             &self.site,
-            client.as_ref(),
             Limits {
                 budget: Duration::from_secs(60),
                 max_contacts: 10_000,
@@ -465,16 +465,14 @@ impl World {
     /// "answer normally" (the first contact in queue order goes first).
     fn drain_with_failures(&self, script: &[(usize, u16)]) -> DrainReport {
         let mut total = DrainReport::default();
-        let client = crm::client(&self.settings);
         for (count, status) in script {
             if *status != 0 {
                 self.fake.fail_next(*status, *count);
             }
             let report = drain(
                 &self.queue,
-                &self.settings,
+                &|| Ok(self.settings.clone()),
                 &self.site,
-                client.as_ref(),
                 Limits {
                     budget: Duration::from_secs(60),
                     max_contacts: 1,
@@ -502,17 +500,16 @@ fn an_event_whose_workers_keep_dying_is_failed_not_claimed_forever() {
         crm: CrmKind::Mautic,
         contact_id: "11".into(),
     };
-    // Three workers (one per allowed attempt: two delays plus the first try) claim the
-    // event and die before settling it.
+    // Three workers claim the event and die before settling it (MAX_DEAD_CLAIMS).
     for worker in ["dead-1", "dead-2", "dead-3"] {
         let claim = w
             .queue
-            .claim(&key, worker, Duration::from_secs(300))
+            .claim(&key, worker, Duration::from_secs(300), MAX_CLAIM_ROWS)
             .unwrap();
         assert_eq!(claim.rows.len(), 1, "{worker}");
         w.queue.advance(300);
     }
-    // The next claim is one more than any settled history allows: failed, not applied.
+    // The next claim finds three claims that died: failed, not applied.
     let report = w.drain();
     assert_eq!((report.contacts, report.applies), (1, 0), "{report:?}");
     assert_eq!(w.site.user_count(), 0);
@@ -530,6 +527,88 @@ fn an_event_whose_workers_keep_dying_is_failed_not_claimed_forever() {
 }
 
 #[test]
+fn a_contacts_large_backlog_is_claimed_in_bounded_turns_reading_one_snapshot_each() {
+    let w = World::new(json!({}));
+    let backlog = MAX_CLAIM_ROWS * 2 + 50;
+    let big = "x".repeat(20_000);
+    // The newest version arrives first: the later claims hold only older ones, which must
+    // not win.
+    for i in 0..backlog {
+        let version = (i + backlog - 1) % backlog;
+        let body = mautic_body(
+            5,
+            &format!("v{version}"),
+            &stamp(version as u64),
+            json!({"bio": big}),
+        );
+        assert_eq!(w.send("wpf_action=update", &body).status, 200);
+    }
+    w.site.insert_user(
+        "c5",
+        "c5@example.org",
+        "subscriber",
+        &[("mautic_contact_id", json!("5"))],
+    );
+    let report = w.drain();
+    assert_eq!(report.contacts, 3, "{report:?}");
+    assert_eq!(report.done, backlog, "{report:?}");
+    assert_eq!(
+        w.queue.data_reads(),
+        3,
+        "one snapshot read per claim, never the backlog"
+    );
+    let user = w.user_by_contact("5").unwrap();
+    assert_eq!(
+        user.core.get("first_name"),
+        Some(&json!(format!("v{}", backlog - 1)))
+    );
+}
+
+#[test]
+fn a_drain_reads_the_settings_before_each_contact() {
+    let w = World::new(json!({}));
+    for contact in [21, 22] {
+        w.send(
+            "wpf_action=add",
+            &mautic_body(contact, "Ann", &stamp(1), json!({})),
+        );
+    }
+    let reads = std::cell::Cell::new(0);
+    let userengage = settings(
+        &w.fake,
+        json!({"crm": "userengage", "userengage_url": w.fake.userengage_url(), "userengage_api_key": "k"}),
+    );
+    // The owner switches to User.com while the first contact is applied.
+    let report = drain(
+        &w.queue,
+        &|| {
+            reads.set(reads.get() + 1);
+            Ok(if reads.get() == 1 {
+                w.settings.clone()
+            } else {
+                userengage.clone()
+            })
+        },
+        &w.site,
+        Limits {
+            budget: Duration::from_secs(60),
+            max_contacts: 10,
+        },
+    )
+    .unwrap();
+    assert_eq!(reads.get(), 2);
+    assert_eq!((report.done, report.failed), (1, 1), "{report:?}");
+    let rows = w.queue.rows();
+    assert_eq!(rows[0].state, QueueState::Done);
+    assert_eq!(
+        (rows[1].state, rows[1].error_code.as_deref()),
+        (QueueState::Failed, Some("event_from_other_crm")),
+        "never applied with the other CRM's settings"
+    );
+    assert_eq!(w.site.user_count(), 1);
+}
+
+#[test]
 fn an_expired_claim_is_claimed_again_and_applied_once() {
     let w = World::new(json!({"claim_timeout": 300}));
     w.send(
@@ -543,12 +622,22 @@ fn an_expired_claim_is_claimed_again_and_applied_once() {
     // A worker claims the contact's events and dies before settling them.
     let dead = w
         .queue
-        .claim(&key, "dead-worker", Duration::from_secs(300))
+        .claim(
+            &key,
+            "dead-worker",
+            Duration::from_secs(300),
+            MAX_CLAIM_ROWS,
+        )
         .unwrap();
     assert_eq!(dead.rows.len(), 1);
     assert_eq!(
         w.queue
-            .claim(&key, "second-worker", Duration::from_secs(300))
+            .claim(
+                &key,
+                "second-worker",
+                Duration::from_secs(300),
+                MAX_CLAIM_ROWS
+            )
             .unwrap()
             .rows
             .len(),

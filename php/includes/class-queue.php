@@ -35,7 +35,7 @@ final class WPF_Bridge_Queue {
 	public const TABLE = 'wpf_bridge_queue';
 
 	/** Bump when schema() changes; the installer runs dbDelta again on plugins_loaded. */
-	public const SCHEMA_VERSION = 2;
+	public const SCHEMA_VERSION = 3;
 
 	/** Option holding the table's schema version. */
 	public const DB_VERSION_OPTION = 'wpf_bridge_queue_db_version';
@@ -59,6 +59,10 @@ final class WPF_Bridge_Queue {
 	 * `contact_id` is binary: CRM ids are compared byte for byte, so `abc` and `ABC` (or `abc `)
 	 * are two contacts, never claimed and coalesced together as the site's collation would.
 	 * `state_settled` lets retention find old done rows, and the oldest beyond the cap, by index.
+	 * `head` is the event without its snapshot (what coalescing reads: small and bounded), so a
+	 * claim never loads a contact's whole backlog; `data` is read for the winner alone
+	 * (event_data). Rows stored before `head` existed have it empty and are read whole.
+	 * `dead_claims` counts claims whose lease ran out unsettled (the worker died).
 	 */
 	public static function schema(): string {
 		global $wpdb;
@@ -70,6 +74,7 @@ final class WPF_Bridge_Queue {
   contact_id varbinary(255) NOT NULL DEFAULT '',
   state varchar(16) NOT NULL DEFAULT 'pending',
   attempts int(10) unsigned NOT NULL DEFAULT 0,
+  dead_claims int(10) unsigned NOT NULL DEFAULT 0,
   due_at bigint(20) NOT NULL DEFAULT 0,
   claim_token varchar(64) NOT NULL DEFAULT '',
   lease_until bigint(20) NOT NULL DEFAULT 0,
@@ -81,6 +86,7 @@ final class WPF_Bridge_Queue {
   error_code varchar(64) NOT NULL DEFAULT '',
   error_message text NOT NULL,
   data longtext NOT NULL,
+  head text NOT NULL,
   PRIMARY KEY  (id),
   KEY contact (crm,contact_id),
   KEY state_due (state,due_at),
@@ -132,7 +138,7 @@ final class WPF_Bridge_Queue {
 	/**
 	 * Stores the rows of one accepted webhook in one INSERT, due at once.
 	 *
-	 * @param array<int, array{crm: string, contact_id: string, data: string}> $rows Rows to store.
+	 * @param array<int, array{crm: string, contact_id: string, data: string, head: string}> $rows Rows to store.
 	 * @return int[] Their ids, in the same order.
 	 */
 	public function store( array $rows ): array {
@@ -144,16 +150,17 @@ final class WPF_Bridge_Queue {
 		$values = array();
 		foreach ( $rows as $row ) {
 			$values[] = $wpdb->prepare(
-				"(%s, %s, 'pending', 0, UNIX_TIMESTAMP(), %s, UNIX_TIMESTAMP(), '', %s)",
+				"(%s, %s, 'pending', 0, UNIX_TIMESTAMP(), %s, UNIX_TIMESTAMP(), '', %s, %s)",
 				(string) ( $row['crm'] ?? '' ),
 				(string) ( $row['contact_id'] ?? '' ),
 				$batch,
-				(string) ( $row['data'] ?? '' )
+				(string) ( $row['data'] ?? '' ),
+				(string) ( $row['head'] ?? '' )
 			);
 		}
 		$wpdb->flush();
 		$inserted = $wpdb->query(
-			'INSERT INTO ' . self::table() . ' (crm, contact_id, state, attempts, due_at, batch, accepted_at, error_message, data) VALUES ' . implode( ', ', $values ) // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and prepared rows.
+			'INSERT INTO ' . self::table() . ' (crm, contact_id, state, attempts, due_at, batch, accepted_at, error_message, data, head) VALUES ' . implode( ', ', $values ) // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and prepared rows.
 		);
 		$this->throw_on_db_error( 'Could not store the events' );
 		if ( count( $rows ) !== (int) $inserted ) {
@@ -196,39 +203,57 @@ final class WPF_Bridge_Queue {
 	private const DUE = "((state IN ('pending','retrying') AND due_at <= UNIX_TIMESTAMP()) OR (state = 'claimed' AND lease_until <= UNIX_TIMESTAMP()))";
 
 	/**
-	 * Claims every due event of one contact under $token for $lease_seconds, in one atomic
-	 * UPDATE, counting an attempt for each; then reads the rows carrying the token.
+	 * Claims the oldest due events of one contact, at most $max_rows, under $token for
+	 * $lease_seconds, in one atomic UPDATE, counting an attempt for each (and a dead claim for
+	 * each taken from a worker whose lease ran out); then reads the rows carrying the token:
+	 * their heads, never their data (a row without a head gives its data).
 	 *
-	 * @return array<int, array{id: int, attempts: int, data: string}>
+	 * @return array<int, array{id: int, attempts: int, dead_claims: int, head: string}>
 	 */
-	public function claim( string $crm, string $contact_id, string $token, int $lease_seconds ): array {
+	public function claim( string $crm, string $contact_id, string $token, int $lease_seconds, int $max_rows ): array {
 		global $wpdb;
 		if ( '' === $token ) {
 			throw new RuntimeException( 'A claim needs a token' );
 		}
 		$this->write(
 			$wpdb->prepare(
-				'UPDATE ' . self::table() . " SET state = 'claimed', claim_token = %s, lease_until = UNIX_TIMESTAMP() + %d, attempts = attempts + 1 WHERE crm = %s AND contact_id = %s AND " . self::DUE, // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and a constant condition.
+				'UPDATE ' . self::table() . " SET dead_claims = dead_claims + (state = 'claimed'), state = 'claimed', claim_token = %s, lease_until = UNIX_TIMESTAMP() + %d, attempts = attempts + 1 WHERE crm = %s AND contact_id = %s AND " . self::DUE . ' ORDER BY id ASC LIMIT %d', // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and a constant condition.
 				$token,
 				max( 1, $lease_seconds ),
 				$crm,
-				$contact_id
+				$contact_id,
+				max( 1, $max_rows )
 			),
 			'Could not claim events'
 		);
 		$rows = $wpdb->get_results(
-			$wpdb->prepare( 'SELECT id, attempts, data FROM ' . self::table() . " WHERE claim_token = %s AND state = 'claimed' AND crm = %s AND contact_id = %s ORDER BY id ASC", $token, $crm, $contact_id ), // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
+			$wpdb->prepare( 'SELECT id, attempts, dead_claims, IF(head = \'\', data, head) AS head FROM ' . self::table() . " WHERE claim_token = %s AND state = 'claimed' AND crm = %s AND contact_id = %s ORDER BY id ASC", $token, $crm, $contact_id ), // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
 			ARRAY_A
 		);
 		$this->throw_on_db_error( 'Could not read claimed events' );
 		return array_map(
 			static fn( $row ) => array(
-				'id'       => (int) $row['id'],
-				'attempts' => (int) $row['attempts'],
-				'data'     => (string) $row['data'],
+				'id'          => (int) $row['id'],
+				'attempts'    => (int) $row['attempts'],
+				'dead_claims' => (int) $row['dead_claims'],
+				'head'        => (string) $row['head'],
 			),
 			(array) $rows
 		);
+	}
+
+	/**
+	 * The data of one event claimed under $token (the winner of a coalesced claim).
+	 */
+	public function event_data( string $token, int $id ): string {
+		global $wpdb;
+		$wpdb->flush();
+		$data = $wpdb->get_var( $wpdb->prepare( 'SELECT data FROM ' . self::table() . " WHERE id = %d AND claim_token = %s AND state = 'claimed'", $id, $token ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
+		$this->throw_on_db_error( 'Could not read an event' );
+		if ( null === $data ) {
+			throw new RuntimeException( 'Event ' . $id . ' is no longer claimed by this worker' );
+		}
+		return (string) $data;
 	}
 
 	/**

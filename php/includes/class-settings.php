@@ -69,6 +69,28 @@ final class WPF_Bridge_Settings {
 	}
 
 	/**
+	 * The array passed to the extension, as the database holds it at this moment: what a
+	 * long-lived drain asks before each contact (wpf_bridge_drain takes this as a callable),
+	 * so a setting saved meanwhile (another CRM, field map, credentials) applies to the next
+	 * contact. get_option() would answer from this request's option cache, which keeps what
+	 * was read when the request began; the option row is read directly instead.
+	 *
+	 * @throws RuntimeException When the database cannot be read.
+	 */
+	public static function current_for_extension(): array {
+		global $wpdb;
+		$wpdb->flush();
+		$raw = $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s LIMIT 1", self::OPTION ) );
+		if ( '' !== (string) $wpdb->last_error ) {
+			throw new RuntimeException( 'Could not read the settings: database error' );
+		}
+		$option = null === $raw ? array() : maybe_unserialize( $raw );
+		/** This filter is documented in wp-includes/option.php */
+		$option = apply_filters( 'option_' . self::OPTION, $option, self::OPTION );
+		return self::for_extension( self::with_constants( self::coerce( is_array( $option ) ? $option : array() ) ) );
+	}
+
+	/**
 	 * Applies the secret constants defined in wp-config.php.
 	 */
 	public static function with_constants( array $settings ): array {

@@ -55,8 +55,9 @@ final class WPF_Bridge_Worker {
 		}
 		// Our own writes must not be pushed back to the CRM by WP Fusion or similar plugins.
 		WPF_Bridge_Endpoint::mark_doing_webhook();
+		// Asked before each contact: a setting saved during a long drain applies to the next one.
 		$report = wpf_bridge_drain(
-			WPF_Bridge_Settings::for_extension(),
+			array( WPF_Bridge_Settings::class, 'current_for_extension' ),
 			new WPF_Bridge_Site(),
 			new WPF_Bridge_Queue(),
 			max( 1, $max_contacts ),
@@ -77,29 +78,32 @@ final class WPF_Bridge_Worker {
 	 *
 	 * Between rounds it waits ROUND_PAUSE, still holding the lease: webhooks arriving in a
 	 * burst are then taken together (one apply per contact per round, however many versions
-	 * arrived), and no other request loads the rest of WordPress to drain them. Events
-	 * accepted by requests that found the lease taken are looked for once more after it is
-	 * released, so none waits for the next tick because of a near miss. Errors are logged,
-	 * never thrown: the caller is a request whose answer has left, or cron.
+	 * arrived), and no other request loads the rest of WordPress to drain them. Every round
+	 * after the first comes after a pause, so a drain never loops without one (a contact whose
+	 * lock another worker holds is left until a later round), and none starts when less than
+	 * a pause is left. When nothing is due it lets the lease go and looks once more, for
+	 * events accepted by requests that found the lease taken (a near miss), before it ends.
+	 * Errors are logged, never thrown: the caller is a request whose answer has left, or cron.
 	 */
 	public static function drain_holding_lease( int $budget_seconds ): void {
 		$deadline = microtime( true ) + max( 1, $budget_seconds );
 		$queue    = new WPF_Bridge_Queue();
 		$due      = static fn (): bool => array() !== $queue->due_contacts( 1 );
 		try {
-			do {
-				while ( true ) {
-					self::drain( (int) ceil( $deadline - microtime( true ) ) );
-					if ( microtime( true ) + self::ROUND_PAUSE >= $deadline ) {
-						break;
-					}
-					usleep( (int) ( self::ROUND_PAUSE * 1000000 ) );
-					if ( ! $due() ) {
-						break;
-					}
+			while ( true ) {
+				self::drain( (int) ceil( $deadline - microtime( true ) ) );
+				if ( microtime( true ) + self::ROUND_PAUSE >= $deadline ) {
+					break;
+				}
+				usleep( (int) ( self::ROUND_PAUSE * 1000000 ) );
+				if ( $due() ) {
+					continue;
 				}
 				self::release_lease();
-			} while ( microtime( true ) < $deadline && $due() && self::try_lease() );
+				if ( ! $due() || ! self::try_lease() ) {
+					break;
+				}
+			}
 		} catch ( \Throwable $e ) {
 			self::log_failure( $e );
 		} finally {

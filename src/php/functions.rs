@@ -5,7 +5,7 @@
 use ext_php_rs::binary_slice::BinarySlice;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ZendHashTable, ZendObject};
+use ext_php_rs::types::{ZendCallable, ZendHashTable, ZendObject, Zval};
 use serde_json::{json, Map, Value};
 
 use super::convert::{map_to_array, to_map, to_request};
@@ -208,12 +208,15 @@ pub fn wpf_bridge_planned_processing(
 
 /// Applies the queue's due events, one contact at a time (lock, claim, coalesce, one apply,
 /// settle), until none is due, `$max_contacts` contacts were taken or `$budget_seconds` are
-/// spent. Returns the drain's report: `contacts`, `applies`, `done`, `retrying`, `failed`,
-/// `busy`. Bad settings throw `WpfBridge\ConfigurationException`; a failing adapter stops the
-/// drain and throws (the events it held are claimed again after their lease).
+/// spent. `$settings` is the settings array, or a callable returning it: then it is called
+/// before each contact, so a change saved during a long drain applies to the next contact.
+/// Returns the drain's report: `contacts`, `applies`, `done`, `retrying`, `failed`, `busy`.
+/// Bad settings throw `WpfBridge\ConfigurationException`; a failing adapter or settings
+/// callable stops the drain and throws (the events it held are claimed again after their
+/// lease).
 #[php_function]
 pub fn wpf_bridge_drain(
-    settings: &ZendHashTable,
+    settings: &Zval,
     site: &mut ZendObject,
     queue: &mut ZendObject,
     max_contacts: i64,
@@ -221,17 +224,49 @@ pub fn wpf_bridge_drain(
 ) -> PhpResult<Array> {
     let site = PhpSite::new(site);
     let queue = PhpQueue::new(queue);
-    php_result(load_settings(settings).and_then(|settings| {
-        let crm = crm::client(&settings);
-        let limits = queue::Limits {
-            budget: std::time::Duration::from_secs(u64::try_from(budget_seconds).unwrap_or(0)),
-            max_contacts: usize::try_from(max_contacts).unwrap_or(0),
-        };
-        let report = queue::drain(&queue, &settings, &site, crm.as_ref(), limits)?;
+    let limits = queue::Limits {
+        budget: std::time::Duration::from_secs(u64::try_from(budget_seconds).unwrap_or(0)),
+        max_contacts: usize::try_from(max_contacts).unwrap_or(0),
+    };
+    let report = if settings.is_callable() {
+        queue::drain(&queue, &|| current_settings(settings), &site, limits)
+    } else {
+        let array = settings.array().ok_or_else(|| {
+            super::exceptions::to_exception(&Error::InvalidArgument {
+                name: "settings",
+                reason: "must be an array or a callable returning one".into(),
+            })
+        })?;
+        let fixed = php_result(load_settings(array))?;
+        queue::drain(&queue, &|| Ok(fixed.clone()), &site, limits)
+    };
+    php_result(report.and_then(|report| {
         serde_json::to_value(report)
             .map_err(|e| Error::Site(e.to_string()))
             .and_then(to_array)
     }))
+}
+
+/// The settings a drain's callable returns now (see `wpf_bridge_drain`).
+fn current_settings(callable: &Zval) -> Result<Settings> {
+    let callable = ZendCallable::new(callable).map_err(|e| Error::InvalidArgument {
+        name: "settings",
+        reason: format!("is not callable ({e})"),
+    })?;
+    let result = callable.try_call(vec![]);
+    if let Some(message) = super::site::take_thrown() {
+        return Err(Error::Site(format!(
+            "the settings callable threw: {message}"
+        )));
+    }
+    let result = result.map_err(|e| Error::Site(format!("the settings callable failed ({e})")))?;
+    match result.array() {
+        Some(array) => load_settings(array),
+        None => Err(Error::InvalidArgument {
+            name: "settings",
+            reason: "the callable must return an array".into(),
+        }),
+    }
 }
 
 /// Validates a settings array and returns it normalised; throws

@@ -4,9 +4,10 @@
 //! a PHP exception or a malformed answer becomes `Error::Site`, so the drain decides.
 //!
 //! Adapter methods: `now(): int`, `store(array $rows): int[]` (rows of `crm`, `contact_id`,
-//! `data`), `due_contacts(int $limit)` (list of `['crm', 'contact_id']`), `claim(string $crm,
-//! string $contact_id, string $token, int $lease_seconds)` (list of `['id', 'attempts',
-//! 'data']`), `complete(string $token, int[] $ids, array $result)`, `retry(string $token,
+//! `data`, `head`), `due_contacts(int $limit)` (list of `['crm', 'contact_id']`),
+//! `claim(string $crm, string $contact_id, string $token, int $lease_seconds, int $max_rows)`
+//! (list of `['id', 'attempts', 'dead_claims', 'head']`), `event_data(string $token, int $id):
+//! string`, `complete(string $token, int[] $ids, array $result)`, `retry(string $token,
 //! int[] $ids, int $at, string $code, string $message)`, `fail(string $token, int[] $ids,
 //! string $code, string $message)`, `count(string $state): int`, `list(?string $state,
 //! ?string $contact_id, int $limit)` (rows as `RowView`'s fields).
@@ -132,6 +133,7 @@ impl Queue for PhpQueue<'_> {
                         "crm": row.crm.slug(),
                         "contact_id": row.contact_id,
                         "data": row.data,
+                        "head": row.head,
                     })
                 })
                 .collect(),
@@ -163,7 +165,13 @@ impl Queue for PhpQueue<'_> {
         .collect()
     }
 
-    fn claim(&self, contact: &ContactKey, token: &str, lease: Duration) -> Result<Claim> {
+    fn claim(
+        &self,
+        contact: &ContactKey,
+        token: &str,
+        lease: Duration,
+        max_rows: usize,
+    ) -> Result<Claim> {
         let rows = list(
             self.call(
                 "claim",
@@ -172,6 +180,7 @@ impl Queue for PhpQueue<'_> {
                     &contact.contact_id.as_str(),
                     &token,
                     &secs(lease),
+                    &count_arg(max_rows),
                 ],
             )?,
             "claim",
@@ -183,7 +192,12 @@ impl Queue for PhpQueue<'_> {
                 attempts: integer(field(row, "attempts", "claim")?)
                     .and_then(|n| u32::try_from(n).ok())
                     .unwrap_or(1),
-                data: text_field(row, "data", "claim")?,
+                dead_claims: row
+                    .get("dead_claims")
+                    .and_then(integer)
+                    .and_then(|n| u32::try_from(n).ok())
+                    .unwrap_or(0),
+                head: text_field(row, "head", "claim")?,
             })
         })
         .collect::<Result<Vec<_>>>()?;
@@ -191,6 +205,14 @@ impl Queue for PhpQueue<'_> {
             token: token.to_string(),
             rows,
         })
+    }
+
+    fn event_data(&self, token: &str, id: EventId) -> Result<String> {
+        let id = i64::try_from(id).unwrap_or(i64::MAX);
+        match self.call("event_data", vec![&token, &id])? {
+            Value::String(data) => Ok(data),
+            other => Err(wrong("event_data", "the event's data", &other)),
+        }
     }
 
     fn complete(&self, token: &str, ids: &[EventId], result: &EventResult) -> Result<()> {

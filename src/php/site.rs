@@ -33,6 +33,18 @@ impl<'a> PhpSite<'a> {
 /// Calls a method of a plugin adapter object (`port` names it in errors) and returns its
 /// result as JSON. A PHP exception thrown by the method is taken from the engine (so it does
 /// not escape to the caller) and becomes `Error::Site`, as does a missing method.
+/// The message of an exception PHP code threw during our call, taken from the engine (so it
+/// does not escape to the caller), as printable text.
+pub(super) fn take_thrown() -> Option<String> {
+    let exception = ExecutorGlobals::take_exception()?;
+    let message = exception
+        .try_call_method("getMessage", vec![])
+        .ok()
+        .and_then(|m| m.string())
+        .unwrap_or_default();
+    Some(crate::text::printable(&message, 300))
+}
+
 pub(super) fn call_adapter(
     adapter: &ZendObject,
     port: &str,
@@ -40,16 +52,8 @@ pub(super) fn call_adapter(
     args: Vec<&dyn IntoZvalDyn>,
 ) -> Result<Value> {
     let result = adapter.try_call_method(method, args);
-    if let Some(exception) = ExecutorGlobals::take_exception() {
-        let message = exception
-            .try_call_method("getMessage", vec![])
-            .ok()
-            .and_then(|m| m.string())
-            .unwrap_or_default();
-        return Err(Error::Site(format!(
-            "{method}: {}",
-            crate::text::printable(&message, 300)
-        )));
+    if let Some(message) = take_thrown() {
+        return Err(Error::Site(format!("{method}: {message}")));
     }
     match result {
         Ok(zval) => to_value(&zval),

@@ -21,19 +21,39 @@
 //!
 //! So ten events for one contact are one apply, with at most one CRM load (only when the
 //! winning snapshot lacks what the action needs).
+//!
+//! Every rule above reads only an event's head (`StoredEvent::head`: action, options, time,
+//! deletion, withheld password): the drain coalesces the claimed rows' heads, then reads the
+//! one winning row's snapshot and completes the apply with it (`Apply::with_snapshot`).
 
 use jiff::Timestamp;
 
 use super::port::EventId;
 use super::stored::StoredEvent;
 use crate::webhook::payload::generic::parse_instant;
-use crate::webhook::{Action, Options, Webhook};
+use crate::webhook::{Action, ContactEvent, Options, Webhook};
 
 /// One apply: a `Webhook` with exactly one event, and the queued events it settles.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Apply {
     pub webhook: Webhook,
     pub ids: Vec<EventId>,
+    /// The event whose snapshot (or deletion) is applied.
+    pub winner: EventId,
+    /// The snapshot's fields are not applied: `sync` loads the contact from the CRM.
+    pub fields_withheld: bool,
+}
+
+impl Apply {
+    /// The apply with the winner's whole event (its stored snapshot), read after coalescing
+    /// the heads; the coalescing rules still hold (withheld fields stay out).
+    pub fn with_snapshot(mut self, mut event: ContactEvent) -> Apply {
+        if self.fields_withheld {
+            event.fields = None;
+        }
+        self.webhook.events = vec![event];
+        self
+    }
 }
 
 /// Where an event stands in "newest": timestamped events by instant, then untimestamped
@@ -75,7 +95,7 @@ pub fn coalesce(events: &[(EventId, StoredEvent)]) -> Option<Apply> {
     };
     let snapshot = newest(false);
     let deletion = newest(true);
-    let (_, winner) = match (snapshot, deletion) {
+    let (winner_id, winner) = match (snapshot, deletion) {
         (Some(s), Some(d)) if newness(d.0, &d.1) > newness(s.0, &s.1) => d,
         (Some(s), _) => s,
         (None, Some(d)) => d,
@@ -102,19 +122,19 @@ pub fn coalesce(events: &[(EventId, StoredEvent)]) -> Option<Apply> {
             .max_by_key(|action| rank(*action))
             .unwrap_or(winner.action)
     };
-    let mut event = winner.event.clone();
-    if action == Action::Add && events.iter().any(|(_, s)| s.password_withheld) {
-        event.fields = None;
-    }
-    Some(Apply {
+    let fields_withheld = action == Action::Add && events.iter().any(|(_, s)| s.password_withheld);
+    let apply = Apply {
         webhook: Webhook {
             action,
             crm: winner.crm,
             options,
-            events: vec![event],
+            events: Vec::new(),
         },
         ids: by_accept.iter().map(|(id, _)| *id).collect(),
-    })
+        winner: *winner_id,
+        fields_withheld,
+    };
+    Some(apply.with_snapshot(winner.event.clone()))
 }
 
 #[cfg(test)]
@@ -123,7 +143,6 @@ mod tests {
 
     use super::*;
     use crate::crm_kind::CrmKind;
-    use crate::webhook::ContactEvent;
 
     fn fields(name: &str) -> Option<Map<String, Value>> {
         json!({ "firstname": name }).as_object().cloned()
@@ -294,6 +313,38 @@ mod tests {
         let quiet = coalesce(&[(1, stored(Action::Add, None, "q"))]).unwrap();
         assert!(!quiet.webhook.options.send_notification);
         assert_eq!(quiet.webhook.options.role, None);
+    }
+
+    #[test]
+    fn heads_choose_the_same_winner_and_the_snapshot_completes_it() {
+        let events = vec![
+            (1, stored(Action::Add, Some("2024-05-01T10:00:03Z"), "v3")),
+            (
+                2,
+                stored(Action::Update, Some("2024-05-01T10:00:01Z"), "v1"),
+            ),
+        ];
+        let heads: Vec<_> = events.iter().map(|(id, e)| (*id, e.head())).collect();
+        let from_heads = coalesce(&heads).unwrap();
+        assert_eq!(from_heads.winner, 1);
+        assert_eq!(
+            from_heads.webhook.events[0].fields, None,
+            "a head has no snapshot"
+        );
+        let whole = from_heads.with_snapshot(events[0].1.event.clone());
+        assert_eq!(whole, coalesce(&events).unwrap());
+        assert_eq!(name(&whole), "v3");
+        let mut withheld = events.clone();
+        withheld[1].1.password_withheld = true;
+        let heads: Vec<_> = withheld.iter().map(|(id, e)| (*id, e.head())).collect();
+        let apply = coalesce(&heads).unwrap();
+        assert!(apply.fields_withheld);
+        let whole = apply.with_snapshot(withheld[0].1.event.clone());
+        assert_eq!(
+            whole.webhook.events[0].fields, None,
+            "still loaded from the CRM"
+        );
+        assert_eq!(whole.webhook.events[0].tags, Some(vec!["v3".to_string()]));
     }
 
     #[test]

@@ -1,11 +1,16 @@
 //! The drain: applies what the queue holds, one contact at a time.
 //!
-//! For each contact with due events: take the contact's lock (`sync::ordering`, the same lock
-//! every apply runs under), claim its due events (a lease of `claim_timeout`), coalesce them,
-//! apply once through `sync`, then settle every claimed event by the retry schedule: done
-//! with the apply's result, retrying at a time, or failed. A contact whose lock is held
-//! elsewhere is left for later, untouched. `drain` is bounded by a time budget and a number
-//! of contacts; `settle_contact` is also the immediate mode's step (`pipeline`).
+//! For each contact with due events: read the settings afresh (a change saved meanwhile
+//! applies to the next contact), take the contact's lock (`sync::ordering`, the same lock
+//! every apply runs under), claim its oldest due events (at most `MAX_CLAIM_ROWS`, a lease of
+//! `claim_timeout`), coalesce their heads, read the winner's snapshot, apply once through
+//! `sync`, then settle every claimed event by the retry schedule: done with the apply's
+//! result, retrying at a time, or failed. So a drain holds one snapshot at a time, however
+//! large a contact's backlog. An event whose claims died `MAX_DEAD_CLAIMS` times (its
+//! workers were killed applying it) is failed, so it cannot block its contact. A contact
+//! whose lock is held elsewhere is left for later, untouched. `drain` is bounded by a time
+//! budget and a number of contacts; `settle_contact` is also the immediate mode's step
+//! (`pipeline`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
@@ -18,11 +23,18 @@ use super::port::{ContactKey, EventId, Queue};
 use super::schedule::{next_step, Next};
 use super::stored::StoredEvent;
 use super::UnixTime;
-use crate::crm::Crm;
+use crate::crm::{self, Crm};
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::site::Site;
 use crate::sync::{self, ordering, EventResult};
+
+/// Events one claim takes at most (the oldest due ones; the rest are claimed by the next
+/// turn). Heads are small, so this bounds a claim's memory to well under a megabyte.
+pub const MAX_CLAIM_ROWS: usize = 200;
+
+/// Claims of one event that may die unsettled before it is failed (`abandoned_event`).
+pub const MAX_DEAD_CLAIMS: u32 = 3;
 
 /// How much one drain may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +60,8 @@ pub struct ContactRun {
     pub applied: bool,
     /// Every claimed event and how it was settled, by id.
     pub events: Vec<(EventId, Settled)>,
+    /// The claim took `MAX_CLAIM_ROWS` events: the contact may have more due.
+    pub more: bool,
 }
 
 /// What a drain did.
@@ -65,14 +79,15 @@ pub struct DrainReport {
 }
 
 /// Applies due events, contact by contact, until none is left, `limits.max_contacts` were
-/// taken or `limits.budget` is spent. Each contact is visited once per drain. A failing port
-/// (the database) stops the drain with its error; the events it held are claimed again
-/// after their lease.
+/// taken or `limits.budget` is spent. Each contact is visited once per drain, but for a
+/// backlog larger than one claim, which is taken claim after claim. `settings` is
+/// asked before each contact, so a change saved meanwhile applies to the next one. A failing
+/// port (the database) or settings that no longer validate stop the drain with their error;
+/// the events it held are claimed again after their lease.
 pub fn drain(
     queue: &dyn Queue,
-    settings: &Settings,
+    settings: &dyn Fn() -> Result<Settings>,
     site: &dyn Site,
-    crm: &dyn Crm,
     limits: Limits,
 ) -> Result<DrainReport> {
     let deadline = Instant::now() + limits.budget;
@@ -93,12 +108,18 @@ pub fn drain(
                 break 'rounds;
             }
             visited.insert(contact.clone());
-            let Some(run) = settle_contact(queue, settings, site, crm, &contact, 0)? else {
+            let settings = settings()?;
+            let crm = crm::client(&settings);
+            let Some(run) = settle_contact(queue, &settings, site, crm.as_ref(), &contact, 0)?
+            else {
                 report.busy += 1;
                 continue;
             };
             report.contacts += 1;
             report.applies += usize::from(run.applied);
+            if run.more {
+                visited.remove(&contact);
+            }
             for (_, settled) in &run.events {
                 match settled {
                     Settled::Done(_) => report.done += 1,
@@ -144,16 +165,13 @@ fn settle_locked(
     contact: &ContactKey,
 ) -> Result<ContactRun> {
     let token = claim_token();
-    let claim = queue.claim(contact, &token, settings.claim_timeout)?;
-    let mut run = ContactRun::default();
-    let mut events = Vec::with_capacity(claim.rows.len());
+    let claim = queue.claim(contact, &token, settings.claim_timeout, MAX_CLAIM_ROWS)?;
+    let mut run = ContactRun {
+        more: claim.rows.len() >= MAX_CLAIM_ROWS,
+        ..ContactRun::default()
+    };
+    let mut heads = Vec::with_capacity(claim.rows.len());
     let mut attempts = BTreeMap::new();
-    // Normally an event is tried at most once per delay plus once more; a claim beyond that
-    // means earlier workers died holding it (each claim counts an attempt, only a settle
-    // moves it on), so it is failed instead of being claimed again forever.
-    let most_attempts = u32::try_from(settings.retry_delays.len())
-        .unwrap_or(u32::MAX)
-        .saturating_add(1);
     for row in &claim.rows {
         // An event stored while another CRM was configured: applying it would link its id as
         // this CRM's contact and send any load or password to the wrong CRM.
@@ -167,19 +185,21 @@ fn settle_locked(
             run.events.push((row.id, Settled::Failed(error)));
             continue;
         }
-        if row.attempts > most_attempts {
+        // Workers that died holding it (killed, out of memory, cut off from the database):
+        // failed rather than claimed again forever, so it cannot block its contact.
+        if row.dead_claims >= MAX_DEAD_CLAIMS {
             let error = Error::AbandonedEvent {
                 id: row.id,
-                attempts: row.attempts,
+                claims: row.dead_claims,
             };
             queue.fail(&token, &[row.id], &error)?;
             run.events.push((row.id, Settled::Failed(error)));
             continue;
         }
-        match StoredEvent::read(row.id, &row.data) {
-            Ok(stored) => {
+        match StoredEvent::read(row.id, &row.head) {
+            Ok(head) => {
                 attempts.insert(row.id, row.attempts);
-                events.push((row.id, stored));
+                heads.push((row.id, head));
             }
             Err(error) => {
                 queue.fail(&token, &[row.id], &error)?;
@@ -187,9 +207,36 @@ fn settle_locked(
             }
         }
     }
-    let Some(apply) = coalesce(&events) else {
+    let Some(apply) = coalesce(&heads) else {
         return Ok(run);
     };
+    drop(heads);
+    let snapshot = match StoredEvent::read(apply.winner, &queue.event_data(&token, apply.winner)?) {
+        Ok(winner) => winner.event,
+        Err(error) => {
+            // Its head was readable, its data is not: the winner is failed, and the others
+            // are due again at once, to be coalesced without it.
+            queue.fail(&token, &[apply.winner], &error)?;
+            run.events
+                .push((apply.winner, Settled::Failed(error.clone())));
+            let others: Vec<EventId> = apply
+                .ids
+                .iter()
+                .copied()
+                .filter(|id| *id != apply.winner)
+                .collect();
+            if !others.is_empty() {
+                let at = queue.now()?;
+                queue.retry(&token, &others, at, &error)?;
+                let settled = Settled::Retrying { at, error };
+                run.events
+                    .extend(others.iter().map(|id| (*id, settled.clone())));
+            }
+            run.events.sort_by_key(|(id, _)| *id);
+            return Ok(run);
+        }
+    };
+    let apply = apply.with_snapshot(snapshot);
     run.applied = true;
     let event = &apply.webhook.events[0];
     match sync::apply_event_holding_lock(&apply.webhook, event, settings, site, crm) {

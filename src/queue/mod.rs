@@ -21,7 +21,10 @@ pub mod schedule;
 pub mod stored;
 
 pub use coalesce::{coalesce, Apply};
-pub use drain::{drain, settle_contact, ContactRun, DrainReport, Limits, Settled};
+pub use drain::{
+    drain, settle_contact, ContactRun, DrainReport, Limits, Settled, MAX_CLAIM_ROWS,
+    MAX_DEAD_CLAIMS,
+};
 pub use port::{Claim, ClaimedRow, ContactKey, EventId, NewRow, Queue, QueueState, RowView};
 pub use schedule::{next_step, Next};
 pub use stored::{intake, StoredEvent};

@@ -3,19 +3,26 @@
 //! the same semantics. It stores, claims and updates rows; it decides nothing (the drain does).
 //!
 //! A row: `id` (auto-increment, so ids follow accept order), `crm`, `contact_id`, `state`,
-//! `attempts`, `due_at`, `claim_token`, `lease_until`, `data` (a `StoredEvent`'s versioned
-//! JSON, never a secret), `accepted_at`, the outcome or the error's code and sentence.
+//! `attempts`, `dead_claims`, `due_at`, `claim_token`, `lease_until`, `data` (a
+//! `StoredEvent`'s versioned JSON, never a secret), `head` (the same event without its
+//! snapshot: what coalescing reads, small and bounded), `accepted_at`, the outcome or the
+//! error's code and sentence.
 //!
 //! What every implementation must guarantee:
 //! - **Durable intake**: `store` is one durable write for all the events of one accepted
 //!   webhook (one multi-row `INSERT`, or one transaction): all rows or none, committed
 //!   before it returns.
-//! - **Atomic claims with a lease**: `claim` takes every due event of one contact in one
-//!   atomic row update (`UPDATE ... SET state='claimed', claim_token=?, lease_until=NOW()+?,
-//!   attempts=attempts+1 WHERE crm=? AND contact_id=? AND (state IN ('pending','retrying')
-//!   AND due_at<=NOW() OR state='claimed' AND lease_until<=NOW())`, then a `SELECT ... WHERE
-//!   claim_token=?`), so two workers, on one server or several sharing the database, never
-//!   hold the same event; a claim whose lease ran out (its worker died) is claimable again.
+//! - **Atomic claims with a lease**: `claim` takes the oldest due events of one contact, at
+//!   most `max_rows`, in one atomic row update (`UPDATE ... SET state='claimed',
+//!   claim_token=?, lease_until=NOW()+?, attempts=attempts+1, dead_claims=dead_claims+
+//!   (state='claimed') WHERE crm=? AND contact_id=? AND (state IN ('pending','retrying') AND
+//!   due_at<=NOW() OR state='claimed' AND lease_until<=NOW()) ORDER BY id LIMIT ?`, then a
+//!   `SELECT ... WHERE claim_token=?`), so two workers, on one server or several sharing the
+//!   database, never hold the same event; a claim whose lease ran out (its worker died) is
+//!   claimable again, and counts as a dead claim.
+//! - **Bounded reads**: `claim` returns each row's `head`, never its `data` (a row stored
+//!   before heads existed returns its data as its head); `event_data` reads one claimed row's
+//!   data, so a drain holds one snapshot at a time, however large a contact's backlog.
 //! - **Settling is guarded by the claim**: `complete`, `retry` and `fail` change only rows
 //!   that still carry the caller's claim token, so a worker whose lease expired and was
 //!   overtaken changes nothing.
@@ -43,6 +50,8 @@ pub struct NewRow {
     pub contact_id: String,
     /// `Versioned<StoredEvent>` as JSON.
     pub data: String,
+    /// The same without the snapshot (`StoredEvent::head`), as JSON.
+    pub head: String,
 }
 
 /// Which contact: its CRM and its id there.
@@ -58,7 +67,10 @@ pub struct ClaimedRow {
     pub id: EventId,
     /// Tries so far, this claim included (1 on the first).
     pub attempts: u32,
-    pub data: String,
+    /// Claims of this event whose worker died holding them (their lease ran out unsettled).
+    pub dead_claims: u32,
+    /// The row's head (`NewRow::head`), or its data for a row stored without one.
+    pub head: String,
 }
 
 /// What `claim` took: the rows now held under `token`, empty when another worker had them.
@@ -132,9 +144,18 @@ pub trait Queue {
     /// Contacts with at least one due event (pending or retrying with `due_at <= now`, or
     /// claimed with an expired lease), the longest waiting first, at most `limit`.
     fn due_contacts(&self, limit: usize) -> Result<Vec<ContactKey>>;
-    /// Atomically claims every due event of `contact` under `token` for `lease`, counting an
-    /// attempt for each.
-    fn claim(&self, contact: &ContactKey, token: &str, lease: Duration) -> Result<Claim>;
+    /// Atomically claims the oldest due events of `contact`, at most `max_rows`, under `token`
+    /// for `lease`, counting an attempt for each (and a dead claim for each whose earlier
+    /// claim's lease ran out).
+    fn claim(
+        &self,
+        contact: &ContactKey,
+        token: &str,
+        lease: Duration,
+        max_rows: usize,
+    ) -> Result<Claim>;
+    /// The data of one event claimed under `token` (an error when it is not so claimed).
+    fn event_data(&self, token: &str, id: EventId) -> Result<String>;
     /// Marks claimed events done with the result of the apply that settled them.
     fn complete(&self, token: &str, ids: &[EventId], result: &EventResult) -> Result<()>;
     /// Releases claimed events to be tried again at `at`, keeping the error.

@@ -76,14 +76,28 @@ pub fn intake(webhook: &Webhook, settings: &Settings, accepted_at: UnixTime) -> 
 }
 
 impl StoredEvent {
-    /// The row the port stores: the contact it is about and the versioned JSON.
+    /// The row the port stores: the contact it is about, the versioned JSON and its head.
     pub fn to_row(&self) -> NewRow {
+        // A value of plain strings, maps and numbers always serialises.
+        let json = |event: &StoredEvent| serde_json::to_string(&Versioned::new(event));
         NewRow {
             crm: self.crm,
             contact_id: self.event.contact_id.clone(),
-            // A value of plain strings, maps and numbers always serialises.
-            data: serde_json::to_string(&Versioned::new(self)).unwrap_or_default(),
+            data: json(self).unwrap_or_default(),
+            head: json(&self.head()).unwrap_or_default(),
         }
+    }
+
+    /// The event without its snapshot (email, fields, tags, the payload's event name): what
+    /// coalescing reads to choose the winner, so a drain never holds a contact's whole backlog
+    /// (`coalesce`). Its size is bounded by the URL options' and the contact id's bounds.
+    pub fn head(&self) -> StoredEvent {
+        let mut head = self.clone();
+        head.event.kind = String::new();
+        head.event.email = None;
+        head.event.fields = None;
+        head.event.tags = None;
+        head
     }
 
     /// Reads a stored row back.
@@ -167,6 +181,31 @@ mod tests {
         assert!(stored[0].password_withheld);
         assert_eq!(row.contact_id, "52");
         assert_eq!(StoredEvent::read(1, &row.data).unwrap(), stored[0]);
+    }
+
+    #[test]
+    fn the_head_keeps_what_coalescing_reads_and_drops_the_snapshot() {
+        let mut webhook = webhook(Action::Add);
+        let big = "x".repeat(100_000);
+        webhook.events[0]
+            .fields
+            .as_mut()
+            .unwrap()
+            .insert("bio".into(), json!(big));
+        let stored = &intake(&webhook, &settings(json!({})), 5)[0];
+        let row = stored.to_row();
+        assert!(row.data.len() > 100_000);
+        assert!(row.head.len() < 400, "{}", row.head);
+        let head = StoredEvent::read(1, &row.head).unwrap();
+        assert_eq!(head, stored.head());
+        assert_eq!(head.event.timestamp, stored.event.timestamp);
+        assert_eq!(head.event.contact_id, "52");
+        assert_eq!(head.options, stored.options);
+        assert_eq!(head.action, Action::Add);
+        assert_eq!(
+            (head.event.fields, head.event.tags, head.event.email),
+            (None, None, None)
+        );
     }
 
     #[test]

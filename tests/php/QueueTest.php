@@ -196,4 +196,40 @@ final class QueueTest extends TestCase
             $this->assertStringContainsString('no usable due_contacts() method', $e->getMessage());
         }
     }
+
+    public function testADrainAsksACallableForTheSettingsBeforeEachContact(): void
+    {
+        $site = new ArraySite();
+        $queue = new ArrayQueue();
+        foreach ([61, 62, 63] as $id) {
+            $this->queued($site, $queue, ['wpf_action' => 'add'], self::update($id, 'A', '2024-05-01T10:00:00+00:00'));
+        }
+        $asked = 0;
+        // The owner switches to User.com after the first contact.
+        $settings = function () use (&$asked): array {
+            $asked++;
+            return $asked === 1 ? $this->settings() : $this->settings(['crm' => 'userengage', 'userengage_url' => self::$crm->userengageUrl(), 'userengage_api_key' => 'k']);
+        };
+        $report = wpf_bridge_drain($settings, $site, $queue, 10, 30);
+        $this->assertSame(3, $asked, 'once per contact');
+        $this->assertSame([1, 2], [$report['done'], $report['failed']], json_encode($report));
+        $this->assertSame(['done', 'failed', 'failed'], array_values($queue->states()));
+        $this->assertSame('event_from_other_crm', $queue->rows[3]['error_code']);
+
+        foreach ([static fn () => 'not an array', static fn () => throw new RuntimeException('no database')] as $i => $bad) {
+            $this->queued($site, $queue, ['wpf_action' => 'add'], self::update(70 + $i, 'A', '2024-05-01T10:00:00+00:00'));
+            try {
+                wpf_bridge_drain($bad, $site, $queue, 10, 5);
+                $this->fail('a settings callable that fails must throw');
+            } catch (WpfBridge\Exception $e) {
+                $this->assertMatchesRegularExpression('/must return an array|no database/', $e->getMessage());
+            }
+        }
+        try {
+            wpf_bridge_drain('not callable', $site, $queue, 10, 5);
+            $this->fail('settings that are neither an array nor a callable must throw');
+        } catch (WpfBridge\Exception $e) {
+            $this->assertStringContainsString('array or a callable', $e->getMessage());
+        }
+    }
 }

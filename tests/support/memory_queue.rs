@@ -19,6 +19,8 @@ pub struct Row {
     pub id: EventId,
     pub key: ContactKey,
     pub data: String,
+    pub head: String,
+    pub dead_claims: u32,
     pub state: QueueState,
     pub attempts: u32,
     pub due_at: UnixTime,
@@ -37,6 +39,7 @@ pub struct MemoryQueue {
     now: AtomicI64,
     stores: AtomicUsize,
     fail_stores: AtomicUsize,
+    data_reads: AtomicUsize,
 }
 
 impl MemoryQueue {
@@ -46,7 +49,13 @@ impl MemoryQueue {
             now: AtomicI64::new(now),
             stores: AtomicUsize::new(0),
             fail_stores: AtomicUsize::new(0),
+            data_reads: AtomicUsize::new(0),
         }
+    }
+
+    /// How many rows' data (`event_data`) were read: claims read heads only.
+    pub fn data_reads(&self) -> usize {
+        self.data_reads.load(Ordering::SeqCst)
     }
 
     pub fn advance(&self, secs: i64) {
@@ -126,6 +135,8 @@ impl Queue for MemoryQueue {
                     contact_id: new.contact_id.clone(),
                 },
                 data: new.data.clone(),
+                head: new.head.clone(),
+                dead_claims: 0,
                 state: QueueState::Pending,
                 attempts: 0,
                 due_at: now,
@@ -157,11 +168,23 @@ impl Queue for MemoryQueue {
         Ok(keys)
     }
 
-    fn claim(&self, contact: &ContactKey, token: &str, lease: Duration) -> Result<Claim> {
+    fn claim(
+        &self,
+        contact: &ContactKey,
+        token: &str,
+        lease: Duration,
+        max_rows: usize,
+    ) -> Result<Claim> {
         let now = self.clock();
         let mut claimed = Vec::new();
         for row in self.rows.lock().unwrap().iter_mut() {
+            if claimed.len() >= max_rows {
+                break;
+            }
             if row.key == *contact && Self::due(row, now) {
+                if row.state == QueueState::Claimed {
+                    row.dead_claims += 1;
+                }
                 row.state = QueueState::Claimed;
                 row.token = Some(token.to_string());
                 row.lease_until = now + lease.as_secs() as i64;
@@ -169,7 +192,8 @@ impl Queue for MemoryQueue {
                 claimed.push(ClaimedRow {
                     id: row.id,
                     attempts: row.attempts,
-                    data: row.data.clone(),
+                    dead_claims: row.dead_claims,
+                    head: row.head.clone(),
                 });
             }
         }
@@ -177,6 +201,21 @@ impl Queue for MemoryQueue {
             token: token.to_string(),
             rows: claimed,
         })
+    }
+
+    fn event_data(&self, token: &str, id: EventId) -> Result<String> {
+        self.data_reads.fetch_add(1, Ordering::SeqCst);
+        self.rows
+            .lock()
+            .unwrap()
+            .iter()
+            .find(|row| {
+                row.id == id
+                    && row.state == QueueState::Claimed
+                    && row.token.as_deref() == Some(token)
+            })
+            .map(|row| row.data.clone())
+            .ok_or_else(|| Error::Site(format!("event {id} is not claimed under this token")))
     }
 
     fn complete(&self, token: &str, ids: &[EventId], result: &EventResult) -> Result<()> {

@@ -49,7 +49,7 @@ final class ArrayQueue
             $id = count($this->rows) + 1;
             $this->rows[$id] = [
                 'id' => $id, 'crm' => $new['crm'], 'contact_id' => $new['contact_id'], 'data' => $new['data'],
-                'state' => 'pending', 'attempts' => 0, 'due_at' => $this->clock, 'token' => '', 'lease_until' => 0,
+                'head' => $new['head'], 'state' => 'pending', 'attempts' => 0, 'dead_claims' => 0, 'due_at' => $this->clock, 'token' => '', 'lease_until' => 0,
                 'accepted_at' => $this->clock, 'outcome' => '', 'error_code' => '', 'error_message' => '',
             ];
             $ids[] = $id;
@@ -71,17 +71,28 @@ final class ArrayQueue
         return $keys;
     }
 
-    public function claim(string $crm, string $contact_id, string $token, int $lease_seconds): array
+    public function claim(string $crm, string $contact_id, string $token, int $lease_seconds, int $max_rows): array
     {
         $this->enter('claim');
         $claimed = [];
         foreach ($this->rows as $id => $row) {
-            if ($row['crm'] === $crm && $row['contact_id'] === $contact_id && $this->due($row)) {
-                $this->rows[$id] = ['state' => 'claimed', 'token' => $token, 'lease_until' => $this->clock + $lease_seconds, 'attempts' => $row['attempts'] + 1] + $row;
-                $claimed[] = ['id' => $id, 'attempts' => $row['attempts'] + 1, 'data' => $row['data']];
+            if (count($claimed) < $max_rows && $row['crm'] === $crm && $row['contact_id'] === $contact_id && $this->due($row)) {
+                $dead = $row['dead_claims'] + ($row['state'] === 'claimed' ? 1 : 0);
+                $this->rows[$id] = ['state' => 'claimed', 'token' => $token, 'lease_until' => $this->clock + $lease_seconds, 'attempts' => $row['attempts'] + 1, 'dead_claims' => $dead] + $row;
+                $claimed[] = ['id' => $id, 'attempts' => $row['attempts'] + 1, 'dead_claims' => $dead, 'head' => $row['head']];
             }
         }
         return $claimed;
+    }
+
+    public function event_data(string $token, int $id): string
+    {
+        $this->enter('event_data');
+        $row = $this->rows[$id] ?? null;
+        if ($row === null || $row['state'] !== 'claimed' || $row['token'] !== $token) {
+            throw new RuntimeException("event $id is not claimed under this token");
+        }
+        return $row['data'];
     }
 
     private function settle(string $token, array $ids, array $changes): void
@@ -122,7 +133,7 @@ final class ArrayQueue
     {
         $this->enter('list');
         $rows = array_filter(array_reverse($this->rows), fn ($row) => ($state === null || $row['state'] === $state) && ($contact_id === null || $row['contact_id'] === $contact_id));
-        return array_slice(array_map(fn ($row) => array_diff_key($row, ['data' => 1, 'token' => 1, 'lease_until' => 1]), array_values($rows)), 0, $limit);
+        return array_slice(array_map(fn ($row) => array_diff_key($row, ['data' => 1, 'head' => 1, 'dead_claims' => 1, 'token' => 1, 'lease_until' => 1]), array_values($rows)), 0, $limit);
     }
 
     /** States by id. */
