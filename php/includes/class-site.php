@@ -10,6 +10,15 @@
  * Data handed to wp_insert_user, wp_update_user and the meta functions is slashed first,
  * because those functions unslash their input (they expect $_POST-style data).
  *
+ * Under a contact's lock (lock() to unlock()), what the extension decides from is read from the
+ * database, never from this request's object cache: the first read of each user after the
+ * lock is taken drops that user's cached row and meta, so a long-lived drain sees what another
+ * request (async=false, the CLI worker, Retry, a second server) applied meanwhile. And the
+ * connection the lock was taken on is the only one used until it is released: wpdb may not
+ * reconnect in between (a new connection would not hold the lock, and a newer version could
+ * be applied by another worker meanwhile); a lost connection fails the apply instead, and its
+ * events are claimed again after their lease.
+ *
  * On a multisite network the adapter works on the site the webhook was sent to: roles, the
  * default role and role changes are that site's, and a new user becomes a member of it. Users
  * and user meta (so the `{crm}_contact_id` link and `{crm}_tags`) belong to the network, as in
@@ -52,6 +61,19 @@ final class WPF_Bridge_Site {
 	 */
 	private array $log_lines = array();
 
+	/** Contact locks this adapter holds now. */
+	private int $locks_held = 0;
+
+	/**
+	 * Users read from the database since the current lock was taken (id => true).
+	 *
+	 * @var array<int, bool>
+	 */
+	private array $read_fresh = array();
+
+	/** wpdb's reconnect tries, kept while a lock is held (none are allowed then). */
+	private ?int $reconnect_retries = null;
+
 	/**
 	 * The lowest user id with this meta key and value (WP Fusion's lookup for `{crm}_contact_id`).
 	 */
@@ -82,6 +104,7 @@ final class WPF_Bridge_Site {
 	 * whatever its role there).
 	 */
 	public function user( int $id ): ?array {
+		$this->read_fresh( $id );
 		$user = get_userdata( $id );
 		if ( ! $user ) {
 			return null;
@@ -152,6 +175,7 @@ final class WPF_Bridge_Site {
 	 * One user meta value, or null when the key is absent.
 	 */
 	public function user_meta( int $id, string $key ): mixed {
+		$this->read_fresh( $id );
 		if ( ! metadata_exists( 'user', $id, $key ) ) {
 			return null;
 		}
@@ -221,7 +245,8 @@ final class WPF_Bridge_Site {
 	 * Takes a MySQL named lock, waiting up to $timeout seconds.
 	 *
 	 * Lock names are server-wide, so they are prefixed with this site's database and table prefix
-	 * (the network's base prefix: users, like contact links, are the network's).
+	 * (the network's base prefix: users, like contact links, are the network's). While it is
+	 * held, wpdb may not reconnect and users are read fresh (see the class comment).
 	 */
 	public function lock( string $name, int $timeout ): bool {
 		global $wpdb;
@@ -229,16 +254,44 @@ final class WPF_Bridge_Site {
 		if ( null === $result ) {
 			throw new RuntimeException( 'GET_LOCK failed' );
 		}
-		return '1' === (string) $result;
+		if ( '1' !== (string) $result ) {
+			return false;
+		}
+		if ( 0 === $this->locks_held++ ) {
+			$this->reconnect_retries  = (int) $wpdb->reconnect_retries;
+			$wpdb->reconnect_retries = 0;
+		}
+		$this->read_fresh = array();
+		return true;
 	}
 
 	/**
-	 * Releases a lock taken by lock().
+	 * Releases a lock taken by lock(). wpdb may reconnect again first: a connection lost while
+	 * the lock was held has lost the lock too, and this process goes on with others.
 	 */
 	public function unlock( string $name ): void {
 		global $wpdb;
+		if ( $this->locks_held > 0 && 0 === --$this->locks_held ) {
+			$wpdb->reconnect_retries = $this->reconnect_retries ?? 5;
+			$this->reconnect_retries = null;
+			$this->read_fresh        = array();
+		}
+		$wpdb->flush();
 		$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', self::lock_name( $name ) ) );
 		$this->throw_on_db_error( 'RELEASE_LOCK failed' );
+	}
+
+	/**
+	 * Under a lock, the first read of a user drops its cached row and meta, so it comes from
+	 * the database (see the class comment); other reads of it use the cache, which this
+	 * request's own writes keep current.
+	 */
+	private function read_fresh( int $id ): void {
+		if ( $this->locks_held > 0 && ! isset( $this->read_fresh[ $id ] ) ) {
+			wp_cache_delete( $id, 'users' );
+			wp_cache_delete( $id, 'user_meta' );
+			$this->read_fresh[ $id ] = true;
+		}
 	}
 
 	/**
