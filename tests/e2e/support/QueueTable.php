@@ -17,7 +17,7 @@ final class QueueTable
     public static function reset(): void
     {
         WordPress::query('TRUNCATE TABLE ' . self::table());
-        WordPress::query('DELETE FROM ' . WordPress::table('options') . " WHERE option_name LIKE 'wpf\\_e2e\\_drained\\_%'");
+        WordPress::query('DELETE FROM ' . WordPress::table('options') . " WHERE option_name LIKE 'wpf\\_e2e\\_drain%'");
     }
 
     /** @return array<string, int> state => events */

@@ -139,5 +139,7 @@ function wpf_e2e_count_drain( $report ) {
 		$rows[] = $wpdb->prepare( "(%s, %s, 'no')", 'wpf_e2e_drained_' . $key, (string) $value );
 	}
 	$wpdb->query( "INSERT INTO {$wpdb->options} (option_name, option_value, autoload) VALUES " . implode( ', ', $rows ) . ' ON DUPLICATE KEY UPDATE option_value = CAST(option_value AS UNSIGNED) + CAST(VALUES(option_value) AS UNSIGNED)' ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- prepared rows.
+	// The highest PHP memory peak of any draining process (what PHP's memory_limit counts).
+	$wpdb->query( $wpdb->prepare( "INSERT INTO {$wpdb->options} (option_name, option_value, autoload) VALUES ('wpf_e2e_drain_peak_bytes', %s, 'no') ON DUPLICATE KEY UPDATE option_value = GREATEST(CAST(option_value AS UNSIGNED), CAST(VALUES(option_value) AS UNSIGNED))", (string) memory_get_peak_usage() ) );
 }
 add_action( 'wpf_bridge_drained', 'wpf_e2e_count_drain' );

@@ -1,0 +1,296 @@
+<?php
+// The drain under faults and races (issue 18, the drain's findings; issue 17, fresh settings),
+// on the real stack: a long-lived draining request, a second applier (async=false, the second
+// PHP server), a contact's backlog of 1 MB snapshots under php-fpm's memory limit, a drain
+// that finds a contact busy until its budget ends, and a setting saved while a drain runs.
+//   1. newest wins: a drain that read a user before another request applied a newer version
+//      never applies an older one over it (the same server, and the second PHP server);
+//   2. a contact's backlog of 150 updates of 1 MB each is drained in one turn, reading one
+//      snapshot, well inside the memory limit;
+//   6. a drain whose contact is busy elsewhere pauses between passes, even in its last second;
+//   17.4 a setting saved during a drain (another CRM) applies to the next contact drained.
+final class QueueDrainTest extends E2eTestCase
+{
+    private const BASE = 1893456000; // 2030-01-01T00:00:00Z
+
+    private static array $original = [];
+
+    /** @var resource[] background senders still running */
+    private array $tickers = [];
+
+    public static function setUpBeforeClass(): void
+    {
+        self::$original = WordPress::settings();
+        WordPress::deleteAllUsersButAdmin();
+    }
+
+    public static function tearDownAfterClass(): void
+    {
+        WordPress::php('WPF_Bridge_Settings::save( $args ); return true;', self::$original);
+        FakeCrm::reset();
+    }
+
+    protected function setUp(): void
+    {
+        FakeCrm::reset();
+        QueueTable::reset();
+        WordPress::configure(self::settings());
+    }
+
+    protected function tearDown(): void
+    {
+        foreach ($this->tickers as $ticker) {
+            proc_terminate($ticker);
+            proc_close($ticker);
+        }
+        $this->tickers = [];
+        QueueTable::waitUntilSettled(30);
+    }
+
+    private static function settings(array $overrides = []): array
+    {
+        return WordPress::fakeCrmSettings('mautic', $overrides + [
+            'return_password' => false,
+            'return_password_field' => '',
+            'processing' => 'background',
+            'retry_delays' => [1, 2, 3],
+            'claim_timeout' => 30,
+            'time_budget' => 20,
+        ]);
+    }
+
+    private static function stamp(int $minute): string
+    {
+        return gmdate('Y-m-d\TH:i:s+00:00', self::BASE + 60 * $minute);
+    }
+
+    /** A Mautic update of one contact: its name, tags [name] and CRM time; $extra core fields. */
+    private static function update(int $contact, string $first, int $minute, array $extra = []): string
+    {
+        $core = ['email' => ['alias' => 'email', 'value' => "c$contact@example.com"], 'firstname' => ['alias' => 'firstname', 'value' => $first]];
+        foreach ($extra as $alias => $value) {
+            $core[$alias] = ['alias' => $alias, 'value' => $value];
+        }
+        return json_encode(['mautic.lead_post_save_update' => [[
+            'contact' => ['id' => $contact, 'fields' => ['core' => $core], 'tags' => [['tag' => $first]]],
+            'timestamp' => self::stamp($minute),
+        ]]]);
+    }
+
+    /** Sends an update in the background; asserts it was queued; returns its queue id. */
+    private function queueUpdate(int $contact, string $first, int $minute, string $base = ''): int
+    {
+        $url = self::webhookUrl('update');
+        $response = self::postJson($base === '' ? $url : str_replace(Env::url(), $base, $url), self::update($contact, $first, $minute));
+        $this->assertSame(200, $response->status, $response->describe());
+        $queued = $response->json()['queued'] ?? [];
+        $this->assertCount(1, $queued, $response->describe());
+        return (int) $queued[0]['id'];
+    }
+
+    /** Polls until the event is settled (done or failed); returns its row. */
+    private function settled(int $id, float $seconds = 15): array
+    {
+        $deadline = microtime(true) + $seconds;
+        do {
+            $row = QueueTable::rows([$id])[$id] ?? null;
+            if ($row !== null && in_array($row['state'], ['done', 'failed'], true)) {
+                return $row;
+            }
+            usleep(100000);
+        } while (microtime(true) < $deadline);
+        $this->fail("event $id was not settled within {$seconds} s: " . json_encode($row));
+    }
+
+    /**
+     * Keeps a drain alive: a background update for $contact every 0.4 s for $seconds, from a
+     * child process (so the draining request always has another round to do).
+     */
+    private function startTicker(int $contact, int $seconds): void
+    {
+        $url = self::webhookUrl('update');
+        $code = <<<'PHP'
+            [, $url, $contact, $until, $base] = $argv;
+            for ($i = 1; microtime(true) < (float) $until; $i++) {
+                $body = json_encode(['mautic.lead_post_save_update' => [['contact' => ['id' => (int) $contact, 'fields' => ['core' => ['firstname' => ['alias' => 'firstname', 'value' => "t$i"]]]], 'timestamp' => gmdate('Y-m-d\TH:i:s+00:00', (int) $base + $i)]]]);
+                $ch = curl_init($url);
+                curl_setopt_array($ch, [CURLOPT_POST => true, CURLOPT_POSTFIELDS => $body, CURLOPT_HTTPHEADER => ['Content-Type: application/json'], CURLOPT_RETURNTRANSFER => true, CURLOPT_TIMEOUT => 10]);
+                curl_exec($ch);
+                usleep(400000);
+            }
+            PHP;
+        $process = proc_open(['php', '-r', $code, '--', $url, (string) $contact, (string) (microtime(true) + $seconds), (string) self::BASE], [['pipe', 'r'], ['file', '/dev/null', 'w'], ['file', '/dev/null', 'w']], $pipes);
+        $this->assertIsResource($process);
+        $this->tickers[] = $process;
+    }
+
+    /** The user's name, tags and stored CRM time, read by a fresh WordPress process. */
+    private static function state(int $user): array
+    {
+        $u = WordPress::user($user);
+        return [$u['first_name'], array_values((array) ($u['meta']['mautic_tags'] ?? [])), $u['meta']['wpf_bridge_mautic_event_time'] ?? null];
+    }
+
+    /** Finding 1, with the newer version applied by $applyNewer. */
+    private function assertNewestWinsOverALongLivedDrain(int $contact, callable $applyNewer): void
+    {
+        $user = WordPress::createUser("c$contact", "c$contact@example.com", ['first_name' => 'Fifty'], [
+            'mautic_contact_id' => (string) $contact, 'mautic_tags' => ['Fifty'], 'wpf_bridge_mautic_event_time' => self::stamp(50),
+        ]);
+        $this->startTicker($contact + 1, 15);
+        sleep(1);
+        // A late version 10: the draining request reads the user (at 50) and ignores it.
+        $late = $this->settled($this->queueUpdate($contact, 'Ten', 10));
+        $this->assertSame(['done', 'ignored'], [$late['state'], $late['outcome']], json_encode($late));
+        // Version 70 applied by another request while that drain lives on.
+        $applyNewer();
+        $this->assertSame(['Bob', ['Bob'], self::stamp(70)], self::state($user));
+        // Version 60, drained by the same long-lived request: older than what the user holds.
+        $sixty = $this->settled($this->queueUpdate($contact, 'Carol', 60));
+        $this->assertSame(['done', 'ignored'], [$sixty['state'], $sixty['outcome']], 'version 60 was applied over version 70: ' . json_encode($sixty));
+        $this->assertSame(['Bob', ['Bob'], self::stamp(70)], self::state($user), 'the user went back in time');
+        $drains = QueueTable::drainSums()['drains'];
+        fwrite(STDERR, sprintf("\n[QueueDrainTest] newest wins over a long-lived drain (%d drain passes meanwhile)\n", $drains));
+    }
+
+    public function test_1_an_older_version_never_overwrites_one_applied_by_an_immediate_request(): void
+    {
+        $contact = 95001;
+        $this->assertNewestWinsOverALongLivedDrain($contact, function () use ($contact): void {
+            $response = self::postJson(self::webhookUrl('update', ['async' => 'false']), self::update($contact, 'Bob', 70));
+            $results = $this->assertWebhookSucceeded($response, 'update', 'mautic');
+            $this->assertSame('updated', $results[0]['outcome'], $response->describe());
+        });
+    }
+
+    public function test_1_an_older_version_never_overwrites_one_applied_by_the_second_server(): void
+    {
+        $second = rtrim((string) getenv('WPF_E2E_URL2'), '/');
+        if ($second === '') {
+            $this->markTestSkipped('no second PHP server (WPF_E2E_PORT2=0)');
+        }
+        $contact = 95011;
+        $this->assertNewestWinsOverALongLivedDrain($contact, function () use ($contact, $second): void {
+            $url = str_replace(Env::url(), $second, self::webhookUrl('update', ['async' => 'false']));
+            $response = self::postJson($url, self::update($contact, 'Bob', 70));
+            $results = $this->assertWebhookSucceeded($response, 'update', 'mautic');
+            $this->assertSame('updated', $results[0]['outcome'], $response->describe());
+        });
+    }
+
+    public function test_2_a_contacts_backlog_of_1_mb_updates_is_drained_inside_the_memory_limit(): void
+    {
+        $contact = 95021;
+        $count = 150;
+        $user = WordPress::createUser("c$contact", "c$contact@example.com", [], ['mautic_contact_id' => (string) $contact]);
+        $bio = str_repeat('b', 1000 * 1000);
+        $lastLog = WordPress::lastLogId();
+        // The backlog builds while nobody drains (the bench's way: the drain lease held).
+        $lease = QueueTable::holdDrainLease();
+        $http = new Http();
+        for ($v = 1; $v <= $count; $v++) {
+            $response = $http->request('POST', self::webhookUrl('update'), self::update($contact, "v$v", $v, ['bio' => $bio]), ['Content-Type' => 'application/json']);
+            $this->assertSame(200, $response->status, $response->describe());
+        }
+        $bytes = (int) WordPress::query('SELECT SUM(LENGTH(data)) FROM ' . QueueTable::table())[0][0];
+        $this->assertGreaterThan($count * 1000 * 1000, $bytes);
+        $lease->close();
+
+        // The next webhook's request drains: one claim of 150 heads, one 1 MB snapshot read.
+        $this->queueUpdate($contact + 1, 'trigger', 1);
+        $wait = QueueTable::waitUntilSettled(60);
+        $this->assertSame(0, $wait['unsettled'], 'the backlog was not drained: ' . json_encode(QueueTable::counts()));
+        $this->assertSame(['done' => $count + 1], QueueTable::counts());
+        $this->assertSame("v$count", self::state($user)[0]);
+        $sums = QueueTable::drainSums();
+        $this->assertSame(0, $sums['failed'], json_encode($sums));
+        $errors = array_filter(WordPress::logRows(), static fn (array $row): bool => (int) $row['id'] > $lastLog && $row['outcome'] === 'drain_error');
+        $this->assertSame([], $errors, 'a drain stopped on an error');
+        $peak = (int) (WordPress::query('SELECT option_value FROM ' . WordPress::table('options') . " WHERE option_name = 'wpf_e2e_drain_peak_bytes'")[0][0] ?? 0);
+        $limit = (string) WordPress::php('return ini_get( "memory_limit" );');
+        fwrite(STDERR, sprintf("\n[QueueDrainTest] %d updates of 1 MB (%.0f MB stored) drained in %.1f s; drain peak memory %.1f MB (php-fpm memory_limit %s)\n", $count, $bytes / 1e6, $wait['seconds'], $peak / 1e6, $limit));
+        $this->assertGreaterThan(0, $peak);
+        $this->assertLessThan(64 * 1000 * 1000, $peak, 'a drain held far more than one snapshot');
+    }
+
+    public function test_6_a_drain_pauses_between_passes_while_a_contact_is_busy_until_its_budget_ends(): void
+    {
+        $busy = 95031;
+        WordPress::configure(self::settings(['time_budget' => 4]));
+        $lock = self::holdContactLock($busy);
+        $id = $this->queueUpdate($busy, 'Busy', 1);
+        $started = microtime(true);
+        sleep(7);
+        $drains = QueueTable::drainSums()['drains'];
+        fwrite(STDERR, sprintf("\n[QueueDrainTest] a 4 s drain with its only contact busy: %d drain passes\n", $drains));
+        $this->assertGreaterThanOrEqual(1, $drains);
+        $this->assertLessThanOrEqual(6, $drains, 'the drain spun: one pass per round pause at most');
+        $this->assertSame('pending', QueueTable::rows([$id])[$id]['state'], 'a busy contact is left alone');
+        $lock->close();
+        [$exit, $out, $err] = QueueTable::runWorker('run');
+        $this->assertSame(0, $exit, "$out\n$err");
+        $this->assertSame('done', $this->settled($id)['state']);
+        $this->assertLessThan(30, microtime(true) - $started);
+    }
+
+    public function test_17_a_setting_saved_during_a_drain_applies_to_the_next_contact(): void
+    {
+        $mautic = [95041, 95042, 95043, 95044, 95045];
+        foreach ($mautic as $id) {
+            FakeCrm::addMauticContact(FakeCrm::mauticContactRecord($id, "m$id@example.com", 'Mau', 'Tic', ['m']));
+        }
+        $ue = FakeCrm::addUserEngageUser(['id' => 95050, 'key' => 'k95050', 'name' => 'Ula Ue', 'email' => 'ula@example.com', 'status' => 'user', 'attributes' => [], 'tags' => [], 'lists' => []]);
+        // Each apply loads its contact from the CRM, which takes 1.5 s: the drain lasts.
+        FakeCrm::control('POST', 'delay', ['ms' => 1500, 'count' => 20]);
+        $lease = QueueTable::holdDrainLease();
+        $ids = [];
+        foreach (array_slice($mautic, 0, 4) as $id) {
+            $response = self::postJson(self::webhookUrl('add', ['contact_id' => (string) $id]), '');
+            $this->assertSame(200, $response->status, $response->describe());
+            $ids[] = (int) $response->json()['queued'][0]['id'];
+        }
+        $lease->close();
+        $response = self::postJson(self::webhookUrl('add', ['contact_id' => (string) $mautic[4]]), '');
+        $this->assertSame(200, $response->status, $response->describe());
+        $ids[] = (int) $response->json()['queued'][0]['id'];
+        $this->settled($ids[0], 15);
+
+        // The owner switches to User.com while the drain goes on; User.com sends a webhook.
+        WordPress::configure(WordPress::fakeCrmSettings('userengage', ['processing' => 'background', 'return_password' => false, 'return_password_field' => '', 'time_budget' => 20]));
+        $response = self::postJson(self::webhookUrl('add'), json_encode(['user' => ['id' => $ue]]));
+        $this->assertSame(200, $response->status, $response->describe());
+        $ueId = (int) $response->json()['queued'][0]['id'];
+
+        $row = $this->settled($ueId, 30);
+        $this->assertSame(['done', 'created'], [$row['state'], $row['outcome']], 'the User.com event was drained with the old settings: ' . json_encode($row));
+        $this->assertSame(1, count(WordPress::userIdsWithMeta('userengage_contact_id', (string) $ue)));
+        $failed = 0;
+        foreach ($ids as $id) {
+            $mrow = $this->settled($id, 30);
+            if ($mrow['state'] === 'failed') {
+                $this->assertSame('event_from_other_crm', $mrow['error_code']);
+                $failed++;
+            }
+        }
+        $this->assertGreaterThanOrEqual(1, $failed, 'no Mautic event was drained after the switch: the test did not race');
+        foreach (FakeCrm::requests() as $request) {
+            if (str_starts_with($request['path'], '/userengage/')) {
+                $this->assertStringNotContainsString('9504', $request['path'], 'a Mautic contact was loaded from User.com');
+            }
+        }
+        fwrite(STDERR, sprintf("\n[QueueDrainTest] CRM switched mid-drain: %d Mautic events failed event_from_other_crm, the User.com one applied\n", $failed));
+    }
+
+    /** Takes a contact's lock (the Site adapter's name for it) on a connection of this process. */
+    private static function holdContactLock(int $contact): mysqli
+    {
+        $name = (string) WordPress::php('$m = new ReflectionMethod( "WPF_Bridge_Site", "lock_name" ); $m->setAccessible( true ); return $m->invoke( null, $args[0] );', ["wpf_bridge_contact_mautic_$contact"]);
+        $db = mysqli_init();
+        $db->real_connect('localhost', Env::get('WPF_E2E_DB_USER'), Env::get('WPF_E2E_DB_PASSWORD'), Env::get('WPF_E2E_DB_NAME'), 0, Env::get('WPF_E2E_DB_SOCKET'));
+        $got = $db->query("SELECT GET_LOCK('" . $db->real_escape_string($name) . "', 5)")->fetch_row()[0] ?? null;
+        if ((string) $got !== '1') {
+            throw new RuntimeException('could not take the contact lock');
+        }
+        return $db;
+    }
+}
