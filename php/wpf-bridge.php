@@ -73,6 +73,8 @@ if ( defined( 'WP_CLI' ) && WP_CLI ) {
 // Webhooks that need all of WordPress (immediate processing, `test`) are answered on init,
 // before the theme and most plugins do their init work.
 add_action( 'init', array( 'WPF_Bridge_Endpoint', 'maybe_handle' ), 1 );
+// A drain whose budget ended with events due hands over to a loopback request.
+add_action( 'init', array( 'WPF_Bridge_Worker', 'maybe_take_over' ), 1 );
 
 if ( is_admin() ) {
 	add_action( 'admin_notices', array( 'WPF_Bridge_Admin_Notices', 'render' ) );

@@ -42,6 +42,15 @@ final class WPF_Bridge_Worker {
 	/** Whether this process holds the drain lease. */
 	private static bool $leased = false;
 
+	/** Query parameter of a hand-over request (a drain's budget ended with events due). */
+	public const HANDOVER_PARAM = 'wpf_bridge_handover';
+
+	/** Option holding the pending hand-over's token hash and expiry (not autoloaded). */
+	public const HANDOVER_OPTION = 'wpf_bridge_handover';
+
+	/** Seconds a hand-over token stays valid. */
+	private const HANDOVER_TTL = 60;
+
 	/**
 	 * Drains due events now, within $budget_seconds and $max_contacts.
 	 *
@@ -89,10 +98,15 @@ final class WPF_Bridge_Worker {
 		$deadline = microtime( true ) + max( 1, $budget_seconds );
 		$queue    = new WPF_Bridge_Queue();
 		$due      = static fn (): bool => array() !== $queue->due_contacts( 1 );
+		$hand_over = false;
 		try {
 			while ( true ) {
-				self::drain( (int) ceil( $deadline - microtime( true ) ) );
+				$report = self::drain( (int) ceil( $deadline - microtime( true ) ) );
 				if ( microtime( true ) + self::ROUND_PAUSE >= $deadline ) {
+					// The budget ended with events due and work being done: the next drain starts
+					// now, not at the next tick. A pass that only found busy contacts hands over
+					// nothing (their holders settle them; the tick takes the rest).
+					$hand_over = $report['contacts'] > 0 && $due();
 					break;
 				}
 				usleep( (int) ( self::ROUND_PAUSE * 1000000 ) );
@@ -109,6 +123,74 @@ final class WPF_Bridge_Worker {
 		} finally {
 			self::release_lease();
 		}
+		if ( $hand_over ) {
+			self::hand_over();
+		}
+	}
+
+	/**
+	 * Starts the next drain in a new request to this site (a loopback, as WP-Cron spawns
+	 * itself), once this one has let the lease go. The request carries a one-time token, so
+	 * nobody else can make the site drain; it answers at once and drains if it gets the lease.
+	 * Where loopbacks fail (HTTP authentication, a firewall), the minute tick and the command
+	 * line worker are left, as before.
+	 */
+	private static function hand_over(): void {
+		global $wpdb;
+		$token   = bin2hex( random_bytes( 16 ) );
+		$pending = array(
+			'hash'  => hash( 'sha256', $token ),
+			'until' => time() + self::HANDOVER_TTL,
+		);
+		// Written and read with SQL, not the option API: a long-lived drain's option cache may
+		// hold a token another request has used and deleted.
+		$wpdb->query( $wpdb->prepare( "INSERT INTO {$wpdb->options} (option_name, option_value, autoload) VALUES (%s, %s, 'no') ON DUPLICATE KEY UPDATE option_value = VALUES(option_value)", self::HANDOVER_OPTION, maybe_serialize( $pending ) ) );
+		wp_remote_post(
+			add_query_arg( self::HANDOVER_PARAM, $token, home_url( '/' ) ),
+			array(
+				'timeout'   => 3,
+				/** This filter is documented in wp-includes/class-wp-http-streams.php */
+				'sslverify' => apply_filters( 'https_local_ssl_verify', false ),
+			)
+		);
+	}
+
+	/**
+	 * Hooked on init: a hand-over request (hand_over()) with the pending token answers at once
+	 * and drains if it takes the lease; any other request is left alone. The token is used
+	 * once.
+	 */
+	public static function maybe_take_over(): void {
+		// phpcs:ignore WordPress.Security.NonceVerification -- a one-time token, compared in constant time.
+		if ( ! isset( $_GET[ self::HANDOVER_PARAM ] ) || ! is_string( $_GET[ self::HANDOVER_PARAM ] ) ) {
+			return;
+		}
+		$token   = sanitize_text_field( wp_unslash( $_GET[ self::HANDOVER_PARAM ] ) ); // phpcs:ignore WordPress.Security.NonceVerification
+		global $wpdb;
+		$pending = maybe_unserialize( (string) $wpdb->get_var( $wpdb->prepare( "SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", self::HANDOVER_OPTION ) ) );
+		if ( ! is_array( $pending ) || (int) ( $pending['until'] ?? 0 ) < time()
+			|| ! hash_equals( (string) ( $pending['hash'] ?? '' ), hash( 'sha256', $token ) ) ) {
+			return;
+		}
+		// Used once: of two requests with the same token, only the one that deletes it drains.
+		$used = $wpdb->query( $wpdb->prepare( "DELETE FROM {$wpdb->options} WHERE option_name = %s AND option_value = %s", self::HANDOVER_OPTION, maybe_serialize( $pending ) ) );
+		if ( 1 !== (int) $used ) {
+			return;
+		}
+		if ( ! headers_sent() ) {
+			status_header( 204 );
+			nocache_headers();
+		}
+		if ( function_exists( 'fastcgi_finish_request' ) ) {
+			fastcgi_finish_request();
+		} elseif ( function_exists( 'litespeed_finish_request' ) ) {
+			litespeed_finish_request();
+		}
+		if ( WPF_Bridge_Extension::loaded() && self::try_lease() ) {
+			add_action( 'wp_loaded', array( self::class, 'drain_after_answer' ), PHP_INT_MAX );
+			return;
+		}
+		exit;
 	}
 
 	/**

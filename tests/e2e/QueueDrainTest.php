@@ -281,6 +281,40 @@ final class QueueDrainTest extends E2eTestCase
         fwrite(STDERR, sprintf("\n[QueueDrainTest] CRM switched mid-drain: %d Mautic events failed event_from_other_crm, the User.com one applied\n", $failed));
     }
 
+    public function test_17_a_drain_whose_budget_ends_with_events_due_hands_over_at_once(): void
+    {
+        // 12 contacts, each loaded from a CRM that takes 0.5 s: far more than one 2 s drain.
+        WordPress::configure(self::settings(['time_budget' => 2]));
+        $contacts = range(95061, 95072);
+        foreach ($contacts as $id) {
+            FakeCrm::addMauticContact(FakeCrm::mauticContactRecord($id, "h$id@example.com", 'Hand', 'Over', []));
+        }
+        FakeCrm::control('POST', 'delay', ['ms' => 500, 'count' => 100]);
+        $lease = QueueTable::holdDrainLease();
+        foreach ($contacts as $id) {
+            $response = self::postJson(self::webhookUrl('add', ['contact_id' => (string) $id]), '');
+            $this->assertSame(200, $response->status, $response->describe());
+        }
+        $lease->close();
+        $this->queueUpdate(95073, 'trigger', 1);
+        // No WP-Cron here (DISABLE_WP_CRON) and no CLI worker: only hand-overs go on.
+        $wait = QueueTable::waitUntilSettled(45);
+        $sums = QueueTable::drainSums();
+        fwrite(STDERR, sprintf("
+[QueueDrainTest] %d slow applies with a 2 s budget: settled in %.1f s over %d drain passes
+", count($contacts), $wait['seconds'], $sums['drains']));
+        $this->assertSame(0, $wait['unsettled'], 'events waited for the minute tick: ' . json_encode(QueueTable::counts()));
+        $this->assertSame(0, $wait['worker_runs']);
+        $this->assertSame(['done' => count($contacts) + 1], QueueTable::counts());
+        $this->assertSame([], WordPress::query('SELECT option_value FROM ' . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_handover'"), 'a used hand-over token stayed');
+        // A forged hand-over is an ordinary page view: no drain.
+        $before = QueueTable::drainSums()['drains'];
+        $response = (new Http())->get(Env::url() . '/?wpf_bridge_handover=' . str_repeat('0', 32));
+        $this->assertNotSame(204, $response->status);
+        sleep(1);
+        $this->assertSame($before, QueueTable::drainSums()['drains']);
+    }
+
     /** Takes a contact's lock (the Site adapter's name for it) on a connection of this process. */
     private static function holdContactLock(int $contact): mysqli
     {
