@@ -107,7 +107,14 @@ final class WebhooksPageTest extends E2eTestCase
     private function clickAndWait(string $css, string $notice): string
     {
         $browser = $this->browser();
+        // Marks this page, so the notice is looked for on the next one only (a notice of the
+        // page before could be found, then go stale when the new page replaces it).
+        $browser->execute('document.body.dataset.wpfE2eOld = "1";');
         $browser->click($browser->find($css));
+        $deadline = microtime(true) + 30;
+        while ($browser->execute('return document.body && document.body.dataset.wpfE2eOld === "1";') && microtime(true) < $deadline) {
+            usleep(100000);
+        }
         $element = $browser->waitFor('#wpf-bridge-notice-' . $notice . ', .wpf-bridge-notice', 30);
         $browser->waitForLoad();
         $this->assertSame('wpf-bridge-notice-' . $notice, $browser->attribute($element, 'id'), 'notice: ' . $browser->text($element));
