@@ -20,7 +20,7 @@
 defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
 
 /**
- * Removes the plugin's options, transients, log and queue tables from the current site.
+ * Removes the plugin's options, transients, log, queue and refusal tables from the current site.
  */
 function wpf_bridge_uninstall_site(): void {
 	global $wpdb;
@@ -30,6 +30,7 @@ function wpf_bridge_uninstall_site(): void {
 	delete_option( 'wpf_bridge_queue_db_version' );
 	delete_option( 'wpf_bridge_wpf_key_notice_dismissed' );
 	delete_option( 'wpf_bridge_loader_version' );
+	delete_option( 'wpf_bridge_handover' );
 	wp_clear_scheduled_hook( 'wpf_bridge_queue_tick' );
 
 	// phpcs:disable WordPress.DB.DirectDatabaseQuery -- no API lists transients by prefix.
@@ -42,6 +43,7 @@ function wpf_bridge_uninstall_site(): void {
 	);
 	$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}wpf_bridge_log" ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery.SchemaChange -- table name only.
 	$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}wpf_bridge_queue" ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery.SchemaChange -- table name only.
+	$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}wpf_bridge_refusals" ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery.SchemaChange -- table name only.
 	// phpcs:enable
 }
 

@@ -32,6 +32,7 @@ spl_autoload_register(
 			'WPF_Bridge_Endpoint'       => 'includes/class-endpoint.php',
 			'WPF_Bridge_Site'           => 'includes/class-site.php',
 			'WPF_Bridge_Log'            => 'includes/class-log.php',
+			'WPF_Bridge_Refusals'       => 'includes/class-refusals.php',
 			'WPF_Bridge_Queue'          => 'includes/class-queue.php',
 			'WPF_Bridge_Installer'      => 'includes/class-installer.php',
 			'WPF_Bridge_Loader'         => 'includes/class-loader.php',

@@ -283,6 +283,11 @@ final class WPF_Bridge_Endpoint {
 		foreach ( $site->log_lines() as list( $level, $message ) ) {
 			$lines[] = $level . ': ' . $message;
 		}
+		if ( ! empty( $log['refused'] ) ) {
+			// Refused before authentication: counted, not written (anyone can send these).
+			WPF_Bridge_Refusals::record( $log, $status );
+			return;
+		}
 		$log['details']     = array_merge( $lines, (array) ( $log['details'] ?? array() ) );
 		$log['status']      = $status;
 		$log['duration_ms'] = intdiv( hrtime( true ) - $started, 1000000 );

@@ -84,6 +84,7 @@ final class WPF_Bridge_Installer {
 	 */
 	public static function install(): void {
 		WPF_Bridge_Log::create_table();
+		WPF_Bridge_Refusals::create_table();
 		WPF_Bridge_Queue::create_table();
 
 		$settings = WPF_Bridge_Settings::stored();

@@ -10,8 +10,11 @@
  * Two budgets, so refused requests cannot push out the record of accepted ones: rows of
  * requests refused before they were authenticated (column `refused`, as the extension's log
  * record says: a wrong or missing key or signature, unusable parameters) keep their newest
- * MAX_REFUSED_ROWS; every other row keeps its newest MAX_ROWS. Each insert prunes only its own kind, so anyone can fill the refused
- * budget, but only an authenticated caller can add accepted rows.
+ * MAX_REFUSED_ROWS; every other row keeps its newest MAX_ROWS. Each insert prunes only its own
+ * kind, so anyone can fill the refused budget, but only an authenticated caller can add
+ * accepted rows. Refused requests are not written one by one: WPF_Bridge_Refusals counts them
+ * and folds one row per minute and bucket (reason, source address) into this table, with its
+ * count in `hits`.
  *
  * @package WPF_Bridge
  */
@@ -33,7 +36,7 @@ final class WPF_Bridge_Log {
 	public const MAX_REFUSED_ROWS = 100;
 
 	/** Bump when schema() changes; the installer runs dbDelta again. */
-	public const SCHEMA_VERSION = 2;
+	public const SCHEMA_VERSION = 3;
 
 	/** Bytes kept of the details column (TEXT holds 65535). */
 	private const DETAILS_MAX = 60000;
@@ -65,6 +68,8 @@ final class WPF_Bridge_Log {
   duration_ms int(10) unsigned NOT NULL DEFAULT 0,
   details text NOT NULL,
   refused tinyint(1) unsigned NOT NULL DEFAULT 0,
+  hits int(10) unsigned NOT NULL DEFAULT 1,
+  source varchar(45) NOT NULL DEFAULT '',
   PRIMARY KEY  (id),
   KEY time (time),
   KEY refused_id (refused,id)
@@ -91,7 +96,9 @@ final class WPF_Bridge_Log {
 	 * Writes one entry and prunes the oldest of its kind (refused or accepted, see above).
 	 *
 	 * @param array $entry Keys action, crm, contact_ids (list), user_ids (list), status, outcome,
-	 *                     duration_ms, details (list of lines). Never pass a secret.
+	 *                     duration_ms, details (list of lines); refused, hits and source for
+	 *                     the refused requests of one minute (WPF_Bridge_Refusals); time (UTC,
+	 *                     default now). Never pass a secret.
 	 */
 	public static function write( array $entry ): void {
 		global $wpdb;
@@ -105,7 +112,7 @@ final class WPF_Bridge_Log {
 		$inserted = $wpdb->insert(
 			self::table(),
 			array(
-				'time'        => gmdate( 'Y-m-d H:i:s' ),
+				'time'        => (string) ( $entry['time'] ?? gmdate( 'Y-m-d H:i:s' ) ),
 				'action'      => mb_substr( (string) ( $entry['action'] ?? '' ), 0, 32 ),
 				'crm'         => mb_substr( (string) ( $entry['crm'] ?? '' ), 0, 32 ),
 				'contact_ids' => implode( ',', array_map( 'strval', (array) ( $entry['contact_ids'] ?? array() ) ) ),
@@ -115,8 +122,10 @@ final class WPF_Bridge_Log {
 				'duration_ms' => max( 0, (int) ( $entry['duration_ms'] ?? 0 ) ),
 				'details'     => $details,
 				'refused'     => $refused ? 1 : 0,
+				'hits'        => max( 1, (int) ( $entry['hits'] ?? 1 ) ),
+				'source'      => substr( (string) ( $entry['source'] ?? '' ), 0, 45 ),
 			),
-			array( '%s', '%s', '%s', '%s', '%s', '%d', '%s', '%d', '%s', '%d' )
+			array( '%s', '%s', '%s', '%s', '%s', '%d', '%s', '%d', '%s', '%d', '%d', '%s' )
 		);
 		if ( $inserted ) {
 			self::prune( $refused );
@@ -170,6 +179,14 @@ final class WPF_Bridge_Log {
 	public static function count( ?bool $refused = null ): int {
 		global $wpdb;
 		return (int) $wpdb->get_var( 'SELECT COUNT(*) FROM ' . self::table() . ' WHERE ' . self::kind( $refused ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and a prepared condition.
+	}
+
+	/**
+	 * Requests the entries stand for (of one kind, as page()): a refused row counts its hits.
+	 */
+	public static function hits( ?bool $refused = null ): int {
+		global $wpdb;
+		return (int) $wpdb->get_var( 'SELECT COALESCE(SUM(hits), 0) FROM ' . self::table() . ' WHERE ' . self::kind( $refused ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and a prepared condition.
 	}
 
 	/**

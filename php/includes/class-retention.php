@@ -33,6 +33,7 @@ final class WPF_Bridge_Retention {
 	 * @return int Queue events deleted.
 	 */
 	public static function prune(): int {
+		WPF_Bridge_Refusals::fold();
 		WPF_Bridge_Log::prune_all();
 		$rules = WPF_Bridge_Extension::rules();
 		if ( ! isset( $rules['queue']['keep_done_at_most'] ) || ! function_exists( 'wpf_bridge_validate_settings' ) ) {

@@ -313,6 +313,8 @@ final class WPF_Bridge_Webhooks_Page {
 				echo '</div>';
 				return;
 			}
+			// The refusal counters of the last minutes become rows before the views count them.
+			WPF_Bridge_Refusals::fold();
 			self::render_views( $filters, $summary );
 			if ( self::VIEW_REFUSED === $filters['state'] || self::VIEW_UNSTORED === $filters['state'] ) {
 				self::render_requests( $filters );
@@ -339,7 +341,7 @@ final class WPF_Bridge_Webhooks_Page {
 			if ( '' === $view ) {
 				$count = array_sum( $counts );
 			} elseif ( self::VIEW_REFUSED === $view ) {
-				$count = WPF_Bridge_Log::count( true );
+				$count = WPF_Bridge_Log::hits( true );
 			} elseif ( self::VIEW_UNSTORED === $view ) {
 				$count = WPF_Bridge_Log::count( false );
 			} else {
@@ -557,7 +559,7 @@ final class WPF_Bridge_Webhooks_Page {
 				$refused
 					? sprintf(
 						/* translators: %d: number of entries kept */
-						__( 'Requests refused before authentication (wrong or missing key or signature, unusable parameters): nothing was stored or changed. The newest %d are kept. Access keys, signatures and bodies are never logged.', 'wpf-bridge' ),
+						__( 'Requests refused before authentication (wrong or missing key or signature, unusable parameters): nothing was stored or changed. They are counted per minute, reason and source address; the newest %d rows are kept. Access keys, signatures and bodies are never logged.', 'wpf-bridge' ),
 						WPF_Bridge_Log::MAX_REFUSED_ROWS
 					)
 					: sprintf(
@@ -574,10 +576,18 @@ final class WPF_Bridge_Webhooks_Page {
 					<th scope="col"><?php esc_html_e( 'Time', 'wpf-bridge' ); ?></th>
 					<th scope="col"><?php esc_html_e( 'Action', 'wpf-bridge' ); ?></th>
 					<th scope="col"><?php esc_html_e( 'CRM', 'wpf-bridge' ); ?></th>
-					<th scope="col"><?php esc_html_e( 'Contacts', 'wpf-bridge' ); ?></th>
+					<?php if ( $refused ) : ?>
+						<th scope="col"><?php esc_html_e( 'Source address', 'wpf-bridge' ); ?></th>
+					<?php else : ?>
+						<th scope="col"><?php esc_html_e( 'Contacts', 'wpf-bridge' ); ?></th>
+					<?php endif; ?>
 					<th scope="col"><?php esc_html_e( 'Status', 'wpf-bridge' ); ?></th>
 					<th scope="col"><?php esc_html_e( 'Code', 'wpf-bridge' ); ?></th>
-					<th scope="col"><?php esc_html_e( 'Details', 'wpf-bridge' ); ?></th>
+					<?php if ( $refused ) : ?>
+						<th scope="col"><?php esc_html_e( 'Requests that minute', 'wpf-bridge' ); ?></th>
+					<?php else : ?>
+						<th scope="col"><?php esc_html_e( 'Details', 'wpf-bridge' ); ?></th>
+					<?php endif; ?>
 				</tr>
 			</thead>
 			<tbody>
@@ -585,18 +595,26 @@ final class WPF_Bridge_Webhooks_Page {
 					<tr class="wpf-bridge-requests-empty"><td colspan="7"><?php esc_html_e( 'No requests.', 'wpf-bridge' ); ?></td></tr>
 				<?php endif; ?>
 				<?php foreach ( $rows as $row ) : ?>
-					<tr class="wpf-bridge-request" data-id="<?php echo esc_attr( (string) $row->id ); ?>" data-status="<?php echo esc_attr( (string) $row->status ); ?>" data-outcome="<?php echo esc_attr( (string) $row->outcome ); ?>">
+					<tr class="wpf-bridge-request" data-id="<?php echo esc_attr( (string) $row->id ); ?>" data-status="<?php echo esc_attr( (string) $row->status ); ?>" data-outcome="<?php echo esc_attr( (string) $row->outcome ); ?>" data-hits="<?php echo esc_attr( (string) $row->hits ); ?>">
 						<td class="column-time"><?php echo esc_html( get_date_from_gmt( (string) $row->time, 'Y-m-d H:i:s' ) ); ?></td>
 						<td class="column-action"><code><?php echo esc_html( (string) $row->action ); ?></code></td>
 						<td class="column-crm"><?php echo esc_html( (string) $row->crm ); ?></td>
-						<td class="column-contacts"><?php echo esc_html( self::neutralise( str_replace( ',', ', ', (string) $row->contact_ids ) ) ); ?></td>
+						<?php if ( $refused ) : ?>
+							<td class="column-source"><?php echo esc_html( (string) $row->source ); ?></td>
+						<?php else : ?>
+							<td class="column-contacts"><?php echo esc_html( self::neutralise( str_replace( ',', ', ', (string) $row->contact_ids ) ) ); ?></td>
+						<?php endif; ?>
 						<td class="column-status"><?php echo esc_html( (string) $row->status ); ?></td>
 						<td class="column-outcome"><code><?php echo esc_html( self::neutralise( str_replace( ',', ', ', (string) $row->outcome ) ) ); ?></code></td>
-						<td class="column-details">
-							<?php if ( '' !== (string) $row->details ) : ?>
-								<pre style="white-space:pre-wrap;margin:0;max-height:12em;overflow:auto"><?php echo esc_html( self::neutralise( (string) $row->details ) ); ?></pre>
-							<?php endif; ?>
-						</td>
+						<?php if ( $refused ) : ?>
+							<td class="column-hits"><?php echo esc_html( number_format_i18n( (int) $row->hits ) ); ?></td>
+						<?php else : ?>
+							<td class="column-details">
+								<?php if ( '' !== (string) $row->details ) : ?>
+									<pre style="white-space:pre-wrap;margin:0;max-height:12em;overflow:auto"><?php echo esc_html( self::neutralise( (string) $row->details ) ); ?></pre>
+								<?php endif; ?>
+							</td>
+						<?php endif; ?>
 					</tr>
 				<?php endforeach; ?>
 			</tbody>

@@ -71,12 +71,18 @@ abstract class E2eTestCase extends TestCase
         $this->assertSame($expected, $actual, $message);
     }
 
-    /** One log table row newer than $afterId, and returns it (the webhook wrote its entry). */
+    /**
+     * One log table row newer than $afterId, and returns it (the webhook wrote its entry). A
+     * request refused before authentication is only counted (WPF_Bridge_Refusals): its
+     * counters are folded into the log first, where it is one refused row of one request.
+     */
     protected function assertOneNewLogRow(int $afterId, int $status): array
     {
+        WordPress::php('return WPF_Bridge_Refusals::fold();');
         $rows = array_values(array_filter(WordPress::logRows(20), static fn (array $row): bool => (int) $row['id'] > $afterId));
         $this->assertCount(1, $rows, 'expected exactly one new log entry, got: ' . json_encode($rows));
         $this->assertSame((string) $status, $rows[0]['status']);
+        $this->assertSame('1', $rows[0]['hits'], 'one request: ' . json_encode($rows[0]));
         return $rows[0];
     }
 

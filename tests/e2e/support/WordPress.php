@@ -204,9 +204,9 @@ final class WordPress
     /** The newest entries of the webhook log table, newest first. */
     public static function logRows(int $limit = 100): array
     {
-        $rows = self::query(sprintf('SELECT id, action, crm, contact_ids, user_ids, status, outcome, details FROM %s ORDER BY id DESC LIMIT %d',
+        $rows = self::query(sprintf('SELECT id, action, crm, contact_ids, user_ids, status, outcome, details, refused, hits, source FROM %s ORDER BY id DESC LIMIT %d',
             self::table('wpf_bridge_log'), $limit));
-        return array_map(static fn (array $r): array => array_combine(['id', 'action', 'crm', 'contact_ids', 'user_ids', 'status', 'outcome', 'details'], $r), $rows);
+        return array_map(static fn (array $r): array => array_combine(['id', 'action', 'crm', 'contact_ids', 'user_ids', 'status', 'outcome', 'details', 'refused', 'hits', 'source'], $r), $rows);
     }
 
     public static function lastLogId(): int
