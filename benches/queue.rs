@@ -121,7 +121,7 @@ fn main() {
     let started = Instant::now();
     let report = drain(
         &queue,
-        &|| Ok(settings.clone()),
+        &|| Ok(Some(settings.clone())),
         &site_q,
         Limits {
             budget: Duration::from_secs(600),

@@ -31,6 +31,7 @@ function wpf_bridge_uninstall_site(): void {
 	delete_option( 'wpf_bridge_wpf_key_notice_dismissed' );
 	delete_option( 'wpf_bridge_loader_version' );
 	delete_option( 'wpf_bridge_handover' );
+	delete_option( 'wpf_bridge_worker_heartbeat' );
 	wp_clear_scheduled_hook( 'wpf_bridge_queue_tick' );
 
 	// phpcs:disable WordPress.DB.DirectDatabaseQuery -- no API lists transients by prefix.

@@ -37,6 +37,7 @@ spl_autoload_register(
 			'WPF_Bridge_Installer'      => 'includes/class-installer.php',
 			'WPF_Bridge_Loader'         => 'includes/class-loader.php',
 			'WPF_Bridge_Worker'         => 'includes/class-worker.php',
+			'WPF_Bridge_Resident_Worker' => 'includes/class-resident-worker.php',
 			'WPF_Bridge_CLI'            => 'includes/class-cli.php',
 			'WPF_Bridge_Passwords'      => 'includes/class-passwords.php',
 			'WPF_Bridge_Admin_Notices'  => 'includes/admin/class-admin-notices.php',

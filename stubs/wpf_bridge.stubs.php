@@ -24,7 +24,8 @@ namespace {
      * Applies the queue's due events, one contact at a time (lock, claim, coalesce, one apply,
      * settle), until none is due, `$max_contacts` contacts were taken or `$budget_seconds` are
      * spent. `$settings` is the settings array, or a callable returning it: then it is called
-     * before each contact, so a change saved during a long drain applies to the next contact.
+     * before each contact, so a change saved during a long drain applies to the next contact,
+     * and its `null` stops the drain before the next contact (a worker asked to stop).
      * Returns the drain's report: `contacts`, `applies`, `done`, `retrying`, `failed`, `busy`.
      * Bad settings throw `WpfBridge\ConfigurationException`; a failing adapter or settings
      * callable stops the drain and throws (the events it held are claimed again after their

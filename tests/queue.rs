@@ -104,7 +104,7 @@ impl World {
     fn drain(&self) -> DrainReport {
         drain(
             &self.queue,
-            &|| Ok(self.settings.clone()),
+            &|| Ok(Some(self.settings.clone())),
             &self.site,
             Limits {
                 budget: Duration::from_secs(60),
@@ -471,7 +471,7 @@ impl World {
             }
             let report = drain(
                 &self.queue,
-                &|| Ok(self.settings.clone()),
+                &|| Ok(Some(self.settings.clone())),
                 &self.site,
                 Limits {
                     budget: Duration::from_secs(60),
@@ -583,11 +583,11 @@ fn a_drain_reads_the_settings_before_each_contact() {
         &w.queue,
         &|| {
             reads.set(reads.get() + 1);
-            Ok(if reads.get() == 1 {
+            Ok(Some(if reads.get() == 1 {
                 w.settings.clone()
             } else {
                 userengage.clone()
-            })
+            }))
         },
         &w.site,
         Limits {
@@ -606,6 +606,38 @@ fn a_drain_reads_the_settings_before_each_contact() {
         "never applied with the other CRM's settings"
     );
     assert_eq!(w.site.user_count(), 1);
+}
+
+#[test]
+fn settings_of_none_stop_the_drain_before_the_next_contact() {
+    let w = World::new(json!({}));
+    for contact in [31, 32] {
+        w.send(
+            "wpf_action=add",
+            &mautic_body(contact, "Ann", &stamp(1), json!({})),
+        );
+    }
+    let asked = std::cell::Cell::new(0);
+    let report = drain(
+        &w.queue,
+        &|| {
+            asked.set(asked.get() + 1);
+            Ok((asked.get() == 1).then(|| w.settings.clone()))
+        },
+        &w.site,
+        Limits {
+            budget: Duration::from_secs(60),
+            max_contacts: 10,
+        },
+    )
+    .unwrap();
+    assert_eq!((report.contacts, report.done), (1, 1), "{report:?}");
+    let states: Vec<_> = w.queue.rows().iter().map(|row| row.state).collect();
+    assert_eq!(
+        states,
+        [QueueState::Done, QueueState::Pending],
+        "nothing claimed after the stop"
+    );
 }
 
 #[test]

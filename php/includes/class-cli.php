@@ -24,7 +24,10 @@ final class WPF_Bridge_CLI {
 usage: worker.php [COMMAND] [OPTIONS]          (or: wp wpf-bridge queue COMMAND [OPTIONS])
   run                  apply due events now (the default command)
       --budget=S         stop starting new contacts after S seconds (default 60)
-      --max-contacts=N   take at most N contacts (default 1000)
+      --max-contacts=N   take at most N contacts (default 1000; with --loop 10000)
+      --loop             the resident worker: drain continuously (web requests then only
+                         accept), until --max-contacts, --max-memory=MiB (256),
+                         --max-seconds=S (3600) or SIGTERM; --idle-sleep=S (1) when idle
   status               events per state and the longest wait
   retry ID... | --all-failed
                        queue failed or retrying events again, due now, then run
@@ -59,7 +62,7 @@ TXT;
 			return self::OK;
 		}
 		$known   = array(
-			'run'     => array( 'budget', 'max-contacts' ),
+			'run'     => array( 'budget', 'max-contacts', 'loop', 'max-memory', 'max-seconds', 'idle-sleep' ),
 			'status'  => array(),
 			'retry'   => array( 'all-failed', 'budget', 'max-contacts' ),
 			'discard' => array( 'all-failed' ),
@@ -75,6 +78,9 @@ TXT;
 			return self::BAD_ARGS;
 		}
 		try {
+			if ( isset( $assoc['loop'] ) ) {
+				self::loop_bounds( $assoc );
+			}
 			$budget = self::positive( $assoc, 'budget', self::DEFAULT_BUDGET );
 			$max    = self::positive( $assoc, 'max-contacts', self::DEFAULT_MAX_CONTACTS );
 			$ids    = in_array( $command, array( 'retry', 'discard' ), true ) ? self::ids( $args, isset( $assoc['all-failed'] ) ) : null;
@@ -93,6 +99,10 @@ TXT;
 					self::status( $out );
 					break;
 				case 'run':
+					if ( isset( $assoc['loop'] ) ) {
+						WPF_Bridge_Resident_Worker::run( self::loop_bounds( $assoc ), $out );
+						break;
+					}
 					self::print_report( WPF_Bridge_Worker::drain( $budget, $max ), $out );
 					break;
 				case 'retry':
@@ -153,6 +163,18 @@ TXT;
 		}
 		$oldest = $summary['oldest_waiting_at'] ?? null;
 		$out( 'longest wait: ' . ( null === $oldest ? 'none' : max( 0, (int) $summary['now'] - (int) $oldest ) . ' s' ) );
+		$beat = WPF_Bridge_Resident_Worker::heartbeat();
+		$out(
+			'resident worker: ' . ( null === $beat ? 'none' : sprintf(
+				'%s (pid %d on %s, %d contacts, last heartbeat %d s ago%s)',
+				WPF_Bridge_Resident_Worker::alive() ? 'running' : 'not running',
+				(int) $beat['pid'],
+				(string) $beat['host'],
+				(int) $beat['contacts'],
+				max( 0, time() - (int) $beat['beat'] ),
+				isset( $beat['reason'] ) ? ', ended: ' . $beat['reason'] : ''
+			) )
+		);
 	}
 
 	/**
@@ -165,6 +187,20 @@ TXT;
 		foreach ( array( 'contacts', 'applies', 'done', 'retrying', 'failed', 'busy' ) as $key ) {
 			$out( "{$key}: " . (int) ( $report[ $key ] ?? 0 ) );
 		}
+	}
+
+	/**
+	 * The resident worker's bounds from the options, or their defaults.
+	 *
+	 * @return array<string, int>
+	 * @throws InvalidArgumentException When one is not a positive whole number.
+	 */
+	private static function loop_bounds( array $assoc ): array {
+		$bounds = array();
+		foreach ( WPF_Bridge_Resident_Worker::DEFAULTS as $name => $default ) {
+			$bounds[ $name ] = self::positive( $assoc, $name, $default );
+		}
+		return $bounds;
 	}
 
 	/**

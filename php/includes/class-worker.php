@@ -52,21 +52,23 @@ final class WPF_Bridge_Worker {
 	private const HANDOVER_TTL = 60;
 
 	/**
-	 * Drains due events now, within $budget_seconds and $max_contacts.
+	 * Drains due events now, within $budget_seconds and $max_contacts, while $go_on (asked
+	 * before each contact) says so.
 	 *
 	 * @return array{contacts: int, applies: int, done: int, retrying: int, failed: int, busy: int}
 	 * @throws \Throwable When the extension or an adapter fails (claimed events are then
 	 *                    claimed again after their lease).
 	 */
-	public static function drain( int $budget_seconds, int $max_contacts = self::MAX_CONTACTS ): array {
+	public static function drain( int $budget_seconds, int $max_contacts = self::MAX_CONTACTS, ?callable $go_on = null ): array {
 		if ( ! WPF_Bridge_Extension::loaded() ) {
 			throw new RuntimeException( 'The wpf_bridge PHP extension is not loaded: the queue cannot be drained.' );
 		}
 		// Our own writes must not be pushed back to the CRM by WP Fusion or similar plugins.
 		WPF_Bridge_Endpoint::mark_doing_webhook();
-		// Asked before each contact: a setting saved during a long drain applies to the next one.
+		// Asked before each contact: a setting saved during a long drain applies to the next
+		// one, and a worker asked to stop ($go_on false) ends after the contact in hand.
 		$report = wpf_bridge_drain(
-			array( WPF_Bridge_Settings::class, 'current_for_extension' ),
+			static fn (): ?array => null === $go_on || $go_on() ? WPF_Bridge_Settings::current_for_extension() : null,
 			new WPF_Bridge_Site(),
 			new WPF_Bridge_Queue(),
 			max( 1, $max_contacts ),
@@ -238,6 +240,18 @@ final class WPF_Bridge_Worker {
 	}
 
 	/**
+	 * Whether this process holds the drain lease now, asked of the database: a connection lost
+	 * and made again (wpdb reconnects) has lost it.
+	 */
+	public static function holds_lease(): bool {
+		global $wpdb;
+		if ( self::$leased ) {
+			self::$leased = '1' === (string) $wpdb->get_var( $wpdb->prepare( 'SELECT IS_USED_LOCK(%s) = CONNECTION_ID()', self::lease_name() ) );
+		}
+		return self::$leased;
+	}
+
+	/**
 	 * Releases the drain lease if this process holds it.
 	 */
 	public static function release_lease(): void {
@@ -251,7 +265,7 @@ final class WPF_Bridge_Worker {
 	/**
 	 * The lease's lock name: one per site's queue table on this database (at most 64 chars).
 	 */
-	private static function lease_name(): string {
+	public static function lease_name(): string {
 		global $wpdb;
 		return 'wpf_bridge_drain_' . md5( DB_NAME . '|' . $wpdb->prefix );
 	}

@@ -209,7 +209,8 @@ pub fn wpf_bridge_planned_processing(
 /// Applies the queue's due events, one contact at a time (lock, claim, coalesce, one apply,
 /// settle), until none is due, `$max_contacts` contacts were taken or `$budget_seconds` are
 /// spent. `$settings` is the settings array, or a callable returning it: then it is called
-/// before each contact, so a change saved during a long drain applies to the next contact.
+/// before each contact, so a change saved during a long drain applies to the next contact,
+/// and its `null` stops the drain before the next contact (a worker asked to stop).
 /// Returns the drain's report: `contacts`, `applies`, `done`, `retrying`, `failed`, `busy`.
 /// Bad settings throw `WpfBridge\ConfigurationException`; a failing adapter or settings
 /// callable stops the drain and throws (the events it held are claimed again after their
@@ -238,7 +239,7 @@ pub fn wpf_bridge_drain(
             })
         })?;
         let fixed = php_result(load_settings(array))?;
-        queue::drain(&queue, &|| Ok(fixed.clone()), &site, limits)
+        queue::drain(&queue, &|| Ok(Some(fixed.clone())), &site, limits)
     };
     php_result(report.and_then(|report| {
         serde_json::to_value(report)
@@ -248,7 +249,7 @@ pub fn wpf_bridge_drain(
 }
 
 /// The settings a drain's callable returns now (see `wpf_bridge_drain`).
-fn current_settings(callable: &Zval) -> Result<Settings> {
+fn current_settings(callable: &Zval) -> Result<Option<Settings>> {
     let callable = ZendCallable::new(callable).map_err(|e| Error::InvalidArgument {
         name: "settings",
         reason: format!("is not callable ({e})"),
@@ -260,11 +261,14 @@ fn current_settings(callable: &Zval) -> Result<Settings> {
         )));
     }
     let result = result.map_err(|e| Error::Site(format!("the settings callable failed ({e})")))?;
+    if result.is_null() {
+        return Ok(None);
+    }
     match result.array() {
-        Some(array) => load_settings(array),
+        Some(array) => load_settings(array).map(Some),
         None => Err(Error::InvalidArgument {
             name: "settings",
-            reason: "the callable must return an array".into(),
+            reason: "the callable must return an array or null".into(),
         }),
     }
 }

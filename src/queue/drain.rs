@@ -81,12 +81,13 @@ pub struct DrainReport {
 /// Applies due events, contact by contact, until none is left, `limits.max_contacts` were
 /// taken or `limits.budget` is spent. Each contact is visited once per drain, but for a
 /// backlog larger than one claim, which is taken claim after claim. `settings` is
-/// asked before each contact, so a change saved meanwhile applies to the next one. A failing
+/// asked before each contact, so a change saved meanwhile applies to the next one; `None`
+/// stops the drain there (a worker asked to stop ends after the contact in hand). A failing
 /// port (the database) or settings that no longer validate stop the drain with their error;
 /// the events it held are claimed again after their lease.
 pub fn drain(
     queue: &dyn Queue,
-    settings: &dyn Fn() -> Result<Settings>,
+    settings: &dyn Fn() -> Result<Option<Settings>>,
     site: &dyn Site,
     limits: Limits,
 ) -> Result<DrainReport> {
@@ -108,7 +109,9 @@ pub fn drain(
                 break 'rounds;
             }
             visited.insert(contact.clone());
-            let settings = settings()?;
+            let Some(settings) = settings()? else {
+                break 'rounds;
+            };
             let crm = crm::client(&settings);
             let Some(run) = settle_contact(queue, &settings, site, crm.as_ref(), &contact, 0)?
             else {

@@ -4,7 +4,8 @@
  * plugin was written for, are the saved settings valid, is the webhook queue healthy (no
  * failed event, none waiting longer than the extension's `stale_after_seconds`), is the
  * must-use loader in place (WPF_Bridge_Loader::problem()), and, when argon2id passwords are
- * on, do they take effect (WPF_Bridge_Passwords::problem()). Each
+ * on, do they take effect (WPF_Bridge_Passwords::problem()), and is a resident worker that
+ * ran here still running (WPF_Bridge_Resident_Worker::problem()). Each
  * check adds its problems and raises the status; the worst status wins.
  *
  * @package WPF_Bridge
@@ -120,7 +121,7 @@ final class WPF_Bridge_Site_Health {
 
 		// Recommended, not critical: without the must-use loader webhooks are still accepted,
 		// only later in the request (when the plugin itself loads).
-		foreach ( array( WPF_Bridge_Loader::problem(), WPF_Bridge_Passwords::problem() ) as $problem ) {
+		foreach ( array( WPF_Bridge_Loader::problem(), WPF_Bridge_Passwords::problem(), WPF_Bridge_Resident_Worker::problem() ) as $problem ) {
 			if ( null !== $problem ) {
 				if ( 'good' === $status ) {
 					$status = 'recommended';
@@ -135,7 +136,7 @@ final class WPF_Bridge_Site_Health {
 				/* translators: %s: version */
 				__( 'The wpf_bridge extension %s is loaded, the settings are valid and the webhook queue is being applied.', 'wpf-bridge' ),
 				(string) WPF_Bridge_Extension::version()
-			);
+			) . ( null === WPF_Bridge_Resident_Worker::status_line() ? '' : ' ' . WPF_Bridge_Resident_Worker::status_line() );
 		} else {
 			if ( $queue_only ) {
 				$label = __( 'WPF Bridge has webhook events that need attention', 'wpf-bridge' );

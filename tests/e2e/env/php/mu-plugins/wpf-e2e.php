@@ -130,7 +130,8 @@ add_filter(
  */
 function wpf_e2e_count_drain( $report ) {
 	global $wpdb;
-	$sums = array( 'drains' => 1 );
+	// Which kind of process drained: a web request (php-fpm) or the command line.
+	$sums = array( 'drains' => 1, 'cli' === PHP_SAPI ? 'drains_cli' : 'drains_web' => 1 );
 	foreach ( array( 'contacts', 'applies', 'done', 'retrying', 'failed', 'busy' ) as $key ) {
 		$sums[ $key ] = is_array( $report ) && isset( $report[ $key ] ) ? max( 0, (int) $report[ $key ] ) : 0;
 	}
