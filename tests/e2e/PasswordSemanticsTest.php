@@ -109,7 +109,10 @@ final class PasswordSemanticsTest extends E2eTestCase
     {
         WordPress::configure(['argon2_passwords' => true]);
         WordPress::php('wp_set_password( $args[0], $args[1] ); return true;', [' pass with space ', self::$userId]);
-        $this->assertMatchesRegularExpression('/^\$argon2id\$/', self::storedHash(self::$userId), 'the setting is not in force');
+        $stored = self::storedHash(self::$userId);
+        $this->assertMatchesRegularExpression('/^\$argon2id\$/', $stored, 'the setting is not in force');
+        // The length the plugin requires of user_pass is the length of the hashes it writes.
+        $this->assertSame(WordPress::php('return WPF_Bridge_Passwords::ARGON2ID_HASH_LENGTH;'), strlen($stored), 'ARGON2ID_HASH_LENGTH');
 
         foreach ([' pass with space ', 'pass with space'] as $typed) {
             $response = $this->logIn(self::LOGIN, $typed)['response'];
