@@ -4,8 +4,8 @@
  * plugin was written for, are the saved settings valid, is the webhook queue healthy (no
  * failed event, none waiting longer than the extension's `stale_after_seconds`), is the
  * must-use loader in place (WPF_Bridge_Loader::problem()), and, when argon2id passwords are
- * on, do they take effect (WPF_Bridge_Passwords::problem()). Each
- * check adds its problems and raises the status; the worst status wins.
+ * on, do they take effect (WPF_Bridge_Passwords::problem(): PHP, another plugin, the users
+ * table). Each check adds its problems and raises the status; the worst status wins.
  *
  * @package WPF_Bridge
  */
