@@ -142,7 +142,7 @@ final class WPF_Bridge_Passwords {
 		}
 		return sprintf(
 			/* translators: 1: table name, 2: column width, 3: hash length, 4: SQL statement */
-			__( 'the user_pass column of the %1$s table holds %2$d characters and an argon2id hash has %3$d, so it would be cut and the password would never log in (the table has the schema of WordPress before 4.4). Widen the column as WordPress 4.4 and later create it, then turn the setting on: %4$s', 'wpf-bridge' ),
+			__( 'the user_pass column of the %1$s table holds %2$d characters and an argon2id hash has %3$d, so it cannot be stored whole and the password would not log in (the table has the schema of WordPress before 4.4). Widen the column as WordPress 4.4 and later create it, then turn the setting on: %4$s', 'wpf-bridge' ),
 			$wpdb->users,
 			(int) $width,
 			self::ARGON2ID_HASH_LENGTH,

@@ -339,6 +339,7 @@ final class PasswordSemanticsTest extends E2eTestCase
             $browser->click($browser->find('#wpf-bridge-save'));
             $notice = $browser->waitFor('#wpf-bridge-notice-invalid-settings', 30);
             $browser->waitForLoad();
+            $browser->screenshot(Env::screenshotDir() . '/20-argon2-refused-on-a-pre-4.4-users-table.png');
             $text = $browser->text($notice);
             $this->assertStringContainsString('user_pass', $text, 'the refusal does not name the column');
             $this->assertStringContainsString('varchar(255)', $text, 'the refusal does not say how to widen the column');
