@@ -2,12 +2,21 @@
 /**
  * Opt-in argon2id password hashing (setting `argon2_passwords`), on every WordPress version.
  *
+ * The rule: with the setting on, every password WordPress accepts with it off keeps working
+ * exactly as it does then; only the hash is argon2id. So hash() trims the password and applies
+ * the 4,096-byte limit (and its '*') as core does for its own hash on that version, and argon2id
+ * is written only where the users table holds it whole: on a users table from before WordPress
+ * 4.4 (user_pass varchar(64)) an argon2id hash (97 characters) would be refused or cut, so there
+ * the setting is refused when saved, Site Health says why, and core's own hash is written.
+ *
  * WordPress 6.8 and later hash with password_hash() behind two filters, check every hash type
  * WordPress ever wrote (md5, phpass, bcrypt, their `$wp$2y$` prehashed bcrypt, and argon2
  * through password_verify) and rehash at login whatever wp_password_needs_rehash() says. There
- * the setting only asks core for PASSWORD_ARGON2ID (`wp_hash_password_algorithm`,
- * `wp_hash_password_options`): older hashes become argon2id at the next login, and turning the
- * setting off makes core rehash them back to its bcrypt.
+ * the setting asks core for PASSWORD_ARGON2ID (`wp_hash_password_algorithm`,
+ * `wp_hash_password_options`), so checks and wp_password_needs_rehash() are core's, and
+ * includes/pluggable-passwords.php replaces wp_hash_password() only, with hash() below: core's
+ * own, trimming for every algorithm (core trims for bcrypt only). Older hashes become argon2id at
+ * the next login, and turning the setting off makes core rehash them back to its bcrypt.
  *
  * Older WordPress (6.1 to 6.7) only knows md5 and phpass, so there includes/pluggable-passwords.php
  * replaces wp_hash_password() and wp_check_password() with hash() and check() below when the
@@ -34,12 +43,26 @@ final class WPF_Bridge_Passwords {
 	private const CORE_FILTERS_SINCE = '6.8-alpha';
 
 	/**
+	 * Length of an argon2id hash at PHP's default cost, as the extension and password_hash()
+	 * write it: `$argon2id$v=19$m=65536,t=4,p=1$` (31), a 16-byte salt (22), `$`, a 32-byte
+	 * hash (43). The users table must hold this many characters for the setting to take effect.
+	 */
+	public const ARGON2ID_HASH_LENGTH = 97;
+
+	/** user_pass as WordPress 4.4 and later create it (wp-admin/includes/schema.php). */
+	private const USER_PASS_COLUMN = "varchar(255) NOT NULL default ''";
+
+	/**
 	 * Hooks what the setting and the WordPress version need. Runs while plugins load (the
 	 * pluggable functions must exist before wp-includes/pluggable.php is read).
 	 */
 	public static function register(): void {
-		$enabled = WPF_Bridge_Settings::argon2_passwords_enabled();
-		if ( self::core_has_algorithm_filters() ) {
+		$enabled      = WPF_Bridge_Settings::argon2_passwords_enabled();
+		$core_filters = self::core_has_algorithm_filters();
+		if ( $enabled && ( ! $core_filters || defined( 'PASSWORD_ARGON2ID' ) ) ) {
+			require_once WPF_BRIDGE_PLUGIN_DIR . '/includes/pluggable-passwords.php';
+		}
+		if ( $core_filters ) {
 			if ( $enabled && defined( 'PASSWORD_ARGON2ID' ) ) {
 				add_filter( 'wp_hash_password_algorithm', array( __CLASS__, 'algorithm' ) );
 				add_filter( 'wp_hash_password_options', array( __CLASS__, 'options' ), 10, 2 );
@@ -47,7 +70,6 @@ final class WPF_Bridge_Passwords {
 			return;
 		}
 		if ( $enabled ) {
-			require_once WPF_BRIDGE_PLUGIN_DIR . '/includes/pluggable-passwords.php';
 			// Core before 6.8 ties cookies to the hash's characters 8-11, constant in argon2id
 			// hashes: end the sessions explicitly when a password changes.
 			add_action( 'profile_update', array( __CLASS__, 'end_sessions_after_update' ), 10, 2 );
@@ -70,8 +92,19 @@ final class WPF_Bridge_Passwords {
 		if ( ! WPF_Bridge_Settings::argon2_passwords_enabled() ) {
 			return null;
 		}
+		$column = self::column_problem();
+		if ( null !== $column ) {
+			/* translators: %s: why the users table cannot hold the hash, and how to widen it */
+			return sprintf( __( 'Argon2id passwords are on, but WordPress keeps writing its own hashes: %s', 'wpf-bridge' ), $column );
+		}
 		if ( self::core_has_algorithm_filters() ) {
-			return defined( 'PASSWORD_ARGON2ID' ) ? null : __( 'Argon2id passwords are on, but this PHP was built without argon2 (PASSWORD_ARGON2ID), so WordPress keeps hashing with bcrypt.', 'wpf-bridge' );
+			if ( ! defined( 'PASSWORD_ARGON2ID' ) ) {
+				return __( 'Argon2id passwords are on, but this PHP was built without argon2 (PASSWORD_ARGON2ID), so WordPress keeps hashing with bcrypt.', 'wpf-bridge' );
+			}
+			if ( ! defined( 'WPF_BRIDGE_PLUGGABLE_HASH' ) ) {
+				return __( 'Argon2id passwords are on, but another plugin already replaces wp_hash_password(), so WPF Bridge cannot trim passwords as WordPress does: a password set with leading or trailing spaces may not log in. Turn the setting off, or remove the other plugin.', 'wpf-bridge' );
+			}
+			return null;
 		}
 		if ( ! ( defined( 'WPF_BRIDGE_PLUGGABLE_HASH' ) && defined( 'WPF_BRIDGE_PLUGGABLE_CHECK' ) ) ) {
 			return __( 'Argon2id passwords are on, but another plugin already replaces wp_hash_password() and wp_check_password(), so WPF Bridge\'s versions are not used.', 'wpf-bridge' );
@@ -80,13 +113,75 @@ final class WPF_Bridge_Passwords {
 	}
 
 	/**
-	 * wp_hash_password_algorithm (6.8+): argon2id.
+	 * Why settings that turn argon2id passwords on cannot be saved, or null when they can (the
+	 * settings page refuses the save with this message).
+	 *
+	 * @param array $settings The settings about to be saved.
+	 */
+	public static function refusal( array $settings ): ?string {
+		if ( empty( $settings['argon2_passwords'] ) ) {
+			return null;
+		}
+		$column = self::column_problem();
+		if ( null === $column ) {
+			return null;
+		}
+		/* translators: %s: why the users table cannot hold the hash, and how to widen it */
+		return sprintf( __( '"Argon2id hashes" cannot be turned on: %s', 'wpf-bridge' ), $column );
+	}
+
+	/**
+	 * Why the users table cannot hold an argon2id hash, with the statement that widens its
+	 * column, or null when it can.
+	 */
+	private static function column_problem(): ?string {
+		global $wpdb;
+		$width = self::column_width();
+		if ( self::column_holds( self::ARGON2ID_HASH_LENGTH ) ) {
+			return null;
+		}
+		return sprintf(
+			/* translators: 1: table name, 2: column width, 3: hash length, 4: SQL statement */
+			__( 'the user_pass column of the %1$s table holds %2$d characters and an argon2id hash has %3$d, so it cannot be stored whole and the password would not log in (the table has the schema of WordPress before 4.4). Widen the column as WordPress 4.4 and later create it, then turn the setting on: %4$s', 'wpf-bridge' ),
+			$wpdb->users,
+			(int) $width,
+			self::ARGON2ID_HASH_LENGTH,
+			sprintf( 'ALTER TABLE `%s` MODIFY `user_pass` %s;', $wpdb->users, self::USER_PASS_COLUMN )
+		);
+	}
+
+	/**
+	 * The width of the users table's user_pass column in characters, or null when the database
+	 * does not say (then, as for $wpdb, there is no limit to respect).
+	 */
+	private static function column_width(): ?int {
+		global $wpdb;
+		// $wpdb reads the table's columns once per request and keeps them; it checks its own
+		// writes against the same widths.
+		$length = $wpdb->get_col_length( $wpdb->users, 'user_pass' );
+		return is_array( $length ) && ! empty( $length['length'] ) ? (int) $length['length'] : null;
+	}
+
+	/**
+	 * Whether user_pass holds a hash of this many characters whole: the one rule deciding
+	 * whether argon2id is written.
+	 *
+	 * @param int $length Hash length.
+	 */
+	private static function column_holds( int $length ): bool {
+		$width = self::column_width();
+		return null === $width || $length <= $width;
+	}
+
+	/**
+	 * wp_hash_password_algorithm (6.8+): argon2id, where the users table holds it. Core's
+	 * wp_password_needs_rehash() asks this too, so a table that cannot hold argon2id never has a
+	 * rehash to it asked for at login.
 	 *
 	 * @param string|int $algorithm Core's choice (PASSWORD_BCRYPT).
 	 */
 	public static function algorithm( $algorithm ) {
-		unset( $algorithm );
-		return PASSWORD_ARGON2ID;
+		return self::column_holds( self::ARGON2ID_HASH_LENGTH ) ? PASSWORD_ARGON2ID : $algorithm;
 	}
 
 	/**
@@ -109,21 +204,71 @@ final class WPF_Bridge_Passwords {
 	}
 
 	/**
-	 * wp_hash_password(): argon2id through the extension, or core's phpass when it cannot.
+	 * wp_hash_password() while the setting is on: what core's own writes with the setting off
+	 * (the same trimming, the same 4,096-byte limit and its '*'), but argon2id where the users
+	 * table holds it whole; otherwise core's own hash.
 	 *
-	 * @param string $password Plain password (trimmed, as core does).
+	 * @param string $password Plain password.
 	 */
 	public static function hash( $password ): string {
-		$password = trim( (string) $password );
-		if ( function_exists( 'wpf_bridge_hash_password' ) ) {
+		$password = (string) $password;
+		if ( self::core_has_algorithm_filters() ) {
+			return self::hash_with_core_filters( $password );
+		}
+		// Core before 6.8: phpass, which refuses a password longer than 4,096 bytes once trimmed.
+		$password = trim( $password );
+		if ( strlen( $password ) > self::MAX_PASSWORD_LENGTH ) {
+			return '*';
+		}
+		if ( function_exists( 'wpf_bridge_hash_password' ) && self::column_holds( self::ARGON2ID_HASH_LENGTH ) ) {
 			try {
-				return (string) wpf_bridge_hash_password( $password );
+				$hash = (string) wpf_bridge_hash_password( $password );
+				if ( self::column_holds( strlen( $hash ) ) ) {
+					return $hash;
+				}
 			} catch ( \Throwable $e ) {
 				// Fall back to phpass: a working login matters more than the hash type.
 				unset( $e );
 			}
 		}
 		return self::phpass()->HashPassword( $password );
+	}
+
+	/**
+	 * Core 6.8's wp_hash_password(), but trimming the password for every algorithm (core trims
+	 * for bcrypt only, while wp_authenticate() trims what the user types), and falling back to
+	 * core's bcrypt when the hash would not fit the users table.
+	 *
+	 * @param string $password Plain password.
+	 */
+	private static function hash_with_core_filters( string $password ): string {
+		global $wp_hasher;
+		if ( ! empty( $wp_hasher ) ) {
+			return $wp_hasher->HashPassword( trim( $password ) );
+		}
+		// As core: the limit applies to the password as given, before trimming.
+		if ( strlen( $password ) > self::MAX_PASSWORD_LENGTH ) {
+			return '*';
+		}
+		$password = trim( $password );
+
+		/** This filter is documented in wp-includes/pluggable.php */
+		$algorithm = apply_filters( 'wp_hash_password_algorithm', PASSWORD_BCRYPT );
+		/** This filter is documented in wp-includes/pluggable.php */
+		$options = apply_filters( 'wp_hash_password_options', array(), $algorithm );
+
+		if ( PASSWORD_BCRYPT !== $algorithm ) {
+			$hash = password_hash( $password, $algorithm, $options );
+			if ( self::column_holds( strlen( $hash ) ) ) {
+				return $hash;
+			}
+			// A cost raised by another filter can make even a wide enough column too narrow.
+			/** This filter is documented in wp-includes/pluggable.php */
+			$options = apply_filters( 'wp_hash_password_options', array(), PASSWORD_BCRYPT );
+		}
+		// Core's bcrypt: SHA-384 keeps the entropy of passwords longer than 72 bytes.
+		$prehashed = base64_encode( hash_hmac( 'sha384', $password, 'wp-sha384', true ) ); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions.obfuscation_base64_encode -- the format of core's hash.
+		return '$wp' . password_hash( $prehashed, PASSWORD_BCRYPT, $options );
 	}
 
 	/**
@@ -150,7 +295,7 @@ final class WPF_Bridge_Passwords {
 			$check = strlen( $password ) <= self::MAX_PASSWORD_LENGTH && self::phpass()->CheckPassword( $password, $hash );
 		}
 
-		if ( $check && $user_id && ! str_starts_with( $hash, '$argon2id$' ) && function_exists( 'wpf_bridge_hash_password' ) ) {
+		if ( $check && $user_id && self::needs_rehash( $hash ) ) {
 			$user = get_userdata( (int) $user_id );
 			// Only the account password is upgraded: application passwords are checked with
 			// the user id too, and must not replace it.
@@ -162,6 +307,19 @@ final class WPF_Bridge_Passwords {
 
 		/** This filter is documented in wp-includes/pluggable.php */
 		return (bool) apply_filters( 'check_password', $check, $password, $hash, $user_id );
+	}
+
+	/**
+	 * Whether check() replaces this hash after a successful login (before 6.8): every kind but
+	 * argon2id while argon2id can be written; otherwise only md5, as core does.
+	 *
+	 * @param string $hash Stored hash that matched.
+	 */
+	private static function needs_rehash( string $hash ): bool {
+		if ( function_exists( 'wpf_bridge_hash_password' ) && self::column_holds( self::ARGON2ID_HASH_LENGTH ) ) {
+			return ! str_starts_with( $hash, '$argon2id$' );
+		}
+		return strlen( $hash ) <= 32;
 	}
 
 	/**

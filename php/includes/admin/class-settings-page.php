@@ -158,6 +158,15 @@ final class WPF_Bridge_Settings_Page {
 
 		$settings = WPF_Bridge_Settings::from_form( $input, $clear, WPF_Bridge_Settings::stored() );
 
+		// A setting the users table cannot carry out is refused, whether or not the extension is loaded.
+		$refusal = WPF_Bridge_Passwords::refusal( $settings );
+		if ( null !== $refusal ) {
+			self::$rejected_settings    = $settings;
+			self::$rejected_message     = $refusal;
+			self::$rejected_had_secrets = self::typed_secrets( $input );
+			return false;
+		}
+
 		if ( ! WPF_Bridge_Extension::loaded() ) {
 			WPF_Bridge_Settings::save( $settings );
 			WPF_Bridge_Admin_Notices::flash( 'warning', 'saved-unvalidated', __( 'Settings saved, but not validated: the wpf_bridge extension is not loaded.', 'wpf-bridge' ) );
@@ -168,16 +177,25 @@ final class WPF_Bridge_Settings_Page {
 		if ( null !== $error ) {
 			self::$rejected_settings    = $settings;
 			self::$rejected_message     = $error;
-			self::$rejected_had_secrets = (bool) array_filter(
-				array_intersect_key( $input, WPF_Bridge_Settings::SECRET_CONSTANTS ),
-				static fn( $value ): bool => is_string( $value ) && '' !== trim( $value )
-			);
+			self::$rejected_had_secrets = self::typed_secrets( $input );
 			return false;
 		}
 
 		WPF_Bridge_Settings::save( $settings );
 		WPF_Bridge_Admin_Notices::flash( 'success', 'saved', __( 'Settings saved.', 'wpf-bridge' ) );
 		return true;
+	}
+
+	/**
+	 * Whether the submitted form carried typed secrets (a refused save does not show them again).
+	 *
+	 * @param array $input The submitted settings.
+	 */
+	private static function typed_secrets( array $input ): bool {
+		return (bool) array_filter(
+			array_intersect_key( $input, WPF_Bridge_Settings::SECRET_CONSTANTS ),
+			static fn( $value ): bool => is_string( $value ) && '' !== trim( $value )
+		);
 	}
 
 	/**
@@ -493,7 +511,14 @@ final class WPF_Bridge_Settings_Page {
 
 			<h2><?php esc_html_e( 'Passwords', 'wpf-bridge' ); ?></h2>
 			<table class="form-table" role="presentation">
-				<?php self::checkbox_field( 'argon2_passwords', __( 'Argon2id hashes', 'wpf-bridge' ), __( 'Hash WordPress passwords with argon2id instead of bcrypt (WordPress 6.8 and later) or phpass (earlier versions). Existing passwords keep working and are rehashed at the next login. Passwords hashed this way keep working if you turn this off again.', 'wpf-bridge' ), $settings ); ?>
+				<?php
+				$argon2_text = sprintf(
+					/* translators: %d: length of an argon2id hash */
+					__( 'Hash WordPress passwords with argon2id instead of bcrypt (WordPress 6.8 and later) or phpass (earlier versions). Every password that logs in now keeps logging in (trimmed and limited to 4,096 bytes as WordPress does), and is rehashed at the next login. Passwords hashed this way keep working if you turn this off again. Needs a users table whose user_pass column holds %d characters (WordPress 4.4 and later create it with 255).', 'wpf-bridge' ),
+					WPF_Bridge_Passwords::ARGON2ID_HASH_LENGTH
+				);
+				self::checkbox_field( 'argon2_passwords', __( 'Argon2id hashes', 'wpf-bridge' ), $argon2_text, $settings );
+				?>
 			</table>
 
 			<h2><?php esc_html_e( 'Limits per webhook', 'wpf-bridge' ); ?></h2>

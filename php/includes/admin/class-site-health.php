@@ -4,9 +4,10 @@
  * plugin was written for, are the saved settings valid, is the webhook queue healthy (no
  * failed event, none waiting longer than the extension's `stale_after_seconds`), is the
  * must-use loader in place (WPF_Bridge_Loader::problem()), and, when argon2id passwords are
- * on, do they take effect (WPF_Bridge_Passwords::problem()), and is a resident worker that
- * ran here still running (WPF_Bridge_Resident_Worker::problem()). Each
- * check adds its problems and raises the status; the worst status wins.
+ * on, do they take effect (WPF_Bridge_Passwords::problem(): PHP, another plugin, the users
+ * table), and is a resident worker that ran here still running
+ * (WPF_Bridge_Resident_Worker::problem()). Each check adds its problems and raises the
+ * status; the worst status wins.
  *
  * @package WPF_Bridge
  */
