@@ -831,10 +831,12 @@ fn read_item(mapping: &Mapping, item: &Value) -> Result<ContactEvent> {
     };
     let mut fields = Map::new();
     for (name, rule) in &mapping.fields {
-        let (pointer, value) = match first(item, rule.pointers()) {
+        let (pointer, value) = match first_found(item, rule.pointers()) {
             Ok(found) => found,
-            Err(Error::PointerMissing { .. }) if rule.optional() => continue,
-            Err(error) => return Err(error),
+            Err(misses) if rule.optional() && !misses.iter().any(|(_, m)| m.into_scalar()) => {
+                continue
+            }
+            Err(misses) => return Err(misses_error(misses)),
         };
         match value {
             Value::Array(_) | Value::Object(_) => {
@@ -871,16 +873,35 @@ static NULL: Value = Value::Null;
 /// The value of the first pointer that is there and not null; else the last null one's
 /// (null: the payload says nothing), else the misses joined.
 fn first<'a, 'p>(item: &'a Value, pointers: &'p Pointers) -> Result<(&'p str, &'a Value)> {
+    first_found(item, pointers).map_err(misses_error)
+}
+
+/// Misses as one error (the diagnostic is written only now).
+fn misses_error(misses: Vec<(&str, pointer::Miss)>) -> Error {
+    joined_miss(
+        misses
+            .into_iter()
+            .map(|(pointer, miss)| miss.into_error(pointer))
+            .collect(),
+    )
+}
+
+/// `first`, with the misses left unwritten.
+#[allow(clippy::type_complexity)]
+fn first_found<'a, 'p>(
+    item: &'a Value,
+    pointers: &'p Pointers,
+) -> std::result::Result<(&'p str, &'a Value), Vec<(&'p str, pointer::Miss<'a>)>> {
     let mut misses = Vec::new();
     let mut null = None;
     for pointer in pointers.list() {
-        match pointer::resolve(item, pointer) {
+        match pointer::find(item, pointer) {
             Ok(Value::Null) => null = Some((pointer.as_str(), &NULL)),
             Ok(value) => return Ok((pointer.as_str(), value)),
-            Err(miss) => misses.push(miss),
+            Err(miss) => misses.push((pointer.as_str(), miss)),
         }
     }
-    null.ok_or_else(|| joined_miss(misses))
+    null.ok_or(misses)
 }
 
 fn type_error(pointer: &str, expected: &'static str, value: &Value) -> Error {
@@ -894,24 +915,28 @@ fn type_error(pointer: &str, expected: &'static str, value: &Value) -> Error {
 /// The first non-empty value of the id pointers, by the id type.
 fn contact_id(mapping: &Mapping, item: &Value) -> Result<String> {
     let rule = &mapping.contact_id;
-    let mut misses = Vec::new();
+    let mut misses: Vec<(&str, Result<&Value, pointer::Miss>)> = Vec::new();
     for pointer in &rule.pointers {
-        let value = match pointer::resolve(item, pointer) {
-            Ok(value) => value,
-            Err(miss) => {
-                misses.push(miss);
-                continue;
-            }
-        };
-        match id_text(rule.kind, pointer, value)? {
-            Some(id) => return Ok(id),
-            None => misses.push(Error::PointerMissing {
-                pointer: pointer.clone(),
-                found: format!("the value is {}", empty_kind(value)),
-            }),
+        match pointer::find(item, pointer) {
+            Ok(value) => match id_text(rule.kind, pointer, value)? {
+                Some(id) => return Ok(id),
+                None => misses.push((pointer, Ok(value))),
+            },
+            Err(miss) => misses.push((pointer, Err(miss))),
         }
     }
-    Err(joined_miss(misses))
+    Err(joined_miss(
+        misses
+            .into_iter()
+            .map(|(pointer, miss)| match miss {
+                Ok(value) => Error::PointerMissing {
+                    pointer: pointer.to_string(),
+                    found: format!("the value is {}", empty_kind(value)),
+                },
+                Err(miss) => miss.into_error(pointer),
+            })
+            .collect(),
+    ))
 }
 
 fn empty_kind(value: &Value) -> &'static str {

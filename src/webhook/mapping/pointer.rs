@@ -48,49 +48,86 @@ pub fn problem(pointer: &str) -> Option<String> {
 /// index that is not there: the keys that were) or `PointerType` (a step into a string,
 /// number, boolean or null).
 pub fn resolve<'a>(root: &'a Value, pointer: &str) -> Result<&'a Value, Error> {
+    find(root, pointer).map_err(|miss| miss.into_error(pointer))
+}
+
+/// Where a pointer missed, kept cheap: the diagnostic is only written (`into_error`) when
+/// no other pointer of a list found a value.
+#[derive(Debug, Clone, Copy)]
+pub struct Miss<'a> {
+    /// The value the missing step was taken from, and the length of the pointer up to it.
+    parent: &'a Value,
+    walked: usize,
+}
+
+impl Miss<'_> {
+    /// The pointer stepped into a string, number, boolean or null (`PointerType`), rather
+    /// than asking for a key or an item that is not there.
+    pub fn into_scalar(&self) -> bool {
+        !matches!(self.parent, Value::Object(_) | Value::Array(_))
+    }
+
+    /// The error naming the miss of `pointer` (the pointer `find` was given).
+    pub fn into_error(self, pointer: &str) -> Error {
+        let walked = &pointer[..self.walked];
+        let token = unescape(
+            pointer[self.walked..]
+                .trim_start_matches('/')
+                .split('/')
+                .next()
+                .unwrap_or_default(),
+        );
+        match self.parent {
+            Value::Object(map) => Error::PointerMissing {
+                pointer: pointer.to_string(),
+                found: format!(
+                    "no key \"{}\" in the object at {} (keys: {})",
+                    printable(&token, 40),
+                    shown(walked),
+                    keys(map.keys())
+                ),
+            },
+            Value::Array(list) => Error::PointerMissing {
+                pointer: pointer.to_string(),
+                found: format!(
+                    "no item \"{}\" in the list at {} ({} items, indexes from 0)",
+                    printable(&token, 40),
+                    shown(walked),
+                    list.len()
+                ),
+            },
+            other => Error::PointerType {
+                pointer: shown(walked),
+                expected: "an object or a list",
+                found: format!("{} (so {pointer} cannot be read)", json_type(other)),
+            },
+        }
+    }
+}
+
+/// The value at `pointer`, or where it missed (no text written).
+pub fn find<'a>(root: &'a Value, pointer: &str) -> Result<&'a Value, Miss<'a>> {
+    let mut current = root;
+    let mut walked = 0;
     if pointer.is_empty() {
         return Ok(root);
     }
-    let mut current = root;
-    let mut walked = String::new();
-    for raw in pointer.split('/').skip(1) {
-        let token = unescape(raw);
+    for raw in pointer[1..].split('/') {
         let next = match current {
-            Value::Object(map) => map
-                .get(token.as_ref())
-                .ok_or_else(|| Error::PointerMissing {
-                    pointer: pointer.to_string(),
-                    found: format!(
-                        "no key \"{}\" in the object at {} (keys: {})",
-                        printable(&token, 40),
-                        shown(&walked),
-                        keys(map.keys())
-                    ),
-                })?,
-            Value::Array(list) => {
-                index(&token)
-                    .and_then(|at| list.get(at))
-                    .ok_or_else(|| Error::PointerMissing {
-                        pointer: pointer.to_string(),
-                        found: format!(
-                            "no item \"{}\" in the list at {} ({} items, indexes from 0)",
-                            printable(&token, 40),
-                            shown(&walked),
-                            list.len()
-                        ),
-                    })?
-            }
-            other => {
-                return Err(Error::PointerType {
-                    pointer: shown(&walked),
-                    expected: "an object or a list",
-                    found: format!("{} (so {pointer} cannot be read)", json_type(other)),
+            Value::Object(map) => map.get(unescape(raw).as_ref()),
+            Value::Array(list) => index(raw).and_then(|at| list.get(at)),
+            _ => None,
+        };
+        match next {
+            Some(next) => current = next,
+            None => {
+                return Err(Miss {
+                    parent: current,
+                    walked,
                 })
             }
-        };
-        walked.push('/');
-        walked.push_str(raw);
-        current = next;
+        }
+        walked += 1 + raw.len();
     }
     Ok(current)
 }
