@@ -159,6 +159,9 @@ final class PresetsTest extends TestCase
         $this->assertSame('2017-05-23T14:50:03Z', $event['timestamp']);
         $this->assertSame(2, $parsed['ignored'][0]['item']);
         $this->assertSame('condition_not_met', $parsed['ignored'][0]['code']);
+        // PHP's empty array stands for "no fields" (and "no conditions").
+        $bare = ['slug' => 'acme', 'contact_id' => ['pointers' => ['/id']], 'complete' => false, 'fields' => [], 'when' => []];
+        $this->assertSame('5', wpf_bridge_parse_webhook($bare, Fixtures::request(['wpf_action' => 'add'], '{"id": 5}'))['events'][0]['contact_id']);
     }
 
     /** @dataProvider badMappings */

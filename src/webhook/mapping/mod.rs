@@ -92,7 +92,11 @@ pub struct Mapping {
     pub email: Option<Pointers>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<TagsRule>,
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[serde(
+        default,
+        skip_serializing_if = "BTreeMap::is_empty",
+        deserialize_with = "field_map"
+    )]
     pub fields: BTreeMap<String, FieldRule>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_time: Option<Pointers>,
@@ -104,6 +108,41 @@ pub struct Mapping {
 
 fn yes() -> bool {
     true
+}
+
+/// `fields`: an object of name => rule, or an empty list (PHP's `[]` for no fields).
+fn field_map<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> std::result::Result<BTreeMap<String, FieldRule>, D::Error> {
+    struct Fields;
+    impl<'de> serde::de::Visitor<'de> for Fields {
+        type Value = BTreeMap<String, FieldRule>;
+        fn expecting(&self, out: &mut std::fmt::Formatter) -> std::fmt::Result {
+            out.write_str("an object of field name => pointer")
+        }
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut fields = BTreeMap::new();
+            while let Some((name, rule)) = map.next_entry::<String, FieldRule>()? {
+                fields.insert(name, rule);
+            }
+            Ok(fields)
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(
+            self,
+            mut seq: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            match seq.next_element::<serde::de::IgnoredAny>()? {
+                None => Ok(BTreeMap::new()),
+                Some(_) => Err(serde::de::Error::custom(
+                    "must be an object of field name => pointer, not a list",
+                )),
+            }
+        }
+    }
+    deserializer.deserialize_any(Fields)
 }
 
 /// How the body is decoded.

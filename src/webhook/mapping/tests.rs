@@ -147,6 +147,17 @@ fn bad_pointers_are_refused_by_their_place() {
 }
 
 #[test]
+fn fields_may_be_an_empty_php_array_but_not_a_list() {
+    assert!(mapping(with(json!({"fields": []}))).fields.is_empty());
+    let (field, _) = refused(with(json!({"fields": ["/a"]})));
+    assert_eq!(field, "/fields");
+    let (field, _) = refused(with(
+        json!({"fields": {"a": {"pointer": "/a", "optinal": true}}}),
+    ));
+    assert_eq!(field, "/fields/a");
+}
+
+#[test]
 fn a_complete_payload_needs_its_tags() {
     let (field, _) = refused(with(json!({"complete": true})));
     assert_eq!(field, "/complete");
