@@ -268,6 +268,21 @@ fn drip_event_filter_and_tags() {
     assert!(webhook.ignored[0]
         .message
         .contains("subscriber.opened_email"));
+
+    // An automation or rule webhook: no event name, the subscriber at the top (WP Fusion
+    // reads /subscriber/id there too).
+    let webhook = read(
+        "drip",
+        "update",
+        "drip/04_automation_webhook_subscriber_ASSUMED.json",
+    );
+    let event = &webhook.events[0];
+    assert_eq!(
+        (event.kind.as_str(), event.contact_id.as_str()),
+        ("drip", "z1togz2hcjrkpp5treip")
+    );
+    assert_eq!(event.tags, strings(&["Customer", "SEO", "Webinar"]));
+    assert_eq!(event.timestamp, None);
 }
 
 #[test]
@@ -371,7 +386,7 @@ fn every_preset_refuses_bad_wire_input_with_a_code() {
 #[test]
 fn mutated_samples_never_panic() {
     use std::panic::{catch_unwind, AssertUnwindSafe};
-    const SAMPLES: [&str; 12] = [
+    const SAMPLES: [&str; 13] = [
         "activecampaign/01_contact_update.form.txt",
         "activecampaign/02_contact_tag_added.form.txt",
         "mailerlite/01_subscriber_created_single.json",
@@ -381,6 +396,7 @@ fn mutated_samples_never_panic() {
         "drip/01_subscriber_applied_tag.json",
         "drip/02_subscriber_removed_tag_no_tags_left.json",
         "drip/03_subscriber_opened_email.json",
+        "drip/04_automation_webhook_subscriber_ASSUMED.json",
         "convertkit/01_subscriber_event.json",
         "convertkit/02_purchase_event.json",
         "highlevel/01_workflow_webhook_contact_MODELLED.json",

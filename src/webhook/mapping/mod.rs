@@ -26,14 +26,15 @@
 //! - `items`: pointers to the list of contacts, the first that exists wins; `""` is the whole
 //!   body as one contact; no `items` = the whole body. At most `MAX_ITEMS` items.
 //! - Pointers are RFC 6901 JSON Pointers (`pointer`), relative to the item except `items`.
-//! - `when`: every condition must hold (the value, as text, is one of `in`), else the item is
-//!   `ignored` (`condition_not_met`).
+//! - `when`: every condition must hold (the value, as text, is one of `in`; `or_absent`: or
+//!   there is nothing at the pointer), else the item is `ignored` (`condition_not_met`).
 //! - `contact_id`: the first pointer with a non-empty value wins; `type` `string` (text or a
 //!   whole number, kept as sent, trimmed), `integer` (a whole number, or digits in a string),
 //!   or `md5_email` (the MD5 of the lowercased email the pointer gives: Mailchimp's id).
 //! - `tags`: a list of names, a list of objects with `pluck` the key holding the name, or a
 //!   string with `split` the separator.
 //! - `fields`: WordPress user field or meta key => pointer (a protected meta key is refused).
+//! - `event` (the event's type, else the slug) and `event_time`: pointers, like a field's.
 //! - `complete`: the payload is the whole contact (applied without a CRM call; needs `tags`),
 //!   or `false`: an id (and tags) only, the fields come from the CRM's API client.
 //! - `signature`: an HMAC over the raw body (`signature.rs`); a site's mapping must carry its
@@ -86,7 +87,7 @@ pub struct Mapping {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub when: Vec<Condition>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event: Option<String>,
+    pub event: Option<FieldRule>,
     pub contact_id: ContactIdRule,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<Pointers>,
@@ -99,7 +100,7 @@ pub struct Mapping {
     )]
     pub fields: BTreeMap<String, FieldRule>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_time: Option<Pointers>,
+    pub event_time: Option<FieldRule>,
     #[serde(default = "yes")]
     pub complete: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -163,6 +164,10 @@ pub struct Condition {
     pub pointer: String,
     #[serde(rename = "in")]
     pub one_of: Vec<Value>,
+    /// The condition also holds when the payload has nothing at `pointer` (a CRM whose
+    /// other webhook shape carries no event name: Drip's automation webhooks).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub or_absent: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -189,7 +194,7 @@ pub enum IdType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TagsRule {
-    pub pointer: String,
+    pub pointer: Pointers,
     /// The tags are one string, separated by this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub split: Option<String>,
@@ -378,7 +383,7 @@ impl Mapping {
             }
         }
         if let Some(event) = &self.event {
-            check_pointer("/event", event)?;
+            check_rule("/event", event)?;
         }
         let ids = &self.contact_id.pointers;
         if ids.is_empty() {
@@ -402,7 +407,7 @@ impl Mapping {
             check_pointers("/email", email)?;
         }
         if let Some(tags) = &self.tags {
-            check_pointer("/tags/pointer", &tags.pointer)?;
+            check_pointers("/tags/pointer", &tags.pointer)?;
             match (&tags.split, &tags.pluck) {
                 (Some(_), Some(_)) => {
                     return Err(bad(
@@ -446,14 +451,10 @@ impl Mapping {
                     ),
                 ));
             }
-            let pointer_field = match rule {
-                FieldRule::Pointer(_) => field,
-                FieldRule::Rule(_) => format!("{field}/pointer"),
-            };
-            check_pointers(&pointer_field, rule.pointers())?;
+            check_rule(&field, rule)?;
         }
         if let Some(event_time) = &self.event_time {
-            check_pointers("/event_time", event_time)?;
+            check_rule("/event_time", event_time)?;
         }
         if self.complete && self.tags.is_none() {
             return Err(bad(
@@ -487,6 +488,13 @@ fn check_pointer(field: &str, text: &str) -> Result<()> {
             field: field.to_string(),
             reason,
         }),
+    }
+}
+
+fn check_rule(field: &str, rule: &FieldRule) -> Result<()> {
+    match rule {
+        FieldRule::Pointer(pointers) => check_pointers(field, pointers),
+        FieldRule::Rule(source) => check_pointers(&format!("{field}/pointer"), &source.pointer),
     }
 }
 
@@ -829,7 +837,11 @@ fn joined_miss(misses: Vec<Error>) -> Error {
 /// One item as a contact event, or the reason it is ignored.
 fn read_item(mapping: &Mapping, item: &Value) -> Result<ContactEvent> {
     for condition in &mapping.when {
-        let value = pointer::resolve(item, &condition.pointer)?;
+        let value = match pointer::find(item, &condition.pointer) {
+            Ok(value) => value,
+            Err(miss) if condition.or_absent && !miss.into_scalar() => continue,
+            Err(miss) => return Err(miss.into_error(&condition.pointer)),
+        };
         let text = value_text(value);
         let accepted = text.as_ref().is_some_and(|text| {
             condition
@@ -848,14 +860,11 @@ fn read_item(mapping: &Mapping, item: &Value) -> Result<ContactEvent> {
         }
     }
     let contact_id = contact_id(mapping, item)?;
-    let kind = match &mapping.event {
-        Some(pointer) => {
-            let value = pointer::resolve(item, pointer)?;
-            value_text(value)
-                .map(|kind| printable(&kind, 80))
-                .ok_or_else(|| type_error(pointer, "an event name", value))?
-        }
-        None => mapping.slug.clone(),
+    let kind = match optional_value(item, mapping.event.as_ref())? {
+        Some((pointer, value)) if !value.is_null() => value_text(value)
+            .map(|kind| printable(&kind, 80))
+            .ok_or_else(|| type_error(pointer, "an event name", value))?,
+        _ => mapping.slug.clone(),
     };
     let email = match &mapping.email {
         Some(pointers) => {
@@ -865,17 +874,16 @@ fn read_item(mapping: &Mapping, item: &Value) -> Result<ContactEvent> {
         None => None,
     };
     let tags = match &mapping.tags {
-        Some(rule) => tags(rule, pointer::resolve(item, &rule.pointer)?)?,
+        Some(rule) => {
+            let (pointer, value) = first(item, &rule.pointer)?;
+            tags(rule, pointer, value)?
+        }
         None => None,
     };
     let mut fields = Map::new();
     for (name, rule) in &mapping.fields {
-        let (pointer, value) = match first_found(item, rule.pointers()) {
-            Ok(found) => found,
-            Err(misses) if rule.optional() && !misses.iter().any(|(_, m)| m.into_scalar()) => {
-                continue
-            }
-            Err(misses) => return Err(misses_error(misses)),
+        let Some((pointer, value)) = optional_value(item, Some(rule))? else {
+            continue;
         };
         match value {
             Value::Array(_) | Value::Object(_) => {
@@ -887,11 +895,8 @@ fn read_item(mapping: &Mapping, item: &Value) -> Result<ContactEvent> {
             }
         }
     }
-    let timestamp = match &mapping.event_time {
-        Some(pointers) => {
-            let (pointer, value) = first(item, pointers)?;
-            event_time(pointer, value)?
-        }
+    let timestamp = match optional_value(item, mapping.event_time.as_ref())? {
+        Some((pointer, value)) => event_time(pointer, value)?,
         None => None,
     };
     Ok(ContactEvent {
@@ -941,6 +946,24 @@ fn first_found<'a, 'p>(
         }
     }
     null.ok_or(misses)
+}
+
+/// The value a rule points at; `None` when there is no rule, or an optional one found
+/// nothing (a key or item not there; a step into a string is still `pointer_type`).
+fn optional_value<'a, 'p>(
+    item: &'a Value,
+    rule: Option<&'p FieldRule>,
+) -> Result<Option<(&'p str, &'a Value)>> {
+    let Some(rule) = rule else {
+        return Ok(None);
+    };
+    match first_found(item, rule.pointers()) {
+        Ok(found) => Ok(Some(found)),
+        Err(misses) if rule.optional() && !misses.iter().any(|(_, miss)| miss.into_scalar()) => {
+            Ok(None)
+        }
+        Err(misses) => Err(misses_error(misses)),
+    }
 }
 
 fn type_error(pointer: &str, expected: &'static str, value: &Value) -> Error {
@@ -1045,8 +1068,7 @@ fn email(pointer: &str, value: &Value) -> Result<Option<String>> {
     }
 }
 
-fn tags(rule: &TagsRule, value: &Value) -> Result<Option<Vec<String>>> {
-    let pointer = &rule.pointer;
+fn tags(rule: &TagsRule, pointer: &str, value: &Value) -> Result<Option<Vec<String>>> {
     match (value, &rule.split, &rule.pluck) {
         (Value::Null, _, _) => Ok(None),
         (Value::String(text), Some(separator), _) => {

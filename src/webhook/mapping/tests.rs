@@ -303,6 +303,42 @@ fn when_conditions() {
 }
 
 #[test]
+fn when_or_absent_and_optional_event_rules() {
+    let mapping = mapping(with(json!({
+        "when": [{"pointer": "/event", "in": ["update"], "or_absent": true}],
+        "event": {"pointer": "/event", "optional": true},
+        "event_time": {"pointer": "/at", "optional": true}
+    })));
+    let absent = read(&mapping, &json!({"id": 1})).unwrap().events.remove(0);
+    assert_eq!((absent.kind.as_str(), absent.timestamp), ("acme", None));
+    let present = read(&mapping, &json!({"id": 1, "event": "update", "at": "t"}))
+        .unwrap()
+        .events
+        .remove(0);
+    assert_eq!(
+        (present.kind.as_str(), present.timestamp.as_deref()),
+        ("update", Some("t"))
+    );
+    let other = read(&mapping, &json!({"id": 1, "event": "delete"})).unwrap();
+    assert_eq!(other.ignored[0].code, "condition_not_met");
+    // A step into a string is still a wrong shape, absent allowed or not.
+    let into_text = mapping_or_absent_into_text();
+    assert_eq!(
+        read(&into_text, &json!({"id": 1, "e": "x"}))
+            .unwrap()
+            .ignored[0]
+            .code,
+        "pointer_type"
+    );
+}
+
+fn mapping_or_absent_into_text() -> Mapping {
+    mapping(with(
+        json!({"when": [{"pointer": "/e/name", "in": ["x"], "or_absent": true}]}),
+    ))
+}
+
+#[test]
 fn contact_id_first_non_empty_wins() {
     let mapping = mapping(with(
         json!({"contact_id": {"pointers": ["/a/id", "/b/id", "/c"]}}),
