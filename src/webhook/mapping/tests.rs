@@ -717,6 +717,27 @@ fn signatures_over_the_raw_body() {
 }
 
 #[test]
+fn a_signed_mapping_without_a_body_takes_the_url_contact_and_never_unsigned_form_fields() {
+    let signed = mapping(with(
+        json!({"format": "form", "signature": {"header": "Signature", "secret": "s3cret"}}),
+    ));
+    let query = json!({"wpf_action": "update", "contact_id": "5"});
+    let webhook = parse(&signed, &request(query, &[], ""), 1000, now()).unwrap();
+    assert_eq!(
+        (webhook.signed, webhook.events[0].contact_id.as_str()),
+        (false, "5")
+    );
+    // multipart/form-data: PHP parsed fields, no raw body to check: they are not read.
+    let mut multipart = request(json!({"wpf_action": "update"}), &[], "");
+    multipart.post = match json!({"id": "6"}) {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    };
+    let error = parse(&signed, &multipart, 1000, now()).unwrap_err();
+    assert_eq!(error.code(), "missing_contact_id");
+}
+
+#[test]
 fn signature_variants() {
     use base64::Engine;
     let body = "a=1";
