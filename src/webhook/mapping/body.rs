@@ -75,21 +75,14 @@ pub fn decode_json(body: &[u8]) -> Result<Value> {
     Ok(value)
 }
 
-/// Levels of nesting: a scalar is 0, `{}` and `[]` are 1. Iterative, so no depth can
-/// exhaust the stack.
+/// Levels of nesting: a scalar is 0, `{}` and `[]` are 1. Recursive without allocating:
+/// serde_json refuses more than 128 levels while parsing, so the recursion is bounded.
 fn depth(value: &Value) -> usize {
-    let mut deepest = 0;
-    let mut stack: Vec<(&Value, usize)> = vec![(value, 0)];
-    while let Some((value, level)) = stack.pop() {
-        let children: Box<dyn Iterator<Item = &Value>> = match value {
-            Value::Array(list) => Box::new(list.iter()),
-            Value::Object(map) => Box::new(map.values()),
-            _ => continue,
-        };
-        deepest = deepest.max(level + 1);
-        stack.extend(children.map(|child| (child, level + 1)));
+    match value {
+        Value::Array(list) => 1 + list.iter().map(depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
+        _ => 0,
     }
-    deepest
 }
 
 /// An `application/x-www-form-urlencoded` body, read as PHP reads it (rules in the module
