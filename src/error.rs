@@ -111,7 +111,7 @@ pub enum Error {
         expected: &'static str,
         found: String,
     },
-    #[error("The payload's value at {pointer} ({found}) is not one the mapping's `when` accepts; the item was not applied.")]
+    #[error("The payload's value at {pointer} ({found}) is not one of the values the mapping's `when` accepts; the item was not applied.")]
     ConditionNotMet { pointer: String, found: String },
     #[error("The {header} signature was refused: {reason}. Check that the secret in the webhook source equals the CRM's.")]
     SignatureRejected {

@@ -858,10 +858,8 @@ fn read_item(mapping: &Mapping, item: &Value) -> Result<ContactEvent> {
         if !accepted {
             return Err(Error::ConditionNotMet {
                 pointer: condition.pointer.clone(),
-                found: match text {
-                    Some(text) => format!("\"{}\"", printable(&text, 40)),
-                    None => json_type(value).to_string(),
-                },
+                // The value's type, never the value: ignored items are logged and shown.
+                found: json_type(value).to_string(),
             });
         }
     }
