@@ -454,3 +454,52 @@ fn mutated_samples_never_panic() {
     }
     assert!(parses > 5000, "{parses}");
 }
+
+/// The form decoder against PHP's own `parse_str` (the CLI the PHPUnit suite runs on): the
+/// same nesting, appends, integer keys, name mangling and overwrites, as JSON.
+#[test]
+fn form_bodies_read_as_php_reads_them() {
+    let bodies = [
+        "contact[id]=5&contact[email]=a%40b.org&contact[tags]=one%2C+two&type=update",
+        "a[]=x&a[]=y&a[5]=z&a[]=w",
+        "a[1]=x&a[]=y",
+        "a[01]=x&a[]=y&a[-1]=n&a[-0]=m",
+        "a.b=1&c d=2&%20e=3&f+g=4",
+        "a[b.c=1&x[y]z=2&e[f][g=3&h[i]j[k]=4",
+        "=1&[a]=2&&x&y=",
+        "a=1&b=2&a=3",
+        "a=1&a[b]=2&c[d]=1&c=2",
+        "data[merges][EMAIL]=E%40x.org&data[merges][FNAME]=F&type=subscribe",
+        "a[x][]=1&a[x][]=2&a[y][0][z]=3",
+        "t=%zz%ff%C3%A9&u=caf%C3%A9",
+        "a[ b ]=1&a[.c]=2",
+        "0=zero&1=one",
+        "k[9223372036854775807]=max&k[]=next",
+        "a%5Bb%5D=1&a%5B%5D=2&a[b][]=3&a[b][c]=4",
+        "x[]=1&x[]=2&x[0]=0&x[a][b]=c&x[a]=d",
+    ];
+    for body in bodies {
+        let php = std::process::Command::new("php")
+            .args([
+                "-n",
+                "-r",
+                "parse_str($argv[1], $out); echo json_encode($out, JSON_INVALID_UTF8_SUBSTITUTE);",
+                body,
+            ])
+            .output()
+            .expect("the php CLI (scripts/install-deps.sh installs it)");
+        assert!(php.status.success(), "php failed on {body}");
+        let expected: Value = serde_json::from_slice(&php.stdout)
+            .unwrap_or_else(|e| panic!("{body}: {e}: {}", String::from_utf8_lossy(&php.stdout)));
+        let ours = mapping::body::decode_form(body.as_bytes()).unwrap();
+        // PHP's empty result is [] (a list); ours is an empty object or list alike.
+        let empty = |v: &Value| {
+            matches!(v, Value::Array(a) if a.is_empty())
+                || matches!(v, Value::Object(m) if m.is_empty())
+        };
+        if empty(&expected) && empty(&ours) {
+            continue;
+        }
+        assert_eq!(ours, expected, "{body}");
+    }
+}

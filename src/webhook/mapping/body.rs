@@ -3,7 +3,8 @@
 //! or either by the request's Content-Type. Bounded: at most `MAX_DEPTH` levels of nesting
 //! and `MAX_FORM_FIELDS` form fields, else a 4xx error with a stable code.
 //!
-//! PHP's rules for a form field name, followed here (main/php_variables.c):
+//! PHP's rules for a form field name, followed here (main/php_variables.c; `tests/mapping.rs`
+//! compares the result with PHP's own `parse_str` on tricky bodies):
 //! - leading spaces are dropped; in the name before the first `[`, spaces and dots become `_`;
 //! - `[key]` nests, `[]` appends (the next integer index), and a numeric key (`0`, `12`,
 //!   `-3`, not `01`) is an integer, so `a[0]=x&a[1]=y` is a list;
@@ -11,7 +12,7 @@
 //!   becoming `_` too); anything after a `]` that is not another `[`, or an unclosed later
 //!   `[`, is ignored;
 //! - a later value replaces an earlier one in place; a scalar is replaced by an array when a
-//!   later field nests under its name;
+//!   later field nests under its name; an append after the largest integer key is dropped;
 //! - a name that is empty (before any `[`) is skipped, and so is a field without a name.
 //!
 //! A field nested deeper than `MAX_DEPTH` is refused (`body_too_deep`) where PHP drops it
@@ -186,6 +187,8 @@ struct Branch {
     entries: Vec<(String, Node)>,
     positions: HashMap<String, usize>,
     next_index: i64,
+    /// The largest integer key is taken: PHP refuses a further append (and drops its value).
+    full: bool,
 }
 
 impl Branch {
@@ -198,10 +201,14 @@ impl Branch {
                 Some(number) => number.to_string(),
                 None => key.clone(),
             },
+            Step::Append if self.full => return,
             Step::Append => self.next_index.to_string(),
         };
         if let Some(number) = integer_key(&key) {
-            self.next_index = self.next_index.max(number.saturating_add(1));
+            match number.checked_add(1) {
+                Some(next) => self.next_index = self.next_index.max(next),
+                None => self.full = true,
+            }
         }
         let at = match self.positions.get(&key) {
             Some(at) => *at,
