@@ -3,6 +3,12 @@
 //! The slug is WP Fusion's and prefixes the user meta keys; the display name is what a site
 //! owner knows. The plugin asks the extension for both (`wpf_bridge_crms()`), so they are
 //! written down here only.
+//!
+//! Besides the CRMs with a parser and an API client (`CrmKind`), a CRM can be read through a
+//! webhook mapping (`webhook::mapping`): the presets shipped with the extension
+//! (`PRESET_CRMS`, WP Fusion's slugs) or a site's own mapping with a slug of its own. Every
+//! slug names its user meta the same way (`contact_id_meta_key_of`, `tags_meta_key_of`), so
+//! a site that switches from WP Fusion keeps its links.
 
 use serde::{Deserialize, Serialize};
 
@@ -69,11 +75,82 @@ impl CrmKind {
 
     /// User meta key linking a WordPress user to its contact (WP Fusion's key).
     pub fn contact_id_meta_key(self) -> String {
-        format!("{}_contact_id", self.slug())
+        contact_id_meta_key_of(self.slug())
     }
 
     /// User meta key holding the contact's tags as a list of names (WP Fusion's key and format).
     pub fn tags_meta_key(self) -> String {
-        format!("{}_tags", self.slug())
+        tags_meta_key_of(self.slug())
+    }
+}
+
+/// The CRMs read through a preset webhook mapping (`webhook::mapping::presets`, whose test
+/// checks this list against the shipped mappings): WP Fusion's slug and the name a site owner
+/// knows. None has an API client yet, so none can be a site's `crm` setting.
+pub const PRESET_CRMS: [(&str, &str); 5] = [
+    ("activecampaign", "ActiveCampaign"),
+    ("mailerlite", "MailerLite"),
+    ("drip", "Drip"),
+    ("convertkit", "Kit"),
+    ("highlevel", "HighLevel"),
+];
+
+/// Longest CRM slug (it prefixes meta keys, which WordPress keeps up to 255 characters).
+pub const MAX_SLUG_CHARS: usize = 32;
+
+/// Why `slug` cannot name a CRM, or `None` when it can: a lowercase ASCII letter, then up to
+/// 31 lowercase letters, digits or underscores (WP Fusion's slugs are all of this form).
+pub fn slug_problem(slug: &str) -> Option<String> {
+    let mut chars = slug.chars();
+    if !chars.next().is_some_and(|first| first.is_ascii_lowercase()) {
+        return Some("must start with a lowercase letter (a-z)".into());
+    }
+    if slug.len() > MAX_SLUG_CHARS {
+        return Some(format!("is longer than {MAX_SLUG_CHARS} characters"));
+    }
+    if !chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
+        return Some("may hold only lowercase letters, digits and underscores".into());
+    }
+    None
+}
+
+/// User meta key linking a WordPress user to a contact of the CRM with this slug
+/// (`activecampaign_contact_id`: WP Fusion's key).
+pub fn contact_id_meta_key_of(slug: &str) -> String {
+    format!("{slug}_contact_id")
+}
+
+/// User meta key holding the tags of the CRM with this slug (`activecampaign_tags`).
+pub fn tags_meta_key_of(slug: &str) -> String {
+    format!("{slug}_tags")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn meta_keys_are_wp_fusions() {
+        assert_eq!(CrmKind::Mautic.contact_id_meta_key(), "mautic_contact_id");
+        assert_eq!(CrmKind::UserEngage.tags_meta_key(), "userengage_tags");
+        assert_eq!(
+            contact_id_meta_key_of("activecampaign"),
+            "activecampaign_contact_id"
+        );
+        assert_eq!(tags_meta_key_of("highlevel"), "highlevel_tags");
+    }
+
+    #[test]
+    fn slugs() {
+        for (slug, _) in PRESET_CRMS {
+            assert_eq!(slug_problem(slug), None, "{slug}");
+            assert!(CrmKind::from_slug(slug).is_err(), "{slug} is not a CrmKind");
+        }
+        for kind in CrmKind::ALL {
+            assert_eq!(slug_problem(kind.slug()), None);
+        }
+        for bad in ["", "1crm", "Crm", "my-crm", "crm.com", &"a".repeat(33)] {
+            assert!(slug_problem(bad).is_some(), "{bad}");
+        }
     }
 }

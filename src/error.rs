@@ -95,6 +95,31 @@ pub enum Error {
     MissingSignature,
     #[error("The Webhook-Signature header does not match the body. Check that the Mautic webhook's secret equals the one in Settings > WPF Bridge.")]
     InvalidSignature,
+    #[error("The request body is nested deeper than {limit} levels. Send flatter payloads from the CRM.")]
+    BodyTooDeep { limit: usize },
+    #[error("The request holds {count} items at {pointer}, over the limit of {limit}. Send smaller batches from the CRM.")]
+    TooManyItems {
+        pointer: String,
+        count: usize,
+        limit: usize,
+    },
+    #[error("The payload has nothing at {pointer}: {found}. Check the mapping's pointer against a sample of the CRM's webhook.")]
+    PointerMissing { pointer: String, found: String },
+    #[error("The payload's value at {pointer} is {found}, not {expected}.")]
+    PointerType {
+        pointer: String,
+        expected: &'static str,
+        found: String,
+    },
+    #[error("The payload's value at {pointer} ({found}) is not one of the values the mapping's `when` accepts; the item was not applied.")]
+    ConditionNotMet { pointer: String, found: String },
+    #[error("The {header} signature was refused: {reason}. Check that the secret in the webhook source equals the CRM's.")]
+    SignatureRejected {
+        header: String,
+        reason: &'static str,
+    },
+    #[error("The webhook mapping is invalid at {field}: {reason}")]
+    InvalidMapping { field: String, reason: String },
     #[error("Setting \"{key}\" is invalid: {reason}")]
     InvalidSetting { key: String, reason: String },
     #[error("Invalid argument {name}: {reason}")]
@@ -166,6 +191,13 @@ impl Error {
             Error::InvalidAccessKey => "invalid_access_key",
             Error::MissingSignature => "missing_signature",
             Error::InvalidSignature => "invalid_signature",
+            Error::BodyTooDeep { .. } => "body_too_deep",
+            Error::TooManyItems { .. } => "too_many_items",
+            Error::PointerMissing { .. } => "pointer_missing",
+            Error::PointerType { .. } => "pointer_type",
+            Error::ConditionNotMet { .. } => "condition_not_met",
+            Error::SignatureRejected { .. } => "signature_rejected",
+            Error::InvalidMapping { .. } => "invalid_mapping",
             Error::InvalidSetting { .. } => "invalid_setting",
             Error::InvalidArgument { .. } => "invalid_argument",
             Error::CrmAuth { .. } => "crm_auth_failed",
@@ -202,6 +234,13 @@ impl Error {
             Error::InvalidAccessKey => 1101,
             Error::MissingSignature => 1102,
             Error::InvalidSignature => 1103,
+            Error::BodyTooDeep { .. } => 1014,
+            Error::TooManyItems { .. } => 1015,
+            Error::PointerMissing { .. } => 1016,
+            Error::PointerType { .. } => 1017,
+            Error::ConditionNotMet { .. } => 1018,
+            Error::SignatureRejected { .. } => 1104,
+            Error::InvalidMapping { .. } => 1203,
             Error::InvalidSetting { .. } => 1201,
             Error::InvalidArgument { .. } => 1202,
             Error::CrmAuth { .. } => 1301,
@@ -239,6 +278,7 @@ impl Error {
             | Error::CrmRejected { .. }
             | Error::CrmBadResponse { .. }
             | Error::InvalidSetting { .. }
+            | Error::InvalidMapping { .. }
             | Error::InvalidArgument { .. }
             | Error::Hash(_)
             | Error::Site(_) => Retry::Later { after: None },
@@ -253,6 +293,12 @@ impl Error {
             | Error::InvalidAccessKey
             | Error::MissingSignature
             | Error::InvalidSignature
+            | Error::SignatureRejected { .. }
+            | Error::BodyTooDeep { .. }
+            | Error::TooManyItems { .. }
+            | Error::PointerMissing { .. }
+            | Error::PointerType { .. }
+            | Error::ConditionNotMet { .. }
             | Error::TooManyEvents { .. }
             | Error::InvalidRequest(_)
             | Error::StoredEventUnreadable { .. }
@@ -268,7 +314,12 @@ impl Error {
     pub fn status(&self) -> u16 {
         match self.retry() {
             Retry::Never => match (self, self.kind()) {
-                (Error::BodyTooLarge { .. } | Error::TooManyEvents { .. }, _) => 413,
+                (
+                    Error::BodyTooLarge { .. }
+                    | Error::TooManyEvents { .. }
+                    | Error::TooManyItems { .. },
+                    _,
+                ) => 413,
                 (_, ErrorKind::InvalidPayload) => 400,
                 (_, ErrorKind::Authentication) => 403,
                 _ => 422,
@@ -297,13 +348,20 @@ impl Error {
             | Error::InvalidRequest(_)
             | Error::StoredEventUnreadable { .. }
             | Error::AbandonedEvent { .. }
-            | Error::EventFromOtherCrm { .. } => ErrorKind::InvalidPayload,
-            Error::InvalidAccessKey | Error::MissingSignature | Error::InvalidSignature => {
-                ErrorKind::Authentication
-            }
-            Error::InvalidSetting { .. } | Error::InvalidArgument { .. } | Error::Hash(_) => {
-                ErrorKind::Configuration
-            }
+            | Error::EventFromOtherCrm { .. }
+            | Error::BodyTooDeep { .. }
+            | Error::TooManyItems { .. }
+            | Error::PointerMissing { .. }
+            | Error::PointerType { .. }
+            | Error::ConditionNotMet { .. } => ErrorKind::InvalidPayload,
+            Error::InvalidAccessKey
+            | Error::MissingSignature
+            | Error::InvalidSignature
+            | Error::SignatureRejected { .. } => ErrorKind::Authentication,
+            Error::InvalidSetting { .. }
+            | Error::InvalidMapping { .. }
+            | Error::InvalidArgument { .. }
+            | Error::Hash(_) => ErrorKind::Configuration,
             Error::CrmAuth { .. }
             | Error::CrmRateLimited { .. }
             | Error::CrmUnavailable { .. }
@@ -355,6 +413,33 @@ mod tests {
             Error::MissingSignature,
             Error::InvalidSignature,
             Error::setting("crm", "x"),
+            Error::BodyTooDeep { limit: 64 },
+            Error::TooManyItems {
+                pointer: text(),
+                count: 2,
+                limit: 1,
+            },
+            Error::PointerMissing {
+                pointer: text(),
+                found: text(),
+            },
+            Error::PointerType {
+                pointer: text(),
+                expected: "a string",
+                found: text(),
+            },
+            Error::ConditionNotMet {
+                pointer: text(),
+                found: text(),
+            },
+            Error::SignatureRejected {
+                header: text(),
+                reason: "x",
+            },
+            Error::InvalidMapping {
+                field: text(),
+                reason: text(),
+            },
             Error::InvalidArgument {
                 name: "x",
                 reason: text(),
@@ -421,6 +506,13 @@ mod tests {
                 ("missing_signature", 403),
                 ("invalid_signature", 403),
                 ("invalid_setting", 500),
+                ("body_too_deep", 400),
+                ("too_many_items", 413),
+                ("pointer_missing", 400),
+                ("pointer_type", 400),
+                ("condition_not_met", 400),
+                ("signature_rejected", 403),
+                ("invalid_mapping", 500),
                 ("invalid_argument", 500),
                 ("crm_auth_failed", 502),
                 ("crm_rate_limited", 502),
@@ -434,6 +526,19 @@ mod tests {
                 ("hash_error", 500),
             ]
         );
+    }
+
+    #[test]
+    fn integer_codes_are_unique() {
+        let mut numbers: Vec<i32> = samples().iter().map(Error::number).collect();
+        let count = numbers.len();
+        numbers.sort_unstable();
+        numbers.dedup();
+        assert_eq!(numbers.len(), count);
+        let mut codes: Vec<&str> = samples().iter().map(Error::code).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), count);
     }
 
     #[test]

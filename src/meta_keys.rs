@@ -6,7 +6,7 @@
 //! validation still cannot reach them. Keys are compared lowercased, as MySQL's collation of
 //! `meta_key` does.
 
-use crate::crm_kind::CrmKind;
+use crate::crm_kind::{contact_id_meta_key_of, tags_meta_key_of, CrmKind, PRESET_CRMS};
 
 /// Exact keys: login sessions, application passwords, a pending email change (confirming it
 /// changes the email), the password nag, multisite's primary site and its source.
@@ -28,7 +28,7 @@ pub const PROTECTED_META_SUFFIXES: [&str; 2] = ["capabilities", "user_level"];
 pub const PROTECTED_META_PREFIXES: [&str; 3] = ["wpf_bridge_", "_two_factor", "wfls_"];
 
 /// Whether a webhook must never write this user meta key. Besides the lists above, the
-/// contact link and tag keys of every CRM (`mautic_contact_id`, `mautic_tags`, ...) are kept
+/// contact link and tag keys of every CRM and preset (`mautic_contact_id`, `drip_tags`, ...) are kept
 /// by the apply step itself and are never a field map's target.
 pub fn is_protected(key: &str) -> bool {
     let key = key.trim().to_ascii_lowercase();
@@ -42,6 +42,9 @@ pub fn is_protected(key: &str) -> bool {
         || CrmKind::ALL
             .iter()
             .any(|crm| key == crm.contact_id_meta_key() || key == crm.tags_meta_key())
+        || PRESET_CRMS
+            .iter()
+            .any(|(slug, _)| key == contact_id_meta_key_of(slug) || key == tags_meta_key_of(slug))
 }
 
 #[cfg(test)]
@@ -61,6 +64,8 @@ mod tests {
             "_new_email",
             "mautic_contact_id",
             "userengage_tags",
+            "activecampaign_contact_id",
+            "highlevel_tags",
             "wpf_bridge_mautic_event_time",
             "_two_factor_totp_key",
         ] {

@@ -111,15 +111,22 @@ namespace {
     /**
      * Parses a CRM webhook request into its action, options and contact events.
      *
-     * `$request` holds `method`, `query`, `post`, `headers` (names matched case-insensitively) and
-     * `body` (the raw body); any key may be missing. Returns `['action', 'crm', 'options',
-     * 'events']`. Throws `WpfBridge\InvalidPayloadException` for bad input.
+     * `$crm` is a CRM slug (`mautic`, `userengage`), a preset's slug (`activecampaign`,
+     * `mailerlite`, `drip`, `convertkit`, `highlevel`: see `wpf_bridge_presets()`) or a mapping
+     * array (validated first: a bad one throws `WpfBridge\ConfigurationException` naming the
+     * field by its JSON Pointer, code `invalid_mapping`). `$request` holds `method`, `query`,
+     * `post`, `headers` (names matched case-insensitively) and `body` (the raw body); any key
+     * may be missing. Returns `['action', 'crm', 'options', 'events']`, each event with
+     * `contact_id` a string; through a preset or mapping also `ignored` (the items not applied:
+     * `item`, `code`, `message`) and `signed` (a mapping with a `signature.secret` verified the
+     * body). Throws `WpfBridge\InvalidPayloadException` for bad input and
+     * `WpfBridge\AuthenticationException` for a refused signature.
      *
-     * @param string $crm
+     * @param mixed $crm
      * @param array $request
      * @return array
      */
-    function wpf_bridge_parse_webhook(string $crm, array $request): array {}
+    function wpf_bridge_parse_webhook(mixed $crm, array $request): array {}
 
     /**
      * `'background'` or `'immediate'`: how `wpf_bridge_handle_queued` will process this request,
@@ -135,6 +142,17 @@ namespace {
      * @return string
      */
     function wpf_bridge_planned_processing(array $request, array $settings, bool $can_answer_early): string {}
+
+    /**
+     * The presets: slug => `name`, `mapping` (the mapping array `wpf_bridge_parse_webhook()`
+     * accepts; add `signature.secret` to use a signed one), `contact_id_meta_key` and
+     * `tags_meta_key` (WP Fusion's user meta), `signature_header` (null when the CRM signs
+     * nothing), `complete` (false: the payload is an id, the rest comes from the CRM's API) and
+     * `api_client` (whether the extension can load its contacts; none of the presets yet).
+     *
+     * @return array
+     */
+    function wpf_bridge_presets(): array {}
 
     /**
      * The rules the plugin needs to show and store settings, so it keeps no copy of its own:
@@ -180,8 +198,10 @@ namespace {
     function wpf_bridge_verify_password(string $password, string $hash): bool {}
 
     /**
-     * Verifies a CRM's webhook signature over the raw body (Mautic: base64 HMAC-SHA256, the
-     * `Webhook-Signature` header), in constant time. Throws for an unknown CRM.
+     * Verifies a CRM's webhook signature over the raw body, in constant time: Mautic's
+     * `Webhook-Signature` (base64 HMAC-SHA256), or a preset's signature over the body alone
+     * (MailerLite's `Signature`: hex HMAC-SHA256). False for a CRM or preset that signs nothing
+     * and for an empty secret. Throws for an unknown slug.
      *
      * @param string $crm
      * @param string $raw_body

@@ -8,7 +8,7 @@ use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, ZendObject, Zval};
 use serde_json::{json, Map, Value};
 
-use super::convert::{map_to_array, to_map, to_request};
+use super::convert::{map_to_array, to_map, to_request, to_value};
 use super::exceptions::php_result;
 use super::queue::PhpQueue;
 use super::site::PhpSite;
@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::queue::admin::{state_names, KEEP_DONE_AT_MOST, STALE_AFTER};
 use crate::queue::QueueState;
 use crate::settings::{Processing, Settings, UsernameFormat};
+use crate::webhook::mapping::{self, presets, Mapping, Origin};
 use crate::webhook::{auth, payload, Request};
 use crate::{meta_keys, password, pipeline, queue, sync};
 
@@ -41,6 +42,7 @@ pub fn register(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(wpf_bridge_load_contact))
         .function(wrap_function!(wpf_bridge_admin_capabilities))
         .function(wrap_function!(wpf_bridge_rules))
+        .function(wrap_function!(wpf_bridge_presets))
 }
 
 /// Returns the extension's version, e.g. "0.1.0".
@@ -51,21 +53,72 @@ pub fn wpf_bridge_version() -> String {
 
 /// Parses a CRM webhook request into its action, options and contact events.
 ///
-/// `$request` holds `method`, `query`, `post`, `headers` (names matched case-insensitively) and
-/// `body` (the raw body); any key may be missing. Returns `['action', 'crm', 'options',
-/// 'events']`. Throws `WpfBridge\InvalidPayloadException` for bad input.
+/// `$crm` is a CRM slug (`mautic`, `userengage`), a preset's slug (`activecampaign`,
+/// `mailerlite`, `drip`, `convertkit`, `highlevel`: see `wpf_bridge_presets()`) or a mapping
+/// array (validated first: a bad one throws `WpfBridge\ConfigurationException` naming the
+/// field by its JSON Pointer, code `invalid_mapping`). `$request` holds `method`, `query`,
+/// `post`, `headers` (names matched case-insensitively) and `body` (the raw body); any key
+/// may be missing. Returns `['action', 'crm', 'options', 'events']`, each event with
+/// `contact_id` a string; through a preset or mapping also `ignored` (the items not applied:
+/// `item`, `code`, `message`) and `signed` (a mapping with a `signature.secret` verified the
+/// body). Throws `WpfBridge\InvalidPayloadException` for bad input and
+/// `WpfBridge\AuthenticationException` for a refused signature.
 #[php_function]
-pub fn wpf_bridge_parse_webhook(crm: &str, request: &ZendHashTable) -> PhpResult<Array> {
+pub fn wpf_bridge_parse_webhook(crm: &Zval, request: &ZendHashTable) -> PhpResult<Array> {
     php_result(parse_webhook(crm, request))
 }
 
-fn parse_webhook(crm: &str, request: &ZendHashTable) -> Result<Array> {
-    let kind = CrmKind::from_slug(crm)?;
-    let request = to_request(request)?;
-    let webhook = payload::parse(kind, &request, crate::settings::DEFAULT_MAX_BODY_BYTES)?;
-    serde_json::to_value(&webhook)
+fn parse_webhook(crm: &Zval, request: &ZendHashTable) -> Result<Array> {
+    let limit = crate::settings::DEFAULT_MAX_BODY_BYTES;
+    let parsed = match webhook_reader(crm)? {
+        Reader::Crm(kind) => {
+            serde_json::to_value(payload::parse(kind, &to_request(request)?, limit)?)
+        }
+        Reader::Mapping(mapping) => {
+            let now = jiff::Timestamp::now();
+            serde_json::to_value(mapping::parse(&mapping, &to_request(request)?, limit, now)?)
+        }
+    };
+    parsed
         .map_err(|e| Error::Site(e.to_string()))
         .and_then(to_array)
+}
+
+/// What reads a webhook: a CRM's own parser, or a mapping (a preset's or the caller's).
+enum Reader {
+    Crm(CrmKind),
+    Mapping(Box<Mapping>),
+}
+
+fn webhook_reader(crm: &Zval) -> Result<Reader> {
+    let crm = crm.dereference();
+    if let Some(slug) = crm.str() {
+        return reader_for_slug(slug);
+    }
+    if crm.array().is_some() {
+        return Mapping::from_value(&to_value(crm)?, Origin::Site)
+            .map(|m| Reader::Mapping(Box::new(m)));
+    }
+    Err(Error::InvalidArgument {
+        name: "crm",
+        reason: "must be a CRM or preset slug, or a mapping array".into(),
+    })
+}
+
+fn reader_for_slug(slug: &str) -> Result<Reader> {
+    match CrmKind::from_slug(slug) {
+        Ok(kind) => Ok(Reader::Crm(kind)),
+        Err(error) => match presets::find(slug) {
+            Some(preset) => Ok(Reader::Mapping(Box::new(preset.clone()))),
+            None => Err(match error {
+                Error::UnknownCrm { given, supported } => Error::UnknownCrm {
+                    given,
+                    supported: format!("{supported}, or a preset: {}", presets::slugs()),
+                },
+                other => other,
+            }),
+        },
+    }
 }
 
 /// Compares an access key in constant time. An empty expected key never matches.
@@ -74,8 +127,10 @@ pub fn wpf_bridge_verify_access_key(given: BinarySlice<u8>, expected: BinarySlic
     auth::verify_access_key(&text(&given), &text(&expected))
 }
 
-/// Verifies a CRM's webhook signature over the raw body (Mautic: base64 HMAC-SHA256, the
-/// `Webhook-Signature` header), in constant time. Throws for an unknown CRM.
+/// Verifies a CRM's webhook signature over the raw body, in constant time: Mautic's
+/// `Webhook-Signature` (base64 HMAC-SHA256), or a preset's signature over the body alone
+/// (MailerLite's `Signature`: hex HMAC-SHA256). False for a CRM or preset that signs nothing
+/// and for an empty secret. Throws for an unknown slug.
 #[php_function]
 pub fn wpf_bridge_verify_signature(
     crm: &str,
@@ -83,13 +138,13 @@ pub fn wpf_bridge_verify_signature(
     signature: BinarySlice<u8>,
     secret: BinarySlice<u8>,
 ) -> PhpResult<bool> {
-    let kind = php_result(CrmKind::from_slug(crm))?;
-    Ok(auth::verify_signature(
-        kind,
-        &raw_body,
-        &text(&signature),
-        &text(&secret),
-    ))
+    let (signature, secret) = (text(&signature), text(&secret));
+    match php_result(reader_for_slug(crm))? {
+        Reader::Crm(kind) => Ok(auth::verify_signature(kind, &raw_body, &signature, &secret)),
+        Reader::Mapping(preset) => Ok(preset.signature.as_ref().is_some_and(|rule| {
+            mapping::signature::matches_body(rule, &secret, &raw_body, &signature)
+        })),
+    }
 }
 
 /// A new access key: 192 bits from the OS random source, URL-safe characters only.
@@ -389,6 +444,31 @@ pub fn wpf_bridge_rules() -> PhpResult<Array> {
             "keep_done_at_most": KEEP_DONE_AT_MOST,
         },
     })))
+}
+
+/// The presets: slug => `name`, `mapping` (the mapping array `wpf_bridge_parse_webhook()`
+/// accepts; add `signature.secret` to use a signed one), `contact_id_meta_key` and
+/// `tags_meta_key` (WP Fusion's user meta), `signature_header` (null when the CRM signs
+/// nothing), `complete` (false: the payload is an id, the rest comes from the CRM's API) and
+/// `api_client` (whether the extension can load its contacts; none of the presets yet).
+#[php_function]
+pub fn wpf_bridge_presets() -> PhpResult<Array> {
+    let listed: Map<String, Value> = presets::all()
+        .iter()
+        .map(|preset| {
+            let rules = json!({
+                "name": preset.display_name(),
+                "mapping": preset.to_value(),
+                "contact_id_meta_key": crate::crm_kind::contact_id_meta_key_of(&preset.slug),
+                "tags_meta_key": crate::crm_kind::tags_meta_key_of(&preset.slug),
+                "signature_header": preset.signature.as_ref().map(|rule| rule.header.clone()),
+                "complete": preset.complete,
+                "api_client": false,
+            });
+            (preset.slug.clone(), rules)
+        })
+        .collect();
+    php_result(map_to_array(&listed))
 }
 
 fn load_settings(settings: &ZendHashTable) -> Result<Settings> {

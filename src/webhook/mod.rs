@@ -2,7 +2,9 @@
 //! consumes, or a queue stores (serde, with a format version: `Versioned`).
 //!
 //! `request` holds the HTTP request as data, `auth` checks access keys and signatures,
-//! `action` reads the action and its options, `payload/` parses one CRM format per file.
+//! `action` reads the action and its options, `payload/` parses one CRM format per file, and
+//! `mapping/` reads any CRM's webhook from a mapping (data, validated here), the presets
+//! included.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -11,6 +13,7 @@ use crate::crm_kind::CrmKind;
 
 pub mod action;
 pub mod auth;
+pub mod mapping;
 pub mod payload;
 pub mod request;
 

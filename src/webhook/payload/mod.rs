@@ -122,7 +122,7 @@ fn body_json(request: &Request) -> Result<Option<Value>> {
 
 /// serde_json's message for syntax errors is a fixed sentence plus line and column; other
 /// categories could quote data, so only their position is given.
-fn describe_json_error(error: &serde_json::Error) -> String {
+pub fn describe_json_error(error: &serde_json::Error) -> String {
     use serde_json::error::Category;
     match error.classify() {
         Category::Syntax | Category::Eof => error.to_string(),
