@@ -19,6 +19,7 @@ final class QueueResidentWorkerTest extends E2eTestCase
     public static function tearDownAfterClass(): void
     {
         WordPress::php('WPF_Bridge_Settings::save( $args ); return true;', self::$original);
+        WordPress::query('DELETE FROM ' . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_worker_heartbeat'");
         FakeCrm::reset();
     }
 
