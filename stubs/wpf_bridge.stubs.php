@@ -133,6 +133,19 @@ namespace {
     function wpf_bridge_planned_processing(array $request, array $settings, bool $can_answer_early): string {}
 
     /**
+     * Whether the queue has room for one more webhook under the caps of `$settings`
+     * (`max_waiting_events`, `max_waiting_bytes`), given `$events` waiting events of `$bytes`
+     * bytes: `null` when it has, else the `queue_full` sentence a webhook gets (Site Health turns
+     * critical with it). Bad settings throw `WpfBridge\ConfigurationException`.
+     *
+     * @param array $settings
+     * @param int $events
+     * @param int $bytes
+     * @return string|null
+     */
+    function wpf_bridge_queue_room(array $settings, int $events, int $bytes): ?string {}
+
+    /**
      * The rules the plugin needs to show and store settings, so it keeps no copy of its own:
      * `crms` (slug => `name`, `url_setting`, `url_example`, `contact_id_meta_key`,
      * `tags_meta_key`), `username_formats` (value => label), `core_user_fields` (the fields
@@ -142,7 +155,10 @@ namespace {
      * `''`), `processing_modes` (value => what the mode does) and `queue`: `states` (name =>
      * label), `retry_states` and `discard_states` (what an administrator's Retry and Discard may
      * touch), `waiting_states`, `stale_after_seconds` (a waiting event older than this is a Site
-     * Health problem) and `keep_done_at_most` (the cap on done events).
+     * Health problem), `keep_done_at_most` (the cap on done events), `prune_states` (the states
+     * retention deletes by age), `load_max_age_seconds` (how old the queue's waiting totals may
+     * be) and `cut_contact_id` (`code`, `message`: what the schema upgrade fails rows whose
+     * contact id the database cut with).
      *
      * @return array
      */

@@ -13,6 +13,7 @@
 //! a password, so it needs no load.)
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::port::{EventId, NewRow};
 use super::UnixTime;
@@ -76,14 +77,40 @@ pub fn intake(webhook: &Webhook, settings: &Settings, accepted_at: UnixTime) -> 
 }
 
 impl StoredEvent {
-    /// The row the port stores: the contact it is about and the versioned JSON.
-    pub fn to_row(&self) -> NewRow {
+    /// The row the port stores for the `index`-th event of its webhook: the contact it is
+    /// about, the versioned JSON and its delivery key.
+    pub fn to_row(&self, index: usize) -> NewRow {
         NewRow {
             crm: self.crm,
             contact_id: self.event.contact_id.clone(),
             // A value of plain strings, maps and numbers always serialises.
             data: serde_json::to_string(&Versioned::new(self)).unwrap_or_default(),
+            delivery_key: self.delivery_key(index),
         }
+    }
+
+    /// The idempotency key of the `index`-th event of a webhook: SHA-256 (hex) of everything
+    /// stored about it but the time it was accepted (CRM, action, URL options, the event as
+    /// parsed from the authenticated request, the password-withheld mark) and its position.
+    /// A webhook stored twice (WordPress re-running the INSERT after a reconnect, or the
+    /// CRM's own retry of a delivery) gives the same keys, and the queue keeps one row per key
+    /// while it waits (`Queue::store`). Two events of one webhook differ by their position.
+    pub fn delivery_key(&self, index: usize) -> String {
+        let value = serde_json::json!({
+            "crm": self.crm,
+            "action": self.action,
+            "options": self.options,
+            "event": self.event,
+            "password_withheld": self.password_withheld,
+            "index": index,
+        });
+        let mut hash = Sha256::new();
+        hash.update(b"wpf-bridge delivery key 1\n");
+        hash.update(value.to_string().as_bytes());
+        hash.finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
     }
 
     /// Reads a stored row back.
@@ -158,7 +185,7 @@ mod tests {
             &settings(json!({"pass_from_crm": "user_pass", "firstname": "first_name"})),
             0,
         );
-        let row = stored[0].to_row();
+        let row = stored[0].to_row(0);
         assert!(
             !row.data.contains("s3cret") && !row.data.contains("hunter2"),
             "{}",
@@ -167,6 +194,35 @@ mod tests {
         assert!(stored[0].password_withheld);
         assert_eq!(row.contact_id, "52");
         assert_eq!(StoredEvent::read(1, &row.data).unwrap(), stored[0]);
+    }
+
+    #[test]
+    fn the_delivery_key_is_the_same_for_the_same_delivery_and_differs_otherwise() {
+        let settings = settings(json!({}));
+        let first = intake(&webhook(Action::Update), &settings, 1700);
+        // The CRM's retry, accepted later: same content, another accept time.
+        let again = intake(&webhook(Action::Update), &settings, 1900);
+        let key = first[0].to_row(0).delivery_key;
+        assert_eq!(key.len(), 64);
+        assert!(key.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+        assert_eq!(again[0].to_row(0).delivery_key, key);
+        assert_ne!(first[0].to_row(1).delivery_key, key, "another position");
+        let add = intake(&webhook(Action::Add), &settings, 1700);
+        assert_ne!(add[0].to_row(0).delivery_key, key, "another action");
+        let mut other = webhook(Action::Update);
+        other.options.role = Some("editor".into());
+        assert_ne!(
+            intake(&other, &settings, 1700)[0].to_row(0).delivery_key,
+            key,
+            "another role"
+        );
+        let mut newer = webhook(Action::Update);
+        newer.events[0].timestamp = Some("2024-05-01T10:00:01+00:00".into());
+        assert_ne!(
+            intake(&newer, &settings, 1700)[0].to_row(0).delivery_key,
+            key,
+            "another version"
+        );
     }
 
     #[test]
