@@ -125,8 +125,9 @@ pub fn wpf_bridge_verify_password(password: BinarySlice<u8>, hash: BinarySlice<u
 /// Handles one webhook end to end: authenticates, parses, applies every event through the
 /// `$site` adapter and returns `['status' => int, 'body' => array, 'log' => array]`: the
 /// answer for the plugin to send and the record for its log (`action`, `crm`, `contact_ids`,
-/// `user_ids`, `outcome`, `refused`, `details`). Bad requests and bad settings are answered
-/// (4xx/5xx with a code), not thrown.
+/// `user_ids`, `outcome`, `refused`, `details`), plus `retry_after` (seconds, for the
+/// `Retry-After` header) when the error says when to try again. Bad requests and bad settings
+/// are answered (4xx/5xx with a code), not thrown.
 #[php_function]
 pub fn wpf_bridge_handle_webhook(
     request: &ZendHashTable,
@@ -169,9 +170,10 @@ fn answer_webhook(
 /// with the events' ids; the drain applies them later) or, in immediate processing, applies
 /// them now through `$site`. `$can_answer_early` says whether the server can end the answer
 /// before the apply (`fastcgi_finish_request`); without it every webhook is applied now.
-/// Same `['status', 'body', 'log']` shape, `log` null when the events were stored (their
-/// queue rows are the record); a refused request stores nothing, and a failing adapter is
-/// answered with its error, not thrown.
+/// Same `['status', 'body', 'log']` shape (and `retry_after`), `log` null when the events
+/// were stored (their queue rows are the record); a refused request stores nothing (a queue
+/// at its caps is 503 `queue_full` with `retry_after`), and a failing adapter is answered with
+/// its error, not thrown.
 #[php_function]
 #[php(defaults(can_answer_early = true))]
 pub fn wpf_bridge_handle_queued(
