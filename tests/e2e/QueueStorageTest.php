@@ -52,13 +52,13 @@ final class QueueStorageTest extends E2eTestCase
 
     public function test_the_installer_created_the_table_at_its_schema_version(): void
     {
-        $this->assertSame([['2']], WordPress::query("SELECT option_value FROM " . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_queue_db_version'"));
+        $this->assertSame([['3']], WordPress::query("SELECT option_value FROM " . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_queue_db_version'"));
         // An outdated version is upgraded on plugins_loaded (any request), not only in wp-admin:
         // schema 1 had no retention index; dbDelta adds it.
         WordPress::query('ALTER TABLE ' . WordPress::table('wpf_bridge_queue') . ' DROP INDEX state_settled');
         WordPress::php('update_option( WPF_Bridge_Queue::DB_VERSION_OPTION, 1 ); return true;');
-        $this->assertSame(2, (int) WordPress::php('return get_option( WPF_Bridge_Queue::DB_VERSION_OPTION );'));
-        $this->assertSame([['2']], WordPress::query("SELECT option_value FROM " . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_queue_db_version'"));
+        $this->assertSame(3, (int) WordPress::php('return get_option( WPF_Bridge_Queue::DB_VERSION_OPTION );'));
+        $this->assertSame([['3']], WordPress::query("SELECT option_value FROM " . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_queue_db_version'"));
         $index = WordPress::query("SHOW INDEX FROM " . WordPress::table('wpf_bridge_queue') . " WHERE Key_name = 'state_settled'");
         $this->assertSame(['state', 'settled_at'], array_column($index, 4), 'the retention index was not added back');
     }
@@ -420,7 +420,7 @@ final class QueueStorageTest extends E2eTestCase
         $this->assertEqualsWithDelta(time(), $summary['now'], 5);
     }
 
-    public function test_prune_deletes_only_done_events_by_age_then_beyond_the_cap(): void
+    public function test_prune_deletes_done_and_failed_events_by_age_then_done_ones_beyond_the_cap(): void
     {
         $ids = self::store([71 => 6]);
         $now = time();
@@ -429,7 +429,8 @@ final class QueueStorageTest extends E2eTestCase
             self::set($id, ['state' => 'done', 'settled_at' => $now - (10 - $i) * 86400]);
         }
         self::set($ids[5], ['state' => 'done', 'settled_at' => $now - 60]);
-        // Old events that are not done are never pruned, however old.
+        // Waiting events are never pruned, however old; a failed one is, by age, like a done
+        // one (issue 18: nothing else ever removed old failed rows).
         $others = self::oneOfEach();
         foreach ($others as $id) {
             self::set($id, ['accepted_at' => $now - 400 * 86400]);
@@ -437,27 +438,29 @@ final class QueueStorageTest extends E2eTestCase
         self::set($others[3], ['settled_at' => $now - 60]);
         self::set($others[4], ['settled_at' => $now - 400 * 86400]);
 
-        // By age: settled before 8 days ago (10 and 9 days old).
-        $this->assertSame(2, WordPress::php('return ( new WPF_Bridge_Queue() )->prune( $args[0], 100 );', [$now - 8 * 86400]));
+        // By age: settled before 8 days ago (the done ones 10 and 9 days old, the failed one).
+        $this->assertSame(3, WordPress::php('return ( new WPF_Bridge_Queue() )->prune( $args[0], 100 );', [$now - 8 * 86400]));
         $left = array_map('intval', array_column(self::rows(), 'id'));
-        $this->assertSame(array_merge(array_slice($ids, 2), $others), $left);
+        $this->assertSame(array_merge(array_slice($ids, 2), array_slice($others, 0, 4)), $left);
         // By the cap: the newest 2 done events stay (the one a minute old and the other done one).
         $this->assertSame(3, WordPress::php('return ( new WPF_Bridge_Queue() )->prune( 0, 2 );'));
         $left = array_map('intval', array_column(self::rows(), 'id'));
-        $this->assertSame(array_merge([$ids[5]], $others), $left);
+        $this->assertSame(array_merge([$ids[5]], array_slice($others, 0, 4)), $left);
         $this->assertSame(0, WordPress::php('return ( new WPF_Bridge_Queue() )->prune( 0, 2 );'), 'pruning again deletes nothing');
     }
 
-    public function test_the_queue_tick_prunes_done_events_older_than_keep_done_days(): void
+    public function test_the_queue_tick_prunes_done_and_failed_events_older_than_keep_done_days(): void
     {
         WordPress::configure(['keep_done_days' => 3]);
         try {
-            $ids = self::store([81 => 3]);
+            $ids = self::store([81 => 5]);
             self::set($ids[0], ['state' => 'done', 'settled_at' => time() - 4 * 86400]);
             self::set($ids[1], ['state' => 'done', 'settled_at' => time() - 2 * 86400]);
             self::set($ids[2], ['state' => 'failed', 'settled_at' => time() - 40 * 86400]);
+            self::set($ids[3], ['state' => 'failed', 'settled_at' => time() - 2 * 86400]);
+            self::set($ids[4], ['state' => 'retrying', 'accepted_at' => time() - 40 * 86400, 'settled_at' => time() - 40 * 86400]);
             WordPress::php("do_action( 'wpf_bridge_queue_tick' ); return true;");
-            $this->assertSame([$ids[1], $ids[2]], array_map('intval', array_column(self::rows(), 'id')));
+            $this->assertSame([$ids[1], $ids[3], $ids[4]], array_map('intval', array_column(self::rows(), 'id')));
         } finally {
             WordPress::configure(['keep_done_days' => 30]);
         }
@@ -481,6 +484,6 @@ final class QueueStorageTest extends E2eTestCase
             WPF_Bridge_Installer::install();
             return array( $before, $after, $version, $exists(), (int) get_option( WPF_Bridge_Queue::DB_VERSION_OPTION ) );
             PHP);
-        $this->assertSame([true, false, 'gone', true, 2], $result);
+        $this->assertSame([true, false, 'gone', true, 3], $result);
     }
 }
