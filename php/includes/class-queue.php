@@ -225,11 +225,12 @@ final class WPF_Bridge_Queue {
 					strlen( $data )
 				);
 			}
-			$wpdb->flush();
-			$wpdb->query(
-				'INSERT INTO ' . self::table() . ' (crm, contact_id, state, attempts, due_at, batch, accepted_at, error_message, data, delivery_key, delivery_open, bytes) VALUES ' . implode( ', ', $values ) . ' ON DUPLICATE KEY UPDATE id = id' // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and prepared rows.
+			// Run again when chosen as a deadlock victim (write()): with the keys, a second run
+			// stores nothing twice.
+			$this->write(
+				'INSERT INTO ' . self::table() . ' (crm, contact_id, state, attempts, due_at, batch, accepted_at, error_message, data, delivery_key, delivery_open, bytes) VALUES ' . implode( ', ', $values ) . ' ON DUPLICATE KEY UPDATE id = id', // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and prepared rows.
+				'Could not store the events'
 			);
-			$this->throw_on_db_error( 'Could not store the events' );
 			$wanted = array_map( static fn( $i ) => $keys[ $i ], $left );
 			$found  = $wpdb->get_results(
 				$wpdb->prepare(
@@ -730,7 +731,7 @@ final class WPF_Bridge_Queue {
 	}
 
 	/**
-	 * Runs one UPDATE or DELETE (a transaction of its own under autocommit). InnoDB may pick it
+	 * Runs one UPDATE, DELETE or store()'s INSERT (a transaction of its own under autocommit). InnoDB may pick it
 	 * as the victim of a deadlock with another worker's statement, which rolls it back whole:
 	 * then it is run again, a few times, before giving up.
 	 *

@@ -226,6 +226,24 @@ mod tests {
     }
 
     #[test]
+    fn every_stored_field_fits_its_column() {
+        // The queue table (php/includes/class-queue.php): crm varchar(32), contact_id
+        // varbinary(255), delivery_key varbinary(64). A value MySQL would cut is never stored:
+        // a cut contact id was never claimed again (issue 18, finding 3).
+        for crm in CrmKind::ALL {
+            assert!(crm.slug().len() <= 32, "{crm:?}");
+        }
+        const { assert!(crate::text::MAX_CONTACT_ID_BYTES <= 255) };
+        let mut longest = webhook(Action::Update);
+        longest.events[0].contact_id = "\u{1F600}".repeat(crate::text::MAX_CONTACT_ID_BYTES / 4);
+        let row = intake(&longest, &settings(json!({})), 0)[0].to_row(usize::MAX);
+        assert!(
+            row.contact_id.len() <= 255 && row.delivery_key.len() == 64,
+            "{row:?}"
+        );
+    }
+
+    #[test]
     fn a_test_webhook_stores_nothing_and_an_unreadable_row_is_refused() {
         assert!(intake(&webhook(Action::Test), &settings(json!({})), 0).is_empty());
         let error = StoredEvent::read(9, r#"{"format": 2}"#).unwrap_err();

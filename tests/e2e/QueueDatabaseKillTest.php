@@ -3,7 +3,8 @@
 // stack: while 16 connections send Mautic updates, the database server is SIGKILLed and
 // started again (tests/e2e/env/up.sh, which starts what is not running). Every webhook
 // answered 200 ends applied (its queued rows exist and are done); every other answer is a
-// 5xx, which the CRM retries; no delivery is stored twice. MariaDB is up again afterwards,
+// 5xx, which the CRM retries; no delivery is stored twice (a PHP worker whose query died
+// reconnects and runs it again). MariaDB is up again afterwards,
 // so the classes after this one run as usual.
 final class QueueDatabaseKillTest extends E2eTestCase
 {
@@ -102,7 +103,15 @@ final class QueueDatabaseKillTest extends E2eTestCase
         $other = array_filter(array_keys($statuses), static fn (int $s): bool => $s !== 200 && ($s < 500 || $s > 599));
         $this->assertSame([], array_values($other), 'answers other than 200 and 5xx: ' . json_encode($statuses));
         $this->assertGreaterThan(0, $statuses[200] ?? 0, 'no webhook was answered 200: ' . json_encode($statuses));
-        $this->assertGreaterThan(0, count($answers) - ($statuses[200] ?? 0), 'no webhook failed: the kill missed the storm (' . json_encode($statuses) . ', ' . file_get_contents($log) . ')');
+        // The kill hit the storm: it came once KILL_AT_ROWS were stored, before the last.
+        // (Every answer may still be 200: a worker whose query failed waits up to 5 s in
+        // wpdb::check_connection() and runs it again on the restarted server; the storm's
+        // other requests wait for a worker meanwhile. That re-run is the duplicate INSERT of
+        // issue 18, which the delivery keys turn into a no-op.)
+        $this->assertMatchesRegularExpression('/killed at \S+ with (\d+) rows stored/', (string) file_get_contents($log));
+        preg_match('/killed at \S+ with (\d+) rows stored/', (string) file_get_contents($log), $killed);
+        $this->assertGreaterThanOrEqual(self::KILL_AT_ROWS, (int) $killed[1]);
+        $this->assertLessThan(count($requests), (int) $killed[1], 'the kill came after the storm: ' . file_get_contents($log));
 
         $ids = [];
         $newest = [];
@@ -137,7 +146,7 @@ final class QueueDatabaseKillTest extends E2eTestCase
                 $behind[] = "$contact=$name<v{$newest[(int) $contact]}";
             }
         }
-        fwrite(STDERR, sprintf("\n[QueueDatabaseKillTest] %d webhooks over %d connections in %.1f s, MariaDB killed once %d events were stored, and restarted: answers %s; %d events answered 200, all done; %d rows in the queue; settled %.1f s after the storm (%d CLI worker runs); users behind their newest 200 version: %d %s\n",
-            count($requests), self::CONNECTIONS, $sent, self::KILL_AT_ROWS, json_encode($statuses), count($ids), array_sum(QueueTable::counts()), $wait['seconds'], $wait['worker_runs'], count($behind), implode(' ', array_slice($behind, 0, 10))));
+        fwrite(STDERR, sprintf("\n[QueueDatabaseKillTest] %d webhooks over %d connections in %.1f s, MariaDB killed once %d events were stored (%d), and restarted: answers %s; %d events answered 200, all done; %d rows in the queue; settled %.1f s after the storm (%d CLI worker runs); users behind their newest 200 version: %d %s\n",
+            count($requests), self::CONNECTIONS, $sent, self::KILL_AT_ROWS, (int) $killed[1], json_encode($statuses), count($ids), array_sum(QueueTable::counts()), $wait['seconds'], $wait['worker_runs'], count($behind), implode(' ', array_slice($behind, 0, 10))));
     }
 }
