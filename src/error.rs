@@ -42,6 +42,10 @@ fn secs<S: serde::Serializer>(after: &Option<Duration>, out: S) -> Result<S::Ok,
 /// Seconds before a busy contact is worth trying again.
 pub const CONTACT_BUSY_RETRY_SECS: u64 = 5;
 
+/// Seconds a CRM is asked to wait (`Retry-After`) before sending again a webhook refused
+/// because the queue is full: long enough for a drain round to make room.
+pub const QUEUE_FULL_RETRY_SECS: u64 = 60;
+
 /// Which family an error belongs to; decides the PHP exception class it is thrown as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorKind {
@@ -86,6 +90,20 @@ pub enum Error {
         id: u64,
         stored: &'static str,
         configured: &'static str,
+    },
+    #[error("A contact id is {bytes} bytes long, over the limit of {limit} bytes (UTF-8). CRM contact ids are numbers or short keys: check the contact_id parameter or the payload's id.")]
+    ContactIdTooLong { bytes: usize, limit: usize },
+    #[error("The {name} parameter is {bytes} bytes long, over the limit of {limit} bytes. Shorten it in the webhook URL.")]
+    OptionTooLong {
+        name: &'static str,
+        bytes: usize,
+        limit: usize,
+    },
+    #[error("The webhook queue is full: {what} ({count} waiting, the limit is {limit}). Nothing was stored; send the webhook again later. The site owner can see the backlog on the webhooks page.")]
+    QueueFull {
+        what: String,
+        count: u64,
+        limit: u64,
     },
     #[error("No contact id found: the payload has none and there is no contact_id parameter. Add &contact_id=... to the webhook URL or send the CRM's contact payload.")]
     MissingContactId,
@@ -183,6 +201,9 @@ impl Error {
             Error::UnknownAction(_) => "unknown_action",
             Error::InvalidFlag { .. } => "invalid_flag",
             Error::MissingContactId => "missing_contact_id",
+            Error::ContactIdTooLong { .. } => "contact_id_too_long",
+            Error::OptionTooLong { .. } => "option_too_long",
+            Error::QueueFull { .. } => "queue_full",
             Error::TooManyEvents { .. } => "too_many_events",
             Error::InvalidRequest(_) => "invalid_request",
             Error::StoredEventUnreadable { .. } => "stored_event_unreadable",
@@ -226,6 +247,9 @@ impl Error {
             Error::UnknownAction(_) => 1006,
             Error::InvalidFlag { .. } => 1007,
             Error::MissingContactId => 1008,
+            Error::ContactIdTooLong { .. } => 1014,
+            Error::OptionTooLong { .. } => 1015,
+            Error::QueueFull { .. } => 1016,
             Error::TooManyEvents { .. } => 1009,
             Error::InvalidRequest(_) => 1010,
             Error::StoredEventUnreadable { .. } => 1011,
@@ -234,11 +258,11 @@ impl Error {
             Error::InvalidAccessKey => 1101,
             Error::MissingSignature => 1102,
             Error::InvalidSignature => 1103,
-            Error::BodyTooDeep { .. } => 1014,
-            Error::TooManyItems { .. } => 1015,
-            Error::PointerMissing { .. } => 1016,
-            Error::PointerType { .. } => 1017,
-            Error::ConditionNotMet { .. } => 1018,
+            Error::BodyTooDeep { .. } => 1017,
+            Error::TooManyItems { .. } => 1018,
+            Error::PointerMissing { .. } => 1019,
+            Error::PointerType { .. } => 1020,
+            Error::ConditionNotMet { .. } => 1021,
             Error::SignatureRejected { .. } => 1104,
             Error::InvalidMapping { .. } => 1203,
             Error::InvalidSetting { .. } => 1201,
@@ -267,6 +291,9 @@ impl Error {
             Error::ContactBusy { .. } => Retry::Later {
                 after: Some(Duration::from_secs(CONTACT_BUSY_RETRY_SECS)),
             },
+            Error::QueueFull { .. } => Retry::Later {
+                after: Some(Duration::from_secs(QUEUE_FULL_RETRY_SECS)),
+            },
             // The rest of the batch can run at once, in a new request.
             Error::TimeBudgetExceeded { .. } => Retry::Later { after: None },
             Error::CrmRateLimited { retry_after, .. }
@@ -290,6 +317,8 @@ impl Error {
             | Error::UnknownAction(_)
             | Error::InvalidFlag { .. }
             | Error::MissingContactId
+            | Error::ContactIdTooLong { .. }
+            | Error::OptionTooLong { .. }
             | Error::InvalidAccessKey
             | Error::MissingSignature
             | Error::InvalidSignature
@@ -325,7 +354,12 @@ impl Error {
                 _ => 422,
             },
             Retry::Later { .. } => match (self, self.kind()) {
-                (Error::ContactBusy { .. } | Error::TimeBudgetExceeded { .. }, _) => 503,
+                (
+                    Error::ContactBusy { .. }
+                    | Error::TimeBudgetExceeded { .. }
+                    | Error::QueueFull { .. },
+                    _,
+                ) => 503,
                 (_, ErrorKind::Crm) => 502,
                 // A broken setup or a WordPress failure: try again once the owner has mended it.
                 _ => 500,
@@ -344,6 +378,8 @@ impl Error {
             | Error::UnknownAction(_)
             | Error::InvalidFlag { .. }
             | Error::MissingContactId
+            | Error::ContactIdTooLong { .. }
+            | Error::OptionTooLong { .. }
             | Error::TooManyEvents { .. }
             | Error::InvalidRequest(_)
             | Error::StoredEventUnreadable { .. }
@@ -370,9 +406,10 @@ impl Error {
             | Error::CrmBadResponse { .. }
             | Error::ContactWithoutEmail { .. }
             | Error::UnusableEmail { .. } => ErrorKind::Crm,
-            Error::ContactBusy { .. } | Error::TimeBudgetExceeded { .. } | Error::Site(_) => {
-                ErrorKind::Site
-            }
+            Error::ContactBusy { .. }
+            | Error::TimeBudgetExceeded { .. }
+            | Error::QueueFull { .. }
+            | Error::Site(_) => ErrorKind::Site,
         }
     }
 
@@ -409,6 +446,20 @@ mod tests {
                 value: text(),
             },
             Error::MissingContactId,
+            Error::ContactIdTooLong {
+                bytes: 256,
+                limit: 64,
+            },
+            Error::OptionTooLong {
+                name: "role",
+                bytes: 7000,
+                limit: 100,
+            },
+            Error::QueueFull {
+                what: text(),
+                count: 2,
+                limit: 1,
+            },
             Error::InvalidAccessKey,
             Error::MissingSignature,
             Error::InvalidSignature,
@@ -502,6 +553,9 @@ mod tests {
                 ("unknown_action", 400),
                 ("invalid_flag", 400),
                 ("missing_contact_id", 400),
+                ("contact_id_too_long", 400),
+                ("option_too_long", 400),
+                ("queue_full", 503),
                 ("invalid_access_key", 403),
                 ("missing_signature", 403),
                 ("invalid_signature", 403),
@@ -560,6 +614,33 @@ mod tests {
             retry_after: None,
         };
         assert_eq!(down.retry(), Retry::Later { after: None });
+    }
+
+    #[test]
+    fn codes_and_numbers_are_unique() {
+        let all = samples();
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(a.code(), b.code());
+                assert_ne!(a.number(), b.number(), "{} {}", a.code(), b.code());
+            }
+        }
+    }
+
+    #[test]
+    fn a_full_queue_says_when_to_come_back() {
+        let full = Error::QueueFull {
+            what: "waiting events".into(),
+            count: 10,
+            limit: 10,
+        };
+        assert_eq!(
+            full.retry(),
+            Retry::Later {
+                after: Some(Duration::from_secs(QUEUE_FULL_RETRY_SECS))
+            }
+        );
+        assert_eq!((full.status(), full.number()), (503, 1016));
     }
 
     #[test]

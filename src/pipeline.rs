@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 use crate::crm::Crm;
 use crate::error::{Error, ErrorKind, Result};
-use crate::queue::{self, ContactKey, EventId, Queue, Settled, StoredEvent};
+use crate::queue::{self, ContactKey, EventId, Queue, Settled};
 use crate::settings::{Processing, Settings};
 use crate::site::{Site, UserId};
 use crate::sync::ordering::LOCK_WAIT_SECS;
@@ -198,10 +198,18 @@ pub struct Queued {
     pub contact_id: String,
 }
 
-/// Stores an accepted webhook's events (secrets dropped, `queue::intake`) in one write.
+/// Stores an accepted webhook's events (secrets dropped, `queue::intake`) in one write, each
+/// with its delivery key (a delivery already waiting is not stored twice: its ids are
+/// answered), once the queue's caps allow it (`queue::room`: 503 `queue_full`, nothing
+/// stored).
 pub fn store(webhook: &Webhook, settings: &Settings, queue: &dyn Queue) -> Result<Vec<Queued>> {
     let stored = queue::intake(webhook, settings, queue.now()?);
-    let rows: Vec<_> = stored.iter().map(StoredEvent::to_row).collect();
+    let rows: Vec<_> = stored
+        .iter()
+        .enumerate()
+        .map(|(index, event)| event.to_row(index))
+        .collect();
+    queue::room::make_room(&rows, settings, queue)?;
     let ids = queue.store(&rows)?;
     if ids.len() != rows.len() {
         return Err(Error::Site(format!(
@@ -254,6 +262,7 @@ pub fn answer_queued(webhook: &Webhook, queued: &[Queued]) -> Answer {
             "queued": list,
         }),
         log: None,
+        retry_after: None,
     }
 }
 
@@ -350,6 +359,7 @@ pub fn apply_queued(
                 status: error.status(),
                 body,
                 log: None,
+                retry_after: retry_after(&error),
             }
         }
         None => Answer {
@@ -361,6 +371,7 @@ pub fn apply_queued(
                 "results": results,
             }),
             log: None,
+            retry_after: None,
         },
     }
 }
@@ -374,6 +385,18 @@ pub struct Answer {
     pub status: u16,
     pub body: Value,
     pub log: Option<LogRecord>,
+    /// Seconds for the `Retry-After` header: the error's retry delay, when it has one (a full
+    /// queue, a busy contact, a CRM's own `Retry-After`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+/// The `Retry-After` of an error's answer: its retry class's delay, in seconds.
+fn retry_after(error: &Error) -> Option<u64> {
+    match error.retry() {
+        crate::error::Retry::Later { after } => after.map(|after| after.as_secs()),
+        crate::error::Retry::Never => None,
+    }
 }
 
 /// One row of the plugin's webhook log. Never holds a secret: only ids, codes, outcomes and
@@ -445,6 +468,7 @@ pub fn answer(webhook: &Webhook, report: &Report) -> Answer {
             status: error.status(),
             body,
             log: Some(log),
+            retry_after: retry_after(error),
         };
     }
 
@@ -461,6 +485,7 @@ pub fn answer(webhook: &Webhook, report: &Report) -> Answer {
                 "message": "wpf-bridge is installed and the access key is valid.",
             }),
             log: Some(log),
+            retry_after: None,
         };
     }
 
@@ -487,6 +512,7 @@ pub fn answer(webhook: &Webhook, report: &Report) -> Answer {
         status: 200,
         body,
         log: Some(log),
+        retry_after: None,
     }
 }
 
@@ -511,6 +537,7 @@ pub fn refuse(error: &Error, request: &Request, settings: Option<&Settings>) -> 
     Answer {
         status: error.status(),
         body,
+        retry_after: retry_after(error),
         log: Some(LogRecord {
             action: action_label(request),
             crm: settings

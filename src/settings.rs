@@ -130,6 +130,13 @@ pub struct Settings {
     /// Days a done queue event is kept for the webhooks page before it is pruned (besides the
     /// cap `queue::admin::KEEP_DONE_AT_MOST`).
     pub keep_done_days: u32,
+    /// Backpressure (`queue::room`): most events waiting in the queue (pending, claimed,
+    /// retrying); a webhook that would go over is refused 503 `queue_full` with `Retry-After`.
+    pub max_waiting_events: u64,
+    /// Most bytes of stored data the waiting events may hold.
+    pub max_waiting_bytes: u64,
+    /// Most events waiting for one contact.
+    pub max_waiting_per_contact: u64,
 }
 
 impl Default for Settings {
@@ -162,6 +169,9 @@ impl Default for Settings {
                 .collect(),
             claim_timeout: Duration::from_secs(DEFAULT_CLAIM_TIMEOUT_SECS),
             keep_done_days: DEFAULT_KEEP_DONE_DAYS,
+            max_waiting_events: DEFAULT_MAX_WAITING_EVENTS,
+            max_waiting_bytes: DEFAULT_MAX_WAITING_BYTES,
+            max_waiting_per_contact: DEFAULT_MAX_WAITING_PER_CONTACT,
         }
     }
 }
@@ -272,6 +282,21 @@ impl Settings {
             Some(n) => n as u32,
             None => defaults.keep_done_days,
         };
+        let max_waiting_events = reader.bounded(
+            "max_waiting_events",
+            1..=MAX_MAX_WAITING_EVENTS,
+            defaults.max_waiting_events,
+        )?;
+        let max_waiting_bytes = reader.bounded(
+            "max_waiting_bytes",
+            MIN_MAX_WAITING_BYTES..=MAX_MAX_WAITING_BYTES,
+            defaults.max_waiting_bytes,
+        )?;
+        let max_waiting_per_contact = reader.bounded(
+            "max_waiting_per_contact",
+            1..=MAX_MAX_WAITING_EVENTS,
+            defaults.max_waiting_per_contact,
+        )?;
         Ok(Settings {
             access_key: Secret::new(access_key),
             crm,
@@ -311,6 +336,9 @@ impl Settings {
             retry_delays,
             claim_timeout,
             keep_done_days,
+            max_waiting_events,
+            max_waiting_bytes,
+            max_waiting_per_contact,
         })
     }
 
@@ -364,6 +392,12 @@ impl Settings {
         );
         put("claim_timeout", self.claim_timeout.as_secs().into());
         put("keep_done_days", self.keep_done_days.into());
+        put("max_waiting_events", self.max_waiting_events.into());
+        put("max_waiting_bytes", self.max_waiting_bytes.into());
+        put(
+            "max_waiting_per_contact",
+            self.max_waiting_per_contact.into(),
+        );
         map
     }
 }
@@ -401,6 +435,27 @@ impl Reader<'_> {
                 .map(Some)
                 .map_err(|_| Error::setting(key, "must be true or false")),
             Some(_) => Err(Error::setting(key, "must be true or false")),
+        }
+    }
+
+    /// A whole number in `range`, or `default` when not set.
+    fn bounded(
+        &self,
+        key: &str,
+        range: std::ops::RangeInclusive<u64>,
+        default: u64,
+    ) -> Result<u64> {
+        match self.integer(key)? {
+            None => Ok(default),
+            Some(n) => u64::try_from(n)
+                .ok()
+                .filter(|n| range.contains(n))
+                .ok_or_else(|| {
+                    Error::setting(
+                        key,
+                        format!("must be between {} and {}", range.start(), range.end()),
+                    )
+                }),
         }
     }
 
@@ -601,10 +656,65 @@ pub const DEFAULT_KEEP_DONE_DAYS: u32 = 30;
 /// The longest `keep_done_days` accepted: ten years (the row cap still applies).
 pub const MAX_KEEP_DONE_DAYS: u32 = 3650;
 
+/// Backpressure defaults (issue 18): a queue holding 100,000 waiting events, or 512 MiB of
+/// them, is not being drained (a busy site settles a few hundred a minute); a contact with
+/// 1,000 waiting events is a loop or an attack (a real contact changes a few times a minute,
+/// and its backlog is coalesced into one apply anyway). Up to these, a webhook is stored.
+pub const DEFAULT_MAX_WAITING_EVENTS: u64 = 100_000;
+pub const DEFAULT_MAX_WAITING_BYTES: u64 = 512 * 1024 * 1024;
+pub const DEFAULT_MAX_WAITING_PER_CONTACT: u64 = 1_000;
+/// The bounds the settings accept for those caps.
+pub const MAX_MAX_WAITING_EVENTS: u64 = 100_000_000;
+pub const MIN_MAX_WAITING_BYTES: u64 = 1024 * 1024;
+pub const MAX_MAX_WAITING_BYTES: u64 = 1024 * 1024 * 1024 * 1024;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn queue_caps_have_safe_defaults_and_bounds() {
+        let settings = with(json!({})).unwrap();
+        assert_eq!(
+            (
+                settings.max_waiting_events,
+                settings.max_waiting_bytes,
+                settings.max_waiting_per_contact
+            ),
+            (100_000, 536_870_912, 1_000)
+        );
+        let map = Settings::default().to_map();
+        assert_eq!(map["max_waiting_bytes"], json!(536_870_912));
+        let set = with(json!({"max_waiting_events": "5", "max_waiting_bytes": 1048576, "max_waiting_per_contact": 2})).unwrap();
+        assert_eq!(
+            (
+                set.max_waiting_events,
+                set.max_waiting_bytes,
+                set.max_waiting_per_contact
+            ),
+            (5, 1_048_576, 2)
+        );
+        let again = Settings::from_map(&set.to_map()).unwrap();
+        assert_eq!(again.max_waiting_per_contact, 2);
+        for (extra, key) in [
+            (json!({"max_waiting_events": 0}), "max_waiting_events"),
+            (json!({"max_waiting_events": -5}), "max_waiting_events"),
+            (json!({"max_waiting_events": "many"}), "max_waiting_events"),
+            (json!({"max_waiting_bytes": 1048575}), "max_waiting_bytes"),
+            (
+                json!({"max_waiting_per_contact": 0}),
+                "max_waiting_per_contact",
+            ),
+            (
+                json!({"max_waiting_per_contact": 100_000_001}),
+                "max_waiting_per_contact",
+            ),
+        ] {
+            let error = with(extra.clone()).expect_err(&extra.to_string());
+            assert!(error.to_string().contains(&format!("\"{key}\"")), "{error}");
+        }
+    }
 
     fn with(extra: Value) -> Result<Settings> {
         let mut map = json!({"crm": "mautic", "access_key": "0123456789abcdef"})

@@ -116,38 +116,64 @@ fn tag_name(value: &Value) -> Option<String> {
     }
 }
 
-/// Longest contact id accepted (CRM ids are numbers or short keys).
-pub const MAX_CONTACT_ID_CHARS: usize = 64;
+/// Longest contact id accepted, in bytes of UTF-8 (CRM ids are numbers or short keys). Bytes,
+/// not characters: the queue stores the id in a `varbinary(255)` column and every stored field
+/// must fit its column (64 characters of U+1F600 are 256 bytes, which MySQL cut to 255, and
+/// the cut id was never claimed). 64 bytes keeps every ASCII id the former 64-character rule
+/// took.
+pub const MAX_CONTACT_ID_BYTES: usize = 64;
+
+/// Why a contact id is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BadContactId {
+    /// Longer than `MAX_CONTACT_ID_BYTES` (its length in bytes): `contact_id_too_long`.
+    TooLong(usize),
+    /// Any other reason, to be wrapped in the caller's `InvalidPayload`.
+    Invalid(String),
+}
+
+impl BadContactId {
+    /// The error: `contact_id_too_long` for a long id, else what `invalid` makes of the reason.
+    pub fn into_error(self, invalid: impl FnOnce(String) -> Error) -> Error {
+        match self {
+            BadContactId::TooLong(bytes) => Error::ContactIdTooLong {
+                bytes,
+                limit: MAX_CONTACT_ID_BYTES,
+            },
+            BadContactId::Invalid(reason) => invalid(reason),
+        }
+    }
+}
 
 /// A contact id from a JSON value: a non-negative integer or a string (trimmed). `Ok(None)`
-/// for null and the empty string; `Err(reason)` for anything else, to be wrapped in the
-/// caller's `InvalidPayload`.
-pub fn contact_id(value: &Value) -> std::result::Result<Option<String>, String> {
+/// for null and the empty string.
+pub fn contact_id(value: &Value) -> std::result::Result<Option<String>, BadContactId> {
+    let invalid = |reason: &str| Err(BadContactId::Invalid(reason.into()));
     match value {
         Value::Null => Ok(None),
         Value::Number(number) => match number.as_u64() {
             Some(id) => Ok(Some(id.to_string())),
-            None => Err("is not a whole non-negative number".into()),
+            None => invalid("is not a whole non-negative number"),
         },
         Value::String(text) => contact_id_text(text),
-        Value::Bool(_) => Err("is a boolean".into()),
-        Value::Array(_) => Err("is a list".into()),
-        Value::Object(_) => Err("is an object".into()),
+        Value::Bool(_) => invalid("is a boolean"),
+        Value::Array(_) => invalid("is a list"),
+        Value::Object(_) => invalid("is an object"),
     }
 }
 
 /// A contact id given as text (a URL parameter): the rules of `contact_id`.
-pub fn contact_id_text(text: &str) -> std::result::Result<Option<String>, String> {
+pub fn contact_id_text(text: &str) -> std::result::Result<Option<String>, BadContactId> {
     let id = text.trim();
     if id.is_empty() {
         Ok(None)
-    } else if id.chars().count() > MAX_CONTACT_ID_CHARS {
-        Err(format!("is longer than {MAX_CONTACT_ID_CHARS} characters"))
+    } else if id.len() > MAX_CONTACT_ID_BYTES {
+        Err(BadContactId::TooLong(id.len()))
     } else if id.chars().any(|c| c.is_control() || is_bidi_control(c)) {
-        Err(format!(
+        Err(BadContactId::Invalid(format!(
             "contains control characters (\"{}\")",
             printable(id, 20)
-        ))
+        )))
     } else {
         Ok(Some(id.to_string()))
     }
@@ -190,7 +216,29 @@ mod tests {
         ] {
             assert!(contact_id(&bad).is_err(), "{bad}");
         }
-        assert!(contact_id(&json!("x".repeat(65))).is_err());
-        assert!(contact_id(&json!("a\u{0}b")).is_err());
+        assert!(matches!(
+            contact_id(&json!("a\u{0}b")),
+            Err(BadContactId::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn contact_ids_are_measured_in_bytes() {
+        let x64 = "x".repeat(64);
+        assert_eq!(contact_id_text(&x64), Ok(Some(x64.clone())));
+        assert_eq!(
+            contact_id_text(&"x".repeat(65)),
+            Err(BadContactId::TooLong(65))
+        );
+        // 16 emoji are 64 bytes; 17 are 68; the 64 are 256, over the column's 255.
+        let emoji = |n: usize| "\u{1F600}".repeat(n);
+        assert_eq!(contact_id_text(&emoji(16)), Ok(Some(emoji(16))));
+        assert_eq!(contact_id_text(&emoji(17)), Err(BadContactId::TooLong(68)));
+        assert_eq!(
+            contact_id(&json!(emoji(64))),
+            Err(BadContactId::TooLong(256))
+        );
+        let error = BadContactId::TooLong(256).into_error(|_| unreachable!());
+        assert_eq!((error.code(), error.status()), ("contact_id_too_long", 400));
     }
 }

@@ -63,9 +63,10 @@ namespace {
      * with the events' ids; the drain applies them later) or, in immediate processing, applies
      * them now through `$site`. `$can_answer_early` says whether the server can end the answer
      * before the apply (`fastcgi_finish_request`); without it every webhook is applied now.
-     * Same `['status', 'body', 'log']` shape, `log` null when the events were stored (their
-     * queue rows are the record); a refused request stores nothing, and a failing adapter is
-     * answered with its error, not thrown.
+     * Same `['status', 'body', 'log']` shape (and `retry_after`), `log` null when the events
+     * were stored (their queue rows are the record); a refused request stores nothing (a queue
+     * at its caps is 503 `queue_full` with `retry_after`), and a failing adapter is answered with
+     * its error, not thrown.
      *
      * @param array $request
      * @param array $settings
@@ -80,8 +81,9 @@ namespace {
      * Handles one webhook end to end: authenticates, parses, applies every event through the
      * `$site` adapter and returns `['status' => int, 'body' => array, 'log' => array]`: the
      * answer for the plugin to send and the record for its log (`action`, `crm`, `contact_ids`,
-     * `user_ids`, `outcome`, `refused`, `details`). Bad requests and bad settings are answered
-     * (4xx/5xx with a code), not thrown.
+     * `user_ids`, `outcome`, `refused`, `details`), plus `retry_after` (seconds, for the
+     * `Retry-After` header) when the error says when to try again. Bad requests and bad settings
+     * are answered (4xx/5xx with a code), not thrown.
      *
      * @param array $request
      * @param array $settings
@@ -155,6 +157,19 @@ namespace {
     function wpf_bridge_presets(): array {}
 
     /**
+     * Whether the queue has room for one more webhook under the caps of `$settings`
+     * (`max_waiting_events`, `max_waiting_bytes`), given `$events` waiting events of `$bytes`
+     * bytes: `null` when it has, else the `queue_full` sentence a webhook gets (Site Health turns
+     * critical with it). Bad settings throw `WpfBridge\ConfigurationException`.
+     *
+     * @param array $settings
+     * @param int $events
+     * @param int $bytes
+     * @return string|null
+     */
+    function wpf_bridge_queue_room(array $settings, int $events, int $bytes): ?string {}
+
+    /**
      * The rules the plugin needs to show and store settings, so it keeps no copy of its own:
      * `crms` (slug => `name`, `url_setting`, `url_example`, `contact_id_meta_key`,
      * `tags_meta_key`), `username_formats` (value => label), `core_user_fields` (the fields
@@ -164,7 +179,10 @@ namespace {
      * `''`), `processing_modes` (value => what the mode does) and `queue`: `states` (name =>
      * label), `retry_states` and `discard_states` (what an administrator's Retry and Discard may
      * touch), `waiting_states`, `stale_after_seconds` (a waiting event older than this is a Site
-     * Health problem) and `keep_done_at_most` (the cap on done events).
+     * Health problem), `keep_done_at_most` (the cap on done events), `prune_states` (the states
+     * retention deletes by age), `load_max_age_seconds` (how old the queue's waiting totals may
+     * be) and `cut_contact_id` (`code`, `message`: what the schema upgrade fails rows whose
+     * contact id the database cut with).
      *
      * @return array
      */

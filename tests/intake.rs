@@ -817,8 +817,9 @@ fn error_messages_do_not_quote_bodies_or_huge_values() {
         LIMIT,
     )
     .unwrap_err();
-    assert_eq!(error.code(), "invalid_payload");
-    assert!(error.to_string().len() < 200);
+    assert_eq!(error.code(), "contact_id_too_long");
+    assert!(error.to_string().len() < 250, "{error}");
+    assert!(!error.to_string().contains("zzz"), "{error}");
 }
 
 #[test]

@@ -215,6 +215,111 @@ fn refused_and_test_webhooks_store_nothing() {
 }
 
 #[test]
+fn a_long_contact_id_or_role_is_refused_4xx_and_stores_nothing() {
+    // Issue 18, findings 3 and 5.
+    let w = World::new(json!({}));
+    let emoji = "%F0%9F%98%80".repeat(64); // 64 x U+1F600: 256 bytes
+    let long_id = w.send(&format!("wpf_action=update&contact_id={emoji}"), b"");
+    assert_eq!(
+        (long_id.status, long_id.body["code"].as_str()),
+        (400, Some("contact_id_too_long")),
+        "{}",
+        long_id.body
+    );
+    let role = "r".repeat(7000);
+    let long_role = w.send(&format!("wpf_action=add&contact_id=5&role={role}"), b"");
+    assert_eq!(
+        (long_role.status, long_role.body["code"].as_str()),
+        (400, Some("option_too_long")),
+        "{}",
+        long_role.body
+    );
+    assert!(w.queue.rows().is_empty());
+    let fits = w.send(
+        &format!("wpf_action=add&contact_id=5&role={}", "r".repeat(100)),
+        b"",
+    );
+    assert_eq!(fits.status, 200, "{}", fits.body);
+}
+
+#[test]
+fn a_full_queue_answers_503_with_retry_after_and_stores_nothing() {
+    // Issue 18, finding 4.
+    let w = World::new(json!({"max_waiting_per_contact": 2, "max_waiting_events": 3}));
+    for v in 1..=2 {
+        let answer = w.send(
+            "wpf_action=update",
+            &mautic_body(7, &format!("v{v}"), &stamp(v), json!({})),
+        );
+        assert_eq!(answer.status, 200, "{}", answer.body);
+    }
+    let full = w.send(
+        "wpf_action=update",
+        &mautic_body(7, "v3", &stamp(3), json!({})),
+    );
+    assert_eq!(
+        (full.status, full.retry_after),
+        (503, Some(60)),
+        "{}",
+        full.body
+    );
+    assert_eq!(full.body["code"], "queue_full");
+    assert_eq!(
+        full.log.as_ref().map(|log| log.outcome.as_str()),
+        Some("queue_full")
+    );
+    let other = w.send(
+        "wpf_action=update",
+        &mautic_body(8, "v1", &stamp(1), json!({})),
+    );
+    assert_eq!(other.status, 200, "{}", other.body);
+    let total = w.send(
+        "wpf_action=update",
+        &mautic_body(9, "v1", &stamp(1), json!({})),
+    );
+    assert_eq!(
+        (total.status, total.body["code"].as_str()),
+        (503, Some("queue_full"))
+    );
+    assert_eq!(
+        w.queue.rows().len(),
+        3,
+        "nothing of a refused webhook is stored"
+    );
+    w.drain();
+    let again = w.send(
+        "wpf_action=update",
+        &mautic_body(9, "v1", &stamp(1), json!({})),
+    );
+    assert_eq!(again.status, 200, "room again once drained: {}", again.body);
+}
+
+#[test]
+fn a_delivery_is_stored_once_while_it_waits_and_again_once_claimed() {
+    // Issue 18, finding 7: the CRM's retry of a waiting delivery stores nothing; once its
+    // copy was claimed, a resend is a new row (applied as stale, or idempotently).
+    let w = World::new(json!({}));
+    let body = mautic_body(7, "Ann", &stamp(1), json!({}));
+    let first = w.send("wpf_action=update", &body);
+    let retry = w.send("wpf_action=update", &body);
+    assert_eq!(first.body["queued"], retry.body["queued"]);
+    assert_eq!((w.queue.rows().len(), w.queue.writes()), (1, 1));
+    let other_action = w.send("wpf_action=add", &body);
+    assert_ne!(other_action.body["queued"], first.body["queued"]);
+    w.drain();
+    let later = w.send("wpf_action=update", &body);
+    assert_eq!(later.status, 200);
+    assert_ne!(later.body["queued"], first.body["queued"]);
+    assert_eq!(w.queue.rows().len(), 3);
+    w.drain();
+    assert!(w
+        .queue
+        .rows()
+        .iter()
+        .all(|row| row.state == QueueState::Done));
+}
+
+#[test]
 fn a_failed_store_answers_a_retriable_error_and_applies_nothing() {
     let w = World::new(json!({"processing": "immediate"}));
     w.queue.fail_next_stores(1);
@@ -357,12 +462,18 @@ fn ten_url_only_adds_for_one_contact_are_one_apply_and_one_crm_load() {
     let id = w
         .fake
         .add_mautic_contact(crm_contact(Some("ten@example.org"), "Ten", json!({})));
+    let mut queued = Vec::new();
     for _ in 0..10 {
         let answer = w.send(&format!("wpf_action=add&contact_id={id}"), b"");
         assert_eq!(answer.status, 200, "{}", answer.body);
+        queued.push(answer.body["queued"][0]["id"].clone());
     }
+    // Issue 18, finding 7: the same delivery while its copy waits is not stored again; each
+    // resend is answered with the waiting row's id.
+    assert!(queued.iter().all(|id| *id == queued[0]), "{queued:?}");
+    assert_eq!(w.queue.rows().len(), 1);
     let report = w.drain();
-    assert_eq!((report.applies, report.done), (1, 10));
+    assert_eq!((report.applies, report.done), (1, 1));
     assert_eq!(w.crm_loads(), 1, "{:?}", w.fake.requests());
     assert_eq!(w.site.user_count(), 1);
 }

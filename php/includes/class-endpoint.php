@@ -125,7 +125,8 @@ final class WPF_Bridge_Endpoint {
 		$started         = hrtime( true );
 		self::$answered  = true;
 		self::mark_doing_webhook();
-		$site = new WPF_Bridge_Site();
+		$site        = new WPF_Bridge_Site();
+		$retry_after = null;
 
 		if ( ! WPF_Bridge_Extension::loaded() ) {
 			$status = 503;
@@ -145,7 +146,7 @@ final class WPF_Bridge_Endpoint {
 			ob_start();
 			try {
 				$result = wpf_bridge_handle_queued( self::request(), $settings, $site, new WPF_Bridge_Queue(), self::can_answer_early() );
-				list( $status, $body, $log ) = self::answer_from( $result );
+				list( $status, $body, $log, $retry_after ) = self::answer_from( $result );
 			} catch ( \Throwable $e ) {
 				// Exception messages from the extension and WordPress never hold secrets.
 				$status = 500;
@@ -166,7 +167,7 @@ final class WPF_Bridge_Endpoint {
 			}
 		}
 
-		self::send( $status, $body );
+		self::send( $status, $body, $retry_after );
 		if ( null !== $log ) {
 			self::write_log( $status, $log, $site, $started );
 		}
@@ -234,11 +235,11 @@ final class WPF_Bridge_Endpoint {
 	}
 
 	/**
-	 * Status, body and log record (null when the events were stored) from the extension's
-	 * answer; a malformed one becomes a 500.
+	 * Status, body, log record (null when the events were stored) and Retry-After seconds (null
+	 * when the answer has none) from the extension's answer; a malformed one becomes a 500.
 	 *
 	 * @param mixed $result What wpf_bridge_handle_queued() returned.
-	 * @return array{0: int, 1: array, 2: ?array}
+	 * @return array{0: int, 1: array, 2: ?array, 3: ?int}
 	 */
 	private static function answer_from( $result ): array {
 		$status = is_array( $result ) && isset( $result['status'] ) ? (int) $result['status'] : 0;
@@ -247,16 +248,21 @@ final class WPF_Bridge_Endpoint {
 		if ( $status < 200 || $status > 599 || null === $body || ! ( null === $log || is_array( $log ) ) ) {
 			throw new UnexpectedValueException( 'wpf_bridge_handle_queued() returned no valid status, body and log record' );
 		}
-		return array( $status, $body, $log );
+		$retry_after = is_array( $result ) && isset( $result['retry_after'] ) && is_int( $result['retry_after'] ) && $result['retry_after'] >= 0 ? $result['retry_after'] : null;
+		return array( $status, $body, $log, $retry_after );
 	}
 
 	/**
-	 * Sends the answer, then lets the CRM go before anything else is done (php-fpm, LiteSpeed).
+	 * Sends the answer (with Retry-After when the extension gave one: a full queue, a busy
+	 * contact), then lets the CRM go before anything else is done (php-fpm, LiteSpeed).
 	 */
-	private static function send( int $status, array $body ): void {
+	private static function send( int $status, array $body, ?int $retry_after = null ): void {
 		if ( ! headers_sent() ) {
 			status_header( $status );
 			nocache_headers();
+			if ( null !== $retry_after ) {
+				header( 'Retry-After: ' . $retry_after );
+			}
 			header( 'Content-Type: application/json; charset=utf-8' );
 			header( 'X-Content-Type-Options: nosniff' );
 		}

@@ -7,6 +7,12 @@
  * retry, what to coalesce); each method here is one or two SQL statements and decides
  * nothing. What the table guarantees, as port.rs asks:
  * - one durable write per accepted webhook: all its rows in one multi-row INSERT;
+ * - one copy per delivery: each row carries the extension's delivery key, unique (UNIQUE KEY
+ *   `delivery`) among the rows still waiting unclaimed (`delivery_open` = 1; a claim sets it
+ *   NULL, and NULL never collides). The INSERT skips a row whose key is held
+ *   (ON DUPLICATE KEY UPDATE, a no-op) and store() answers the holder's id: an INSERT that
+ *   WordPress re-runs after reconnecting, or a CRM's retry of a delivery still waiting, adds
+ *   nothing;
  * - atomic claims: one UPDATE takes every due row of a contact under a random token, then a
  *   SELECT reads the rows carrying that token, so two workers (on one server or several on
  *   the same database) never hold the same row; an expired lease is claimable again;
@@ -63,6 +69,10 @@ final class WPF_Bridge_Queue {
 	 * claim never loads a contact's whole backlog; `data` is read for the winner alone
 	 * (event_data). Rows stored before `head` existed have it empty and are read whole.
 	 * `dead_claims` counts claims whose lease ran out unsettled (the worker died).
+	 * Schema 3 (issue 18, accept side): `delivery_key`/`delivery_open` and the UNIQUE KEY
+	 * `delivery` keep one copy of a delivery while it waits (see the class comment); `bytes`
+	 * (the data's length) and `state_bytes` let waiting_load() sum the waiting rows from an
+	 * index alone, without reading their data.
 	 */
 	public static function schema(): string {
 		global $wpdb;
@@ -87,12 +97,17 @@ final class WPF_Bridge_Queue {
   error_message text NOT NULL,
   data longtext NOT NULL,
   head text NOT NULL,
+  delivery_key varbinary(64) DEFAULT NULL,
+  delivery_open tinyint(1) DEFAULT NULL,
+  bytes int(10) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY  (id),
   KEY contact (crm,contact_id),
   KEY state_due (state,due_at),
   KEY claim_token (claim_token),
   KEY batch (batch),
-  KEY state_settled (state,settled_at)
+  KEY state_settled (state,settled_at),
+  UNIQUE KEY delivery (delivery_key,delivery_open),
+  KEY state_bytes (state,bytes)
 ) {$charset};";
 	}
 
@@ -101,8 +116,46 @@ final class WPF_Bridge_Queue {
 	 */
 	public static function create_table(): void {
 		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
+		$from = (int) get_option( self::DB_VERSION_OPTION, 0 );
 		dbDelta( self::schema() );
+		if ( $from > 0 && $from < 3 && ! self::upgrade_to_3() ) {
+			return; // Not recorded: the next load tries again.
+		}
 		update_option( self::DB_VERSION_OPTION, self::SCHEMA_VERSION, true );
+	}
+
+	/**
+	 * Schema 3 on a table that has rows from before: the waiting rows get their `bytes` (so
+	 * the caps count them), and the waiting rows whose contact id the database cut (ids over
+	 * 255 bytes were accepted before ids were measured in bytes; no claim ever matched them and
+	 * every drain spent its budget on them) are failed with the extension's code and sentence
+	 * (wpf_bridge_rules()['queue']['cut_contact_id']), so they show on the webhooks page and
+	 * stop blocking drains. A cut id is the only way a row's contact_id differs from the id in
+	 * its data, and only an id of 255 bytes can be a cut one. One pass over the waiting rows,
+	 * once. Returns false (to try again later) when the extension is not loaded or SQL failed.
+	 */
+	private static function upgrade_to_3(): bool {
+		global $wpdb;
+		$rules = WPF_Bridge_Extension::rules();
+		$cut   = $rules['queue']['cut_contact_id'] ?? null;
+		if ( ! is_array( $cut ) || ! isset( $rules['queue']['waiting_states'] ) ) {
+			return false;
+		}
+		$table   = self::table();
+		$waiting = self::in_states( (array) $rules['queue']['waiting_states'] );
+		$wpdb->flush();
+		$wpdb->query( "UPDATE {$table} SET bytes = LENGTH(data) WHERE {$waiting} AND bytes = 0" ); // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name and prepared states.
+		if ( '' !== (string) $wpdb->last_error ) {
+			return false;
+		}
+		$wpdb->query(
+			$wpdb->prepare(
+				"UPDATE {$table} SET state = 'failed', claim_token = '', lease_until = 0, settled_at = UNIX_TIMESTAMP(), error_code = %s, error_message = %s WHERE {$waiting} AND LENGTH(contact_id) = 255 AND CAST(JSON_UNQUOTE(JSON_EXTRACT(data, '$.event.contact_id')) AS BINARY) <> contact_id", // phpcs:ignore WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name and prepared states.
+				substr( (string) $cut['code'], 0, 64 ),
+				mb_strcut( (string) $cut['message'], 0, self::MESSAGE_MAX )
+			)
+		);
+		return '' === (string) $wpdb->last_error;
 	}
 
 	/**
@@ -136,39 +189,162 @@ final class WPF_Bridge_Queue {
 	}
 
 	/**
-	 * Stores the rows of one accepted webhook in one INSERT, due at once.
+	 * Stores the rows of one accepted webhook in one INSERT, due at once, each under its
+	 * delivery key: a row whose key a waiting, unclaimed row holds is not stored again, and
+	 * that row's id is returned for it. The ids are read back by key (a row of this INSERT may
+	 * be claimed at once, which frees its key, so its own `batch` finds it too). A key freed
+	 * between the INSERT and the read (its holder was just claimed) is stored again, as any
+	 * delivery arriving after a claim is; STORE_TRIES rounds at most. A row without a key (the
+	 * tests' direct calls) gets one of its own, so it is never taken for another.
 	 *
-	 * @param array<int, array{crm: string, contact_id: string, data: string, head: string}> $rows Rows to store.
+	 * @param array<int, array{crm: string, contact_id: string, data: string, head: string, delivery_key?: string}> $rows Rows to store.
 	 * @return int[] Their ids, in the same order.
 	 */
 	public function store( array $rows ): array {
 		global $wpdb;
+		$rows = array_values( $rows );
 		if ( array() === $rows ) {
 			return array();
 		}
-		$batch  = bin2hex( random_bytes( 16 ) );
-		$values = array();
-		foreach ( $rows as $row ) {
-			$values[] = $wpdb->prepare(
-				"(%s, %s, 'pending', 0, UNIX_TIMESTAMP(), %s, UNIX_TIMESTAMP(), '', %s, %s)",
-				(string) ( $row['crm'] ?? '' ),
-				(string) ( $row['contact_id'] ?? '' ),
-				$batch,
-				(string) ( $row['data'] ?? '' ),
-				(string) ( $row['head'] ?? '' )
-			);
+		$batch = bin2hex( random_bytes( 16 ) );
+		$keys  = array();
+		foreach ( $rows as $i => $row ) {
+			$key        = (string) ( $row['delivery_key'] ?? '' );
+			$keys[ $i ] = '' === $key ? "{$batch}-{$i}" : substr( $key, 0, 64 );
 		}
-		$wpdb->flush();
-		$inserted = $wpdb->query(
-			'INSERT INTO ' . self::table() . ' (crm, contact_id, state, attempts, due_at, batch, accepted_at, error_message, data, head) VALUES ' . implode( ', ', $values ) // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and prepared rows.
-		);
-		$this->throw_on_db_error( 'Could not store the events' );
-		if ( count( $rows ) !== (int) $inserted ) {
+		if ( count( array_unique( $keys ) ) !== count( $keys ) ) {
+			throw new RuntimeException( 'Could not store the events: two rows have the same delivery key' );
+		}
+		$ids  = array();
+		$left = array_keys( $rows );
+		for ( $try = 1; $left && $try <= self::STORE_TRIES; $try++ ) {
+			$values = array();
+			foreach ( $left as $i ) {
+				$data     = (string) ( $rows[ $i ]['data'] ?? '' );
+				$values[] = $wpdb->prepare(
+					"(%s, %s, 'pending', 0, UNIX_TIMESTAMP(), %s, UNIX_TIMESTAMP(), '', %s, %s, %s, 1, %d)",
+					(string) ( $rows[ $i ]['crm'] ?? '' ),
+					(string) ( $rows[ $i ]['contact_id'] ?? '' ),
+					$batch,
+					$data,
+					(string) ( $rows[ $i ]['head'] ?? '' ),
+					$keys[ $i ],
+					strlen( $data )
+				);
+			}
+			// Run again when chosen as a deadlock victim (write()): with the keys, a second run
+			// stores nothing twice.
+			$this->write(
+				'INSERT INTO ' . self::table() . ' (crm, contact_id, state, attempts, due_at, batch, accepted_at, error_message, data, head, delivery_key, delivery_open, bytes) VALUES ' . implode( ', ', $values ) . ' ON DUPLICATE KEY UPDATE id = id', // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and prepared rows.
+				'Could not store the events'
+			);
+			$wanted = array_map( static fn( $i ) => $keys[ $i ], $left );
+			$found  = $wpdb->get_results(
+				$wpdb->prepare(
+					'SELECT id, delivery_key, batch FROM ' . self::table() . ' WHERE delivery_key IN (' . implode( ',', array_fill( 0, count( $wanted ), '%s' ) ) . ') AND (delivery_open = 1 OR batch = %s) ORDER BY id ASC', // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name and placeholders.
+					array_merge( $wanted, array( $batch ) )
+				),
+				ARRAY_A
+			);
+			$this->throw_on_db_error( 'Could not read the stored events' );
+			$by_key = array();
+			foreach ( (array) $found as $row ) {
+				$key = (string) $row['delivery_key'];
+				// This INSERT's own row wins over an older holder of the same key.
+				if ( ! isset( $by_key[ $key ] ) || $batch === (string) $row['batch'] ) {
+					$by_key[ $key ] = (int) $row['id'];
+				}
+			}
+			$missing = array();
+			foreach ( $left as $i ) {
+				if ( isset( $by_key[ $keys[ $i ] ] ) ) {
+					$ids[ $i ] = $by_key[ $keys[ $i ] ];
+				} else {
+					$missing[] = $i;
+				}
+			}
+			$left = $missing;
+		}
+		if ( $left ) {
 			throw new RuntimeException( 'Could not store the events' );
 		}
-		$ids = $wpdb->get_col( $wpdb->prepare( 'SELECT id FROM ' . self::table() . ' WHERE batch = %s ORDER BY id ASC', $batch ) ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
-		$this->throw_on_db_error( 'Could not read the stored events' );
-		return array_map( 'intval', $ids );
+		ksort( $ids );
+		return array_values( $ids );
+	}
+
+	/** Rounds of store() (a key freed by a claim between its INSERT and its read is stored again). */
+	private const STORE_TRIES = 3;
+
+	/** Option holding the last waiting_load() figures: `at` (PHP time), `events`, `bytes`. */
+	public const LOAD_OPTION = 'wpf_bridge_queue_load';
+
+	/**
+	 * The waiting events (pending, claimed, retrying) and their bytes, at most $max_age
+	 * seconds old: the last figures (an option, not autoloaded), refreshed when older by the
+	 * one request that takes a named lock without waiting (the others read the last figures)
+	 * with one COUNT/SUM over the `state_bytes` index (the data is never read). Never a count
+	 * of the table per request: the figures are the extension's backpressure estimate.
+	 *
+	 * @return array{events: int, bytes: int, at: int}
+	 */
+	public function waiting_load( int $max_age ): array {
+		global $wpdb;
+		$last  = get_option( self::LOAD_OPTION );
+		$valid = is_array( $last ) && isset( $last['at'], $last['events'], $last['bytes'] );
+		$age   = $valid ? time() - (int) $last['at'] : PHP_INT_MAX;
+		if ( $valid && $age >= 0 && $age < max( 1, $max_age ) ) {
+			return $last;
+		}
+		$lock = $wpdb->prefix . 'wpf_bridge_queue_load';
+		$wpdb->flush();
+		$held = '1' === (string) $wpdb->get_var( $wpdb->prepare( 'SELECT GET_LOCK(%s, 0)', $lock ) );
+		if ( ! $held && $valid ) {
+			return $last; // Another request is refreshing them.
+		}
+		try {
+			$row = $wpdb->get_row( 'SELECT COUNT(*) AS events, COALESCE(SUM(bytes), 0) AS bytes FROM ' . self::table() . ' WHERE ' . self::in_states( (array) self::rule( 'waiting_states' ) ), ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and prepared states.
+			$this->throw_on_db_error( 'Could not measure the queue' );
+			$load = array(
+				'events' => (int) ( $row['events'] ?? 0 ),
+				'bytes'  => (int) ( $row['bytes'] ?? 0 ),
+				'at'     => time(),
+			);
+			update_option( self::LOAD_OPTION, $load, false );
+			return $load;
+		} finally {
+			if ( $held ) {
+				$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', $lock ) );
+			}
+		}
+	}
+
+	/**
+	 * The waiting events of each contact of $crm in $contact_ids, in the same order: one
+	 * grouped count through the contact index.
+	 *
+	 * @param string[] $contact_ids Contact ids.
+	 * @return int[]
+	 */
+	public function waiting_per_contact( string $crm, array $contact_ids ): array {
+		global $wpdb;
+		$contact_ids = array_values( array_map( 'strval', $contact_ids ) );
+		if ( array() === $contact_ids ) {
+			return array();
+		}
+		$wpdb->flush();
+		$rows = $wpdb->get_results(
+			$wpdb->prepare(
+				'SELECT contact_id, COUNT(*) AS n FROM ' . self::table() . ' WHERE crm = %s AND contact_id IN (' . implode( ',', array_fill( 0, count( $contact_ids ), '%s' ) ) . ') AND ' . self::in_states( (array) self::rule( 'waiting_states' ) ) . ' GROUP BY contact_id', // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.PreparedSQL.InterpolatedNotPrepared -- table name, placeholders and prepared states.
+				array_merge( array( $crm ), $contact_ids )
+			),
+			ARRAY_A
+		);
+		$this->throw_on_db_error( 'Could not count waiting events' );
+		$counts = array();
+		foreach ( (array) $rows as $row ) {
+			$counts[ 'c' . $row['contact_id'] ] = (int) $row['n'];
+		}
+		return array_map( static fn( $id ) => $counts[ 'c' . $id ] ?? 0, $contact_ids );
 	}
 
 	/**
@@ -205,8 +381,9 @@ final class WPF_Bridge_Queue {
 	/**
 	 * Claims the oldest due events of one contact, at most $max_rows, under $token for
 	 * $lease_seconds, in one atomic UPDATE, counting an attempt for each (and a dead claim for
-	 * each taken from a worker whose lease ran out); then reads the rows carrying the token:
-	 * their heads, never their data (a row without a head gives its data).
+	 * each taken from a worker whose lease ran out) and freeing their delivery keys (a delivery
+	 * that arrives while its copy is applied is stored again); then reads the rows carrying the
+	 * token: their heads, never their data (a row without a head gives its data).
 	 *
 	 * @return array<int, array{id: int, attempts: int, dead_claims: int, head: string}>
 	 */
@@ -217,7 +394,7 @@ final class WPF_Bridge_Queue {
 		}
 		$this->write(
 			$wpdb->prepare(
-				'UPDATE ' . self::table() . " SET dead_claims = dead_claims + (state = 'claimed'), state = 'claimed', claim_token = %s, lease_until = UNIX_TIMESTAMP() + %d, attempts = attempts + 1 WHERE crm = %s AND contact_id = %s AND " . self::DUE . ' ORDER BY id ASC LIMIT %d', // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and a constant condition.
+				'UPDATE ' . self::table() . " SET dead_claims = dead_claims + (state = 'claimed'), state = 'claimed', claim_token = %s, lease_until = UNIX_TIMESTAMP() + %d, attempts = attempts + 1, delivery_open = NULL WHERE crm = %s AND contact_id = %s AND " . self::DUE . ' ORDER BY id ASC LIMIT %d', // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and a constant condition.
 				$token,
 				max( 1, $lease_seconds ),
 				$crm,
@@ -426,15 +603,20 @@ final class WPF_Bridge_Queue {
 	}
 
 	/**
-	 * Retention: deletes done events settled before $done_before_unix, then the oldest done
-	 * events beyond the newest $keep_at_most. Only done events; in batches of PRUNE_BATCH rows,
-	 * for about PRUNE_SECONDS per kind at most (the next call goes on).
+	 * Retention: deletes the events in the extension's `prune_states` (done and failed) settled
+	 * before $done_before_unix, then the oldest done events beyond the newest $keep_at_most.
+	 * Never a waiting event; in batches of PRUNE_BATCH rows, for about PRUNE_SECONDS per kind
+	 * at most (the next call goes on).
 	 *
 	 * @return int How many events were deleted.
 	 */
 	public function prune( int $done_before_unix, int $keep_at_most ): int {
 		global $wpdb;
-		$deleted = $this->delete_in_batches( $wpdb->prepare( "state = 'done' AND settled_at < %d", $done_before_unix ), 'Could not prune events' );
+		$deleted = 0;
+		foreach ( (array) self::rule( 'prune_states' ) as $state ) {
+			// One state at a time, so each DELETE reads one range of the state_settled index.
+			$deleted += $this->delete_in_batches( $wpdb->prepare( 'state = %s AND settled_at < %d', (string) $state, $done_before_unix ), 'Could not prune events' );
+		}
 		$wpdb->flush();
 		$edge = $wpdb->get_row(
 			$wpdb->prepare( 'SELECT settled_at, id FROM ' . self::table() . " WHERE state = 'done' ORDER BY settled_at DESC, id DESC LIMIT 1 OFFSET %d", max( 0, $keep_at_most ) ), // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
@@ -574,7 +756,7 @@ final class WPF_Bridge_Queue {
 	}
 
 	/**
-	 * Runs one UPDATE or DELETE (a transaction of its own under autocommit). InnoDB may pick it
+	 * Runs one UPDATE, DELETE or store()'s INSERT (a transaction of its own under autocommit). InnoDB may pick it
 	 * as the victim of a deadlock with another worker's statement, which rolls it back whole:
 	 * then it is run again, a few times, before giving up.
 	 *

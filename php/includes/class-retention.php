@@ -1,10 +1,11 @@
 <?php
 /**
  * Retention: on every queue tick (the one-minute WP-Cron hook `wpf_bridge_queue_tick`), done
- * queue events older than the `keep_done_days` setting are deleted, then the oldest done ones
- * beyond the extension's cap (wpf_bridge_rules()['queue']['keep_done_at_most']); the log
- * table is trimmed to its budgets as well. Nothing that is not done is ever deleted here:
- * pending, retrying and failed events wait for the worker or an administrator.
+ * and failed queue events (the extension's `prune_states`) settled longer ago than the
+ * `keep_done_days` setting are deleted, then the oldest done ones beyond the extension's cap
+ * (wpf_bridge_rules()['queue']['keep_done_at_most']); the log table is trimmed to its budgets
+ * as well. Nothing waiting is ever deleted here: pending, claimed and retrying events wait for
+ * the worker or an administrator, and a failed one waits `keep_done_days` for a Retry.
  *
  * @package WPF_Bridge
  */

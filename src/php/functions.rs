@@ -14,7 +14,9 @@ use super::queue::PhpQueue;
 use super::site::PhpSite;
 use crate::crm::{self, Crm, CrmKind};
 use crate::error::{Error, Result};
-use crate::queue::admin::{state_names, KEEP_DONE_AT_MOST, STALE_AFTER};
+use crate::queue::admin::{
+    state_names, CUT_CONTACT_ID_CODE, CUT_CONTACT_ID_MESSAGE, KEEP_DONE_AT_MOST, STALE_AFTER,
+};
 use crate::queue::QueueState;
 use crate::settings::{Processing, Settings, UsernameFormat};
 use crate::webhook::mapping::{self, presets, Mapping, Origin};
@@ -43,6 +45,7 @@ pub fn register(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(wpf_bridge_admin_capabilities))
         .function(wrap_function!(wpf_bridge_rules))
         .function(wrap_function!(wpf_bridge_presets))
+        .function(wrap_function!(wpf_bridge_queue_room))
 }
 
 /// Returns the extension's version, e.g. "0.1.0".
@@ -177,8 +180,9 @@ pub fn wpf_bridge_verify_password(password: BinarySlice<u8>, hash: BinarySlice<u
 /// Handles one webhook end to end: authenticates, parses, applies every event through the
 /// `$site` adapter and returns `['status' => int, 'body' => array, 'log' => array]`: the
 /// answer for the plugin to send and the record for its log (`action`, `crm`, `contact_ids`,
-/// `user_ids`, `outcome`, `refused`, `details`). Bad requests and bad settings are answered
-/// (4xx/5xx with a code), not thrown.
+/// `user_ids`, `outcome`, `refused`, `details`), plus `retry_after` (seconds, for the
+/// `Retry-After` header) when the error says when to try again. Bad requests and bad settings
+/// are answered (4xx/5xx with a code), not thrown.
 #[php_function]
 pub fn wpf_bridge_handle_webhook(
     request: &ZendHashTable,
@@ -221,9 +225,10 @@ fn answer_webhook(
 /// with the events' ids; the drain applies them later) or, in immediate processing, applies
 /// them now through `$site`. `$can_answer_early` says whether the server can end the answer
 /// before the apply (`fastcgi_finish_request`); without it every webhook is applied now.
-/// Same `['status', 'body', 'log']` shape, `log` null when the events were stored (their
-/// queue rows are the record); a refused request stores nothing, and a failing adapter is
-/// answered with its error, not thrown.
+/// Same `['status', 'body', 'log']` shape (and `retry_after`), `log` null when the events
+/// were stored (their queue rows are the record); a refused request stores nothing (a queue
+/// at its caps is 503 `queue_full` with `retry_after`), and a failing adapter is answered with
+/// its error, not thrown.
 #[php_function]
 #[php(defaults(can_answer_early = true))]
 pub fn wpf_bridge_handle_queued(
@@ -387,7 +392,10 @@ pub fn wpf_bridge_admin_capabilities() -> Vec<String> {
 /// `''`), `processing_modes` (value => what the mode does) and `queue`: `states` (name =>
 /// label), `retry_states` and `discard_states` (what an administrator's Retry and Discard may
 /// touch), `waiting_states`, `stale_after_seconds` (a waiting event older than this is a Site
-/// Health problem) and `keep_done_at_most` (the cap on done events).
+/// Health problem), `keep_done_at_most` (the cap on done events), `prune_states` (the states
+/// retention deletes by age), `load_max_age_seconds` (how old the queue's waiting totals may
+/// be) and `cut_contact_id` (`code`, `message`: what the schema upgrade fails rows whose
+/// contact id the database cut with).
 #[php_function]
 pub fn wpf_bridge_rules() -> PhpResult<Array> {
     let crms: Map<String, Value> = CrmKind::ALL
@@ -442,6 +450,12 @@ pub fn wpf_bridge_rules() -> PhpResult<Array> {
             "waiting_states": state_names(QueueState::is_waiting),
             "stale_after_seconds": STALE_AFTER.as_secs(),
             "keep_done_at_most": KEEP_DONE_AT_MOST,
+            "prune_states": state_names(QueueState::is_pruned),
+            "load_max_age_seconds": queue::room::LOAD_MAX_AGE.as_secs(),
+            "cut_contact_id": {
+                "code": CUT_CONTACT_ID_CODE,
+                "message": CUT_CONTACT_ID_MESSAGE,
+            },
         },
     })))
 }
@@ -469,6 +483,27 @@ pub fn wpf_bridge_presets() -> PhpResult<Array> {
         })
         .collect();
     php_result(map_to_array(&listed))
+}
+
+/// Whether the queue has room for one more webhook under the caps of `$settings`
+/// (`max_waiting_events`, `max_waiting_bytes`), given `$events` waiting events of `$bytes`
+/// bytes: `null` when it has, else the `queue_full` sentence a webhook gets (Site Health turns
+/// critical with it). Bad settings throw `WpfBridge\ConfigurationException`.
+#[php_function]
+pub fn wpf_bridge_queue_room(
+    settings: &ZendHashTable,
+    events: i64,
+    bytes: i64,
+) -> PhpResult<Option<String>> {
+    php_result(load_settings(settings).map(|settings| {
+        let load = queue::Load {
+            events: u64::try_from(events).unwrap_or(0),
+            bytes: u64::try_from(bytes).unwrap_or(0),
+        };
+        queue::room::check_totals(load, 1, 0, &settings)
+            .err()
+            .map(|error| error.to_string())
+    }))
 }
 
 fn load_settings(settings: &ZendHashTable) -> Result<Settings> {

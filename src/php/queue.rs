@@ -4,10 +4,12 @@
 //! a PHP exception or a malformed answer becomes `Error::Site`, so the drain decides.
 //!
 //! Adapter methods: `now(): int`, `store(array $rows): int[]` (rows of `crm`, `contact_id`,
-//! `data`, `head`), `due_contacts(int $limit)` (list of `['crm', 'contact_id']`),
-//! `claim(string $crm, string $contact_id, string $token, int $lease_seconds, int $max_rows)`
-//! (list of `['id', 'attempts', 'dead_claims', 'head']`), `event_data(string $token, int $id):
-//! string`, `complete(string $token, int[] $ids, array $result)`, `retry(string $token,
+//! `data`, `head`, `delivery_key`), `waiting_load(int $max_age_seconds)` (`['events',
+//! 'bytes']`), `waiting_per_contact(string $crm, string[] $contact_ids): int[]`,
+//! `due_contacts(int $limit)` (list of `['crm', 'contact_id']`), `claim(string $crm, string
+//! $contact_id, string $token, int $lease_seconds, int $max_rows)` (list of `['id',
+//! 'attempts', 'dead_claims', 'head']`), `event_data(string $token, int $id): string`,
+//! `complete(string $token, int[] $ids, array $result)`, `retry(string $token,
 //! int[] $ids, int $at, string $code, string $message)`, `fail(string $token, int[] $ids,
 //! string $code, string $message)`, `count(string $state): int`, `list(?string $state,
 //! ?string $contact_id, int $limit)` (rows as `RowView`'s fields).
@@ -22,7 +24,7 @@ use super::site::{call_adapter, type_name};
 use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 use crate::queue::{
-    Claim, ClaimedRow, ContactKey, EventId, NewRow, Queue, QueueState, RowView, UnixTime,
+    Claim, ClaimedRow, ContactKey, EventId, Load, NewRow, Queue, QueueState, RowView, UnixTime,
 };
 use crate::sync::EventResult;
 
@@ -134,6 +136,7 @@ impl Queue for PhpQueue<'_> {
                         "contact_id": row.contact_id,
                         "data": row.data,
                         "head": row.head,
+                        "delivery_key": row.delivery_key,
                     })
                 })
                 .collect(),
@@ -148,6 +151,41 @@ impl Queue for PhpQueue<'_> {
                     .ok_or_else(|| wrong("store", "an event id", id))
             })
             .collect()
+    }
+
+    fn waiting_load(&self, max_age: Duration) -> Result<Load> {
+        let value = self.call("waiting_load", vec![&secs(max_age)])?;
+        let figure = |key: &str| {
+            value
+                .get(key)
+                .and_then(integer)
+                .and_then(|n| u64::try_from(n).ok())
+                .ok_or_else(|| Error::Site(format!("waiting_load() returned no {key}")))
+        };
+        Ok(Load {
+            events: figure("events")?,
+            bytes: figure("bytes")?,
+        })
+    }
+
+    fn waiting_per_contact(&self, crm: CrmKind, contact_ids: &[String]) -> Result<Vec<u64>> {
+        let ids = to_zval(&Value::Array(
+            contact_ids
+                .iter()
+                .map(|id| Value::from(id.as_str()))
+                .collect(),
+        ))?;
+        list(
+            self.call("waiting_per_contact", vec![&crm.slug(), &ids])?,
+            "waiting_per_contact",
+        )?
+        .iter()
+        .map(|n| {
+            integer(n)
+                .and_then(|n| u64::try_from(n).ok())
+                .ok_or_else(|| wrong("waiting_per_contact", "a count", n))
+        })
+        .collect()
     }
 
     fn due_contacts(&self, limit: usize) -> Result<Vec<ContactKey>> {

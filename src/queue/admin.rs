@@ -19,6 +19,15 @@ pub const KEEP_DONE_AT_MOST: u64 = 100_000;
 /// and the one-minute WP-Cron tick drain, and a retry's first delays are 30 s and 2 min.
 pub const STALE_AFTER: Duration = Duration::from_secs(15 * 60);
 
+/// The code a waiting row is failed with when its stored contact id was cut by the database
+/// (ids over 255 bytes were accepted before ids were measured in bytes; MySQL cut them to the
+/// column, so no claim ever matched them and every drain spent its budget on them). The schema
+/// upgrade fails them once, so they show on the webhooks page and stop blocking drains.
+pub const CUT_CONTACT_ID_CODE: &str = "contact_id_too_long";
+
+/// The sentence stored with such a row.
+pub const CUT_CONTACT_ID_MESSAGE: &str = "The contact id of this event was longer than the queue's column (255 bytes) and the database cut it, so it could never be applied. Contact ids over 64 bytes are now refused when the webhook arrives (contact_id_too_long). Discard the event; if the contact is real, have the CRM send it again with its real id.";
+
 impl QueueState {
     /// What the webhooks page calls the state.
     pub fn label(self) -> &'static str {
@@ -46,6 +55,12 @@ impl QueueState {
             self,
             QueueState::Pending | QueueState::Retrying | QueueState::Failed
         )
+    }
+
+    /// Whether retention deletes the event once it is older than `keep_done_days`: a done
+    /// one (its record) and a failed one (an administrator had that long to retry it).
+    pub fn is_pruned(self) -> bool {
+        matches!(self, QueueState::Done | QueueState::Failed)
     }
 
     /// Whether the event still waits to be applied (what `STALE_AFTER` is measured on).
@@ -90,6 +105,7 @@ mod tests {
             state_names(QueueState::is_waiting),
             ["pending", "claimed", "retrying"]
         );
+        assert_eq!(state_names(QueueState::is_pruned), ["done", "failed"]);
     }
 
     #[test]

@@ -10,6 +10,7 @@
 //! discard, the cap on done rows and when waiting is too long.
 //! `stored` is the row's content (versioned, no secret), `coalesce` turns a contact's due
 //! events into one apply, `schedule` decides retry or failure from an error's retry class,
+//! `room` checks the caps on waiting events before a webhook is stored (backpressure),
 //! `port` is the storage trait the plugin implements with `$wpdb`, `drain` runs the loop.
 //! Every decision is made here; the port only stores, claims and updates rows.
 
@@ -17,6 +18,7 @@ pub mod admin;
 pub mod coalesce;
 pub mod drain;
 pub mod port;
+pub mod room;
 pub mod schedule;
 pub mod stored;
 
@@ -25,7 +27,7 @@ pub use drain::{
     drain, settle_contact, ContactRun, DrainReport, Limits, Settled, MAX_CLAIM_ROWS,
     MAX_DEAD_CLAIMS,
 };
-pub use port::{Claim, ClaimedRow, ContactKey, EventId, NewRow, Queue, QueueState, RowView};
+pub use port::{Claim, ClaimedRow, ContactKey, EventId, Load, NewRow, Queue, QueueState, RowView};
 pub use schedule::{next_step, Next};
 pub use stored::{intake, StoredEvent};
 

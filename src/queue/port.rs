@@ -12,6 +12,16 @@
 //! - **Durable intake**: `store` is one durable write for all the events of one accepted
 //!   webhook (one multi-row `INSERT`, or one transaction): all rows or none, committed
 //!   before it returns.
+//! - **One copy per delivery**: a row keeps its `delivery_key` unique among the rows that
+//!   wait unclaimed (a `UNIQUE` index on the key and an "open" mark that `claim` clears). A
+//!   `store` whose key is held by such a row stores nothing for it and returns that row's id;
+//!   so an `INSERT` run twice (WordPress re-runs a query after reconnecting) or a CRM's retry
+//!   of a delivery still waiting adds no row. Once claimed the key is free again: a delivery
+//!   arriving while its copy is being applied may carry what that apply has not read (a
+//!   parameter-only event loads the contact from the CRM when applied), so it is stored.
+//! - **Cheap backpressure figures**: `waiting_load` is an estimate refreshed at most every
+//!   `max_age` (never a count of the whole table per request); `waiting_per_contact` counts
+//!   through the contact index.
 //! - **Atomic claims with a lease**: `claim` takes the oldest due events of one contact, at
 //!   most `max_rows`, in one atomic row update (`UPDATE ... SET state='claimed',
 //!   claim_token=?, lease_until=NOW()+?, attempts=attempts+1, dead_claims=dead_claims+
@@ -52,6 +62,18 @@ pub struct NewRow {
     pub data: String,
     /// The same without the snapshot (`StoredEvent::head`), as JSON.
     pub head: String,
+    /// `StoredEvent::delivery_key`: while a row with this key waits unclaimed, storing the
+    /// same key again stores nothing and answers that row's id.
+    pub delivery_key: String,
+}
+
+/// What waits in the queue (pending, claimed and retrying events), as `Queue::waiting_load`
+/// tells it: an estimate, at most a few seconds old (`queue::room`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Load {
+    pub events: u64,
+    /// Bytes of their stored data.
+    pub bytes: u64,
 }
 
 /// Which contact: its CRM and its id there.
@@ -141,6 +163,12 @@ pub trait Queue {
     /// Stores the rows of one accepted webhook in one durable write, due at once, and returns
     /// their ids in the same order.
     fn store(&self, rows: &[NewRow]) -> Result<Vec<EventId>>;
+    /// The waiting events and their bytes, as an estimate at most `max_age` old (refreshed by
+    /// one caller at a time; the others read the last figures).
+    fn waiting_load(&self, max_age: Duration) -> Result<Load>;
+    /// The waiting events (pending, claimed, retrying) of each of `contact_ids` of `crm`, in
+    /// the same order.
+    fn waiting_per_contact(&self, crm: CrmKind, contact_ids: &[String]) -> Result<Vec<u64>>;
     /// Contacts with at least one due event (pending or retrying with `due_at <= now`, or
     /// claimed with an expired lease), the longest waiting first, at most `limit`.
     fn due_contacts(&self, limit: usize) -> Result<Vec<ContactKey>>;

@@ -13,6 +13,7 @@
 //! a password, so it needs no load.)
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use super::port::{EventId, NewRow};
 use super::UnixTime;
@@ -76,8 +77,9 @@ pub fn intake(webhook: &Webhook, settings: &Settings, accepted_at: UnixTime) -> 
 }
 
 impl StoredEvent {
-    /// The row the port stores: the contact it is about, the versioned JSON and its head.
-    pub fn to_row(&self) -> NewRow {
+    /// The row the port stores for the `index`-th event of its webhook: the contact it is
+    /// about, the versioned JSON, its head and its delivery key.
+    pub fn to_row(&self, index: usize) -> NewRow {
         // A value of plain strings, maps and numbers always serialises.
         let json = |event: &StoredEvent| serde_json::to_string(&Versioned::new(event));
         NewRow {
@@ -85,6 +87,7 @@ impl StoredEvent {
             contact_id: self.event.contact_id.clone(),
             data: json(self).unwrap_or_default(),
             head: json(&self.head()).unwrap_or_default(),
+            delivery_key: self.delivery_key(index),
         }
     }
 
@@ -98,6 +101,30 @@ impl StoredEvent {
         head.event.fields = None;
         head.event.tags = None;
         head
+    }
+
+    /// The idempotency key of the `index`-th event of a webhook: SHA-256 (hex) of everything
+    /// stored about it but the time it was accepted (CRM, action, URL options, the event as
+    /// parsed from the authenticated request, the password-withheld mark) and its position.
+    /// A webhook stored twice (WordPress re-running the INSERT after a reconnect, or the
+    /// CRM's own retry of a delivery) gives the same keys, and the queue keeps one row per key
+    /// while it waits (`Queue::store`). Two events of one webhook differ by their position.
+    pub fn delivery_key(&self, index: usize) -> String {
+        let value = serde_json::json!({
+            "crm": self.crm,
+            "action": self.action,
+            "options": self.options,
+            "event": self.event,
+            "password_withheld": self.password_withheld,
+            "index": index,
+        });
+        let mut hash = Sha256::new();
+        hash.update(b"wpf-bridge delivery key 1\n");
+        hash.update(value.to_string().as_bytes());
+        hash.finalize()
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect()
     }
 
     /// Reads a stored row back.
@@ -172,7 +199,7 @@ mod tests {
             &settings(json!({"pass_from_crm": "user_pass", "firstname": "first_name"})),
             0,
         );
-        let row = stored[0].to_row();
+        let row = stored[0].to_row(0);
         assert!(
             !row.data.contains("s3cret") && !row.data.contains("hunter2"),
             "{}",
@@ -193,7 +220,7 @@ mod tests {
             .unwrap()
             .insert("bio".into(), json!(big));
         let stored = &intake(&webhook, &settings(json!({})), 5)[0];
-        let row = stored.to_row();
+        let row = stored.to_row(0);
         assert!(row.data.len() > 100_000);
         assert!(row.head.len() < 400, "{}", row.head);
         let head = StoredEvent::read(1, &row.head).unwrap();
@@ -205,6 +232,53 @@ mod tests {
         assert_eq!(
             (head.event.fields, head.event.tags, head.event.email),
             (None, None, None)
+        );
+    }
+
+    #[test]
+    fn the_delivery_key_is_the_same_for_the_same_delivery_and_differs_otherwise() {
+        let settings = settings(json!({}));
+        let first = intake(&webhook(Action::Update), &settings, 1700);
+        // The CRM's retry, accepted later: same content, another accept time.
+        let again = intake(&webhook(Action::Update), &settings, 1900);
+        let key = first[0].to_row(0).delivery_key;
+        assert_eq!(key.len(), 64);
+        assert!(key.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+        assert_eq!(again[0].to_row(0).delivery_key, key);
+        assert_ne!(first[0].to_row(1).delivery_key, key, "another position");
+        let add = intake(&webhook(Action::Add), &settings, 1700);
+        assert_ne!(add[0].to_row(0).delivery_key, key, "another action");
+        let mut other = webhook(Action::Update);
+        other.options.role = Some("editor".into());
+        assert_ne!(
+            intake(&other, &settings, 1700)[0].to_row(0).delivery_key,
+            key,
+            "another role"
+        );
+        let mut newer = webhook(Action::Update);
+        newer.events[0].timestamp = Some("2024-05-01T10:00:01+00:00".into());
+        assert_ne!(
+            intake(&newer, &settings, 1700)[0].to_row(0).delivery_key,
+            key,
+            "another version"
+        );
+    }
+
+    #[test]
+    fn every_stored_field_fits_its_column() {
+        // The queue table (php/includes/class-queue.php): crm varchar(32), contact_id
+        // varbinary(255), delivery_key varbinary(64). A value MySQL would cut is never stored:
+        // a cut contact id was never claimed again (issue 18, finding 3).
+        for crm in CrmKind::ALL {
+            assert!(crm.slug().len() <= 32, "{crm:?}");
+        }
+        const { assert!(crate::text::MAX_CONTACT_ID_BYTES <= 255) };
+        let mut longest = webhook(Action::Update);
+        longest.events[0].contact_id = "\u{1F600}".repeat(crate::text::MAX_CONTACT_ID_BYTES / 4);
+        let row = intake(&longest, &settings(json!({})), 0)[0].to_row(usize::MAX);
+        assert!(
+            row.contact_id.len() <= 255 && row.delivery_key.len() == 64,
+            "{row:?}"
         );
     }
 

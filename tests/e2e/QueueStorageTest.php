@@ -52,13 +52,13 @@ final class QueueStorageTest extends E2eTestCase
 
     public function test_the_installer_created_the_table_at_its_schema_version(): void
     {
-        $this->assertSame([['2']], WordPress::query("SELECT option_value FROM " . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_queue_db_version'"));
+        $this->assertSame([['3']], WordPress::query("SELECT option_value FROM " . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_queue_db_version'"));
         // An outdated version is upgraded on plugins_loaded (any request), not only in wp-admin:
         // schema 1 had no retention index; dbDelta adds it.
         WordPress::query('ALTER TABLE ' . WordPress::table('wpf_bridge_queue') . ' DROP INDEX state_settled');
         WordPress::php('update_option( WPF_Bridge_Queue::DB_VERSION_OPTION, 1 ); return true;');
-        $this->assertSame(2, (int) WordPress::php('return get_option( WPF_Bridge_Queue::DB_VERSION_OPTION );'));
-        $this->assertSame([['2']], WordPress::query("SELECT option_value FROM " . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_queue_db_version'"));
+        $this->assertSame(3, (int) WordPress::php('return get_option( WPF_Bridge_Queue::DB_VERSION_OPTION );'));
+        $this->assertSame([['3']], WordPress::query("SELECT option_value FROM " . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_queue_db_version'"));
         $index = WordPress::query("SHOW INDEX FROM " . WordPress::table('wpf_bridge_queue') . " WHERE Key_name = 'state_settled'");
         $this->assertSame(['state', 'settled_at'], array_column($index, 4), 'the retention index was not added back');
     }
@@ -95,9 +95,9 @@ final class QueueStorageTest extends E2eTestCase
         $claims = WordPress::php(<<<'PHP'
             $q = new WPF_Bridge_Queue();
             return array(
-                'a'     => $q->claim( 'mautic', '21', 'token-a', 300 ),
-                'b'     => $q->claim( 'mautic', '21', 'token-b', 300 ),
-                'other' => $q->claim( 'mautic', '22', 'token-b', 300 ),
+                'a'     => $q->claim( 'mautic', '21', 'token-a', 300, 200 ),
+                'b'     => $q->claim( 'mautic', '21', 'token-b', 300, 200 ),
+                'other' => $q->claim( 'mautic', '22', 'token-b', 300, 200 ),
                 'due'   => $q->due_contacts( 10 ),
             );
             PHP);
@@ -123,7 +123,7 @@ final class QueueStorageTest extends E2eTestCase
             return array(
                 'ids'   => $ids,
                 'due'   => $q->due_contacts( 10 ),
-                'claim' => $q->claim( 'userengage', 'abc', 'case-token', 300 ),
+                'claim' => $q->claim( 'userengage', 'abc', 'case-token', 300, 200 ),
             );
             PHP);
         $this->assertSame([
@@ -167,7 +167,7 @@ final class QueueStorageTest extends E2eTestCase
             time_sleep_until( (float) $start );
             $got = array();
             for ( $c = (int) $first; $c < (int) $first + (int) $count; $c++ ) {
-                foreach ( $q->claim( 'mautic', (string) $c, $token, 300 ) as $row ) {
+                foreach ( $q->claim( 'mautic', (string) $c, $token, 300, 200 ) as $row ) {
                     $got[] = $row['id'];
                 }
             }
@@ -214,14 +214,14 @@ final class QueueStorageTest extends E2eTestCase
     {
         [$id] = self::store([41 => 1]);
         // A worker claims for 3 s (and dies); inside the lease nobody else gets the row.
-        [$first, $early] = WordPress::php("\$q = new WPF_Bridge_Queue(); return array( \$q->claim( 'mautic', '41', 'worker-that-dies', 3 ), \$q->claim( 'mautic', '41', 'too-early', 300 ) );");
+        [$first, $early] = WordPress::php("\$q = new WPF_Bridge_Queue(); return array( \$q->claim( 'mautic', '41', 'worker-that-dies', 3, 200 ), \$q->claim( 'mautic', '41', 'too-early', 300, 200 ) );");
         $this->assertSame([$id], array_column($first, 'id'));
         $this->assertSame([], $early);
         sleep(4);
         $result = WordPress::php(<<<'PHP'
             $q     = new WPF_Bridge_Queue();
             $due   = $q->due_contacts( 10 );
-            $again = $q->claim( 'mautic', '41', 'second-worker', 300 );
+            $again = $q->claim( 'mautic', '41', 'second-worker', 300, 200 );
             // The first worker wakes up and settles with its stale token: nothing changes.
             $q->complete( 'worker-that-dies', array( $args[0] ), array( 'outcome' => 'created', 'user_id' => 5 ) );
             $q->retry( 'worker-that-dies', array( $args[0] ), $q->now() + 60, 'site_error', 'stale' );
@@ -230,14 +230,15 @@ final class QueueStorageTest extends E2eTestCase
             return array( 'due' => $due, 'again' => $again, 'after_stale' => $q->list( null, '41', 10 ) );
             PHP, [$id]);
         $this->assertSame([['crm' => 'mautic', 'contact_id' => '41']], $result['due']);
-        $this->assertSame([[ 'id' => $id, 'attempts' => 2, 'data' => '{"v":0}']], $result['again']);
+        // Rows carry their head; a row stored without one gives its data. The first claim died.
+        $this->assertSame([[ 'id' => $id, 'attempts' => 2, 'dead_claims' => 1, 'head' => '{"v":0}']], $result['again']);
         $this->assertSame(['claimed', 'second-worker', '', ''], [$result['after_stale'][0]['state'], self::rows()[0]['claim_token'], self::rows()[0]['outcome'], self::rows()[0]['error_code']]);
 
         // The holder settles: done, with the outcome, the claim released.
         WordPress::php("( new WPF_Bridge_Queue() )->complete( 'second-worker', array( \$args[0] ), array( 'outcome' => 'updated', 'user_id' => 7 ) ); return true;", [$id]);
         $row = self::rows()[0];
         $this->assertSame(['done', 'updated', '7', '', '2'], [$row['state'], $row['outcome'], $row['user_id'], $row['claim_token'], $row['attempts']]);
-        $this->assertSame([], WordPress::php("return ( new WPF_Bridge_Queue() )->claim( 'mautic', '41', 'third', 300 );"), 'a done row is never claimed');
+        $this->assertSame([], WordPress::php("return ( new WPF_Bridge_Queue() )->claim( 'mautic', '41', 'third', 300, 200 );"), 'a done row is never claimed');
         $this->assertSame(1, WordPress::php("return ( new WPF_Bridge_Queue() )->count( 'done' );"));
     }
 
@@ -420,7 +421,7 @@ final class QueueStorageTest extends E2eTestCase
         $this->assertEqualsWithDelta(time(), $summary['now'], 5);
     }
 
-    public function test_prune_deletes_only_done_events_by_age_then_beyond_the_cap(): void
+    public function test_prune_deletes_done_and_failed_events_by_age_then_done_ones_beyond_the_cap(): void
     {
         $ids = self::store([71 => 6]);
         $now = time();
@@ -429,7 +430,8 @@ final class QueueStorageTest extends E2eTestCase
             self::set($id, ['state' => 'done', 'settled_at' => $now - (10 - $i) * 86400]);
         }
         self::set($ids[5], ['state' => 'done', 'settled_at' => $now - 60]);
-        // Old events that are not done are never pruned, however old.
+        // Waiting events are never pruned, however old; a failed one is, by age, like a done
+        // one (issue 18: nothing else ever removed old failed rows).
         $others = self::oneOfEach();
         foreach ($others as $id) {
             self::set($id, ['accepted_at' => $now - 400 * 86400]);
@@ -437,27 +439,29 @@ final class QueueStorageTest extends E2eTestCase
         self::set($others[3], ['settled_at' => $now - 60]);
         self::set($others[4], ['settled_at' => $now - 400 * 86400]);
 
-        // By age: settled before 8 days ago (10 and 9 days old).
-        $this->assertSame(2, WordPress::php('return ( new WPF_Bridge_Queue() )->prune( $args[0], 100 );', [$now - 8 * 86400]));
+        // By age: settled before 8 days ago (the done ones 10 and 9 days old, the failed one).
+        $this->assertSame(3, WordPress::php('return ( new WPF_Bridge_Queue() )->prune( $args[0], 100 );', [$now - 8 * 86400]));
         $left = array_map('intval', array_column(self::rows(), 'id'));
-        $this->assertSame(array_merge(array_slice($ids, 2), $others), $left);
+        $this->assertSame(array_merge(array_slice($ids, 2), array_slice($others, 0, 4)), $left);
         // By the cap: the newest 2 done events stay (the one a minute old and the other done one).
         $this->assertSame(3, WordPress::php('return ( new WPF_Bridge_Queue() )->prune( 0, 2 );'));
         $left = array_map('intval', array_column(self::rows(), 'id'));
-        $this->assertSame(array_merge([$ids[5]], $others), $left);
+        $this->assertSame(array_merge([$ids[5]], array_slice($others, 0, 4)), $left);
         $this->assertSame(0, WordPress::php('return ( new WPF_Bridge_Queue() )->prune( 0, 2 );'), 'pruning again deletes nothing');
     }
 
-    public function test_the_queue_tick_prunes_done_events_older_than_keep_done_days(): void
+    public function test_the_queue_tick_prunes_done_and_failed_events_older_than_keep_done_days(): void
     {
         WordPress::configure(['keep_done_days' => 3]);
         try {
-            $ids = self::store([81 => 3]);
+            $ids = self::store([81 => 5]);
             self::set($ids[0], ['state' => 'done', 'settled_at' => time() - 4 * 86400]);
             self::set($ids[1], ['state' => 'done', 'settled_at' => time() - 2 * 86400]);
             self::set($ids[2], ['state' => 'failed', 'settled_at' => time() - 40 * 86400]);
+            self::set($ids[3], ['state' => 'failed', 'settled_at' => time() - 2 * 86400]);
+            self::set($ids[4], ['state' => 'retrying', 'accepted_at' => time() - 40 * 86400, 'settled_at' => time() - 40 * 86400]);
             WordPress::php("do_action( 'wpf_bridge_queue_tick' ); return true;");
-            $this->assertSame([$ids[1], $ids[2]], array_map('intval', array_column(self::rows(), 'id')));
+            $this->assertSame([$ids[1], $ids[3], $ids[4]], array_map('intval', array_column(self::rows(), 'id')));
         } finally {
             WordPress::configure(['keep_done_days' => 30]);
         }
@@ -481,6 +485,6 @@ final class QueueStorageTest extends E2eTestCase
             WPF_Bridge_Installer::install();
             return array( $before, $after, $version, $exists(), (int) get_option( WPF_Bridge_Queue::DB_VERSION_OPTION ) );
             PHP);
-        $this->assertSame([true, false, 'gone', true, 2], $result);
+        $this->assertSame([true, false, 'gone', true, 3], $result);
     }
 }

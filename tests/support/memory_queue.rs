@@ -7,8 +7,9 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
+use wpf_bridge::crm_kind::CrmKind;
 use wpf_bridge::queue::{
-    Claim, ClaimedRow, ContactKey, EventId, NewRow, Queue, QueueState, RowView, UnixTime,
+    Claim, ClaimedRow, ContactKey, EventId, Load, NewRow, Queue, QueueState, RowView, UnixTime,
 };
 use wpf_bridge::sync::EventResult;
 use wpf_bridge::{Error, Result};
@@ -32,6 +33,10 @@ pub struct Row {
     pub error_message: Option<String>,
     /// How many times the row was marked done (must stay at most 1).
     pub completions: u32,
+    pub delivery_key: String,
+    /// Whether the delivery key still holds (the row waits unclaimed): the table's
+    /// `delivery_open`, cleared by `claim`.
+    pub delivery_open: bool,
 }
 
 pub struct MemoryQueue {
@@ -126,7 +131,16 @@ impl Queue for MemoryQueue {
         let now = self.clock();
         let mut table = self.rows.lock().unwrap();
         let mut ids = Vec::with_capacity(rows.len());
+        let mut wrote = false;
         for new in rows {
+            if let Some(held) = table
+                .iter()
+                .find(|row| row.delivery_open && row.delivery_key == new.delivery_key)
+            {
+                ids.push(held.id);
+                continue;
+            }
+            wrote = true;
             let id = table.len() as EventId + 1;
             table.push(Row {
                 id,
@@ -147,11 +161,41 @@ impl Queue for MemoryQueue {
                 error_code: None,
                 error_message: None,
                 completions: 0,
+                delivery_key: new.delivery_key.clone(),
+                delivery_open: true,
             });
             ids.push(id);
         }
-        self.stores.fetch_add(1, Ordering::SeqCst);
+        if wrote {
+            self.stores.fetch_add(1, Ordering::SeqCst);
+        }
         Ok(ids)
+    }
+
+    fn waiting_load(&self, _max_age: Duration) -> Result<Load> {
+        let waiting: Vec<Row> = self
+            .rows()
+            .into_iter()
+            .filter(|row| row.state.is_waiting())
+            .collect();
+        Ok(Load {
+            events: waiting.len() as u64,
+            bytes: waiting.iter().map(|row| row.data.len() as u64).sum(),
+        })
+    }
+
+    fn waiting_per_contact(&self, crm: CrmKind, contact_ids: &[String]) -> Result<Vec<u64>> {
+        let rows = self.rows();
+        Ok(contact_ids
+            .iter()
+            .map(|id| {
+                rows.iter()
+                    .filter(|row| {
+                        row.state.is_waiting() && row.key.crm == crm && row.key.contact_id == *id
+                    })
+                    .count() as u64
+            })
+            .collect())
     }
 
     fn due_contacts(&self, limit: usize) -> Result<Vec<ContactKey>> {
@@ -189,6 +233,7 @@ impl Queue for MemoryQueue {
                 row.token = Some(token.to_string());
                 row.lease_until = now + lease.as_secs() as i64;
                 row.attempts += 1;
+                row.delivery_open = false;
                 claimed.push(ClaimedRow {
                     id: row.id,
                     attempts: row.attempts,

@@ -556,7 +556,10 @@ final class WPF_Bridge_Settings_Page {
 					</td>
 				</tr>
 				<?php self::text_field( 'claim_timeout', __( 'Claim timeout (seconds)', 'wpf-bridge' ), $settings, 'number', __( 'How long a worker holds the events it is applying. If it dies (a PHP process killed or out of time), another takes them after this. Between 30 and 86400; longer than an apply ever takes.', 'wpf-bridge' ) ); ?>
-				<?php self::text_field( 'keep_done_days', __( 'Keep done events (days)', 'wpf-bridge' ), $settings, 'number', __( 'Applied events stay on the webhooks page this long, then are deleted (failed and waiting events are never deleted without you). Between 1 and 3650.', 'wpf-bridge' ) ); ?>
+				<?php self::text_field( 'keep_done_days', __( 'Keep done and failed events (days)', 'wpf-bridge' ), $settings, 'number', __( 'Applied and failed events stay on the webhooks page this long after they were settled, then are deleted (waiting events are never deleted without you). Between 1 and 3650.', 'wpf-bridge' ) ); ?>
+				<?php self::text_field( 'max_waiting_events', __( 'Most waiting events', 'wpf-bridge' ), $settings, 'number', __( 'Events waiting to be applied (pending, in progress, retrying) at most. Past it, new webhooks are answered 503 queue_full with Retry-After and nothing is stored; the CRM sends them again. Default 100000.', 'wpf-bridge' ) ); ?>
+				<?php self::text_field( 'max_waiting_bytes', __( 'Most waiting bytes', 'wpf-bridge' ), $settings, 'number', __( 'Bytes the waiting events may hold in the database at most (same answer past it). Default 536870912 (512 MiB); at least 1048576.', 'wpf-bridge' ) ); ?>
+				<?php self::text_field( 'max_waiting_per_contact', __( 'Most waiting events per contact', 'wpf-bridge' ), $settings, 'number', __( 'Events waiting for one contact at most (same answer past it). Default 1000.', 'wpf-bridge' ) ); ?>
 			</table>
 
 			<?php submit_button( __( 'Save settings', 'wpf-bridge' ), 'primary', 'wpf-bridge-save' ); ?>

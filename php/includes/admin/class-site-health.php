@@ -82,7 +82,34 @@ final class WPF_Bridge_Site_Health {
 				human_time_diff( 0, $stale_after )
 			);
 		}
+		$full = self::queue_full( $rules );
+		if ( null !== $full ) {
+			$problems[] = sprintf(
+				/* translators: %s: the extension's queue_full sentence */
+				__( 'New webhooks are refused with HTTP 503 (queue_full) until the queue drains: %s', 'wpf-bridge' ),
+				$full
+			);
+		}
 		return $problems;
+	}
+
+	/**
+	 * The extension's queue_full sentence when one more webhook would go over the caps
+	 * (`max_waiting_events`, `max_waiting_bytes`), measured as webhooks measure it
+	 * (WPF_Bridge_Queue::waiting_load()); null when there is room or it cannot be told.
+	 *
+	 * @param array $rules wpf_bridge_rules().
+	 */
+	private static function queue_full( array $rules ): ?string {
+		if ( ! function_exists( 'wpf_bridge_queue_room' ) ) {
+			return null;
+		}
+		try {
+			$load = ( new WPF_Bridge_Queue() )->waiting_load( (int) ( $rules['queue']['load_max_age_seconds'] ?? 5 ) );
+			return wpf_bridge_queue_room( WPF_Bridge_Settings::for_extension(), (int) $load['events'], (int) $load['bytes'] );
+		} catch ( \Throwable $e ) {
+			return null; // Bad settings are reported on their own.
+		}
 	}
 
 	/**

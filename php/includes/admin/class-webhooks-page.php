@@ -296,7 +296,7 @@ final class WPF_Bridge_Webhooks_Page {
 				echo esc_html(
 					sprintf(
 						/* translators: 1: days, 2: number of events */
-						__( 'Every contact event a CRM sends is stored here, then applied; one that fails is retried later, and waits here after its last retry until you retry or discard it. Done events are kept %1$d days, and at most the newest %2$s. What an event carried is never shown. Refused requests (wrong key or signature) store nothing: they are listed under "Refused".', 'wpf-bridge' ),
+						__( 'Every contact event a CRM sends is stored here, then applied; one that fails is retried later, and waits here after its last retry until you retry or discard it. Done and failed events are kept %1$d days after they were settled, and at most the newest %2$s done ones. What an event carried is never shown. Refused requests (wrong key or signature) store nothing: they are listed under "Refused".', 'wpf-bridge' ),
 						(int) ( $settings['keep_done_days'] ?? 0 ),
 						number_format_i18n( (int) ( $rules['queue']['keep_done_at_most'] ?? 0 ) )
 					)

@@ -712,8 +712,10 @@ pub fn parse(
     } else {
         match request.param("contact_id") {
             None => None,
-            Some(text) => crate::text::contact_id_text(&text).map_err(|reason| {
-                Error::InvalidRequest(format!("the contact_id parameter {reason}"))
+            Some(text) => crate::text::contact_id_text(&text).map_err(|bad| {
+                bad.into_error(|reason| {
+                    Error::InvalidRequest(format!("the contact_id parameter {reason}"))
+                })
             })?,
         }
     };
@@ -1057,10 +1059,12 @@ fn id_text(kind: IdType, pointer: &str, value: &Value) -> Result<Option<String>>
         let digest = Md5::digest(text.to_lowercase().as_bytes());
         return Ok(Some(digest.iter().map(|b| format!("{b:02x}")).collect()));
     }
-    crate::text::contact_id_text(&text).map_err(|reason| Error::PointerType {
-        pointer: pointer.to_string(),
-        expected: "a usable contact id",
-        found: format!("an id that {reason}"),
+    crate::text::contact_id_text(&text).map_err(|bad| {
+        bad.into_error(|reason| Error::PointerType {
+            pointer: pointer.to_string(),
+            expected: "a usable contact id",
+            found: format!("an id that {reason}"),
+        })
     })
 }
 

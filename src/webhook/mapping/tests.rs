@@ -398,7 +398,10 @@ fn contact_id_types() {
     assert_eq!(read_id(&string, json!({"id": 1})), Err("pointer_type"));
     assert_eq!(read_id(&string, json!(["1"])), Err("pointer_type"));
     assert_eq!(read_id(&string, json!(true)), Err("pointer_type"));
-    assert_eq!(read_id(&string, json!("x".repeat(65))), Err("pointer_type"));
+    assert_eq!(
+        read_id(&string, json!("x".repeat(65))),
+        Err("contact_id_too_long")
+    );
     assert_eq!(read_id(&string, json!("a\u{0}b")), Err("pointer_type"));
     let integer = typed("integer");
     assert_eq!(read_id(&integer, json!("007")), Ok("7".into()));

@@ -52,8 +52,9 @@ pub fn invalid(crm: CrmKind, detail: impl Into<String>) -> Error {
 pub fn contact_id_param(crm: CrmKind, request: &Request) -> Result<Option<String>> {
     match request.param("contact_id") {
         None => Ok(None),
-        Some(text) => crate::text::contact_id_text(&text)
-            .map_err(|reason| invalid(crm, format!("the contact_id parameter {reason}"))),
+        Some(text) => crate::text::contact_id_text(&text).map_err(|bad| {
+            bad.into_error(|reason| invalid(crm, format!("the contact_id parameter {reason}")))
+        }),
     }
 }
 

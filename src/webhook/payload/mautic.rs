@@ -112,11 +112,13 @@ fn parse_item(kind: &'static str, index: usize, item: &Value) -> Result<ContactE
     };
     let contact_id = match id_value {
         None => None,
-        Some(value) => crate::text::contact_id(value).map_err(|reason| {
-            invalid(
-                CRM,
-                format!("the contact id of item {position} of \"{kind}\" {reason}"),
-            )
+        Some(value) => crate::text::contact_id(value).map_err(|bad| {
+            bad.into_error(|reason| {
+                invalid(
+                    CRM,
+                    format!("the contact id of item {position} of \"{kind}\" {reason}"),
+                )
+            })
         })?,
     };
     let fields = contact

@@ -54,7 +54,7 @@ pub fn parse_events(body: &Value) -> Result<Parsed> {
     let contact_id = match user.get("id") {
         None => None,
         Some(value) => crate::text::contact_id(value)
-            .map_err(|reason| invalid(CRM, format!("user.id {reason}")))?,
+            .map_err(|bad| bad.into_error(|reason| invalid(CRM, format!("user.id {reason}"))))?,
     };
 
     let mut fields = user_fields(user);

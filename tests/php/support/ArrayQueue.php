@@ -1,7 +1,8 @@
 <?php
 // A queue adapter in plain PHP arrays, with the method names and shapes WPF_Bridge_Queue has
-// and the semantics src/queue/port.rs asks for (one write per store, token claims under a
-// lease, settling guarded by the token, nothing deleted). Its clock moves only when a test
+// and the semantics src/queue/port.rs asks for (one write per store, one row per delivery key
+// while it waits unclaimed, token claims under a lease, settling guarded by the token, nothing
+// deleted, the waiting totals and per-contact counts). Its clock moves only when a test
 // moves it. It lets the suite drive wpf_bridge_handle_queued() and wpf_bridge_drain() from PHP
 // without WordPress; the e2e suite runs the same functions against the real table.
 final class ArrayQueue
@@ -45,17 +46,47 @@ final class ArrayQueue
     {
         $this->enter('store');
         $ids = [];
+        $wrote = false;
         foreach ($rows as $new) {
+            $key = (string) ($new['delivery_key'] ?? '');
+            foreach ($this->rows as $row) {
+                if ($key !== '' && $row['delivery_open'] && $row['delivery_key'] === $key) {
+                    $ids[] = $row['id'];
+                    continue 2;
+                }
+            }
             $id = count($this->rows) + 1;
             $this->rows[$id] = [
                 'id' => $id, 'crm' => $new['crm'], 'contact_id' => $new['contact_id'], 'data' => $new['data'],
                 'head' => $new['head'], 'state' => 'pending', 'attempts' => 0, 'dead_claims' => 0, 'due_at' => $this->clock, 'token' => '', 'lease_until' => 0,
                 'accepted_at' => $this->clock, 'outcome' => '', 'error_code' => '', 'error_message' => '',
+                'delivery_key' => $key, 'delivery_open' => true,
             ];
             $ids[] = $id;
+            $wrote = true;
         }
-        $this->writes++;
+        if ($wrote) {
+            $this->writes++;
+        }
         return $ids;
+    }
+
+    private static function waiting(array $row): bool
+    {
+        return in_array($row['state'], ['pending', 'claimed', 'retrying'], true);
+    }
+
+    public function waiting_load(int $max_age): array
+    {
+        $this->enter('waiting_load');
+        $waiting = array_filter($this->rows, [self::class, 'waiting']);
+        return ['events' => count($waiting), 'bytes' => array_sum(array_map(static fn (array $row): int => strlen($row['data']), $waiting))];
+    }
+
+    public function waiting_per_contact(string $crm, array $contact_ids): array
+    {
+        $this->enter('waiting_per_contact');
+        return array_map(fn ($id): int => count(array_filter($this->rows, static fn (array $row): bool => self::waiting($row) && $row['crm'] === $crm && $row['contact_id'] === (string) $id)), $contact_ids);
     }
 
     public function due_contacts(int $limit): array
@@ -78,7 +109,7 @@ final class ArrayQueue
         foreach ($this->rows as $id => $row) {
             if (count($claimed) < $max_rows && $row['crm'] === $crm && $row['contact_id'] === $contact_id && $this->due($row)) {
                 $dead = $row['dead_claims'] + ($row['state'] === 'claimed' ? 1 : 0);
-                $this->rows[$id] = ['state' => 'claimed', 'token' => $token, 'lease_until' => $this->clock + $lease_seconds, 'attempts' => $row['attempts'] + 1, 'dead_claims' => $dead] + $row;
+                $this->rows[$id] = ['state' => 'claimed', 'token' => $token, 'lease_until' => $this->clock + $lease_seconds, 'attempts' => $row['attempts'] + 1, 'dead_claims' => $dead, 'delivery_open' => false] + $row;
                 $claimed[] = ['id' => $id, 'attempts' => $row['attempts'] + 1, 'dead_claims' => $dead, 'head' => $row['head']];
             }
         }
