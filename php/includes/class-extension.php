@@ -15,8 +15,8 @@ defined( 'ABSPATH' ) || exit;
  */
 final class WPF_Bridge_Extension {
 
-	/** Where to read how to build and load the extension. */
-	public const README_PATH = 'README.md';
+	/** Where to read how to install the extension (the plugin's readme.txt, Installation). */
+	public const README_PATH = 'readme.txt';
 
 	/**
 	 * Whether the extension's functions can be called.
