@@ -60,6 +60,8 @@ register_deactivation_hook( __FILE__, array( 'WPF_Bridge_Installer', 'deactivate
 
 // A new table schema is installed before anything (a webhook included) writes to it.
 add_action( 'plugins_loaded', array( 'WPF_Bridge_Installer', 'maybe_upgrade' ) );
+// Whether this PHP (command line or web server) loads the extension, for the other to compare.
+add_action( 'plugins_loaded', array( 'WPF_Bridge_Extension', 'record_runtime' ) );
 
 // The queue: drained every minute by WP-Cron, besides after webhooks and by bin/worker.php.
 add_filter( 'cron_schedules', array( 'WPF_Bridge_Worker', 'cron_schedules' ) ); // phpcs:ignore WordPress.WP.CronInterval -- one minute on purpose: webhooks should not wait longer.

@@ -88,6 +88,12 @@ lowest="$(sed -n 's/^name = "php\([0-9]*\.[0-9]*\)-wpf-bridge"$/\1/p' Cargo.toml
 [ -n "$lowest" ] || bad "Cargo.toml names no php<ver>-wpf-bridge package"
 [ "$(header "$p/wpf-bridge.php" "Requires PHP")" = "$lowest" ] \
   || bad "wpf-bridge.php: Requires PHP is '$(header "$p/wpf-bridge.php" "Requires PHP")', the lowest packaged PHP is $lowest"
+# The plugin's list of packaged PHP versions (its install command) is Cargo.toml's.
+packaged="$(sed -n 's/^name = "php\([0-9]*\.[0-9]*\)-wpf-bridge"$/\1/p' Cargo.toml | sort -V | tr '\n' ' ')"
+listed="$(awk '/PACKAGED_PHP = array\(/ { on = 1; next } on && /\);/ { exit } on' "$p/includes/class-extension.php" \
+  | sed -n "s/^[[:space:]]*'\([0-9.]*\)' => .*/\1/p" | sort -V | tr '\n' ' ')"
+[ "$packaged" = "$listed" ] || bad "includes/class-extension.php: PACKAGED_PHP lists '$listed', Cargo.toml packages '$packaged'"
+
 # ---- PHP files ----------------------------------------------------------------------------
 while IFS= read -r -d '' f; do
   out="$(php -n -l "$f" 2>&1)" || bad "${f#"$dir"/}: $out"
