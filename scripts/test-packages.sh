@@ -23,12 +23,17 @@
 #   scripts/test-packages.sh --rebuild ...   # make the chroots again
 #   scripts/test-packages.sh --prepare ...   # only make sure the chroots exist
 #
+#   bookworm, also: the README's "Install on your site" followed literally with Debian's
+#     php-fpm, nginx, mariadb-server and wordpress packages (the site on 127.0.0.1:$SITE_PORT):
+#     apt install ./….deb, WordPress installed, the zip uploaded through Plugins > Add New >
+#     Upload Plugin and activated, the test webhook URL read from the settings page and called.
 # Environment: WPF_DIST_DIR (default dist/), WPF_CACHE_DIR (default /var/cache/wpf-bridge),
-# WPF_DEBIAN_MIRROR.
+# WPF_DEBIAN_MIRROR, WPF_PKGTEST_SITE_PORT (default 8124).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO="$PWD"
 DIST="$(readlink -f "${WPF_DIST_DIR:-$REPO/dist}")"
+SITE_PORT="${WPF_PKGTEST_SITE_PORT:-8124}"
 CACHE="${WPF_CACHE_DIR:-/var/cache/wpf-bridge}"
 say() { printf '[packages] %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
@@ -60,13 +65,17 @@ deb_of() { # deb_of VER: the one package of that PHP in dist/
 
 # ---- the base chroots (once) --------------------------------------------------------
 # ensure_base RELEASE: $CACHE/RELEASE-pkgtest with php<ver>-cli and libfcgi-bin, php<ver>-fpm
-# downloaded (installed by the cases that need it, offline), and a policy-rc.d that records
+# (and bookworm's web stack) downloaded (installed by the cases that need them, from the
+# cache), and a policy-rc.d that records
 # every service action a package asks for instead of running it.
 ensure_base() {
   local release="$1" ver root tmp t
   ver="$(php_of "$release")"
   root="$CACHE/$release-pkgtest"
-  local want="php$ver-cli libfcgi-bin; fpm: php$ver-fpm; v1"
+  # Downloaded, installed by the cases: php-fpm, and for bookworm's site case the web stack.
+  local later="php$ver-fpm"
+  [ "$release" = bookworm ] && later="$later php$ver-mysql nginx mariadb-server wordpress curl"
+  local want="php$ver-cli libfcgi-bin; later: $later; v2"
   exec 8>"$CACHE/$release-pkgtest.lock"
   flock 8
   [ "$rebuild" = 1 ] && rm -rf --one-file-system "$root"
@@ -91,9 +100,9 @@ EOF
       mount -t proc proc "$1/proc"
       chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
       chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "php$2-cli" libfcgi-bin
-      chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --download-only "php$2-fpm"
+      chroot "$1" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends --download-only ${3}
       umount "$1/proc"
-    ' _ "$tmp" "$ver" >>"$CACHE/$release-pkgtest.log" 2>&1 \
+    ' _ "$tmp" "$ver" "$later" >>"$CACHE/$release-pkgtest.log" 2>&1 \
       || { tail -n 20 "$CACHE/$release-pkgtest.log" >&2; die "installing PHP in the $release chroot failed (log: $CACHE/$release-pkgtest.log)"; }
     rm -f "$tmp/var/log/policy-rc.d.log"
     echo "$want" >"$tmp/.wpf-bridge-ready"
@@ -126,6 +135,14 @@ fpm_stop() {
     rm -f /run/php/php$V-fpm.pid
   fi
 }
+services_stop() { # everything a case may have started, by its pid file
+  fpm_stop
+  if [ -f /run/nginx.pid ]; then nginx -s quit 2>/dev/null || kill "$(cat /run/nginx.pid)" 2>/dev/null || true; sleep 0.5; fi
+  if [ -f /run/mysqld/mysqld.pid ]; then
+    pid=$(cat /run/mysqld/mysqld.pid); kill "$pid" 2>/dev/null || true
+    i=0; while kill -0 "$pid" 2>/dev/null; do i=$((i + 1)); [ $i -lt 300 ] || { kill -9 "$pid"; break; }; sleep 0.1; done
+  fi
+}
 fcgi() { # fcgi SCRIPT: the body of a FastCGI GET of that file by the running php-fpm
   SCRIPT_FILENAME=$1 SCRIPT_NAME=$1 REQUEST_METHOD=GET QUERY_STRING= \
     cgi-fcgi -bind -connect /run/php/php$V-fpm.sock | sed "1,/^\r\{0,1\}$/d"
@@ -143,7 +160,7 @@ run_case() {
   mkdir -p "$run/upper" "$run/work" "$run/root"
   set +e
   unshare --mount --propagation private bash -euc '
-    lower=$1 run=$2 dist=$3 ver=$4 script=$5
+    lower=$1 run=$2 dist=$3 ver=$4 script=$5 port=$6
     mount -t overlay overlay -o "lowerdir=$lower,upperdir=$run/upper,workdir=$run/work" "$run/root"
     mkdir -p "$run/root/dist"
     mount -t proc proc "$run/root/proc"
@@ -152,14 +169,14 @@ run_case() {
     cleanup() {
       # A php-fpm the case left running would keep the namespace (and its mounts) alive.
       chroot "$run/root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin V="$ver" sh -c "$PRELUDE
-fpm_stop" >/dev/null 2>&1 || true
+services_stop" >/dev/null 2>&1 || true
       umount "$run/root/dist" "$run/root/dev" "$run/root/proc" "$run/root"
     }
     trap cleanup EXIT
     chroot "$run/root" env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      LANG=C.UTF-8 V="$ver" sh -c "$PRELUDE
+      LANG=C.UTF-8 V="$ver" PORT="$port" sh -c "$PRELUDE
 $script"
-  ' _ "$lower" "$run" "$DIST" "$ver" "$script" 2>&1 | sed 's/^/    /'
+  ' _ "$lower" "$run" "$DIST" "$ver" "$script" "$SITE_PORT" 2>&1 | sed 's/^/    /'
   status=${PIPESTATUS[0]}
   set -e
   rm -rf --one-file-system "$run"
@@ -235,6 +252,73 @@ has_module php-fpm$ver || fail 'php-fpm$ver installed after the package does not
 ok \"php-fpm$ver installed second loads wpf_bridge: \$(links)\"
 " || failed=$((failed + 1))
 
+  if [ "$release" = bookworm ]; then
+    zip="$(cd "$DIST" && ls wpf-bridge-*.zip)"
+    run_case "$release" "README's Install on your site: apt install ./$deb, nginx + php-fpm + Debian's wordpress, upload $zip, a webhook" "
+apt-get install -y -qq --no-install-recommends php$ver-fpm php$ver-mysql nginx mariadb-server wordpress curl >/dev/null 2>&1 || fail 'installing the web stack failed'
+apt install -y ./dist/$deb >/dev/null 2>&1 || fail 'apt install ./$deb failed'
+ok \"installed: \$(dpkg-query -W -f='\${Package} \${Version}' $pkg), nginx, mariadb-server, wordpress \$(dpkg-query -W -f='\${Version}' wordpress)\"
+# MariaDB on its socket only; WordPress's database, as Debian's README.Debian has it.
+mkdir -p /run/mysqld && chown mysql:mysql /run/mysqld
+[ -d /var/lib/mysql/mysql ] || mariadb-install-db --user=mysql >/dev/null 2>&1
+mariadbd --user=mysql --skip-networking --socket=/run/mysqld/mysqld.sock --pid-file=/run/mysqld/mysqld.pid >/var/log/mariadbd.log 2>&1 &
+i=0; until mariadb-admin --socket=/run/mysqld/mysqld.sock ping >/dev/null 2>&1; do i=\$((i + 1)); [ \$i -lt 300 ] || fail 'mariadb did not start'; sleep 0.1; done
+mariadb --socket=/run/mysqld/mysqld.sock -e \"CREATE DATABASE wordpress; CREATE USER wordpress@localhost IDENTIFIED BY 'site-pw'; GRANT ALL ON wordpress.* TO wordpress@localhost;\"
+cat >/etc/wordpress/config-127.0.0.1.php <<'EOF'
+<?php
+define('DB_NAME', 'wordpress');
+define('DB_USER', 'wordpress');
+define('DB_PASSWORD', 'site-pw');
+define('DB_HOST', 'localhost');
+define('WP_CONTENT_DIR', '/var/lib/wordpress/wp-content');
+define('FS_METHOD', 'direct');
+EOF
+chown -R www-data:www-data /var/lib/wordpress/wp-content
+cat >/etc/nginx/sites-enabled/default <<EOF
+server {
+    listen 127.0.0.1:\$PORT;
+    root /usr/share/wordpress;
+    index index.php;
+    client_max_body_size 16m;
+    location / { try_files \\\$uri \\\$uri/ /index.php?\\\$args; }
+    location ~ \\.php\\\$ {
+        include snippets/fastcgi-php.conf;
+        fastcgi_pass unix:/run/php/php$ver-fpm.sock;
+    }
+}
+EOF
+fpm_start
+nginx || fail 'nginx did not start'
+url=http://127.0.0.1:\$PORT
+jar=/tmp/cookies
+curl -sf -o /dev/null \"\$url/wp-admin/install.php?step=2\" --data-urlencode weblog_title=Site --data-urlencode user_name=admin \
+  --data-urlencode admin_password=site-admin-pw-123 --data-urlencode admin_password2=site-admin-pw-123 --data-urlencode pw_weak=1 \
+  --data-urlencode admin_email=admin@example.com --data-urlencode blog_public=0 || fail 'installing WordPress failed'
+curl -sf -o /dev/null -c \$jar \"\$url/wp-login.php\"
+code=\$(curl -s -o /dev/null -w '%{http_code}' -b \$jar -c \$jar \"\$url/wp-login.php\" --data-urlencode log=admin \
+  --data-urlencode pwd=site-admin-pw-123 --data-urlencode testcookie=1 --data-urlencode redirect_to=\$url/wp-admin/)
+[ \"\$code\" = 302 ] || fail \"logging in answered \$code\"
+ok \"WordPress \$(php$ver -r 'include \"/usr/share/wordpress/wp-includes/version.php\"; echo \$wp_version;') installed at \$url, admin logged in\"
+# Plugins > Add New > Upload Plugin: the form's nonce, then the zip as the browser posts it.
+nonce=\$(curl -s -b \$jar \"\$url/wp-admin/plugin-install.php?tab=upload\" | grep -o 'name=\"_wpnonce\" value=\"[0-9a-f]*\"' | head -n1 | sed 's/.*value=\"\\([0-9a-f]*\\)\"/\\1/')
+[ -n \"\$nonce\" ] || fail 'no upload form on plugin-install.php?tab=upload'
+out=\$(curl -s -b \$jar \"\$url/wp-admin/update.php?action=upload-plugin\" -F _wpnonce=\$nonce \
+  -F _wp_http_referer=/wp-admin/plugin-install.php?tab=upload -F pluginzip=@/dist/$zip -F 'install-plugin-submit=Install Now')
+echo \"\$out\" | grep -q 'Plugin installed successfully' || fail \"the upload did not install the plugin: \$(echo \"\$out\" | sed 's/<[^>]*>//g' | grep -v '^[[:space:]]*\$' | tail -n 5)\"
+activate=\$(echo \"\$out\" | grep -o 'plugins.php?action=activate[^\"]*' | head -n1 | sed 's/&amp;/\\&/g')
+[ -n \"\$activate\" ] || fail 'no Activate Plugin link after the upload'
+curl -s -o /dev/null -b \$jar \"\$url/wp-admin/\$activate\"
+ok \"$zip uploaded and activated: \$(ls /var/lib/wordpress/wp-content/plugins/wpf-bridge | tr '\\n' ' ')\"
+# Settings > WPF Bridge shows the webhook URLs to paste into the CRM; call the test one.
+page=\$(curl -s -b \$jar \"\$url/wp-admin/options-general.php?page=wpf-bridge\")
+echo \"\$page\" | grep -q 'data-loaded=\"1\"' || fail 'the settings page says the extension is not loaded'
+hook=\$(echo \"\$page\" | grep -o 'http://127.0.0.1:[0-9]*/?wpf_action=test&amp;access_key=[A-Za-z0-9_-]*' | head -n1 | sed 's/&amp;/\\&/g')
+[ -n \"\$hook\" ] || fail 'no test webhook URL on the settings page'
+answer=\$(curl -s -w ' %{http_code}' \"\$hook\")
+case \"\$answer\" in *'\"success\":true'*' 200') ok \"the CRM's test call answered: \$answer\" ;; *) fail \"the test webhook answered: \$answer\" ;; esac
+services_stop
+" || failed=$((failed + 1))
+  fi
   if [ "$release" = trixie ]; then
     deb82="$(deb_of 8.2)"
     run_case "$release" "apt refuses ./$deb82" "
