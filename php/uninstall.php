@@ -3,7 +3,7 @@
  * Uninstall: removes what the plugin stored for itself, on every site of a network.
  *
  * Removed: the options (wpf_bridge_settings, wpf_bridge_db_version,
- * wpf_bridge_wpf_key_notice_dismissed, wpf_bridge_queue_db_version, wpf_bridge_loader_version),
+ * wpf_bridge_wpf_key_notice_dismissed, wpf_bridge_queue_db_version, wpf_bridge_loader_version, wpf_bridge_runtimes),
  * the wpf_bridge_* transients, the queue's cron tick, the log and queue tables, and the
  * must-use loader (normally gone with the deactivation already).
  *
@@ -32,6 +32,7 @@ function wpf_bridge_uninstall_site(): void {
 	delete_option( 'wpf_bridge_loader_version' );
 	delete_option( 'wpf_bridge_handover' );
 	delete_option( 'wpf_bridge_worker_heartbeat' );
+	delete_option( 'wpf_bridge_runtimes' );
 	wp_clear_scheduled_hook( 'wpf_bridge_queue_tick' );
 
 	// phpcs:disable WordPress.DB.DirectDatabaseQuery -- no API lists transients by prefix.

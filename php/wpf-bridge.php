@@ -5,14 +5,14 @@
  * Description:       Answers CRM webhooks (Mautic, User.com) with WP Fusion's URL contract. The work is done by the wpf_bridge PHP extension; this plugin carries requests to it and results back.
  * Version:           0.1.0
  * Requires at least: 6.1
- * Requires PHP:      8.1
+ * Requires PHP:      8.2
  * Author:            WPF Bridge contributors
  * License:           GPL-2.0-or-later
  * License URI:       https://www.gnu.org/licenses/gpl-2.0.html
  * Text Domain:       wpf-bridge
  *
  * This file only wires things together: constants, the class autoloader, the hooks.
- * Each class in includes/ is one role in the flow; README.md lists them.
+ * Each class in includes/ is one role in the flow; ARCHITECTURE.md lists them.
  *
  * @package WPF_Bridge
  */
@@ -62,6 +62,8 @@ register_deactivation_hook( __FILE__, array( 'WPF_Bridge_Installer', 'deactivate
 
 // A new table schema is installed before anything (a webhook included) writes to it.
 add_action( 'plugins_loaded', array( 'WPF_Bridge_Installer', 'maybe_upgrade' ) );
+// Whether this PHP (command line or web server) loads the extension, for the other to compare.
+add_action( 'plugins_loaded', array( 'WPF_Bridge_Extension', 'record_runtime' ) );
 
 // The queue: drained every minute by WP-Cron, besides after webhooks and by bin/worker.php.
 add_filter( 'cron_schedules', array( 'WPF_Bridge_Worker', 'cron_schedules' ) ); // phpcs:ignore WordPress.WP.CronInterval -- one minute on purpose: webhooks should not wait longer.

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Installs every Debian 12 package wpf-bridge needs to build, test and run its demo.
-# Safe to run twice: apt-get skips what is already installed.
+# Installs every Debian 12 package wpf-bridge needs to build, test, package and run its demo,
+# then checks the Rust toolchain (Debian 12's own cargo is too old: see below). Safe to run
+# twice: apt-get skips what is already installed. (cargo-deb, a crate, is installed by
+# scripts/package.sh when it is missing.)
 set -euo pipefail
 
 packages=(
@@ -16,7 +18,29 @@ packages=(
   # PHP 8.4 tests in a Debian 13 chroot (scripts/test-php84.sh); Debian 13's WordPress 6.8 is
   # fetched with apt itself (scripts/wordpress-6.8.sh), the keys come with debian-archive-keyring
   debootstrap debian-archive-keyring
+  # packages: scripts/package.sh (cargo-deb runs dpkg-shlibdeps; lintian; the plugin zip and
+  # its translation template) and scripts/test-packages.sh (chroots of bookworm and trixie)
+  dpkg-dev lintian zip unzip gettext
 )
+
+# Rust: Cargo.toml's rust-version, which Debian 12's cargo (1.65) does not reach (it cannot
+# even read Cargo.lock's version 4). Stop early with the ways to get one.
+check_rust() {
+  local need have
+  need="$(sed -n 's/^rust-version = "\(.*\)"$/\1/p' "$(dirname "$0")/../Cargo.toml")"
+  have="$(cargo --version 2>/dev/null | awk '{ print $2 }' || true)"
+  if [ -z "$have" ] || [ "$(printf '%s\n%s\n' "$need" "$have" | sort -V | head -n1)" != "$need" ]; then
+    cat >&2 <<EOF
+install-deps: wpf-bridge needs Rust $need or newer; $( [ -n "$have" ] && echo "this cargo is $have ($(command -v cargo))" || echo "no cargo was found" ).
+  Debian 12's own rustc/cargo (1.63/1.65) are too old. Get a newer toolchain either way:
+  - rustup (https://rustup.rs): curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh,
+    then open a new shell (cargo is in ~/.cargo/bin);
+  - or Debian 13 (trixie), whose cargo is new enough: apt-get install cargo there.
+EOF
+    exit 1
+  fi
+  echo "install-deps: Rust $have (needs $need)"
+}
 
 missing=()
 for p in "${packages[@]}"; do
@@ -25,6 +49,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages already installed"
+  check_rust
   exit 0
 fi
 
@@ -38,3 +63,4 @@ printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
 $SUDO chmod +x /usr/sbin/policy-rc.d
 trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+check_rust

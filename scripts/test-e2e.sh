@@ -16,10 +16,14 @@
 #   WPF_E2E_MULTISITE=1 WPF_E2E_WP=6.8 scripts/test-e2e.sh   # a subdirectory network with
 #                                                #   /site2/: tests/e2e/phpunit-multisite.xml
 #   WPF_E2E_KEEP=1 scripts/test-e2e.sh           # leave the site running to poke at it
+#   WPF_E2E_FROM_DIST=1 scripts/test-e2e.sh      # the site built from the release artifacts
+#                                                #   (scripts/package.sh): the plugin unzipped
+#                                                #   from dist/wpf-bridge-<version>.zip, the
+#                                                #   extension from the php8.2 .deb's files
 #
 # Environment: WPF_E2E_DIR, WPF_E2E_PORT, WPF_E2E_CRM_PORT, WPF_E2E_DB_PORT (see
 # tests/e2e/env/README.md), WPF_E2E_WP (6.1 or 6.8), WPF_E2E_MULTISITE (0 or 1), WPF_E2E_KEEP,
-# WPF_E2E_SUITE_TIMEOUT (seconds, default 900). A 6.8 or multisite run uses its own state
+# WPF_E2E_SUITE_TIMEOUT (seconds, default 900), WPF_E2E_FROM_DIST (0 or 1), WPF_DIST_DIR. A 6.8 or multisite run uses its own state
 # dir (the default one with -wp68 / -multisite appended), so its screenshots are kept apart.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,8 +58,26 @@ if [ "$WP" = 6.8 ]; then
   export WPF_E2E_WP_SRC
 fi
 
-say "building the extension and the fake CRM"
-cargo build --release --quiet -p wpf-bridge -p fake-crm
+if [ "${WPF_E2E_FROM_DIST:-0}" = 1 ]; then
+  # What a site owner installs: the .deb's module and the zip's plugin, unpacked next to the
+  # state dir (never target/ nor php/).
+  dist="${WPF_DIST_DIR:-$REPO/dist}"
+  debs=("$dist"/php8.2-wpf-bridge_*_amd64.deb) zips=("$dist"/wpf-bridge-*.zip)
+  [ -f "${debs[0]}" ] && [ -f "${zips[0]}" ] || { say "no package or zip in $dist: run scripts/package.sh"; exit 1; }
+  artifacts="$WPF_E2E_DIR.artifacts"
+  rm -rf "$artifacts" && mkdir -p "$artifacts/deb" "$artifacts/zip"
+  dpkg-deb -x "${debs[0]}" "$artifacts/deb"
+  unzip -q "${zips[0]}" -d "$artifacts/zip"
+  chmod -R a+rX "$artifacts"
+  so=("$artifacts"/deb/usr/lib/php/*/wpf_bridge.so)
+  export WPF_BRIDGE_SO="${so[0]}" WPF_E2E_PLUGIN_SRC="$artifacts/zip/wpf-bridge"
+  say "from the artifacts: $(basename "${debs[0]}") ($WPF_BRIDGE_SO), $(basename "${zips[0]}") ($WPF_E2E_PLUGIN_SRC)"
+  say "building the fake CRM"
+  cargo build --release --quiet -p fake-crm
+else
+  say "building the extension and the fake CRM"
+  cargo build --release --quiet -p wpf-bridge -p fake-crm
+fi
 
 stop_env() {
   local status=$?

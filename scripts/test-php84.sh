@@ -12,6 +12,8 @@
 #
 #   scripts/test-php84.sh               # build the chroot if needed, run both suites
 #   scripts/test-php84.sh --rebuild     # throw the chroot away and make it again
+#   scripts/test-php84.sh --prepare     # only make sure the chroot exists (scripts/package.sh
+#                                       # builds the PHP 8.4 package in it)
 #
 # Environment: WPF_CACHE_DIR (default /var/cache/wpf-bridge), WPF_DEBIAN_MIRROR.
 set -euo pipefail
@@ -39,6 +41,9 @@ PACKAGES=(php8.4-cli php8.4-dev libphp8.4-embed clang libclang-dev phpunit
 READY="$ROOT/.wpf-bridge-ready"
 mkdir -p "$CACHE" "$TARGET"
 
+# One run at a time makes the chroot (test.sh and package.sh may both need it at once).
+exec 9>"$CACHE/trixie-php84.lock"
+flock 9
 if [ "${1:-}" = --rebuild ]; then
   say "--rebuild: removing $ROOT"
   rm -rf --one-file-system "$ROOT"
@@ -69,6 +74,12 @@ if [ "$(cat "$READY" 2>/dev/null)" != "${PACKAGES[*]}" ]; then
   rm -rf --one-file-system "$ROOT"
   mv "$tmp" "$ROOT"
   say "chroot ready in $(elapsed "$t")s: $(chroot "$ROOT" php8.4 -r 'echo "PHP ", PHP_VERSION;')"
+fi
+
+flock -u 9
+if [ "${1:-}" = --prepare ]; then
+  say "chroot ready: $ROOT"
+  exit 0
 fi
 
 # ---- 2. build and test inside ---------------------------------------------------

@@ -50,8 +50,8 @@ final class WPF_Bridge_Endpoint {
 		if ( self::$answered || ! self::is_webhook() ) {
 			return;
 		}
-		// Without the extension, or before plugins_loaded has upgraded the tables, init answers.
-		if ( ! WPF_Bridge_Extension::loaded() || ! WPF_Bridge_Installer::is_current() ) {
+		// Without a usable extension, or before plugins_loaded has upgraded the tables, init answers.
+		if ( ! WPF_Bridge_Extension::usable() || ! WPF_Bridge_Installer::is_current() ) {
 			return;
 		}
 		$settings = WPF_Bridge_Settings::for_extension();
@@ -128,16 +128,18 @@ final class WPF_Bridge_Endpoint {
 		$site        = new WPF_Bridge_Site();
 		$retry_after = null;
 
-		if ( ! WPF_Bridge_Extension::loaded() ) {
+		$problem = WPF_Bridge_Extension::problem();
+		if ( null !== $problem ) {
+			// 503: the CRM sends it again later; nothing was stored.
 			$status = 503;
 			$body   = array(
 				'success' => false,
-				'code'    => 'extension_missing',
-				'message' => 'The wpf_bridge PHP extension is not loaded on this site, so webhooks cannot be processed. The site owner must install it (see the WPF Bridge plugin README).',
+				'code'    => $problem['code'],
+				'message' => $problem['message'],
 			);
 			$log    = array(
 				'action'  => self::requested_action(),
-				'outcome' => 'extension_missing',
+				'outcome' => $problem['code'],
 				'details' => array( 'error: ' . $body['message'] ),
 			);
 		} else {

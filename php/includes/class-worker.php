@@ -60,8 +60,14 @@ final class WPF_Bridge_Worker {
 	 *                    claimed again after their lease).
 	 */
 	public static function drain( int $budget_seconds, int $max_contacts = self::MAX_CONTACTS, ?callable $go_on = null ): array {
-		if ( ! WPF_Bridge_Extension::loaded() ) {
-			throw new RuntimeException( 'The wpf_bridge PHP extension is not loaded: the queue cannot be drained.' );
+		$problem = WPF_Bridge_Extension::problem();
+		if ( null !== $problem ) {
+			$why = 'extension_missing' === $problem['code']
+				? 'The wpf_bridge PHP extension is not loaded in this PHP (' . PHP_SAPI . ' ' . WPF_Bridge_Extension::php_minor() . ')'
+				: 'The wpf_bridge PHP extension is version ' . WPF_Bridge_Extension::version() . ' but the plugin is version ' . WPF_BRIDGE_PLUGIN_VERSION;
+			$hint = WPF_Bridge_Extension::runtime_mismatch()
+				?? ( 'extension_missing' === $problem['code'] ? WPF_Bridge_Extension::install_instruction() : 'Install both from the same release.' );
+			throw new RuntimeException( $why . ': the queue cannot be drained. ' . $hint );
 		}
 		// Our own writes must not be pushed back to the CRM by WP Fusion or similar plugins.
 		WPF_Bridge_Endpoint::mark_doing_webhook();
@@ -213,7 +219,7 @@ final class WPF_Bridge_Worker {
 	 * The cron tick: drains if no other worker holds the lease.
 	 */
 	public static function tick(): void {
-		if ( WPF_Bridge_Extension::loaded() && self::try_lease() ) {
+		if ( WPF_Bridge_Extension::usable() && self::try_lease() ) {
 			self::drain_holding_lease( self::budget() );
 		}
 	}

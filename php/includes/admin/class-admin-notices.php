@@ -87,9 +87,10 @@ final class WPF_Bridge_Admin_Notices {
 			<div id="wpf-bridge-notice-extension-missing" class="notice notice-error">
 				<p>
 					<strong><?php esc_html_e( 'WPF Bridge: the wpf_bridge PHP extension is not loaded.', 'wpf-bridge' ); ?></strong>
-					<?php esc_html_e( 'CRM webhooks are answered with HTTP 503 until it is. Build the extension, then load it in the PHP that runs WordPress (PHP-FPM or Apache) by adding this line to php.ini or to a file in its conf.d folder, and restart PHP:', 'wpf-bridge' ); ?>
+					<?php esc_html_e( 'CRM webhooks are answered with HTTP 503 until it is (CRMs send them again later).', 'wpf-bridge' ); ?>
 				</p>
-				<p><code>extension=wpf_bridge</code> <?php esc_html_e( '(or the full path to the built libwpf_bridge.so)', 'wpf-bridge' ); ?></p>
+				<?php $mismatch = WPF_Bridge_Extension::runtime_mismatch(); ?>
+				<p id="wpf-bridge-install-command"><?php echo esc_html( $mismatch ?? WPF_Bridge_Extension::install_instruction() ); ?></p>
 				<p>
 					<a href="<?php echo esc_url( WPF_Bridge_Extension::readme_url() ); ?>"><?php esc_html_e( 'Installation instructions (README)', 'wpf-bridge' ); ?></a>
 				</p>
@@ -100,11 +101,16 @@ final class WPF_Bridge_Admin_Notices {
 		if ( ! WPF_Bridge_Extension::version_matches() ) {
 			$message = sprintf(
 				/* translators: 1: extension version, 2: plugin version */
-				__( 'WPF Bridge: the loaded wpf_bridge extension is version %1$s but the plugin is version %2$s. Install the extension and the plugin from the same release.', 'wpf-bridge' ),
+				__( 'WPF Bridge: the loaded wpf_bridge extension is version %1$s but the plugin is version %2$s. Install the extension and the plugin from the same release; until then CRM webhooks are answered with HTTP 503.', 'wpf-bridge' ),
 				(string) WPF_Bridge_Extension::version(),
 				WPF_BRIDGE_PLUGIN_VERSION
 			);
 			self::print_notice( 'error', 'extension-version', $message );
+			return;
+		}
+		$mismatch = WPF_Bridge_Extension::runtime_mismatch();
+		if ( null !== $mismatch ) {
+			self::print_notice( 'warning', 'extension-runtime', 'WPF Bridge: ' . $mismatch );
 		}
 	}
 

@@ -318,13 +318,18 @@ final class WPF_Bridge_Settings_Page {
 					<?php
 					if ( ! $loaded ) {
 						esc_html_e( 'Not loaded: webhooks are answered with HTTP 503.', 'wpf-bridge' );
+						echo ' <span id="wpf-bridge-status-install">' . esc_html( WPF_Bridge_Extension::runtime_mismatch() ?? WPF_Bridge_Extension::install_instruction() ) . '</span>';
 						echo ' <a href="' . esc_url( WPF_Bridge_Extension::readme_url() ) . '">' . esc_html__( 'How to install it', 'wpf-bridge' ) . '</a>';
 					} elseif ( WPF_Bridge_Extension::version_matches() ) {
 						/* translators: %s: version */
 						echo esc_html( sprintf( __( 'Loaded, version %s.', 'wpf-bridge' ), (string) $version ) );
 					} else {
 						/* translators: 1: extension version, 2: plugin version */
-						echo esc_html( sprintf( __( 'Loaded, version %1$s, but this plugin is version %2$s: install both from the same release.', 'wpf-bridge' ), (string) $version, WPF_BRIDGE_PLUGIN_VERSION ) );
+						echo esc_html( sprintf( __( 'Loaded, version %1$s, but this plugin is version %2$s: webhooks are answered with HTTP 503. Install both from the same release.', 'wpf-bridge' ), (string) $version, WPF_BRIDGE_PLUGIN_VERSION ) );
+					}
+					$runtime = $loaded ? WPF_Bridge_Extension::runtime_mismatch() : null;
+					if ( null !== $runtime ) {
+						echo ' <span id="wpf-bridge-status-runtime">' . esc_html( $runtime ) . '</span>';
 					}
 					?>
 				</td>

@@ -123,12 +123,13 @@ final class WPF_Bridge_Site_Health {
 		if ( ! WPF_Bridge_Extension::loaded() ) {
 			$status     = 'critical';
 			$problems[] = __( 'The wpf_bridge PHP extension is not loaded: CRM webhooks are answered with HTTP 503.', 'wpf-bridge' );
+			$problems[] = WPF_Bridge_Extension::runtime_mismatch() ?? WPF_Bridge_Extension::install_instruction();
 		} else {
 			if ( ! WPF_Bridge_Extension::version_matches() ) {
 				$status     = 'critical';
 				$problems[] = sprintf(
 					/* translators: 1: extension version, 2: plugin version */
-					__( 'The wpf_bridge extension is version %1$s but the plugin is version %2$s.', 'wpf-bridge' ),
+					__( 'The wpf_bridge extension is version %1$s but the plugin is version %2$s: CRM webhooks are answered with HTTP 503. Install both from the same release.', 'wpf-bridge' ),
 					(string) WPF_Bridge_Extension::version(),
 					WPF_BRIDGE_PLUGIN_VERSION
 				);
@@ -148,8 +149,10 @@ final class WPF_Bridge_Site_Health {
 		}
 
 		// Recommended, not critical: without the must-use loader webhooks are still accepted,
-		// only later in the request (when the plugin itself loads).
-		foreach ( array( WPF_Bridge_Loader::problem(), WPF_Bridge_Passwords::problem(), WPF_Bridge_Resident_Worker::problem() ) as $problem ) {
+		// only later in the request (when the plugin itself loads); without the extension in
+		// the command line's PHP, WP-Cron (the web server's PHP) still drains the queue.
+		$runtime = WPF_Bridge_Extension::loaded() ? WPF_Bridge_Extension::runtime_mismatch() : null;
+		foreach ( array( WPF_Bridge_Loader::problem(), WPF_Bridge_Passwords::problem(), $runtime, WPF_Bridge_Resident_Worker::problem() ) as $problem ) {
 			if ( null !== $problem ) {
 				if ( 'good' === $status ) {
 					$status = 'recommended';
