@@ -68,7 +68,10 @@ final class WPF_Bridge_Endpoint {
 		if ( self::$answered || ! self::is_webhook() ) {
 			return;
 		}
-		self::drain_or_end( self::answer( WPF_Bridge_Settings::for_extension() ) );
+		$settings = WPF_Bridge_Settings::for_extension();
+		$applied  = WPF_Bridge_Extension::loaded()
+			&& 'immediate' === wpf_bridge_planned_processing( self::request(), $settings, self::can_answer_early() );
+		self::drain_or_end( self::answer( $settings ), $applied );
 	}
 
 	/**
@@ -77,10 +80,18 @@ final class WPF_Bridge_Endpoint {
 	 * other request ends now. Where the answer could not end early, the CRM is still
 	 * waiting: it is not kept waiting for a drain.
 	 *
-	 * @param bool $stored Whether the webhook's events were stored.
+	 * A request that applied its events itself (immediate processing) drains one pass only:
+	 * lingering between rounds, it would take the events of the next immediate webhook while
+	 * that request applies them, and that answer would say `queued` instead of their results.
+	 *
+	 * @param bool $stored  Whether the webhook's events were stored.
+	 * @param bool $applied Whether they were applied in this request (immediate processing).
 	 */
-	private static function drain_or_end( bool $stored ): void {
+	private static function drain_or_end( bool $stored, bool $applied = false ): void {
 		if ( $stored && self::can_answer_early() && WPF_Bridge_Worker::try_lease() ) {
+			if ( $applied ) {
+				WPF_Bridge_Worker::one_pass();
+			}
 			add_action( 'wp_loaded', array( 'WPF_Bridge_Worker', 'drain_after_answer' ), PHP_INT_MAX );
 			return;
 		}

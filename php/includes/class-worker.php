@@ -42,6 +42,17 @@ final class WPF_Bridge_Worker {
 	/** Whether this process holds the drain lease. */
 	private static bool $leased = false;
 
+	/** Whether this process's drain makes one pass only (one_pass()). */
+	private static bool $one_pass = false;
+
+	/**
+	 * Makes this process's drain after the answer one pass, without rounds: the request
+	 * applied its own webhook's events already (immediate processing).
+	 */
+	public static function one_pass(): void {
+		self::$one_pass = true;
+	}
+
 	/** Query parameter of a hand-over request (a drain's budget ended with events due). */
 	public const HANDOVER_PARAM = 'wpf_bridge_handover';
 
@@ -110,7 +121,7 @@ final class WPF_Bridge_Worker {
 		try {
 			while ( true ) {
 				$report = self::drain( (int) ceil( $deadline - microtime( true ) ) );
-				if ( microtime( true ) + self::ROUND_PAUSE >= $deadline ) {
+				if ( self::$one_pass || microtime( true ) + self::ROUND_PAUSE >= $deadline ) {
 					// The budget ended with events due and work being done: the next drain starts
 					// now, not at the next tick. A pass that only found busy contacts hands over
 					// nothing (their holders settle them; the tick takes the rest).
