@@ -88,27 +88,35 @@ final class WPF_Bridge_Refusals {
 				self::source()
 			)
 		);
-		if ( '' !== (string) $wpdb->last_error && str_contains( (string) $wpdb->last_error, "doesn't exist" ) ) {
-			// A site upgraded before its tables: the installer makes it on plugins_loaded.
-			self::create_table();
-		}
 		$wpdb->suppress_errors( $suppress );
 	}
 
 	/**
-	 * Moves every counter into the log table: one refused row per bucket with its count.
-	 * Each counter is lowered by what was moved (not deleted), so a refusal counted meanwhile
-	 * is moved by the next fold, never lost or counted twice.
+	 * Moves every counter into the log table: one refused row per bucket with its count, the
+	 * busiest WPF_Bridge_Log::MAX_REFUSED_ROWS buckets at most (the log keeps no more); the
+	 * others are summed into one row per code with no source address, so a flood from many
+	 * addresses costs a bounded number of log writes. Each counter is lowered by what was
+	 * moved (not deleted), so a refusal counted meanwhile is moved by the next fold, never
+	 * lost or counted twice.
 	 *
 	 * @return int Refused requests moved.
 	 */
 	public static function fold(): int {
 		global $wpdb;
 		$suppress = $wpdb->suppress_errors( true );
-		$rows     = $wpdb->get_results( 'SELECT minute, code, action, crm, status, source, hits FROM ' . self::table() . ' WHERE hits > 0 ORDER BY minute ASC', ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
-		$moved    = 0;
-		foreach ( (array) $rows as $row ) {
-			$hits = (int) $row['hits'];
+		$rows     = (array) $wpdb->get_results( 'SELECT minute, code, action, crm, status, source, hits FROM ' . self::table() . ' WHERE hits > 0 ORDER BY hits DESC, minute DESC', ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
+		$kept     = array_slice( $rows, 0, WPF_Bridge_Log::MAX_REFUSED_ROWS - 1 );
+		$others   = array();
+		foreach ( array_slice( $rows, WPF_Bridge_Log::MAX_REFUSED_ROWS - 1 ) as $row ) {
+			$code = (string) $row['code'];
+			if ( isset( $others[ $code ] ) ) {
+				$others[ $code ]['hits']  += (int) $row['hits'];
+				$others[ $code ]['minute'] = max( (int) $others[ $code ]['minute'], (int) $row['minute'] );
+			} else {
+				$others[ $code ] = array( 'source' => '' ) + $row;
+			}
+		}
+		foreach ( array_merge( $kept, array_values( $others ) ) as $row ) {
 			WPF_Bridge_Log::write(
 				array(
 					'time'    => gmdate( 'Y-m-d H:i:s', 60 * (int) $row['minute'] ),
@@ -117,14 +125,17 @@ final class WPF_Bridge_Refusals {
 					'status'  => (int) $row['status'],
 					'outcome' => (string) $row['code'],
 					'refused' => true,
-					'hits'    => $hits,
+					'hits'    => (int) $row['hits'],
 					'source'  => (string) $row['source'],
 				)
 			);
+		}
+		$moved = 0;
+		foreach ( $rows as $row ) {
 			$wpdb->query(
 				$wpdb->prepare(
 					'UPDATE ' . self::table() . ' SET hits = hits - %d WHERE minute = %d AND code = %s AND action = %s AND crm = %s AND status = %d AND source = %s', // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
-					$hits,
+					(int) $row['hits'],
 					(int) $row['minute'],
 					$row['code'],
 					$row['action'],
@@ -133,7 +144,7 @@ final class WPF_Bridge_Refusals {
 					$row['source']
 				)
 			);
-			$moved += $hits;
+			$moved += (int) $row['hits'];
 		}
 		$wpdb->query( 'DELETE FROM ' . self::table() . ' WHERE hits = 0' ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
 		$wpdb->suppress_errors( $suppress );

@@ -213,6 +213,30 @@ final class AttackTest extends E2eTestCase
         $this->assertSame($rounds * 16, $shown, 'the refused view does not show the count');
         $this->assertStringContainsString('127.0.0.1', $page->body);
         fwrite(STDERR, sprintf("\n[AttackTest] 2,000 wrong-key requests: 0 log rows written meanwhile, %d InnoDB redo log writes, folded into %d rows\n", $synced, $rows));
+
+        // A flood from 5,000 addresses (counters written as the refusals would write them):
+        // one fold writes at most the log's refused budget, and loses no count.
+        $last = WordPress::lastLogId();
+        $flood = (int) WordPress::php(<<<'PHP'
+            global $wpdb;
+            $flood = 0;
+            foreach ( array_chunk( range( 0, 4999 ), 500 ) as $chunk ) {
+                $values = array();
+                foreach ( $chunk as $i ) {
+                    $flood   += 1 + $i % 3;
+                    $values[] = $wpdb->prepare( "(%d, 'invalid_access_key', 'update', '', 403, %s, %d)", intdiv( time(), 60 ), sprintf( '10.%d.%d.%d', $i >> 16, ( $i >> 8 ) & 255, $i & 255 ), 1 + $i % 3 );
+                }
+                $wpdb->query( 'INSERT INTO ' . WPF_Bridge_Refusals::table() . ' (minute, code, action, crm, status, source, hits) VALUES ' . implode( ',', $values ) );
+            }
+            return $flood;
+            PHP);
+        $this->assertSame($flood, (int) WordPress::php('return WPF_Bridge_Refusals::fold();'));
+        [$written, $hits] = WordPress::query('SELECT COUNT(*), SUM(hits) FROM ' . WordPress::table('wpf_bridge_log') . " WHERE id > $last")[0];
+        $this->assertLessThanOrEqual(100, (int) $written, 'a fold wrote a log row per address');
+        $this->assertSame($flood, (int) $hits, 'a count was lost in the fold');
+        $this->assertSame([['0']], WordPress::query('SELECT COUNT(*) FROM ' . WordPress::table('wpf_bridge_refusals')));
+        $kept = WordPress::query('SELECT SUM(hits) FROM ' . WordPress::table('wpf_bridge_log') . " WHERE id > $last AND source = ''")[0][0];
+        $this->assertGreaterThan(0, (int) $kept, 'the addresses past the budget are summed in one row');
     }
 
     // Finding 5: no work budget per request.
