@@ -39,6 +39,9 @@ final class WPF_Bridge_Endpoint {
 	/** The request as the extension takes it, read once (see request()). */
 	private static ?array $request = null;
 
+	/** How the extension will process this request, once asked (planned()). */
+	private static ?string $planned = null;
+
 	/** Whether this request's webhook has been answered. */
 	private static bool $answered = false;
 
@@ -55,7 +58,7 @@ final class WPF_Bridge_Endpoint {
 			return;
 		}
 		$settings = WPF_Bridge_Settings::for_extension();
-		if ( 'background' !== wpf_bridge_planned_processing( self::request(), $settings, self::can_answer_early() ) ) {
+		if ( 'background' !== self::planned( $settings ) ) {
 			return;
 		}
 		self::drain_or_end( self::answer( $settings ) );
@@ -69,8 +72,7 @@ final class WPF_Bridge_Endpoint {
 			return;
 		}
 		$settings = WPF_Bridge_Settings::for_extension();
-		$applied  = WPF_Bridge_Extension::loaded()
-			&& 'immediate' === wpf_bridge_planned_processing( self::request(), $settings, self::can_answer_early() );
+		$applied  = WPF_Bridge_Extension::loaded() && 'immediate' === self::planned( $settings );
 		self::drain_or_end( self::answer( $settings ), $applied );
 	}
 
@@ -117,6 +119,19 @@ final class WPF_Bridge_Endpoint {
 	private static function is_webhook(): bool {
 		// phpcs:ignore WordPress.Security.NonceVerification -- webhooks authenticate with the access key, checked by the extension.
 		return isset( $_GET['wpf_action'] ) || isset( $_POST['wpf_action'] );
+	}
+
+	/**
+	 * How the extension will process this request ('background' or 'immediate'), asked once
+	 * per request: accept_early() asks first, and maybe_handle() reuses the answer.
+	 *
+	 * @param array $settings The settings as the extension takes them.
+	 */
+	private static function planned( array $settings ): string {
+		if ( null === self::$planned ) {
+			self::$planned = wpf_bridge_planned_processing( self::request(), $settings, self::can_answer_early() );
+		}
+		return self::$planned;
 	}
 
 	/**
