@@ -217,7 +217,7 @@ final class QueueDrainTest extends E2eTestCase
     {
         $busy = 95031;
         WordPress::configure(self::settings(['time_budget' => 4]));
-        $lock = self::holdContactLock($busy);
+        $lock = QueueTable::holdContactLock('mautic', (string) $busy);
         $id = $this->queueUpdate($busy, 'Busy', 1);
         $started = microtime(true);
         sleep(7);
@@ -313,18 +313,5 @@ final class QueueDrainTest extends E2eTestCase
         $this->assertNotSame(204, $response->status);
         sleep(1);
         $this->assertSame($before, QueueTable::drainSums()['drains']);
-    }
-
-    /** Takes a contact's lock (the Site adapter's name for it) on a connection of this process. */
-    private static function holdContactLock(int $contact): mysqli
-    {
-        $name = (string) WordPress::php('$m = new ReflectionMethod( "WPF_Bridge_Site", "lock_name" ); $m->setAccessible( true ); return $m->invoke( null, $args[0] );', ["wpf_bridge_contact_mautic_$contact"]);
-        $db = mysqli_init();
-        $db->real_connect('localhost', Env::get('WPF_E2E_DB_USER'), Env::get('WPF_E2E_DB_PASSWORD'), Env::get('WPF_E2E_DB_NAME'), 0, Env::get('WPF_E2E_DB_SOCKET'));
-        $got = $db->query("SELECT GET_LOCK('" . $db->real_escape_string($name) . "', 5)")->fetch_row()[0] ?? null;
-        if ((string) $got !== '1') {
-            throw new RuntimeException('could not take the contact lock');
-        }
-        return $db;
     }
 }

@@ -74,12 +74,27 @@ final class QueueTable
      */
     public static function holdDrainLease(): mysqli
     {
-        $name = (string) WordPress::php('$m = new ReflectionMethod( "WPF_Bridge_Worker", "lease_name" ); $m->setAccessible( true ); return $m->invoke( null );');
+        return self::holdLock((string) WordPress::php('return WPF_Bridge_Worker::lease_name();'), 30);
+    }
+
+    /**
+     * Takes one contact's lock (the name the Site adapter gives it) on a connection of this
+     * process, so no worker applies that contact until the connection is closed.
+     */
+    public static function holdContactLock(string $crm, string $contactId): mysqli
+    {
+        $name = (string) WordPress::php('$m = new ReflectionMethod( "WPF_Bridge_Site", "lock_name" ); $m->setAccessible( true ); return $m->invoke( null, $args[0] );', ["wpf_bridge_contact_{$crm}_{$contactId}"]);
+        return self::holdLock($name, 5);
+    }
+
+    /** Takes the MySQL named lock $name on a new connection, waiting up to $wait seconds. */
+    private static function holdLock(string $name, int $wait): mysqli
+    {
         $db = mysqli_init();
         $db->real_connect('localhost', Env::get('WPF_E2E_DB_USER'), Env::get('WPF_E2E_DB_PASSWORD'), Env::get('WPF_E2E_DB_NAME'), 0, Env::get('WPF_E2E_DB_SOCKET'));
-        $got = $db->query("SELECT GET_LOCK('" . $db->real_escape_string($name) . "', 30)")->fetch_row()[0] ?? null;
+        $got = $db->query("SELECT GET_LOCK('" . $db->real_escape_string($name) . "', $wait)")->fetch_row()[0] ?? null;
         if ((string) $got !== '1') {
-            throw new RuntimeException('could not take the drain lease');
+            throw new RuntimeException("could not take the lock $name");
         }
         return $db;
     }
