@@ -131,7 +131,7 @@ pub fn generate_access_key() -> String {
 mod tests {
     use super::*;
     use crate::settings::Secret;
-    use serde_json::{json, Map, Value};
+    use serde_json::{json, Value};
 
     const SECRET: &str = "any_secret_will_do";
     // The short inline vector of tests/fixtures/mautic/signatures.txt.
@@ -148,19 +148,7 @@ mod tests {
     }
 
     fn request(query: Value, headers: &[(&str, &str)], body: &str) -> Request {
-        Request {
-            method: "POST".into(),
-            query: match query {
-                Value::Object(map) => map,
-                _ => Map::new(),
-            },
-            headers: headers
-                .iter()
-                .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-            ..Request::default()
-        }
+        Request::test_post(query, headers, body)
     }
 
     #[test]

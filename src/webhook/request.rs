@@ -16,6 +16,25 @@ pub struct Request {
 }
 
 impl Request {
+    /// A POST request for the intake tests: query parameters (an object), headers (names are
+    /// lowercased as `php/` does) and a raw body.
+    #[cfg(test)]
+    pub(crate) fn test_post(query: Value, headers: &[(&str, &str)], body: &str) -> Request {
+        Request {
+            method: "POST".into(),
+            query: match query {
+                Value::Object(map) => map,
+                _ => Map::new(),
+            },
+            headers: headers
+                .iter()
+                .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+            ..Request::default()
+        }
+    }
+
     /// A scalar parameter, from the form body or else the query string (PHP's `$_REQUEST` order).
     ///
     /// The first source holding `name` decides, as in `$_REQUEST`: a form field that is an

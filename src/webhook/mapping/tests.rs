@@ -547,19 +547,7 @@ fn id_only_payloads_leave_fields_to_the_crm() {
 }
 
 fn request(query: Value, headers: &[(&str, &str)], body: &str) -> Request {
-    Request {
-        method: "POST".into(),
-        query: match query {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        },
-        headers: headers
-            .iter()
-            .map(|(name, value)| (name.to_ascii_lowercase(), value.to_string()))
-            .collect(),
-        body: body.as_bytes().to_vec(),
-        ..Request::default()
-    }
+    Request::test_post(query, headers, body)
 }
 
 fn now() -> Timestamp {
