@@ -186,12 +186,12 @@ final class QueueResidentWorkerTest extends E2eTestCase
         foreach (range(96201, 96208) as $contact) {
             $requests[] = self::add($contact, 1);
         }
-        // Stored while the lease is held, so only the workers apply them.
+        // The test holds the drain lease throughout: no web request or hand-over drains, and
+        // only the workers (which drain whoever holds the lease) apply these events.
         $lease = QueueTable::holdDrainLease();
         foreach (Load::post($requests, 4) as $answer) {
             $this->assertSame(200, $answer['status'], $answer['body']);
         }
-        $lease->close();
         $runs = 0;
         $reasons = [];
         while (QueueTable::unsettled() > 0) {
@@ -204,6 +204,7 @@ final class QueueResidentWorkerTest extends E2eTestCase
         $this->assertSame(['max-contacts', 'max-contacts'], array_slice($reasons, 0, 2), json_encode($reasons));
         $this->assertSame(3, $runs);
         $this->assertSame(['done' => 8], QueueTable::counts());
+        $lease->close();
         $index = $this->startWorker('--max-seconds=2');
         $started = microtime(true);
         $this->assertSame(0, $this->waitForExit($index, 15));
