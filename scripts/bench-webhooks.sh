@@ -2,20 +2,19 @@
 # The webhook benchmark (issue 10's evidence; README "Measured"). Brings up its own e2e site
 # (tests/e2e/env/up.sh --fresh: WordPress 6.1, MariaDB, 4 php-fpm workers, nginx, the fake
 # CRM, all on 127.0.0.1), installs the floors' must-use plugin
-# (benches/webhooks/wpf-bench-floor.php) and prints, in one run (benches/webhooks/bench.php):
-#   - throughput and median latency (wrk) of a must-use plugin answering at once, of a plugin
-#     answering on init, and of the accept path (a background webhook, Mautic payload, valid
-#     key), with the ratios accept/init and accept/mu;
-#   - a storm of Mautic updates (1,000 contacts x 10 versions) over 16 connections with the
-#     fake CRM at 150 ms: accept rate, drain time, applies, CRM API calls, lost events,
-#     contacts not at their newest version;
-#   - the median answer time of queued contact-id webhooks, fake CRM at 0 ms vs 150 ms.
+# (benches/webhooks/wpf-bench-floor.php) and prints, in one run (benches/webhooks/bench.php,
+# whose header says what each part measures): throughput (the floors, the accept path with
+# php-fpm draining and with a resident worker, wrong-key requests), two storms of Mautic
+# updates (php-fpm draining, then a resident worker) with the front page's answer time
+# meanwhile, the queued answer time with the CRM slowed, and what one drain costs per
+# applied contact (queries, commits, calls into PHP, CPU).
 # It prints figures and targets and does not fail on a missed target; it exits non-zero when
 # the run broke (non-200 answers, lost or failed events, a queue that did not drain). Every
 # load is bounded; the site is stopped at the end (WPF_BENCH_KEEP=1 keeps it).
 #
 #   scripts/bench-webhooks.sh
 #   WPF_BENCH_STORM_CONTACTS=100 WPF_BENCH_STORM_VERSIONS=5 WPF_BENCH_SECONDS=3 scripts/bench-webhooks.sh
+#   WPF_BENCH_PARTS=drain scripts/bench-webhooks.sh      # only the drain's cost
 #
 # Environment: WPF_BENCH_DIR (state dir, default .e2e-bench/; not WPF_E2E_DIR, so a shell
 # that sourced the e2e env.sh never wipes the e2e site), WPF_E2E_PORT / WPF_E2E_CRM_PORT /
@@ -23,7 +22,8 @@
 # per wrk run), WPF_BENCH_ROUNDS (2), WPF_BENCH_CONNECTIONS (16), WPF_BENCH_WRK_THREADS (2),
 # WPF_BENCH_STORM_CONTACTS (1000), WPF_BENCH_STORM_VERSIONS (10), WPF_BENCH_CRM_MS (150),
 # WPF_BENCH_LATENCY_REQUESTS (400), WPF_BENCH_LATENCY_CONTACTS (100),
-# WPF_BENCH_LATENCY_CONNECTIONS (8), WPF_BENCH_DRAIN_TIMEOUT (600 s), WPF_BENCH_TIMEOUT
+# WPF_BENCH_LATENCY_CONNECTIONS (8), WPF_BENCH_DRAIN_CONTACTS (1000), WPF_BENCH_PARTS
+# (throughput,storm,latency,drain), WPF_BENCH_DRAIN_TIMEOUT (600 s), WPF_BENCH_TIMEOUT
 # (3600 s for the whole run), WPF_BENCH_KEEP.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -100,6 +100,14 @@ pub trait Site {
     fn lock(&self, name: &str, timeout_secs: u32) -> Result<bool>;
     /// Releases a named lock taken by `lock`.
     fn unlock(&self, name: &str) -> Result<()>;
+    /// Opens one apply's unit of work: the writes until `commit_writes` reach the database
+    /// together, in one commit instead of one per write (a database transaction). A site
+    /// without transactions does nothing.
+    fn begin_writes(&self) -> Result<()>;
+    /// Commits the unit opened by `begin_writes`. An error when the database ended it early
+    /// (a deadlock, a lock wait timeout, a lost connection): then none of its writes was kept
+    /// (they are rolled back) and the apply is to be retried.
+    fn commit_writes(&self) -> Result<()>;
     /// Writes a log entry. Callers never pass secrets.
     fn log(&self, level: LogLevel, message: &str);
     /// Fires a WordPress action hook with these arguments.

@@ -26,7 +26,8 @@ namespace {
      * spent. `$settings` is the settings array, or a callable returning it: then it is called
      * before each contact, so a change saved during a long drain applies to the next contact,
      * and its `null` stops the drain before the next contact (a worker asked to stop).
-     * Returns the drain's report: `contacts`, `applies`, `done`, `retrying`, `failed`, `busy`.
+     * Returns the drain's report: `contacts`, `applies`, `done`, `retrying`, `failed`, `busy`, and
+     * `adapter_calls` (calls from the extension into PHP: adapter methods and the settings callable).
      * Bad settings throw `WpfBridge\ConfigurationException`; a failing adapter or settings
      * callable stops the drain and throws (the events it held are claimed again after their
      * lease).

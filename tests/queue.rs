@@ -1064,3 +1064,41 @@ fn a_contact_locked_elsewhere_is_left_untouched_by_the_drain() {
     assert_eq!(w.drain().done, 1);
     assert_eq!(w.site.user_count(), 1);
 }
+
+#[test]
+fn each_apply_is_one_unit_of_work_and_a_unit_the_database_ended_is_retried_with_nothing_kept() {
+    let w = World::new(json!({"retry_delays": "10,20,30"}));
+    for contact in 1..=3 {
+        w.send(
+            "wpf_action=add",
+            &mautic_body(contact, "Ann", &stamp(contact), json!({})),
+        );
+    }
+    let report = w.drain();
+    assert_eq!((report.applies, report.done), (3, 3));
+    assert_eq!(w.site.committed_units(), 3, "one commit per apply");
+
+    // A deadlock ends the next unit: the user it created is gone, its event waits for a retry.
+    w.send(
+        "wpf_action=add",
+        &mautic_body(4, "Bob", &stamp(10), json!({})),
+    );
+    w.site.fail_next_commit();
+    let report = w.drain();
+    assert_eq!((report.applies, report.done, report.retrying), (1, 0, 1));
+    assert!(
+        w.user_by_contact("4").is_none(),
+        "the rolled-back unit kept a user"
+    );
+    assert_eq!(w.site.committed_units(), 3);
+    let retrying = w.queue.in_state(QueueState::Retrying);
+    assert_eq!(retrying.len(), 1);
+    assert_eq!(retrying[0].error_code.as_deref(), Some("site_error"));
+
+    // The retry applies it in full.
+    w.queue.advance(10);
+    let report = w.drain();
+    assert_eq!((report.applies, report.done), (1, 1));
+    assert_eq!(w.user_by_contact("4").unwrap().core["first_name"], "Bob");
+    assert_eq!(w.site.committed_units(), 4);
+}

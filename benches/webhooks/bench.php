@@ -1,14 +1,22 @@
 <?php
 // The driver of scripts/bench-webhooks.sh (which brings the bench site up, installs the
-// floors' must-use plugin and sources env.sh first). Prints, in one run:
-//   1. throughput (wrk) of the must-use floor, the init floor and the accept path (a real
-//      background webhook: Mautic payload, valid key), with the ratios; and, as a diagnostic,
-//      the accept path while the bench holds the drain lease (no request drains);
-//   2. a storm of Mautic updates over 16 connections with the fake CRM slowed: accept rate,
-//      time until the queue is drained, applies, CRM API calls, lost events, contacts not at
-//      their newest version;
-//   3. the median answer time of queued contact-id webhooks with the fake CRM at 0 ms and
-//      slowed, with the ratio.
+// floors' must-use plugin and sources env.sh first). Prints, in one run, the parts named in
+// WPF_BENCH_PARTS (default all: throughput,storm,latency,drain):
+//   throughput: wrk against the must-use floor, the init floor, the accept path (a real
+//      background webhook: Mautic payload, valid key) with php-fpm draining and again with a
+//      resident worker running (`worker.php run --loop`), wrong-key requests, with the
+//      ratios; and, as a diagnostic, the accept path while the bench holds the drain lease;
+//   storm: Mautic updates over 16 connections with the fake CRM slowed, once with php-fpm
+//      draining and once with a resident worker: accept rate, time from the last answer until
+//      the last event is applied, applies, CRM API calls, lost events, contacts not at their
+//      newest version, and the front page's answer time (a visitor every 200 ms) during the
+//      storm against idle;
+//   latency: the median answer time of queued contact-id webhooks with the fake CRM at 0 ms
+//      and slowed, with the ratio;
+//   drain: one drain (WPF_Bridge_Worker::drain in one PHP process) of stored updates of linked
+//      users, one per contact: contacts applied per second, and per applied contact the SQL
+//      queries, the commits (MariaDB's Handler_commit), the calls from the extension into PHP
+//      and the CPU time of PHP and of MariaDB.
 // Targets are printed, never enforced; the exit status is 1 only when the run itself broke
 // (a non-200 answer, a lost or failed event, a queue that did not drain in time).
 // Uses the e2e suite's support classes (HTTP, SQL, the fake CRM's control API).
@@ -43,7 +51,11 @@ $latencyRequests = setting('WPF_BENCH_LATENCY_REQUESTS', 400);
 $latencyContacts = min($contacts, setting('WPF_BENCH_LATENCY_CONTACTS', 100));
 $latencyConnections = setting('WPF_BENCH_LATENCY_CONNECTIONS', 8);
 $drainTimeout = setting('WPF_BENCH_DRAIN_TIMEOUT', 600);
+$drainContacts = min($contacts, setting('WPF_BENCH_DRAIN_CONTACTS', 1000));
+$parts = array_values(array_filter(array_map('trim', explode(',', getenv('WPF_BENCH_PARTS') ?: 'throughput,storm,latency,drain'))));
+$want = static fn (string $part): bool => in_array($part, $parts, true);
 $broken = [];
+$report = []; // lines printed at the end, by part
 
 // ---- setup: settings, users linked to contacts 1..N --------------------------------------
 WordPress::configure(WordPress::fakeCrmSettings('mautic', [
@@ -80,7 +92,7 @@ function settle(int $timeout, string $what, array &$broken): array
     return $wait;
 }
 
-// ---- 1. throughput: floors and the accept path ---------------------------------------------
+// ---- helpers ---------------------------------------------------------------------------------
 /** One bounded wrk run; returns requests/s, median latency in ms and the error counts. */
 function wrk(string $target, int $seconds, int $connections, int $threads, int $contacts): array
 {
@@ -105,15 +117,6 @@ function wrk(string $target, int $seconds, int $connections, int $threads, int $
     ];
 }
 
-$targets = [
-    'mu' => "$url/?wpf_floor=mu",
-    'init' => "$url/?wpf_floor=init",
-    'accept' => "$url/?wpf_action=update&access_key=" . rawurlencode($key),
-    // Diagnostic, not a target: the same webhooks while the bench holds the drain lease, so
-    // no request drains; accept minus held is what the draining worker costs the others.
-    'held' => "$url/?wpf_action=update&access_key=" . rawurlencode($key),
-];
-
 /** Drains with the CLI worker until nothing waits (after a run that held the lease). */
 function drainNow(int $timeout): array
 {
@@ -125,13 +128,105 @@ function drainNow(int $timeout): array
     }
     return ['seconds' => microtime(true) - $started, 'worker_runs' => $runs, 'unsettled' => QueueTable::unsettled()];
 }
+
+/** The value at quantile $q (0..1) of a list of numbers. */
+function quantile(array $values, float $q): float
+{
+    if ($values === []) {
+        return NAN;
+    }
+    sort($values);
+    return (float) $values[min(count($values) - 1, (int) floor($q * count($values)))];
+}
+
+/**
+ * The resident worker (`worker.php run --loop`, as its systemd unit runs it), started and
+ * waited for until its heartbeat names it. Returns [process, log file].
+ */
+function startResidentWorker(): array
+{
+    $wp = Env::get('WPF_E2E_WP_DIR');
+    $log = tempnam(sys_get_temp_dir(), 'wpf-bench-worker-');
+    $process = proc_open(
+        ['env', 'PHP_INI_SCAN_DIR=' . Env::get('WPF_E2E_PHP_INI_SCAN_DIR'), 'php', "$wp/wp-content/plugins/wpf-bridge/bin/worker.php", 'run', '--loop', "--path=$wp"],
+        [0 => ['file', '/dev/null', 'r'], 1 => ['file', $log, 'w'], 2 => ['file', $log, 'a']],
+        $pipes,
+    );
+    $pid = (int) proc_get_status($process)['pid'];
+    $deadline = microtime(true) + 30;
+    while (true) {
+        $rows = WordPress::query('SELECT option_value FROM ' . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_worker_heartbeat'");
+        $beat = $rows ? (array) unserialize($rows[0][0], ['allowed_classes' => false]) : [];
+        if ((int) ($beat['pid'] ?? 0) === $pid) {
+            return [$process, $log];
+        }
+        if (microtime(true) > $deadline || !proc_get_status($process)['running']) {
+            throw new RuntimeException('the resident worker did not start: ' . file_get_contents($log));
+        }
+        usleep(100000);
+    }
+}
+
+/** Stops the resident worker with SIGTERM (as systemd does) and waits for it. */
+function stopResidentWorker(array $worker): void
+{
+    [$process, $log] = $worker;
+    proc_terminate($process, 15);
+    $deadline = microtime(true) + 60;
+    while (proc_get_status($process)['running'] && microtime(true) < $deadline) {
+        usleep(100000);
+    }
+    if (proc_get_status($process)['running']) {
+        proc_terminate($process, 9);
+    }
+    proc_close($process);
+    @unlink($log);
+}
+
+/** A visitor asking for $url every 200 ms in a child process; stop with stopVisitor(). */
+function startVisitor(string $url): array
+{
+    $out = tempnam(sys_get_temp_dir(), 'wpf-bench-visitor-');
+    $process = proc_open(['php', __DIR__ . '/sampler.php', $url, $out, '200', '900'], [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes);
+    return [$process, $out];
+}
+
+/** Stops the visitor; returns its answer times (ms) and the number of failed answers. */
+function stopVisitor(array $visitor): array
+{
+    [$process, $out] = $visitor;
+    touch("$out.stop");
+    $deadline = microtime(true) + 40;
+    while (proc_get_status($process)['running'] && microtime(true) < $deadline) {
+        usleep(50000);
+    }
+    proc_close($process);
+    $lines = file($out, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) ?: [];
+    @unlink($out);
+    @unlink("$out.stop");
+    $times = array_map('floatval', array_filter($lines, 'is_numeric'));
+    return ['ms' => $times, 'errors' => count($lines) - count($times)];
+}
+
+/** MariaDB's CPU time so far, in seconds (utime + stime of its process). */
+function mariadbCpu(): float
+{
+    $pid = (int) Env::get('WPF_E2E_MARIADB_PID');
+    $stat = (string) @file_get_contents("/proc/$pid/stat");
+    $fields = explode(' ', substr($stat, (int) strrpos($stat, ')') + 2));
+    return count($fields) > 12 ? ((int) $fields[11] + (int) $fields[12]) / 100 : NAN;
+}
+
+$met = static fn (bool $ok): string => $ok ? 'met' : 'MISSED';
+
 // The accept path must answer as queued (not applied in the request), and the floors as such.
-$probe = (new Http())->request('POST', $targets['accept'], json_encode(['mautic.lead_post_save_update' => [['contact' => ['id' => 1, 'fields' => ['core' => ['email' => ['alias' => 'email', 'value' => 'bench1@site.example']]]], 'timestamp' => gmdate('Y-m-d\TH:i:s+00:00')]]]), ['Content-Type' => 'application/json']);
+$acceptUrl = "$url/?wpf_action=update&access_key=" . rawurlencode($key);
+$probe = (new Http())->request('POST', $acceptUrl, json_encode(['mautic.lead_post_save_update' => [['contact' => ['id' => 1, 'fields' => ['core' => ['email' => ['alias' => 'email', 'value' => 'bench1@site.example']]]], 'timestamp' => gmdate('Y-m-d\TH:i:s+00:00')]]]), ['Content-Type' => 'application/json']);
 if ($probe->status !== 200 || !isset($probe->json()['queued'])) {
     $broken[] = 'the accept path did not answer queued: ' . $probe->describe();
 }
 foreach (['mu', 'init'] as $floor) {
-    $answer = (new Http())->get($targets[$floor]);
+    $answer = (new Http())->get("$url/?wpf_floor=$floor");
     if ($answer->status !== 200 || $answer->body !== '{"success":true}') {
         $broken[] = "the $floor floor is not installed: " . $answer->describe();
     }
@@ -144,187 +239,314 @@ if ($broken) {
     exit(1);
 }
 
-$results = array_fill_keys(array_keys($targets), []);
-$acceptDrains = [];
-note('throughput: %d round(s) of %d s per target, wrk %d threads, %d connections', $rounds, $seconds, $threads, $connections);
-for ($round = 1; $round <= $rounds; $round++) {
-    foreach ($targets as $name => $target) {
-        $lease = $name === 'held' ? QueueTable::holdDrainLease() : null;
-        wrk($target, 2, $connections, $threads, $contacts); // warm-up, not counted
-        if ($name === 'accept') {
-            settle($drainTimeout, 'accept warm-up', $broken);
-        }
-        if ($name === 'accept' || $name === 'held') {
-            QueueTable::reset();
-        }
-        $run = wrk($target, $seconds, $connections, $threads, $contacts);
-        $results[$name][] = $run;
-        if ($lease) {
-            $lease->close();
-        }
-        if ($run['non2xx'] > 0 || $run['socket_errors'] > 0) {
-            $broken[] = sprintf('%s round %d: %d non-2xx answers, %d socket errors', $name, $round, $run['non2xx'], $run['socket_errors']);
-        }
-        if ($name === 'accept' || $name === 'held') {
-            // Let the queue drain before the next measurement, and check nothing was lost.
-            $wait = $name === 'held' ? drainNow($drainTimeout) : settle($drainTimeout, "accept round $round", $broken);
-            if ($wait['unsettled'] > 0) {
-                $broken[] = "$name round $round: {$wait['unsettled']} events still waiting after $drainTimeout s";
+// ---- throughput: floors, the accept path, refusals -----------------------------------------
+if ($want('throughput')) {
+    $targets = [
+        'mu' => "$url/?wpf_floor=mu",
+        'init' => "$url/?wpf_floor=init",
+        'accept' => $acceptUrl,
+        // The same webhooks while a resident worker runs (it holds the drain lease).
+        'resident' => $acceptUrl,
+        // Refused requests: the same bodies with a wrong key (403 invalid_access_key).
+        'refused' => "$url/?wpf_action=update&access_key=wrong-key-of-the-bench",
+        // Diagnostic, not a target: the bench holds the drain lease, so no request drains;
+        // accept minus held is what the draining worker costs the others.
+        'held' => $acceptUrl,
+    ];
+    $results = array_fill_keys(array_keys($targets), []);
+    $acceptDrains = [];
+    note('throughput: %d round(s) of %d s per target, wrk %d threads, %d connections', $rounds, $seconds, $threads, $connections);
+    for ($round = 1; $round <= $rounds; $round++) {
+        foreach ($targets as $name => $target) {
+            $queued = in_array($name, ['accept', 'resident', 'held'], true);
+            $lease = $name === 'held' ? QueueTable::holdDrainLease() : null;
+            $worker = $name === 'resident' ? startResidentWorker() : null;
+            wrk($target, 2, $connections, $threads, $contacts); // warm-up, not counted
+            if ($queued) {
+                $name === 'held' ? drainNow($drainTimeout) : settle($drainTimeout, "$name warm-up", $broken);
+                QueueTable::reset();
             }
-            $counts = QueueTable::counts();
-            $acceptDrains[] = sprintf('%s round %d: %d events stored (wrk counted %d answers), drained %.1f s after the run%s: %s', $name, $round, array_sum($counts), $run['requests'], $wait['seconds'], " ({$wait['worker_runs']} CLI worker runs)", json_encode($counts));
-            if (array_sum($counts) < $run['requests'] || ($counts['failed'] ?? 0) > 0) {
-                $broken[] = end($acceptDrains);
+            $run = wrk($target, $seconds, $connections, $threads, $contacts);
+            $results[$name][] = $run;
+            if ($lease) {
+                $lease->close();
             }
-            QueueTable::reset();
+            if (($name !== 'refused' && $run['non2xx'] > 0) || $run['socket_errors'] > 0) {
+                $broken[] = sprintf('%s round %d: %d non-2xx answers, %d socket errors', $name, $round, $run['non2xx'], $run['socket_errors']);
+            }
+            if ($name === 'refused' && $run['non2xx'] !== $run['requests']) {
+                $broken[] = sprintf('refused round %d: %d of %d answers were not refused', $round, $run['requests'] - $run['non2xx'], $run['requests']);
+            }
+            if ($queued) {
+                // Let the queue drain before the next measurement, and check nothing was lost.
+                $wait = $name === 'held' ? drainNow($drainTimeout) : settle($drainTimeout, "$name round $round", $broken);
+                $counts = QueueTable::counts();
+                $acceptDrains[] = sprintf('%s round %d: %d events stored (wrk counted %d answers), drained %.1f s after the run (%d CLI worker runs): %s', $name, $round, array_sum($counts), $run['requests'], $wait['seconds'], $wait['worker_runs'], json_encode($counts));
+                if ($wait['unsettled'] > 0 || array_sum($counts) < $run['requests'] || ($counts['failed'] ?? 0) > 0) {
+                    $broken[] = end($acceptDrains);
+                }
+                QueueTable::reset();
+            }
+            if ($worker) {
+                stopResidentWorker($worker);
+            }
+            note('%-8s round %d: %7.0f req/s, median %.1f ms', $name, $round, $run['rps'], $run['p50_ms']);
         }
-        note('%-6s round %d: %7.0f req/s, median %.1f ms', $name, $round, $run['rps'], $run['p50_ms']);
     }
-}
-$best = [];
-foreach ($results as $name => $runs) {
-    usort($runs, static fn (array $a, array $b): int => $b['rps'] <=> $a['rps']);
-    $best[$name] = $runs[0];
+    $best = [];
+    foreach ($results as $name => $runs) {
+        usort($runs, static fn (array $a, array $b): int => $b['rps'] <=> $a['rps']);
+        $best[$name] = $runs[0];
+    }
+    $labels = [
+        'mu' => 'must-use plugin floor (?wpf_floor=mu)',
+        'init' => 'plugin on init floor (?wpf_floor=init)',
+        'accept' => 'accept path (background update, Mautic)',
+        'resident' => 'accept path, resident worker running',
+        'refused' => 'wrong-key requests (403)',
+        'held' => 'diagnostic: accept path, drain lease held',
+    ];
+    $report[] = sprintf('-- throughput: wrk, %d threads, %d connections, %d s per run, %d round(s) (best round)', $threads, $connections, $seconds, $rounds);
+    foreach ($results as $name => $runs) {
+        $report[] = sprintf('%-42s %7.0f req/s  median %6.1f ms   rounds: %s', $labels[$name], $best[$name]['rps'], $best[$name]['p50_ms'],
+            implode(', ', array_map(static fn (array $r): string => sprintf('%.0f', $r['rps']), $runs)));
+    }
+    $ratio = static fn (string $a, string $b): float => $best[$a]['rps'] / max(1e-9, $best[$b]['rps']);
+    foreach (['accept' => 'php-fpm drains', 'resident' => 'resident worker'] as $name => $what) {
+        $report[] = sprintf('%-8s / init  %.2fx (target >= 2: %s); / mu %.2fx (target >= 0.75: %s)   [%s]', $name, $ratio($name, 'init'), $met($ratio($name, 'init') >= 2), $ratio($name, 'mu'), $met($ratio($name, 'mu') >= 0.75), $what);
+    }
+    $report[] = sprintf('refused / accept %.2fx (target >= 1: %s)', $ratio('refused', 'accept'), $met($ratio('refused', 'accept') >= 1));
+    $report[] = sprintf('diagnostic: held / mu %.2fx, held / init %.2fx (no request drained during that run)', $ratio('held', 'mu'), $ratio('held', 'init'));
+    array_push($report, ...$acceptDrains);
 }
 
-// ---- 2. the storm ---------------------------------------------------------------------------
-QueueTable::reset();
-FakeCrm::reset();
-FakeCrm::control('POST', 'delay', ['ms' => $crmMs, 'count' => 10000]);
-mt_srand(10);
-$requests = [];
-$webhook = "$url/?wpf_action=update&access_key=" . rawurlencode($key);
-$base = time() + 86400; // newer than anything the throughput runs sent
-for ($contact = 1; $contact <= $contacts; $contact++) {
-    $order = range(1, $versions);
-    shuffle($order);
-    foreach ($order as $v) {
-        $requests[] = [$webhook, json_encode(['mautic.lead_post_save_update' => [[
-            'contact' => ['id' => $contact, 'fields' => ['core' => [
-                'email' => ['alias' => 'email', 'value' => "bench$contact@site.example"],
-                'firstname' => ['alias' => 'firstname', 'value' => "v$v"],
-            ]], 'tags' => [['tag' => "version-$v"]]],
-            'timestamp' => gmdate('Y-m-d\TH:i:s+00:00', $base + $v),
-        ]]])];
-    }
-}
-note('storm: %d updates for %d contacts over %d connections, fake CRM %d ms', count($requests), $contacts, $connections, $crmMs);
-$started = microtime(true);
-$answers = Load::post($requests, $connections, 900);
-$sent = microtime(true) - $started;
-$stormStatuses = array_count_values(array_column($answers, 'status'));
-$stormMedianMs = 1000 * Load::median(array_column($answers, 'seconds'));
-$ids = [];
-foreach ($answers as $answer) {
-    foreach (json_decode($answer['body'], true)['queued'] ?? [] as $queued) {
-        $ids[] = (int) $queued['id'];
-    }
-}
-$wait = settle($drainTimeout, 'storm', $broken);
-$drained = microtime(true) - $started;
-$rows = QueueTable::rows($ids);
-$states = array_count_values(array_column($rows, 'state'));
-$lost = count($requests) - count($rows);
-$stormWait = $wait;
-$notDone = count($rows) - ($states['done'] ?? 0);
-$stale = (int) WordPress::query(sprintf("SELECT COUNT(*) FROM %s m JOIN %s f ON f.user_id = m.user_id AND f.meta_key = 'first_name' WHERE m.meta_key = 'mautic_contact_id' AND CAST(m.meta_value AS UNSIGNED) BETWEEN 1 AND %d AND f.meta_value <> 'v%d'",
-    WordPress::table('usermeta'), WordPress::table('usermeta'), $contacts, $versions))[0][0];
-$sums = QueueTable::drainSums();
-$crmCalls = count(FakeCrm::requests());
-$stormEvents = count($requests);
-if ($stormStatuses !== [200 => $stormEvents]) {
-    $broken[] = 'storm answers: ' . json_encode($stormStatuses);
-}
-if ($lost > 0 || $notDone > 0) {
-    $broken[] = sprintf('storm: %d events lost, %d not done (%s)', $lost, $notDone, json_encode($states));
-}
-if ($stale > 0) {
-    $broken[] = "storm: $stale contacts not at their newest version";
-}
-
-// ---- 3. queued answer time with the CRM at 0 ms and slowed ------------------------------------
-$latency = [];
-foreach ([0, $crmMs] as $ms) {
+// ---- storm: php-fpm draining, then a resident worker; the front page meanwhile --------------
+/** Sends the storm's updates (versions newer than $base) and waits until they are applied. */
+function storm(string $label, int $base, int $contacts, int $versions, int $connections, int $crmMs, int $timeout, string $url, string $key, array &$broken): array
+{
     QueueTable::reset();
     FakeCrm::reset();
-    $records = [];
-    for ($contact = 1; $contact <= $latencyContacts; $contact++) {
-        $records[] = FakeCrm::mauticContactRecord($contact, "bench$contact@site.example", "c$ms", 'Bench', ['bench']);
-    }
-    FakeCrm::control('POST', 'seed', ['mautic' => $records]);
-    if ($ms > 0) {
-        FakeCrm::control('POST', 'delay', ['ms' => $ms, 'count' => 10000]);
-    }
+    FakeCrm::control('POST', 'delay', ['ms' => $crmMs, 'count' => 10000]);
+    mt_srand(10);
     $requests = [];
-    for ($i = 0; $i < $latencyRequests; $i++) {
-        $requests[] = ["$url/?wpf_action=add&contact_id=" . (1 + $i % $latencyContacts) . '&access_key=' . rawurlencode($key), ''];
-    }
-    note('answer time: %d contact-id adds for %d contacts over %d connections, fake CRM %d ms', $latencyRequests, $latencyContacts, $latencyConnections, $ms);
-    $answers = Load::post($requests, $latencyConnections, 900);
-    $statuses = array_count_values(array_column($answers, 'status'));
-    $queued = count(array_filter($answers, static fn (array $a): bool => isset(json_decode($a['body'], true)['queued'])));
-    // One copy per delivery: a repeat of a contact-id add whose copy still waits is answered
-    // with that copy's id and stores nothing; every distinct id must end done.
-    $stored = [];
-    foreach ($answers as $answer) {
-        foreach (json_decode($answer['body'], true)['queued'] ?? [] as $q) {
-            $stored[(int) $q['id']] = true;
+    $webhook = "$url/?wpf_action=update&access_key=" . rawurlencode($key);
+    for ($contact = 1; $contact <= $contacts; $contact++) {
+        $order = range(1, $versions);
+        shuffle($order);
+        foreach ($order as $v) {
+            $requests[] = [$webhook, json_encode(['mautic.lead_post_save_update' => [[
+                'contact' => ['id' => $contact, 'fields' => ['core' => [
+                    'email' => ['alias' => 'email', 'value' => "bench$contact@site.example"],
+                    'firstname' => ['alias' => 'firstname', 'value' => "$label$v"],
+                ]], 'tags' => [['tag' => "version-$v"]]],
+                'timestamp' => gmdate('Y-m-d\TH:i:s+00:00', $base + $v),
+            ]]])];
         }
     }
-    $wait = settle($drainTimeout, "answer time at $ms ms", $broken);
-    $counts = QueueTable::counts();
-    $latency[$ms] = [
+    note('storm (%s): %d updates for %d contacts over %d connections, fake CRM %d ms', $label, count($requests), $contacts, $connections, $crmMs);
+    $visitor = startVisitor("$url/");
+    $started = microtime(true);
+    $answers = Load::post($requests, $connections, 900);
+    $sent = microtime(true) - $started;
+    $ids = [];
+    foreach ($answers as $answer) {
+        foreach (json_decode($answer['body'], true)['queued'] ?? [] as $queued) {
+            $ids[] = (int) $queued['id'];
+        }
+    }
+    $wait = settle($timeout, "storm ($label)", $broken);
+    $front = stopVisitor($visitor);
+    $rows = QueueTable::rows($ids);
+    $states = array_count_values(array_column($rows, 'state'));
+    $figures = [
+        'events' => count($requests),
+        'statuses' => array_count_values(array_column($answers, 'status')),
+        'sent' => $sent,
         'median_ms' => 1000 * Load::median(array_column($answers, 'seconds')),
-        'drained_s' => $wait['seconds'],
+        'wait' => $wait,
+        'lost' => count($requests) - count($rows),
+        'not_done' => count($rows) - ($states['done'] ?? 0),
+        'stale' => (int) WordPress::query(sprintf("SELECT COUNT(*) FROM %s m JOIN %s f ON f.user_id = m.user_id AND f.meta_key = 'first_name' WHERE m.meta_key = 'mautic_contact_id' AND CAST(m.meta_value AS UNSIGNED) BETWEEN 1 AND %d AND f.meta_value <> '%s%d'",
+            WordPress::table('usermeta'), WordPress::table('usermeta'), $contacts, $label, $versions))[0][0],
+        'sums' => QueueTable::drainSums(),
         'crm_calls' => count(FakeCrm::requests()),
-        'counts' => $counts,
-        'stored' => count($stored),
+        'front' => $front,
     ];
-    if ($statuses !== [200 => $latencyRequests] || $queued !== $latencyRequests) {
-        $broken[] = "answer time at $ms ms: answers " . json_encode($statuses) . ", $queued queued";
+    if ($figures['statuses'] !== [200 => count($requests)]) {
+        $broken[] = "storm ($label) answers: " . json_encode($figures['statuses']);
     }
-    if ($counts !== ['done' => count($stored)]) {
-        $broken[] = "answer time at $ms ms: events " . json_encode($counts) . ' for ' . count($stored) . ' distinct queued ids';
+    if ($figures['lost'] > 0 || $figures['not_done'] > 0) {
+        $broken[] = sprintf('storm (%s): %d events lost, %d not done (%s)', $label, $figures['lost'], $figures['not_done'], json_encode($states));
     }
+    if ($figures['stale'] > 0) {
+        $broken[] = "storm ($label): {$figures['stale']} contacts not at their newest version";
+    }
+    return $figures;
+}
+
+if ($want('storm')) {
+    note('front page, idle: a visitor every 200 ms for 20 s');
+    $visitor = startVisitor("$url/");
+    sleep(20);
+    $idle = stopVisitor($visitor);
+    $storms = [];
+    $base = time() + 86400; // newer than anything the throughput runs sent
+    $storms['php-fpm drains'] = storm('f', $base, $contacts, $versions, $connections, $crmMs, $drainTimeout, $url, $key, $broken);
+    $worker = startResidentWorker();
+    try {
+        $storms['resident worker'] = storm('r', $base + 1000, $contacts, $versions, $connections, $crmMs, $drainTimeout, $url, $key, $broken);
+    } finally {
+        stopResidentWorker($worker);
+    }
+    $idleMedian = Load::median($idle['ms']);
+    $idleP99 = quantile($idle['ms'], 0.99);
+    $report[] = sprintf('-- storm: %d Mautic updates for %d contacts (%d versions each), %d connections, fake CRM %d ms', $contacts * $versions, $contacts, $versions, $connections, $crmMs);
+    $report[] = sprintf('front page idle: median %.1f ms, p99 %.1f ms (%d answers, %d failed)', $idleMedian, $idleP99, count($idle['ms']), $idle['errors']);
+    $muRps = isset($best) ? $best['mu']['rps'] : NAN;
+    foreach ($storms as $what => $f) {
+        $rate = $f['events'] / $f['sent'];
+        $frontLimit = $what === 'resident worker' ? 1.5 : 2.0;
+        $fm = Load::median($f['front']['ms']) / max(1e-9, $idleMedian);
+        $fp = quantile($f['front']['ms'], 0.99) / max(1e-9, $idleP99);
+        $report[] = "[$what]";
+        $report[] = sprintf('answers        %s in %.1f s: %.0f webhooks/s accepted, median answer %.1f ms%s', json_encode($f['statuses']), $f['sent'], $rate, $f['median_ms'],
+            is_nan($muRps) ? '' : sprintf('; %.2fx the must-use floor (target >= 0.75: %s)', $rate / $muRps, $met($rate / $muRps >= 0.75)));
+        $report[] = sprintf('last applied   %.1f s after the last answer (target <= 5: %s; CLI worker runs: %d)', $f['wait']['seconds'], $met($f['wait']['seconds'] <= 5 && $f['wait']['worker_runs'] === 0), $f['wait']['worker_runs']);
+        $report[] = sprintf('applies        %d for %d contacts (target <= %d: %s); %d drains, %d busy', $f['sums']['applies'], $contacts, (int) ($contacts * 1.1), $met($f['sums']['applies'] <= $contacts * 1.1), $f['sums']['drains'], $f['sums']['busy']);
+        $report[] = sprintf('CRM API calls  %d (target 0: %s)', $f['crm_calls'], $met($f['crm_calls'] === 0));
+        $report[] = sprintf('lost events    %d, not done %d (target 0: %s)', $f['lost'], $f['not_done'], $met($f['lost'] === 0 && $f['not_done'] === 0));
+        $report[] = sprintf('not at newest  %d contacts (target 0: %s)', $f['stale'], $met($f['stale'] === 0));
+        $report[] = sprintf('front page     median %.1f ms (%.2fx idle), p99 %.1f ms (%.2fx idle), %d answers, %d failed (target each <= %.1fx: %s)',
+            Load::median($f['front']['ms']), $fm, quantile($f['front']['ms'], 0.99), $fp, count($f['front']['ms']), $f['front']['errors'], $frontLimit, $met($fm <= $frontLimit && $fp <= $frontLimit));
+    }
+}
+
+// ---- latency: queued answer time with the CRM at 0 ms and slowed ------------------------------
+if ($want('latency')) {
+    $latency = [];
+    foreach ([0, $crmMs] as $ms) {
+        QueueTable::reset();
+        FakeCrm::reset();
+        $records = [];
+        for ($contact = 1; $contact <= $latencyContacts; $contact++) {
+            $records[] = FakeCrm::mauticContactRecord($contact, "bench$contact@site.example", "c$ms", 'Bench', ['bench']);
+        }
+        FakeCrm::control('POST', 'seed', ['mautic' => $records]);
+        if ($ms > 0) {
+            FakeCrm::control('POST', 'delay', ['ms' => $ms, 'count' => 10000]);
+        }
+        $requests = [];
+        for ($i = 0; $i < $latencyRequests; $i++) {
+            $requests[] = ["$url/?wpf_action=add&contact_id=" . (1 + $i % $latencyContacts) . '&access_key=' . rawurlencode($key), ''];
+        }
+        note('answer time: %d contact-id adds for %d contacts over %d connections, fake CRM %d ms', $latencyRequests, $latencyContacts, $latencyConnections, $ms);
+        $answers = Load::post($requests, $latencyConnections, 900);
+        $statuses = array_count_values(array_column($answers, 'status'));
+        $queued = count(array_filter($answers, static fn (array $a): bool => isset(json_decode($a['body'], true)['queued'])));
+        // One copy per delivery: a repeat of a contact-id add whose copy still waits is answered
+        // with that copy's id and stores nothing; every distinct id must end done.
+        $stored = [];
+        foreach ($answers as $answer) {
+            foreach (json_decode($answer['body'], true)['queued'] ?? [] as $q) {
+                $stored[(int) $q['id']] = true;
+            }
+        }
+        $wait = settle($drainTimeout, "answer time at $ms ms", $broken);
+        $counts = QueueTable::counts();
+        $latency[$ms] = [
+            'median_ms' => 1000 * Load::median(array_column($answers, 'seconds')),
+            'drained_s' => $wait['seconds'],
+            'crm_calls' => count(FakeCrm::requests()),
+            'stored' => count($stored),
+        ];
+        if ($statuses !== [200 => $latencyRequests] || $queued !== $latencyRequests) {
+            $broken[] = "answer time at $ms ms: answers " . json_encode($statuses) . ", $queued queued";
+        }
+        if ($counts !== ['done' => count($stored)]) {
+            $broken[] = "answer time at $ms ms: events " . json_encode($counts) . ' for ' . count($stored) . ' distinct queued ids';
+        }
+    }
+    $report[] = sprintf('-- queued answer time: %d contact-id adds for %d contacts over %d connections (each apply loads the contact from the CRM)', $latencyRequests, $latencyContacts, $latencyConnections);
+    foreach ($latency as $ms => $figures) {
+        $report[] = sprintf('fake CRM %3d ms  median answer %6.1f ms; %d events stored (repeats of a waiting delivery share its row); drained %.1f s after the last answer, %d CRM calls', $ms, $figures['median_ms'], $figures['stored'], $figures['drained_s'], $figures['crm_calls']);
+    }
+    $moved = $latency[$crmMs]['median_ms'] / max(1e-9, $latency[0]['median_ms']) - 1;
+    $report[] = sprintf('moved          %+.0f%% (target: less than +20%%: %s)', 100 * $moved, $met($moved < 0.2));
+}
+
+// ---- drain: what one drain costs per applied contact --------------------------------------------
+if ($want('drain')) {
+    QueueTable::reset();
+    FakeCrm::reset();
+    // Stored while the bench holds the drain lease, so no request and no tick drains them; the
+    // drain below runs in one PHP process (as the CLI worker does) while the lease stays held.
+    $lease = QueueTable::holdDrainLease();
+    $base = time() + 3 * 86400;
+    $requests = [];
+    for ($contact = 1; $contact <= $drainContacts; $contact++) {
+        $requests[] = [$acceptUrl, json_encode(['mautic.lead_post_save_update' => [[
+            'contact' => ['id' => $contact, 'fields' => ['core' => [
+                'email' => ['alias' => 'email', 'value' => "bench$contact@site.example"],
+                'firstname' => ['alias' => 'firstname', 'value' => 'drained'],
+                'lastname' => ['alias' => 'lastname', 'value' => "L$contact"],
+            ]], 'tags' => [['tag' => 'drained'], ['tag' => "t$contact"]]],
+            'timestamp' => gmdate('Y-m-d\TH:i:s+00:00', $base),
+        ]]])];
+    }
+    note('drain: %d stored updates of linked users, one per contact, then one drain', $drainContacts);
+    $answers = Load::post($requests, $connections, 900);
+    if (array_count_values(array_column($answers, 'status')) !== [200 => $drainContacts]) {
+        $broken[] = 'drain: the updates were not all accepted';
+    }
+    $cpuBefore = mariadbCpu();
+    $figures = WordPress::php(<<<'PHP'
+        global $wpdb;
+        $status = static function () use ($wpdb): array {
+            $rows = $wpdb->get_results( "SHOW GLOBAL STATUS WHERE Variable_name IN ('Handler_commit', 'Com_commit', 'Innodb_log_writes')", ARRAY_N );
+            return array_column( $rows, 1, 0 );
+        };
+        $before  = $status();
+        $queries = $wpdb->num_queries;
+        $usage   = getrusage();
+        $started = microtime( true );
+        $report  = WPF_Bridge_Worker::drain( 900, 1000000 );
+        $seconds = microtime( true ) - $started;
+        $after   = getrusage();
+        $cpu     = static fn ( array $u ): float => $u['ru_utime.tv_sec'] + $u['ru_utime.tv_usec'] / 1e6 + $u['ru_stime.tv_sec'] + $u['ru_stime.tv_usec'] / 1e6;
+        $queries = $wpdb->num_queries - $queries;
+        $end     = $status();
+        return array(
+            'report'  => $report,
+            'seconds' => $seconds,
+            'queries' => $queries,
+            'php_cpu' => $cpu( $after ) - $cpu( $usage ),
+            'status'  => array_map( static fn ( $k ) => (int) $end[ $k ] - (int) $before[ $k ], array_combine( array_keys( $end ), array_keys( $end ) ) ),
+        );
+        PHP, [], 1000);
+    $dbCpu = mariadbCpu() - $cpuBefore;
+    $lease->close();
+    $applies = max(1, (int) $figures['report']['applies']);
+    $stale = (int) WordPress::query(sprintf("SELECT COUNT(*) FROM %s m JOIN %s f ON f.user_id = m.user_id AND f.meta_key = 'first_name' WHERE m.meta_key = 'mautic_contact_id' AND CAST(m.meta_value AS UNSIGNED) BETWEEN 1 AND %d AND f.meta_value <> 'drained'",
+        WordPress::table('usermeta'), WordPress::table('usermeta'), $drainContacts))[0][0];
+    $counts = QueueTable::counts();
+    if ($counts !== ['done' => $drainContacts] || $stale > 0) {
+        $broken[] = sprintf('drain: events %s, %d users not updated', json_encode($counts), $stale);
+    }
+    $report[] = sprintf('-- drain: one drain in one PHP process of %d stored updates of linked users (one per contact, no CRM call)', $drainContacts);
+    $report[] = sprintf('drained        %d contacts, %d applies in %.1f s: %.0f contacts/s', $figures['report']['contacts'], $figures['report']['applies'], $figures['seconds'], $figures['report']['contacts'] / max(1e-9, $figures['seconds']));
+    $report[] = sprintf('per apply      %.1f SQL queries, %.1f commits (Handler_commit; %.1f COMMIT statements, %.1f redo log writes), %s calls into PHP, %.2f ms PHP CPU, %.2f ms MariaDB CPU',
+        $figures['queries'] / $applies, $figures['status']['Handler_commit'] / $applies, $figures['status']['Com_commit'] / $applies, $figures['status']['Innodb_log_writes'] / $applies,
+        isset($figures['report']['adapter_calls']) ? sprintf('%.1f', $figures['report']['adapter_calls'] / $applies) : 'n/a',
+        1000 * $figures['php_cpu'] / $applies, 1000 * $dbCpu / $applies);
 }
 
 // ---- report ------------------------------------------------------------------------------------
-$met = static fn (bool $ok): string => $ok ? 'met' : 'MISSED';
 say('');
-say('== wpf-bridge webhook benchmark: WordPress %s, %s php-fpm workers, %d CPUs, %s',
-    Env::get('WPF_E2E_WP_VERSION'), getenv('WPF_E2E_FPM_WORKERS') ?: '4', (int) trim((string) shell_exec('nproc')), gmdate('Y-m-d H:i') . ' UTC');
-say('-- throughput: wrk, %d threads, %d connections, %d s per run, %d round(s) (best round)', $threads, $connections, $seconds, $rounds);
-$labels = [
-    'mu' => 'must-use plugin floor (?wpf_floor=mu)',
-    'init' => 'plugin on init floor (?wpf_floor=init)',
-    'accept' => 'accept path (background update, Mautic)',
-    'held' => 'diagnostic: accept path, drain lease held',
-];
-foreach ($results as $name => $runs) {
-    say('%-42s %7.0f req/s  median %6.1f ms   rounds: %s', $labels[$name], $best[$name]['rps'], $best[$name]['p50_ms'],
-        implode(', ', array_map(static fn (array $r): string => sprintf('%.0f', $r['rps']), $runs)));
-}
-$toInit = $best['accept']['rps'] / max(1e-9, $best['init']['rps']);
-$toMu = $best['accept']['rps'] / max(1e-9, $best['mu']['rps']);
-say('accept / init  %.2fx (target >= 2: %s)', $toInit, $met($toInit >= 2));
-say('accept / mu    %.2fx (target >= 0.75: %s)', $toMu, $met($toMu >= 0.75));
-say('diagnostic: held / mu %.2fx, held / init %.2fx (no request drained during that run)', $best['held']['rps'] / max(1e-9, $best['mu']['rps']), $best['held']['rps'] / max(1e-9, $best['init']['rps']));
-foreach ($acceptDrains as $line) {
+say('== wpf-bridge webhook benchmark: WordPress %s, %s php-fpm workers, %d CPUs, %s, parts: %s',
+    Env::get('WPF_E2E_WP_VERSION'), getenv('WPF_E2E_FPM_WORKERS') ?: '4', (int) trim((string) shell_exec('nproc')), gmdate('Y-m-d H:i') . ' UTC', implode(',', $parts));
+foreach ($report as $line) {
     say('%s', $line);
 }
-say('-- storm: %d Mautic updates for %d contacts (%d versions each), %d connections, fake CRM %d ms', $contacts * $versions, $contacts, $versions, $connections, $crmMs);
-say('answers        %s in %.1f s: %.0f webhooks/s accepted, median answer %.1f ms', json_encode($stormStatuses), $sent, $stormEvents / $sent, $stormMedianMs);
-say('drained        %.1f s after the first webhook (%.1f s after the last answer; CLI worker runs: %d)', $drained, $stormWait['seconds'], $stormWait['worker_runs']);
-say('applies        %d for %d contacts (target <= %d: %s); %d drains, %d busy', $sums['applies'], $contacts, (int) ($contacts * 1.1), $met($sums['applies'] <= $contacts * 1.1), $sums['drains'], $sums['busy']);
-say('CRM API calls  %d (target 0: %s)', $crmCalls, $met($crmCalls === 0));
-say('lost events    %d, not done %d (target 0: %s)', $lost, $notDone, $met($lost === 0 && $notDone === 0));
-say('not at newest  %d contacts (target 0: %s)', $stale, $met($stale === 0));
-say('-- queued answer time: %d contact-id adds for %d contacts over %d connections (each apply loads the contact from the CRM)', $latencyRequests, $latencyContacts, $latencyConnections);
-foreach ($latency as $ms => $figures) {
-    say('fake CRM %3d ms  median answer %6.1f ms; %d events stored (repeats of a waiting delivery share its row); drained %.1f s after the last answer, %d CRM calls', $ms, $figures['median_ms'], $figures['stored'], $figures['drained_s'], $figures['crm_calls']);
-}
-$moved = $latency[$crmMs]['median_ms'] / max(1e-9, $latency[0]['median_ms']) - 1;
-say('moved          %+.0f%% (target: less than +20%%: %s)', 100 * $moved, $met($moved < 0.2));
 if ($broken) {
     say('');
     foreach ($broken as $problem) {

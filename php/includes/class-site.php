@@ -19,6 +19,13 @@
  * be applied by another worker meanwhile); a lost connection fails the apply instead, and its
  * events are claimed again after their lease.
  *
+ * One apply's writes are one unit of work (begin_writes() to commit_writes(): a database
+ * transaction on the connection that holds the lock), so they reach the disk in one commit,
+ * not one per write, and a worker killed mid-apply leaves none of them. An error on which the
+ * database ends a transaction or loses one of its writes (a deadlock, a lock wait timeout, a
+ * lost connection) rolls the whole unit back and fails the apply, which is then retried; other
+ * errors (another plugin's query in a hook) are left as WordPress leaves them.
+ *
  * On a multisite network the adapter works on the site the webhook was sent to: roles, the
  * default role and role changes are that site's, and a new user becomes a member of it. Users
  * and user meta (so the `{crm}_contact_id` link and `{crm}_tags`) belong to the network, as in
@@ -73,6 +80,20 @@ final class WPF_Bridge_Site {
 
 	/** wpdb's reconnect tries, kept while a lock is held (none are allowed then). */
 	private ?int $reconnect_retries = null;
+
+	/** Errors on which MySQL and MariaDB end a transaction or lose one of its writes. */
+	private const UNIT_ENDING_ERRORS = '/deadlock|lock wait timeout|gone away|lost connection|server has gone/i';
+
+	/** How many database errors WordPress had noted ($EZSQL_ERROR) when the open unit began. */
+	private ?int $unit_errors_at = null;
+
+	/**
+	 * Users created in the open unit of work (id => true): their cached rows are dropped if
+	 * the unit is rolled back.
+	 *
+	 * @var array<int, bool>
+	 */
+	private array $unit_users = array();
 
 	/**
 	 * The lowest user id with this meta key and value (WP Fusion's lookup for `{crm}_contact_id`).
@@ -146,6 +167,9 @@ final class WPF_Bridge_Site {
 		$id = wp_insert_user( wp_slash( $data ) );
 		if ( is_wp_error( $id ) ) {
 			throw new RuntimeException( 'wp_insert_user failed: ' . self::error_message( $id ) );
+		}
+		if ( null !== $this->unit_errors_at ) {
+			$this->unit_users[ (int) $id ] = true;
 		}
 		if ( is_multisite() && '' !== $data['role'] ) {
 			// wp_insert_user() gave the role on this site; add_user_to_blog() also sets the
@@ -279,6 +303,49 @@ final class WPF_Bridge_Site {
 		$wpdb->flush();
 		$wpdb->query( $wpdb->prepare( 'SELECT RELEASE_LOCK(%s)', self::lock_name( $name ) ) );
 		$this->throw_on_db_error( 'RELEASE_LOCK failed' );
+	}
+
+	/**
+	 * Opens one apply's unit of work: a transaction on this connection (the one the contact's
+	 * lock was taken on), so the apply's writes are committed together.
+	 */
+	public function begin_writes(): void {
+		global $wpdb, $EZSQL_ERROR;
+		$wpdb->flush();
+		$wpdb->query( 'START TRANSACTION' );
+		$this->throw_on_db_error( 'START TRANSACTION failed' );
+		$this->unit_errors_at = is_array( $EZSQL_ERROR ) ? count( $EZSQL_ERROR ) : 0;
+		$this->unit_users     = array();
+	}
+
+	/**
+	 * Commits the unit opened by begin_writes(). When the database ended it early (an error of
+	 * UNIT_ENDING_ERRORS on any query since), or the COMMIT fails, everything since
+	 * begin_writes() is rolled back, the cached copies of the users it touched are dropped, and
+	 * the apply fails (the extension retries it).
+	 */
+	public function commit_writes(): void {
+		global $wpdb, $EZSQL_ERROR;
+		$since                = array_slice( is_array( $EZSQL_ERROR ) ? $EZSQL_ERROR : array(), (int) $this->unit_errors_at );
+		$this->unit_errors_at = null;
+		$ended                = array() !== array_filter(
+			$since,
+			static fn ( $error ): bool => 1 === preg_match( self::UNIT_ENDING_ERRORS, (string) ( $error['error_str'] ?? '' ) )
+		);
+		$wpdb->flush();
+		if ( ! $ended && false !== $wpdb->query( 'COMMIT' ) ) {
+			$this->unit_users = array();
+			return;
+		}
+		$wpdb->query( 'ROLLBACK' );
+		foreach ( array_keys( $this->read_fresh + $this->unit_users ) as $id ) {
+			clean_user_cache( $id );
+			wp_cache_delete( $id, 'users' );
+			wp_cache_delete( $id, 'user_meta' );
+		}
+		$this->read_fresh = array();
+		$this->unit_users = array();
+		throw new RuntimeException( 'the database ended the apply\'s transaction (a deadlock, a lock wait timeout or a lost connection): none of its writes was kept' );
 	}
 
 	/**

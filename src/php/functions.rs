@@ -271,7 +271,8 @@ pub fn wpf_bridge_planned_processing(
 /// spent. `$settings` is the settings array, or a callable returning it: then it is called
 /// before each contact, so a change saved during a long drain applies to the next contact,
 /// and its `null` stops the drain before the next contact (a worker asked to stop).
-/// Returns the drain's report: `contacts`, `applies`, `done`, `retrying`, `failed`, `busy`.
+/// Returns the drain's report: `contacts`, `applies`, `done`, `retrying`, `failed`, `busy`, and
+/// `adapter_calls` (calls from the extension into PHP: adapter methods and the settings callable).
 /// Bad settings throw `WpfBridge\ConfigurationException`; a failing adapter or settings
 /// callable stops the drain and throws (the events it held are claimed again after their
 /// lease).
@@ -289,6 +290,7 @@ pub fn wpf_bridge_drain(
         budget: std::time::Duration::from_secs(u64::try_from(budget_seconds).unwrap_or(0)),
         max_contacts: usize::try_from(max_contacts).unwrap_or(0),
     };
+    let calls_before = super::site::round_trips();
     let report = if settings.is_callable() {
         queue::drain(&queue, &|| current_settings(settings), &site, limits)
     } else {
@@ -301,10 +303,14 @@ pub fn wpf_bridge_drain(
         let fixed = php_result(load_settings(array))?;
         queue::drain(&queue, &|| Ok(Some(fixed.clone())), &site, limits)
     };
+    // The calls into PHP this drain made (adapters, settings): the cost the benchmark shows.
+    let adapter_calls = super::site::round_trips().wrapping_sub(calls_before);
     php_result(report.and_then(|report| {
-        serde_json::to_value(report)
-            .map_err(|e| Error::Site(e.to_string()))
-            .and_then(to_array)
+        let mut value = serde_json::to_value(report).map_err(|e| Error::Site(e.to_string()))?;
+        if let Some(fields) = value.as_object_mut() {
+            fields.insert("adapter_calls".into(), adapter_calls.into());
+        }
+        to_array(value)
     }))
 }
 
@@ -314,6 +320,7 @@ fn current_settings(callable: &Zval) -> Result<Option<Settings>> {
         name: "settings",
         reason: format!("is not callable ({e})"),
     })?;
+    super::site::count_round_trip();
     let result = callable.try_call(vec![]);
     if let Some(message) = super::site::take_thrown() {
         return Err(Error::Site(format!(

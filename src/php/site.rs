@@ -30,6 +30,22 @@ impl<'a> PhpSite<'a> {
     }
 }
 
+thread_local! {
+    /// Calls from the extension into PHP (adapter methods, the settings callable) made by
+    /// this thread: the drain reports how many one drain made (`adapter_calls`).
+    static ROUND_TRIPS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Counts one call from the extension into PHP code.
+pub(super) fn count_round_trip() {
+    ROUND_TRIPS.with(|n| n.set(n.get().wrapping_add(1)));
+}
+
+/// Calls into PHP made by this thread so far (see `count_round_trip`).
+pub(super) fn round_trips() -> u64 {
+    ROUND_TRIPS.with(std::cell::Cell::get)
+}
+
 /// Calls a method of a plugin adapter object (`port` names it in errors) and returns its
 /// result as JSON. A PHP exception thrown by the method is taken from the engine (so it does
 /// not escape to the caller) and becomes `Error::Site`, as does a missing method.
@@ -51,6 +67,7 @@ pub(super) fn call_adapter(
     method: &str,
     args: Vec<&dyn IntoZvalDyn>,
 ) -> Result<Value> {
+    count_round_trip();
     let result = adapter.try_call_method(method, args);
     if let Some(message) = take_thrown() {
         return Err(Error::Site(format!("{method}: {message}")));
@@ -216,6 +233,14 @@ impl Site for PhpSite<'_> {
 
     fn unlock(&self, name: &str) -> Result<()> {
         self.call("unlock", vec![&name]).map(drop)
+    }
+
+    fn begin_writes(&self) -> Result<()> {
+        self.call("begin_writes", vec![]).map(drop)
+    }
+
+    fn commit_writes(&self) -> Result<()> {
+        self.call("commit_writes", vec![]).map(drop)
     }
 
     fn log(&self, level: LogLevel, message: &str) {

@@ -4,8 +4,9 @@
 //! applies to the next contact), take the contact's lock (`sync::ordering`, the same lock
 //! every apply runs under), claim its oldest due events (at most `MAX_CLAIM_ROWS`, a lease of
 //! `claim_timeout`), coalesce their heads, read the winner's snapshot, apply once through
-//! `sync`, then settle every claimed event by the retry schedule: done with the apply's
-//! result, retrying at a time, or failed. So a drain holds one snapshot at a time, however
+//! `sync` as one unit of work (`Site::begin_writes` / `commit_writes`: the apply's writes in
+//! one database commit), then settle every claimed event by the retry schedule: done with
+//! the apply's result, retrying at a time, or failed. So a drain holds one snapshot at a time, however
 //! large a contact's backlog. An event whose claims died `MAX_DEAD_CLAIMS` times (its
 //! workers were killed applying it) is failed, so it cannot block its contact. A contact
 //! whose lock is held elsewhere is left for later, untouched. `drain` is bounded by a time
@@ -242,7 +243,12 @@ fn settle_locked(
     let apply = apply.with_snapshot(snapshot);
     run.applied = true;
     let event = &apply.webhook.events[0];
-    match sync::apply_event_holding_lock(&apply.webhook, event, settings, site, crm) {
+    // The apply's writes reach the database in one commit; a unit the database ended early
+    // (a deadlock) kept none of them, so its events are retried like any failed apply.
+    site.begin_writes()?;
+    let applied = sync::apply_event_holding_lock(&apply.webhook, event, settings, site, crm);
+    let applied = site.commit_writes().and(applied);
+    match applied {
         Ok(result) => {
             queue.complete(&token, &apply.ids, &result)?;
             run.events.extend(

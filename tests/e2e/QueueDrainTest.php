@@ -281,6 +281,44 @@ final class QueueDrainTest extends E2eTestCase
         fwrite(STDERR, sprintf("\n[QueueDrainTest] CRM switched mid-drain: %d Mautic events failed event_from_other_crm, the User.com one applied\n", $failed));
     }
 
+    public function test_17_an_apply_is_one_transaction_and_one_the_database_ended_keeps_nothing_and_is_retried(): void
+    {
+        $contact = 95100;
+        $user = WordPress::createUser("tx$contact", "c$contact@example.com", ['first_name' => 'Zero'], [
+            'mautic_contact_id' => (string) $contact,
+            'mautic_tags' => ['Zero'],
+            'wpf_bridge_mautic_event_time' => self::stamp(0),
+        ]);
+        $lease = QueueTable::holdDrainLease();
+        $id = $this->queueUpdate($contact, 'One', 1);
+        // Another connection holds the row of the apply's last write (the CRM time), so that
+        // write waits and times out after the name and the tags were written.
+        $db = QueueTable::connect();
+        $db->query('START TRANSACTION');
+        $held = $db->query(sprintf("SELECT umeta_id FROM %s WHERE user_id = %d AND meta_key = 'wpf_bridge_mautic_event_time' FOR UPDATE", WordPress::table('usermeta'), $user))->fetch_all();
+        $this->assertCount(1, $held);
+        $drain = <<<'PHP'
+            global $wpdb;
+            $wpdb->query( 'SET SESSION innodb_lock_wait_timeout = 1' );
+            return WPF_Bridge_Worker::drain( 30, 10 );
+            PHP;
+        $report = WordPress::php($drain);
+        $db->query('ROLLBACK');
+        $db->close();
+        $this->assertSame([1, 1, 0, 1], [$report['contacts'], $report['applies'], $report['done'], $report['retrying']], json_encode($report));
+        $row = QueueTable::rows([$id])[$id];
+        $this->assertSame(['retrying', 'site_error'], [$row['state'], $row['error_code']], json_encode($row));
+        $this->assertSame(['Zero', ['Zero'], self::stamp(0)], self::state($user), 'the writes before the timed-out one were kept: the apply was not one unit');
+
+        // Its retry (due after 1 s) applies the whole update.
+        sleep(2);
+        $report = WordPress::php($drain);
+        $lease->close();
+        $this->assertSame([1, 1], [$report['applies'], $report['done']], json_encode($report));
+        $this->assertSame('done', QueueTable::rows([$id])[$id]['state']);
+        $this->assertSame(['One', ['One'], self::stamp(1)], self::state($user));
+    }
+
     public function test_17_a_drain_whose_budget_ends_with_events_due_hands_over_at_once(): void
     {
         // 12 contacts, each loaded from a CRM that takes 0.5 s: far more than one 2 s drain.

@@ -102,7 +102,11 @@ final class QueueTest extends TestCase
         }
         $this->assertSame(3, $queue->writes);
         $report = $this->drain($site, $queue);
+        $this->assertIsInt($report['adapter_calls'] ?? null, 'the report counts the calls into PHP');
+        $this->assertGreaterThan(3, $report['adapter_calls'], 'at least the claim, the data, the settle and the settings');
+        unset($report['adapter_calls']);
         $this->assertSame(['contacts' => 1, 'applies' => 1, 'done' => 3, 'retrying' => 0, 'failed' => 0, 'busy' => 0], $report);
+        $this->assertSame(1, $site->committedUnits, 'the apply is one unit of work');
         $this->assertSame('D', $site->users[$id]['core']['first_name'], 'the newest version wins');
         $this->assertSame(['t-D'], $site->users[$id]['meta']['mautic_tags']);
         $this->assertSame([1 => 'done', 2 => 'done', 3 => 'done'], $queue->states());

@@ -28,6 +28,16 @@ struct State {
     notifications: Vec<UserId>,
     logs: Vec<(LogLevel, String)>,
     actions: Vec<(String, Vec<Value>)>,
+    /// Threads with a unit of work opened by `begin_writes` and not yet committed (each
+    /// thread stands for one PHP process with its own database connection).
+    open_units: HashSet<std::thread::ThreadId>,
+    /// Units committed by `commit_writes`.
+    committed_units: u32,
+    /// The next commit fails and rolls back (a deadlock, as MariaDB ends a transaction).
+    fail_next_commit: bool,
+    /// The users as they were when the last unit began: a failed commit restores them (so
+    /// `fail_next_commit` is for tests with one draining thread).
+    before_unit: BTreeMap<UserId, StoredUser>,
 }
 
 pub struct MemorySite {
@@ -135,6 +145,17 @@ impl MemorySite {
 
     pub fn notifications(&self) -> Vec<UserId> {
         self.state.lock().unwrap().notifications.clone()
+    }
+
+    /// Units of work committed (one per apply the drain ran).
+    pub fn committed_units(&self) -> u32 {
+        self.state.lock().unwrap().committed_units
+    }
+
+    /// Makes the next `commit_writes` fail and roll the unit's writes back, as MariaDB does
+    /// when it ends a transaction with a deadlock.
+    pub fn fail_next_commit(&self) {
+        self.state.lock().unwrap().fail_next_commit = true;
     }
 
     pub fn logs(&self) -> Vec<(LogLevel, String)> {
@@ -336,6 +357,29 @@ impl Site for MemorySite {
     fn unlock(&self, name: &str) -> Result<()> {
         self.locks.lock().unwrap().remove(name);
         self.released.notify_all();
+        Ok(())
+    }
+
+    fn begin_writes(&self) -> Result<()> {
+        let mut state = self.state.lock().unwrap();
+        let fresh = state.open_units.insert(std::thread::current().id());
+        assert!(fresh, "a unit of work was opened inside another");
+        state.before_unit = state.users.clone();
+        Ok(())
+    }
+
+    fn commit_writes(&self) -> Result<()> {
+        let mut state = self.state.lock().unwrap();
+        let open = state.open_units.remove(&std::thread::current().id());
+        assert!(open, "commit_writes without begin_writes");
+        if std::mem::take(&mut state.fail_next_commit) {
+            state.users = std::mem::take(&mut state.before_unit);
+            return Err(Error::Site(
+                "Deadlock found when trying to get lock; the apply's writes were rolled back"
+                    .into(),
+            ));
+        }
+        state.committed_units += 1;
         Ok(())
     }
 

@@ -87,11 +87,18 @@ final class QueueTable
         return self::holdLock($name, 5);
     }
 
-    /** Takes the MySQL named lock $name on a new connection, waiting up to $wait seconds. */
-    private static function holdLock(string $name, int $wait): mysqli
+    /** A new connection of this process to the site's database, as WordPress's user. */
+    public static function connect(): mysqli
     {
         $db = mysqli_init();
         $db->real_connect('localhost', Env::get('WPF_E2E_DB_USER'), Env::get('WPF_E2E_DB_PASSWORD'), Env::get('WPF_E2E_DB_NAME'), 0, Env::get('WPF_E2E_DB_SOCKET'));
+        return $db;
+    }
+
+    /** Takes the MySQL named lock $name on a new connection, waiting up to $wait seconds. */
+    private static function holdLock(string $name, int $wait): mysqli
+    {
+        $db = self::connect();
         $got = $db->query("SELECT GET_LOCK('" . $db->real_escape_string($name) . "', $wait)")->fetch_row()[0] ?? null;
         if ((string) $got !== '1') {
             throw new RuntimeException("could not take the lock $name");

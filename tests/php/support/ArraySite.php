@@ -143,6 +143,25 @@ final class ArraySite
         unset($this->locks[$name]);
     }
 
+    /** Units of work committed (the drain opens one per apply). */
+    public int $committedUnits = 0;
+
+    private bool $unitOpen = false;
+
+    public function begin_writes(): void
+    {
+        $this->unitOpen = true;
+    }
+
+    public function commit_writes(): void
+    {
+        if (!$this->unitOpen) {
+            throw new RuntimeException('commit_writes without begin_writes');
+        }
+        $this->unitOpen = false;
+        $this->committedUnits++;
+    }
+
     public function log(string $level, string $message): void
     {
         $this->logs[] = [$level, $message];
