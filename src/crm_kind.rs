@@ -11,41 +11,55 @@
 //! a site that switches from WP Fusion keeps its links.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::error::{Error, Result};
 use crate::text::printable;
 
-/// The CRMs we speak to. The slug is WP Fusion's, and prefixes the user meta keys.
-/// Serialised as its slug.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// The CRMs we speak to. The slug is WP Fusion's, and prefixes the user meta keys: the
+/// variant's name lowercased (strum), also its serialised form (serde goes through strum), so
+/// each name is written once. `serialize` adds the other names a slug is read from.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
+#[serde(into = "&'static str", try_from = "String")]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum CrmKind {
     Mautic,
+    #[strum(
+        to_string = "userengage",
+        serialize = "user.com",
+        serialize = "usercom"
+    )]
     UserEngage,
 }
 
 impl CrmKind {
     /// All supported CRMs.
-    pub const ALL: [CrmKind; 2] = [CrmKind::Mautic, CrmKind::UserEngage];
+    pub const ALL: &'static [CrmKind] = Self::VARIANTS;
 
-    /// Parses a slug as used in settings and in the PHP API (`mautic`, `userengage`).
+    /// Parses a slug as used in settings and in the PHP API (`mautic`, `userengage`; any
+    /// case, surrounding spaces ignored).
     pub fn from_slug(slug: &str) -> Result<Self> {
-        match slug.trim().to_ascii_lowercase().as_str() {
-            "mautic" => Ok(CrmKind::Mautic),
-            "userengage" | "user.com" | "usercom" => Ok(CrmKind::UserEngage),
-            _ => Err(Error::UnknownCrm {
-                given: printable(slug, 40),
-                supported: Self::slugs(),
-            }),
-        }
+        slug.trim().parse().map_err(|_| Error::UnknownCrm {
+            given: printable(slug, 40),
+            supported: Self::slugs(),
+        })
     }
 
     /// WP Fusion's slug: `mautic`, `userengage`.
     pub fn slug(self) -> &'static str {
-        match self {
-            CrmKind::Mautic => "mautic",
-            CrmKind::UserEngage => "userengage",
-        }
+        self.into()
     }
 
     /// The name a site owner knows.
@@ -81,6 +95,15 @@ impl CrmKind {
     /// User meta key holding the contact's tags as a list of names (WP Fusion's key and format).
     pub fn tags_meta_key(self) -> String {
         tags_meta_key_of(self.slug())
+    }
+}
+
+/// Serde reads a slug as `from_slug` does.
+impl TryFrom<String> for CrmKind {
+    type Error = Error;
+
+    fn try_from(slug: String) -> Result<Self> {
+        Self::from_slug(&slug)
     }
 }
 
@@ -148,7 +171,31 @@ mod tests {
         }
         for kind in CrmKind::ALL {
             assert_eq!(slug_problem(kind.slug()), None);
+            assert_eq!(CrmKind::from_slug(kind.slug()), Ok(*kind));
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::json!(kind.slug())
+            );
+            assert_eq!(
+                serde_json::from_value::<CrmKind>(serde_json::json!(kind.slug())).unwrap(),
+                *kind
+            );
         }
+        assert_eq!(
+            CrmKind::ALL
+                .iter()
+                .map(|kind| kind.slug())
+                .collect::<Vec<_>>(),
+            ["mautic", "userengage"]
+        );
+        for other_name in ["user.com", "usercom", " UserEngage ", "USER.COM"] {
+            assert_eq!(CrmKind::from_slug(other_name), Ok(CrmKind::UserEngage));
+        }
+        assert_eq!(CrmKind::from_slug("MAUTIC"), Ok(CrmKind::Mautic));
+        assert_eq!(
+            CrmKind::from_slug("hubspot").unwrap_err().to_string(),
+            "Unknown CRM \"hubspot\". Supported CRMs are \"mautic\" or \"userengage\"."
+        );
         for bad in ["", "1crm", "Crm", "my-crm", "crm.com", &"a".repeat(33)] {
             assert!(slug_problem(bad).is_some(), "{bad}");
         }
