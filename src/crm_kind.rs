@@ -1,7 +1,8 @@
 //! Which CRM: the one enum every layer shares (a leaf: it uses only `error` and `text`).
 //!
 //! The slug is WP Fusion's and prefixes the user meta keys; the display name is what a site
-//! owner knows. The plugin asks the extension for both (`wpf_bridge_crms()`), so they are
+//! owner knows; the setting holding its API address follows the one base-URL rule here
+//! (`base_url`), which `settings` and the CRM clients both apply. The plugin asks the extension for both (`wpf_bridge_crms()`), so they are
 //! written down here only.
 //!
 //! Besides the CRMs with a parser and an API client (`CrmKind`), a CRM can be read through a
@@ -98,6 +99,54 @@ impl CrmKind {
     }
 }
 
+/// The one rule for a CRM's base URL setting (`mautic_url`, `userengage_url`), applied when
+/// the settings are read and again when a client is built: set; `http://` or `https://` and a
+/// host; no spaces, control characters, `?` or `#` (the clients append API paths, which a
+/// query or fragment would swallow). Returns it trimmed, without trailing slashes. An error
+/// names the key and shows the CRM's example address, never the value.
+pub fn base_url(key: &str, value: Option<&str>) -> Result<String> {
+    let example = CrmKind::ALL
+        .iter()
+        .map(|kind| kind.url_setting())
+        .find(|(setting, _)| *setting == key)
+        .map_or("https://crm.example.com", |(_, example)| example);
+    let url = value.map(str::trim).unwrap_or("");
+    if url.is_empty() {
+        return Err(Error::setting(
+            key,
+            format!("it is not set; enter the API address, like {example}"),
+        ));
+    }
+    let lower = url.to_ascii_lowercase();
+    let rest = if let Some(rest) = lower.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = lower.strip_prefix("http://") {
+        rest
+    } else {
+        return Err(Error::setting(
+            key,
+            format!("it must start with https:// (or http://), like {example}"),
+        ));
+    };
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#')
+    {
+        return Err(Error::setting(
+            key,
+            format!("it must be a plain address without spaces, ? or #, like {example}"),
+        ));
+    }
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || host.starts_with(':') {
+        return Err(Error::setting(
+            key,
+            format!("it has no host name; it should look like {example}"),
+        ));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
 /// Serde reads a slug as `from_slug` does.
 impl TryFrom<String> for CrmKind {
     type Error = Error;
@@ -151,6 +200,45 @@ pub fn tags_meta_key_of(slug: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base_urls_are_checked() {
+        let ok = base_url("mautic_url", Some(" https://m.example.com/ ")).unwrap();
+        assert_eq!(ok, "https://m.example.com");
+        for bad in [
+            None,
+            Some(""),
+            Some("m.example.com"),
+            Some("ftp://m.example.com"),
+            Some("https://"),
+            Some("https:///api"),
+            Some("https://:8080/"),
+            Some("https://a b"),
+            Some("https://m.example.com/?x=1"),
+            Some("https://m.example.com/#top"),
+            Some("https://m.example.com/\u{7f}"),
+        ] {
+            assert_eq!(
+                base_url("mautic_url", bad).unwrap_err().code(),
+                "invalid_setting",
+                "{bad:?}"
+            );
+        }
+        let missing = base_url("mautic_url", None).unwrap_err().to_string();
+        assert!(
+            missing.contains("mautic_url") && missing.contains("not set"),
+            "{missing}"
+        );
+        let wrong = base_url("userengage_url", Some("app.user.com"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            wrong.contains("userengage_url")
+                && wrong.contains(CrmKind::UserEngage.url_setting().1)
+                && !wrong.contains("app.user.com"),
+            "{wrong}"
+        );
+    }
 
     #[test]
     fn meta_keys_are_wp_fusions() {

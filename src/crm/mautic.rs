@@ -47,11 +47,7 @@ impl MauticClient {
 }
 
 fn endpoint(settings: &Settings) -> Result<Endpoint> {
-    let base = http::base_url(
-        SPEC.url_key(),
-        settings.mautic_url.as_deref(),
-        SPEC.url_example(),
-    )?;
+    let base = http::base_url(SPEC.url_key(), settings.mautic_url.as_deref())?;
     let username = settings
         .mautic_username
         .as_deref()

@@ -51,11 +51,7 @@ impl UserEngageClient {
 }
 
 fn endpoint(settings: &Settings) -> Result<Endpoint> {
-    let base = http::base_url(
-        SPEC.url_key(),
-        settings.userengage_url.as_deref(),
-        SPEC.url_example(),
-    )?;
+    let base = http::base_url(SPEC.url_key(), settings.userengage_url.as_deref())?;
     if settings.userengage_api_key.expose().trim().is_empty() {
         return Err(Error::setting(
             "userengage_api_key",
