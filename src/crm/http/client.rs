@@ -79,6 +79,21 @@ impl Client {
         answer::interpret(&self.spec, method, &head, &body, &masked)
     }
 
+    /// A call about one contact, whose id is in `path`: the API's "no such item" (404 with
+    /// its JSON) means that contact does not exist, `CrmContactNotFound`.
+    pub fn call_for_contact(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        contact_id: &str,
+    ) -> Result<Value> {
+        match self.call(method, path, body)? {
+            Answer::Found(json) => Ok(json),
+            Answer::NotFound => Err(errors::contact_not_found(self.spec.crm, contact_id)),
+        }
+    }
+
     /// See [`errors::wrong_url`].
     pub fn wrong_url(&self, status: u16) -> Error {
         errors::wrong_url(&self.spec, status)
