@@ -1,7 +1,8 @@
 //! Which CRM: the one enum every layer shares (a leaf: it uses only `error` and `text`).
 //!
 //! The slug is WP Fusion's and prefixes the user meta keys; the display name is what a site
-//! owner knows. The plugin asks the extension for both (`wpf_bridge_crms()`), so they are
+//! owner knows; the setting holding its API address follows the one base-URL rule here
+//! (`base_url`), which `settings` and the CRM clients both apply. The plugin asks the extension for both (`wpf_bridge_crms()`), so they are
 //! written down here only.
 //!
 //! Besides the CRMs with a parser and an API client (`CrmKind`), a CRM can be read through a
@@ -11,41 +12,55 @@
 //! a site that switches from WP Fusion keeps its links.
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::error::{Error, Result};
 use crate::text::printable;
 
-/// The CRMs we speak to. The slug is WP Fusion's, and prefixes the user meta keys.
-/// Serialised as its slug.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+/// The CRMs we speak to. The slug is WP Fusion's, and prefixes the user meta keys: the
+/// variant's name lowercased (strum), also its serialised form (serde goes through strum), so
+/// each name is written once. `serialize` adds the other names a slug is read from.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    IntoStaticStr,
+    EnumString,
+    VariantArray,
+)]
+#[serde(into = "&'static str", try_from = "String")]
+#[strum(serialize_all = "lowercase", ascii_case_insensitive)]
 pub enum CrmKind {
     Mautic,
+    #[strum(
+        to_string = "userengage",
+        serialize = "user.com",
+        serialize = "usercom"
+    )]
     UserEngage,
 }
 
 impl CrmKind {
     /// All supported CRMs.
-    pub const ALL: [CrmKind; 2] = [CrmKind::Mautic, CrmKind::UserEngage];
+    pub const ALL: &'static [CrmKind] = Self::VARIANTS;
 
-    /// Parses a slug as used in settings and in the PHP API (`mautic`, `userengage`).
+    /// Parses a slug as used in settings and in the PHP API (`mautic`, `userengage`; any
+    /// case, surrounding spaces ignored).
     pub fn from_slug(slug: &str) -> Result<Self> {
-        match slug.trim().to_ascii_lowercase().as_str() {
-            "mautic" => Ok(CrmKind::Mautic),
-            "userengage" | "user.com" | "usercom" => Ok(CrmKind::UserEngage),
-            _ => Err(Error::UnknownCrm {
-                given: printable(slug, 40),
-                supported: Self::slugs(),
-            }),
-        }
+        slug.trim().parse().map_err(|_| Error::UnknownCrm {
+            given: printable(slug, 40),
+            supported: Self::slugs(),
+        })
     }
 
     /// WP Fusion's slug: `mautic`, `userengage`.
     pub fn slug(self) -> &'static str {
-        match self {
-            CrmKind::Mautic => "mautic",
-            CrmKind::UserEngage => "userengage",
-        }
+        self.into()
     }
 
     /// The name a site owner knows.
@@ -81,6 +96,63 @@ impl CrmKind {
     /// User meta key holding the contact's tags as a list of names (WP Fusion's key and format).
     pub fn tags_meta_key(self) -> String {
         tags_meta_key_of(self.slug())
+    }
+}
+
+/// The one rule for a CRM's base URL setting (`mautic_url`, `userengage_url`), applied when
+/// the settings are read and again when a client is built: set; `http://` or `https://` and a
+/// host; no spaces, control characters, `?` or `#` (the clients append API paths, which a
+/// query or fragment would swallow). Returns it trimmed, without trailing slashes. An error
+/// names the key and shows the CRM's example address, never the value.
+pub fn base_url(key: &str, value: Option<&str>) -> Result<String> {
+    let example = CrmKind::ALL
+        .iter()
+        .map(|kind| kind.url_setting())
+        .find(|(setting, _)| *setting == key)
+        .map_or("https://crm.example.com", |(_, example)| example);
+    let url = value.map(str::trim).unwrap_or("");
+    if url.is_empty() {
+        return Err(Error::setting(
+            key,
+            format!("it is not set; enter the API address, like {example}"),
+        ));
+    }
+    let lower = url.to_ascii_lowercase();
+    let rest = if let Some(rest) = lower.strip_prefix("https://") {
+        rest
+    } else if let Some(rest) = lower.strip_prefix("http://") {
+        rest
+    } else {
+        return Err(Error::setting(
+            key,
+            format!("it must start with https:// (or http://), like {example}"),
+        ));
+    };
+    if url
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#')
+    {
+        return Err(Error::setting(
+            key,
+            format!("it must be a plain address without spaces, ? or #, like {example}"),
+        ));
+    }
+    let host = rest.split('/').next().unwrap_or("");
+    if host.is_empty() || host.starts_with(':') {
+        return Err(Error::setting(
+            key,
+            format!("it has no host name; it should look like {example}"),
+        ));
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+/// Serde reads a slug as `from_slug` does.
+impl TryFrom<String> for CrmKind {
+    type Error = Error;
+
+    fn try_from(slug: String) -> Result<Self> {
+        Self::from_slug(&slug)
     }
 }
 
@@ -130,6 +202,45 @@ mod tests {
     use super::*;
 
     #[test]
+    fn base_urls_are_checked() {
+        let ok = base_url("mautic_url", Some(" https://m.example.com/ ")).unwrap();
+        assert_eq!(ok, "https://m.example.com");
+        for bad in [
+            None,
+            Some(""),
+            Some("m.example.com"),
+            Some("ftp://m.example.com"),
+            Some("https://"),
+            Some("https:///api"),
+            Some("https://:8080/"),
+            Some("https://a b"),
+            Some("https://m.example.com/?x=1"),
+            Some("https://m.example.com/#top"),
+            Some("https://m.example.com/\u{7f}"),
+        ] {
+            assert_eq!(
+                base_url("mautic_url", bad).unwrap_err().code(),
+                "invalid_setting",
+                "{bad:?}"
+            );
+        }
+        let missing = base_url("mautic_url", None).unwrap_err().to_string();
+        assert!(
+            missing.contains("mautic_url") && missing.contains("not set"),
+            "{missing}"
+        );
+        let wrong = base_url("userengage_url", Some("app.user.com"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            wrong.contains("userengage_url")
+                && wrong.contains(CrmKind::UserEngage.url_setting().1)
+                && !wrong.contains("app.user.com"),
+            "{wrong}"
+        );
+    }
+
+    #[test]
     fn meta_keys_are_wp_fusions() {
         assert_eq!(CrmKind::Mautic.contact_id_meta_key(), "mautic_contact_id");
         assert_eq!(CrmKind::UserEngage.tags_meta_key(), "userengage_tags");
@@ -148,7 +259,31 @@ mod tests {
         }
         for kind in CrmKind::ALL {
             assert_eq!(slug_problem(kind.slug()), None);
+            assert_eq!(CrmKind::from_slug(kind.slug()), Ok(*kind));
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::json!(kind.slug())
+            );
+            assert_eq!(
+                serde_json::from_value::<CrmKind>(serde_json::json!(kind.slug())).unwrap(),
+                *kind
+            );
         }
+        assert_eq!(
+            CrmKind::ALL
+                .iter()
+                .map(|kind| kind.slug())
+                .collect::<Vec<_>>(),
+            ["mautic", "userengage"]
+        );
+        for other_name in ["user.com", "usercom", " UserEngage ", "USER.COM"] {
+            assert_eq!(CrmKind::from_slug(other_name), Ok(CrmKind::UserEngage));
+        }
+        assert_eq!(CrmKind::from_slug("MAUTIC"), Ok(CrmKind::Mautic));
+        assert_eq!(
+            CrmKind::from_slug("hubspot").unwrap_err().to_string(),
+            "Unknown CRM \"hubspot\". Supported CRMs are \"mautic\" or \"userengage\"."
+        );
         for bad in ["", "1crm", "Crm", "my-crm", "crm.com", &"a".repeat(33)] {
             assert!(slug_problem(bad).is_some(), "{bad}");
         }

@@ -473,27 +473,14 @@ impl Reader<'_> {
         }
     }
 
+    /// A CRM's base URL, checked by the one rule the CRM clients apply
+    /// (`crm_kind::base_url`); not set is `None`.
     fn url(&self, key: &str) -> Result<Option<String>> {
         let Some(url) = self.string(key)? else {
             return Ok(None);
         };
-        let lower = url.to_ascii_lowercase();
-        let rest = lower
-            .strip_prefix("https://")
-            .or_else(|| lower.strip_prefix("http://"));
-        match rest {
-            Some(host)
-                if !host.is_empty()
-                    && !host.starts_with('/')
-                    && !url.contains(char::is_whitespace) =>
-            {
-                Ok(Some(url))
-            }
-            _ => Err(Error::setting(
-                key,
-                "must be a full http:// or https:// URL",
-            )),
-        }
+        crate::crm_kind::base_url(key, Some(&url))?;
+        Ok(Some(url))
     }
 
     /// A list of strings, given as an array or as comma-separated text.

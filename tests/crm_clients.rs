@@ -941,3 +941,33 @@ fn client_factory_picks_the_crm_from_the_settings() {
     // Building a client touches nothing.
     assert!(crm.requests().is_empty());
 }
+
+/// One base-URL rule: the settings refuse exactly the addresses the clients would refuse, with
+/// the same sentence (settings are read once, a client is built later from them).
+#[test]
+fn settings_and_clients_apply_one_base_url_rule() {
+    for (key, url) in [
+        ("mautic_url", "https://m.example.com/"),
+        ("mautic_url", "http://10.0.0.5:8080/mautic"),
+        ("mautic_url", "m.example.com"),
+        ("mautic_url", "ftp://m.example.com"),
+        ("mautic_url", "https:///api"),
+        ("mautic_url", "https://m.example.com/?page=1"),
+        ("mautic_url", "https://m.example.com/#api"),
+        ("userengage_url", "https://app.user.com/api/public/"),
+        ("userengage_url", "https://:443/api"),
+        ("userengage_url", "https://app.user.com/api public/"),
+    ] {
+        let mut map = Map::new();
+        map.insert("crm".into(), json!(key.trim_end_matches("_url")));
+        map.insert("access_key".into(), json!("a1b2c3d4"));
+        map.insert(key.into(), json!(url));
+        let from_settings = Settings::from_map(&map)
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        let from_client = crm::http::base_url(key, Some(url))
+            .map(|_| ())
+            .map_err(|e| e.to_string());
+        assert_eq!(from_settings, from_client, "{key} = {url}");
+    }
+}

@@ -618,7 +618,7 @@ fn generic_request_without_body() {
 
 #[test]
 fn test_action_needs_no_contact() {
-    for crm in CrmKind::ALL {
+    for &crm in CrmKind::ALL {
         let webhook = parse_ok(crm, &post(json!({"wpf_action": "TEST"}), Vec::new()));
         assert_eq!(webhook.action, Action::Test);
         assert!(webhook.events.is_empty());

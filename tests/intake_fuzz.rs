@@ -111,7 +111,7 @@ impl Harness {
             headers: vec![("content-type".into(), "application/json".into())],
             body: body.to_vec(),
         };
-        for crm in CrmKind::ALL {
+        for &crm in CrmKind::ALL {
             let outcome = catch_unwind(AssertUnwindSafe(|| parse(crm, &request, LIMIT)));
             self.parses += 1;
             match outcome {

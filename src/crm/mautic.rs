@@ -47,11 +47,7 @@ impl MauticClient {
 }
 
 fn endpoint(settings: &Settings) -> Result<Endpoint> {
-    let base = http::base_url(
-        SPEC.url_key(),
-        settings.mautic_url.as_deref(),
-        SPEC.url_example(),
-    )?;
+    let base = http::base_url(SPEC.url_key(), settings.mautic_url.as_deref())?;
     let username = settings
         .mautic_username
         .as_deref()
@@ -87,18 +83,14 @@ impl Crm for MauticClient {
 
     fn load_contact(&self, contact_id: &str) -> Result<Contact> {
         let segment = http::contact_id_segment(CrmKind::Mautic, contact_id)?;
-        match self
+        let path = format!("/api/contacts/{segment}");
+        let json = self
             .client
-            .call(Method::Get, &format!("/api/contacts/{segment}"), None)?
-        {
-            Answer::NotFound => Err(http::contact_not_found(CrmKind::Mautic, contact_id)),
-            Answer::Found(json) => {
-                let contact = json
-                    .get("contact")
-                    .ok_or_else(|| bad_response("the contact answer has no \"contact\" object"))?;
-                contact_from_api(contact_id.trim(), contact)
-            }
-        }
+            .call_for_contact(Method::Get, &path, None, contact_id)?;
+        let contact = json
+            .get("contact")
+            .ok_or_else(|| bad_response("the contact answer has no \"contact\" object"))?;
+        contact_from_api(contact_id.trim(), contact)
     }
 
     fn find_contact_id(&self, email: &str) -> Result<Option<String>> {
@@ -128,13 +120,9 @@ impl Crm for MauticClient {
         body.entry("overwriteWithBlank")
             .or_insert(Value::Bool(true));
         let path = format!("/api/contacts/{segment}/edit");
-        match self
-            .client
-            .call(Method::Patch, &path, Some(&Value::Object(body)))?
-        {
-            Answer::NotFound => Err(http::contact_not_found(CrmKind::Mautic, contact_id)),
-            Answer::Found(_) => Ok(()),
-        }
+        self.client
+            .call_for_contact(Method::Patch, &path, Some(&Value::Object(body)), contact_id)
+            .map(drop)
     }
 
     fn test_connection(&self) -> Result<()> {

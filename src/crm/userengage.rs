@@ -51,11 +51,7 @@ impl UserEngageClient {
 }
 
 fn endpoint(settings: &Settings) -> Result<Endpoint> {
-    let base = http::base_url(
-        SPEC.url_key(),
-        settings.userengage_url.as_deref(),
-        SPEC.url_example(),
-    )?;
+    let base = http::base_url(SPEC.url_key(), settings.userengage_url.as_deref())?;
     if settings.userengage_api_key.expose().trim().is_empty() {
         return Err(Error::setting(
             "userengage_api_key",
@@ -78,13 +74,11 @@ impl Crm for UserEngageClient {
 
     fn load_contact(&self, contact_id: &str) -> Result<Contact> {
         let segment = http::contact_id_segment(CrmKind::UserEngage, contact_id)?;
-        match self
+        let path = format!("users/{segment}/");
+        let user = self
             .client
-            .call(Method::Get, &format!("users/{segment}/"), None)?
-        {
-            Answer::NotFound => Err(http::contact_not_found(CrmKind::UserEngage, contact_id)),
-            Answer::Found(user) => contact_from_user(contact_id.trim(), &user),
-        }
+            .call_for_contact(Method::Get, &path, None, contact_id)?;
+        contact_from_user(contact_id.trim(), &user)
     }
 
     fn find_contact_id(&self, email: &str) -> Result<Option<String>> {
@@ -112,13 +106,10 @@ impl Crm for UserEngageClient {
             return Ok(());
         }
         let path = format!("users/{segment}/set_multiple_attributes/");
-        match self
-            .client
-            .call(Method::Post, &path, Some(&Value::Object(fields.clone())))?
-        {
-            Answer::NotFound => Err(http::contact_not_found(CrmKind::UserEngage, contact_id)),
-            Answer::Found(_) => Ok(()),
-        }
+        let body = Value::Object(fields.clone());
+        self.client
+            .call_for_contact(Method::Post, &path, Some(&body), contact_id)
+            .map(drop)
     }
 
     fn test_connection(&self) -> Result<()> {

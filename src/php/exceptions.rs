@@ -13,13 +13,16 @@
 //! `errorCode` property would have to be declared again on each of the six structs, and the
 //! classes would stop being plain internal classes whose declared property PHP subclasses
 //! inherit. `ClassBuilder` declares them exactly as PHP would: a zend-declared public
-//! property on the base, inherited by every subclass, PHP's own `Exception` handlers. The
-//! price is the `ENTRIES` table below, which keeps each class entry for `to_exception`.
+//! property on the base, inherited by every subclass, PHP's own `Exception` handlers.
+//!
+//! The classes are one table, `CLASSES`: each row a class's name, its parent and the error
+//! family thrown as it. Registration keeps each class entry under its name for `to_exception`.
 
 use std::sync::atomic::{AtomicPtr, Ordering};
 
 use ext_php_rs::args::ArgInfoTables;
 use ext_php_rs::builders::{ClassBuilder, ClassProperty};
+use ext_php_rs::class::ClassEntryInfo;
 use ext_php_rs::convert::IntoZval;
 use ext_php_rs::exception::PhpException;
 use ext_php_rs::flags::{DataType, PropertyFlags};
@@ -29,37 +32,77 @@ use ext_php_rs::zend::{ce, ClassEntry};
 
 use crate::error::{Error, ErrorKind};
 
-/// The classes, in registration order (the base first). What each is for is documented in
-/// `stubs/` (written by `scripts/stubs.sh`) and in the README.
-pub const CLASSES: [&str; 6] = [
-    "WpfBridge\\Exception",
-    "WpfBridge\\InvalidPayloadException",
-    "WpfBridge\\AuthenticationException",
-    "WpfBridge\\ConfigurationException",
-    "WpfBridge\\CrmException",
-    "WpfBridge\\SiteException",
+/// One exception class: its name, its parent, and the family of errors thrown as it (`None`:
+/// the base, which declares `errorCode` and is only ever thrown through a subclass).
+pub struct ExceptionClass {
+    pub name: &'static str,
+    parent: ClassEntryInfo,
+    pub thrown_for: Option<ErrorKind>,
+}
+
+/// The base class every wpf-bridge exception extends.
+const BASE: &str = "WpfBridge\\Exception";
+/// PHP's `\Exception`, the base's parent.
+const PHP_EXCEPTION: ClassEntryInfo = (ce::exception, "\\Exception");
+/// The base, as the parent of the family classes.
+const UNDER_BASE: ClassEntryInfo = (base_entry, BASE);
+
+/// The classes, in registration order (a parent before its children). What each is for is
+/// documented in `stubs/` (written by `scripts/stubs.sh`) and in the README.
+pub const CLASSES: [ExceptionClass; 6] = [
+    ExceptionClass {
+        name: BASE,
+        parent: PHP_EXCEPTION,
+        thrown_for: None,
+    },
+    ExceptionClass {
+        name: "WpfBridge\\InvalidPayloadException",
+        parent: UNDER_BASE,
+        thrown_for: Some(ErrorKind::InvalidPayload),
+    },
+    ExceptionClass {
+        name: "WpfBridge\\AuthenticationException",
+        parent: UNDER_BASE,
+        thrown_for: Some(ErrorKind::Authentication),
+    },
+    ExceptionClass {
+        name: "WpfBridge\\ConfigurationException",
+        parent: UNDER_BASE,
+        thrown_for: Some(ErrorKind::Configuration),
+    },
+    ExceptionClass {
+        name: "WpfBridge\\CrmException",
+        parent: UNDER_BASE,
+        thrown_for: Some(ErrorKind::Crm),
+    },
+    ExceptionClass {
+        name: "WpfBridge\\SiteException",
+        parent: UNDER_BASE,
+        thrown_for: Some(ErrorKind::Site),
+    },
 ];
 
-const BASE: usize = 0;
+/// The registered class entries, beside `CLASSES` (set at MINIT by `remember`).
+static ENTRIES: [AtomicPtr<ClassEntry>; CLASSES.len()] =
+    [const { AtomicPtr::new(std::ptr::null_mut()) }; CLASSES.len()];
 
-static ENTRIES: [AtomicPtr<ClassEntry>; 6] = [
-    AtomicPtr::new(std::ptr::null_mut()),
-    AtomicPtr::new(std::ptr::null_mut()),
-    AtomicPtr::new(std::ptr::null_mut()),
-    AtomicPtr::new(std::ptr::null_mut()),
-    AtomicPtr::new(std::ptr::null_mut()),
-    AtomicPtr::new(std::ptr::null_mut()),
-];
+fn position(name: &str) -> Option<usize> {
+    CLASSES.iter().position(|class| class.name == name)
+}
 
-fn remember<const I: usize>(entry: &'static mut ClassEntry, tables: ArgInfoTables) {
-    ENTRIES[I].store(entry, Ordering::Release);
+/// The registration callback: keeps the entry the engine made, under its class's name.
+fn remember(entry: &'static mut ClassEntry, tables: ArgInfoTables) {
+    if let Some(index) = entry.name().and_then(position) {
+        ENTRIES[index].store(entry, Ordering::Release);
+    }
     // The engine points into these tables for the life of the process.
     std::mem::forget(tables);
 }
 
-fn entry(index: usize) -> Option<&'static ClassEntry> {
+/// A registered class's entry, by name.
+fn entry(name: &str) -> Option<&'static ClassEntry> {
     // SAFETY: set once at MINIT to a class entry the engine owns until shutdown.
-    unsafe { ENTRIES[index].load(Ordering::Acquire).as_ref() }
+    position(name).and_then(|index| unsafe { ENTRIES[index].load(Ordering::Acquire).as_ref() })
 }
 
 fn base_entry() -> &'static ClassEntry {
@@ -68,24 +111,11 @@ fn base_entry() -> &'static ClassEntry {
 
 /// Registers the classes; called from the module's startup (MINIT).
 pub fn register() -> ext_php_rs::error::Result<()> {
-    let registrations: [fn(&'static mut ClassEntry, ArgInfoTables); 6] = [
-        remember::<0>,
-        remember::<1>,
-        remember::<2>,
-        remember::<3>,
-        remember::<4>,
-        remember::<5>,
-    ];
-    for (index, (name, registration)) in CLASSES.iter().zip(registrations).enumerate() {
-        let parent: (fn() -> &'static ClassEntry, &'static str) = if index == BASE {
-            (ce::exception, "\\Exception")
-        } else {
-            (base_entry, CLASSES[BASE])
-        };
-        let mut builder = ClassBuilder::new(*name)
-            .extends(parent)
-            .registration(registration);
-        if index == BASE {
+    for class in &CLASSES {
+        let mut builder = ClassBuilder::new(class.name)
+            .extends(class.parent)
+            .registration(remember);
+        if class.thrown_for.is_none() {
             builder = builder.property(ClassProperty {
                 name: "errorCode".into(),
                 flags: PropertyFlags::Public,
@@ -102,15 +132,13 @@ pub fn register() -> ext_php_rs::error::Result<()> {
     Ok(())
 }
 
-/// The class an error is thrown as.
-fn class_for(error: &Error) -> usize {
-    match error.kind() {
-        ErrorKind::InvalidPayload => 1,
-        ErrorKind::Authentication => 2,
-        ErrorKind::Configuration => 3,
-        ErrorKind::Crm => 4,
-        ErrorKind::Site => 5,
-    }
+/// The class an error is thrown as: the one its family maps to.
+fn class_for(error: &Error) -> Option<&'static str> {
+    let kind = error.kind();
+    CLASSES
+        .iter()
+        .find(|class| class.thrown_for == Some(kind))
+        .map(|class| class.name)
 }
 
 /// Builds the exception for an error: the right class, constructed with the message and the
@@ -118,7 +146,7 @@ fn class_for(error: &Error) -> usize {
 pub fn to_exception(error: &Error) -> PhpException {
     let message = error.to_string();
     let number = error.number();
-    let Some(class) = entry(class_for(error)) else {
+    let Some(class) = class_for(error).and_then(entry) else {
         return PhpException::new(message, number, ce::exception());
     };
     let mut object = ZendObject::new(class);
@@ -138,4 +166,30 @@ pub fn to_exception(error: &Error) -> PhpException {
 /// `Result` from the core to `PhpResult`.
 pub fn php_result<T>(result: crate::Result<T>) -> PhpResult<T> {
     result.map_err(|error| to_exception(&error))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_family_has_one_class_and_parents_come_first() {
+        for row in Error::TABLE {
+            let classes: Vec<&str> = CLASSES
+                .iter()
+                .filter(|class| class.thrown_for == Some(row.kind))
+                .map(|class| class.name)
+                .collect();
+            assert_eq!(classes.len(), 1, "{} is thrown as {classes:?}", row.code);
+        }
+        for (index, class) in CLASSES.iter().enumerate() {
+            let parent = class.parent.1;
+            assert!(
+                parent == PHP_EXCEPTION.1 || CLASSES[..index].iter().any(|c| c.name == parent),
+                "{} extends {parent}, not registered before it",
+                class.name
+            );
+            assert_eq!(position(class.name), Some(index), "{} twice", class.name);
+        }
+    }
 }

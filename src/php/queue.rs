@@ -103,10 +103,8 @@ fn crm_field(row: &Value, method: &str) -> Result<CrmKind> {
 }
 
 fn parse_state(slug: &str, method: &str) -> Result<QueueState> {
-    QueueState::ALL
-        .into_iter()
-        .find(|state| state.as_str() == slug)
-        .ok_or_else(|| Error::Site(format!("{method}() returned an unknown state")))
+    slug.parse()
+        .map_err(|_| Error::Site(format!("{method}() returned an unknown state")))
 }
 
 fn ids_arg(ids: &[EventId]) -> Result<Zval> {

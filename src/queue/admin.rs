@@ -75,7 +75,8 @@ impl QueueState {
 /// The states for which `keep` holds, in `QueueState::ALL`'s order, by name.
 pub fn state_names(keep: impl Fn(QueueState) -> bool) -> Vec<&'static str> {
     QueueState::ALL
-        .into_iter()
+        .iter()
+        .copied()
         .filter(|state| keep(*state))
         .map(QueueState::as_str)
         .collect()

@@ -44,6 +44,7 @@
 use std::time::Duration;
 
 use serde::Serialize;
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use super::UnixTime;
 use crate::crm_kind::CrmKind;
@@ -102,9 +103,13 @@ pub struct Claim {
     pub rows: Vec<ClaimedRow>,
 }
 
-/// Where a queued event stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// Where a queued event stands. Its name is the variant's, lowercased (strum), in the
+/// database, the rules and JSON alike (serde goes through strum).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, IntoStaticStr, EnumString, VariantArray,
+)]
+#[serde(into = "&'static str")]
+#[strum(serialize_all = "lowercase")]
 pub enum QueueState {
     /// Waiting for its first try.
     Pending,
@@ -119,22 +124,11 @@ pub enum QueueState {
 }
 
 impl QueueState {
-    pub const ALL: [QueueState; 5] = [
-        QueueState::Pending,
-        QueueState::Claimed,
-        QueueState::Retrying,
-        QueueState::Done,
-        QueueState::Failed,
-    ];
+    pub const ALL: &'static [QueueState] = Self::VARIANTS;
 
+    /// The state's name: `pending`, `claimed`, `retrying`, `done`, `failed`.
     pub fn as_str(self) -> &'static str {
-        match self {
-            QueueState::Pending => "pending",
-            QueueState::Claimed => "claimed",
-            QueueState::Retrying => "retrying",
-            QueueState::Done => "done",
-            QueueState::Failed => "failed",
-        }
+        self.into()
     }
 }
 
@@ -199,4 +193,24 @@ pub trait Queue {
         contact_id: Option<&str>,
         limit: usize,
     ) -> Result<Vec<RowView>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn state_names_are_one_rule_for_the_database_the_rules_and_json() {
+        let names: Vec<&str> = QueueState::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(names, ["pending", "claimed", "retrying", "done", "failed"]);
+        for state in QueueState::ALL {
+            assert_eq!(state.as_str().parse::<QueueState>(), Ok(*state));
+            assert_eq!(
+                serde_json::to_value(state).unwrap(),
+                serde_json::json!(state.as_str())
+            );
+        }
+        assert!("Pending".parse::<QueueState>().is_err());
+        assert!("waiting".parse::<QueueState>().is_err());
+    }
 }

@@ -12,14 +12,12 @@ use std::time::SystemTime;
 
 use serde_json::Value;
 
-use super::client::{ApiSpec, Method};
 use super::errors;
-use super::message::{crm_message, Masked};
+use super::message::{crm_message, looks_like_html, Masked};
+use super::spec::{ApiSpec, Method};
 use crate::error::{Error, Result};
 use crate::text::printable;
 
-/// Largest answer we read from a CRM. Mautic's biggest contact list page is well under this.
-pub(super) const MAX_RESPONSE_BYTES: u64 = 4 * 1024 * 1024;
 /// Longest wait we take from a CRM's `Retry-After`: a day.
 const MAX_RETRY_AFTER_SECS: u64 = 24 * 60 * 60;
 
@@ -148,11 +146,6 @@ fn retry_after(value: &str, now: SystemTime) -> Option<u64> {
         })
     };
     Some(seconds.min(MAX_RETRY_AFTER_SECS))
-}
-
-/// An HTML page (a login form, a web server's error page) rather than an API answer.
-pub(super) fn looks_like_html(body: &[u8]) -> bool {
-    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
 }
 
 /// Keeps scheme, host and path of a redirect target: enough to act on, no query strings.

@@ -1,55 +1,16 @@
 //! Step 1 of a CRM call, before any request: the settings and arguments that end up in a URL
-//! or a header are checked and shaped here. Base URLs, header-safe credentials, numeric
-//! contact ids and searchable emails; a bad setting is `InvalidSetting` naming its key, never
-//! its value.
+//! or a header are checked and shaped here. Base URLs (the rule is `crm_kind::base_url`, a
+//! leaf, so `settings` applies the same one), header-safe credentials, numeric contact ids and
+//! searchable emails; a bad setting is `InvalidSetting` naming its key, never its value.
 
 use base64::Engine as _;
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 
 use super::errors::contact_not_found;
+pub use crate::crm_kind::base_url;
 use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-
-/// Validates a base URL setting: set, `http(s)://host...`, no spaces, query or fragment.
-/// Returns it trimmed, without trailing slashes.
-pub fn base_url(key: &'static str, value: Option<&str>, example: &str) -> Result<String> {
-    let url = value.map(str::trim).unwrap_or("");
-    if url.is_empty() {
-        return Err(Error::setting(
-            key,
-            format!("it is not set; enter the API address, like {example}"),
-        ));
-    }
-    let lower = url.to_ascii_lowercase();
-    let rest = if let Some(rest) = lower.strip_prefix("https://") {
-        rest
-    } else if let Some(rest) = lower.strip_prefix("http://") {
-        rest
-    } else {
-        return Err(Error::setting(
-            key,
-            format!("it must start with https:// (or http://), like {example}"),
-        ));
-    };
-    if url
-        .chars()
-        .any(|c| c.is_whitespace() || c.is_control() || c == '?' || c == '#')
-    {
-        return Err(Error::setting(
-            key,
-            format!("it must be a plain address without spaces, ? or #, like {example}"),
-        ));
-    }
-    let host = rest.split('/').next().unwrap_or("");
-    if host.is_empty() || host.starts_with(':') {
-        return Err(Error::setting(
-            key,
-            format!("it has no host name; it should look like {example}"),
-        ));
-    }
-    Ok(url.trim_end_matches('/').to_string())
-}
 
 /// A credential as an HTTP header value: `{scheme} {credential}`. Fails, naming `key` but not
 /// the value, when the credential has characters a header cannot carry.
@@ -109,29 +70,6 @@ pub fn encode_component(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base_urls_are_checked() {
-        let ok = base_url("mautic_url", Some(" https://m.example.com/ "), "x").unwrap();
-        assert_eq!(ok, "https://m.example.com");
-        for bad in [
-            None,
-            Some(""),
-            Some("m.example.com"),
-            Some("https://"),
-            Some("https://a b"),
-        ] {
-            assert_eq!(
-                base_url("mautic_url", bad, "x").unwrap_err().code(),
-                "invalid_setting"
-            );
-        }
-        let missing = base_url("mautic_url", None, "x").unwrap_err().to_string();
-        assert!(
-            missing.contains("mautic_url") && missing.contains("not set"),
-            "{missing}"
-        );
-    }
 
     #[test]
     fn ids_emails_and_encoding() {

@@ -7,48 +7,12 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::answer::{self, Answer, Head, MAX_RESPONSE_BYTES};
+use super::answer::{self, Answer, Head};
 use super::message::Masked;
+use super::spec::{ApiSpec, Method, MAX_RESPONSE_BYTES};
 use super::{agent, errors, transport};
-use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-
-/// What a client tells [`Client`] about its CRM, for requests and error messages.
-#[derive(Debug, Clone, Copy)]
-pub struct ApiSpec {
-    pub crm: CrmKind,
-}
-
-impl ApiSpec {
-    /// The settings key holding the base URL (`mautic_url`), named in setting errors.
-    pub const fn url_key(&self) -> &'static str {
-        self.crm.url_setting().0
-    }
-
-    /// What that URL looks like, shown when the URL turns out wrong.
-    pub const fn url_example(&self) -> &'static str {
-        self.crm.url_setting().1
-    }
-}
-
-/// HTTP methods the clients use.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Get,
-    Post,
-    Patch,
-}
-
-impl Method {
-    pub(super) fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-            Method::Patch => "PATCH",
-        }
-    }
-}
 
 /// Where and as whom a client calls: the base URL (paths are appended as given) and the
 /// `Authorization` header value.
@@ -113,6 +77,21 @@ impl Client {
             .read_to_vec()
             .map_err(failed)?;
         answer::interpret(&self.spec, method, &head, &body, &masked)
+    }
+
+    /// A call about one contact, whose id is in `path`: the API's "no such item" (404 with
+    /// its JSON) means that contact does not exist, `CrmContactNotFound`.
+    pub fn call_for_contact(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        contact_id: &str,
+    ) -> Result<Value> {
+        match self.call(method, path, body)? {
+            Answer::Found(json) => Ok(json),
+            Answer::NotFound => Err(errors::contact_not_found(self.spec.crm, contact_id)),
+        }
     }
 
     /// See [`errors::wrong_url`].

@@ -1,7 +1,7 @@
 //! Step 7 of a CRM call: the error constructors shared by the clients and the steps above, so
 //! each of these errors reads the same wherever it arises.
 
-use super::client::ApiSpec;
+use super::spec::ApiSpec;
 use crate::crm_kind::CrmKind;
 use crate::error::Error;
 use crate::text::printable;

@@ -7,7 +7,6 @@ use std::fmt::Write as _;
 use base64::Engine as _;
 use serde_json::Value;
 
-use super::answer::looks_like_html;
 use crate::text::printable;
 
 /// Longest CRM error message we pass on.
@@ -138,6 +137,11 @@ fn json_message(json: &Value) -> Option<String> {
         }
     }
     (!out.is_empty()).then_some(out)
+}
+
+/// An HTML page (a login form, a web server's error page) rather than an API answer.
+pub(super) fn looks_like_html(body: &[u8]) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
 }
 
 #[cfg(test)]

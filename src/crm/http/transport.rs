@@ -5,9 +5,8 @@
 
 use std::time::Duration;
 
-use super::answer::MAX_RESPONSE_BYTES;
-use super::client::ApiSpec;
 use super::errors;
+use super::spec::{ApiSpec, MAX_RESPONSE_BYTES};
 use crate::error::Error;
 
 /// Maps a ureq failure (sending, or reading the answer's body) to an error.
