@@ -17,16 +17,35 @@ use crate::text::printable;
 
 /// The CRMs we speak to. The slug is WP Fusion's, and prefixes the user meta keys.
 /// Serialised as its slug.
+///
+/// Mautic and User.com have a payload parser and can be a site's `crm` setting (`ALL`).
+/// ActiveCampaign and MailerLite have an API client (`crm::activecampaign`,
+/// `crm::mailerlite`) behind a preset mapping (`PRESET_CLIENTS`); no setting selects them
+/// yet, so `from_slug` does not name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CrmKind {
     Mautic,
     UserEngage,
+    ActiveCampaign,
+    MailerLite,
 }
 
 impl CrmKind {
-    /// All supported CRMs.
+    /// The CRMs a site's `crm` setting can name.
     pub const ALL: [CrmKind; 2] = [CrmKind::Mautic, CrmKind::UserEngage];
+
+    /// The preset CRMs (`PRESET_CRMS`) that have an API client.
+    pub const PRESET_CLIENTS: [CrmKind; 2] = [CrmKind::ActiveCampaign, CrmKind::MailerLite];
+
+    /// The CRM with an API client for a preset slug (`activecampaign`, `mailerlite`), or
+    /// `None` for a preset (or any slug) without one.
+    pub fn of_preset(slug: &str) -> Option<Self> {
+        let slug = slug.trim().to_ascii_lowercase();
+        Self::PRESET_CLIENTS
+            .into_iter()
+            .find(|kind| kind.slug() == slug)
+    }
 
     /// Parses a slug as used in settings and in the PHP API (`mautic`, `userengage`).
     pub fn from_slug(slug: &str) -> Result<Self> {
@@ -45,6 +64,8 @@ impl CrmKind {
         match self {
             CrmKind::Mautic => "mautic",
             CrmKind::UserEngage => "userengage",
+            CrmKind::ActiveCampaign => "activecampaign",
+            CrmKind::MailerLite => "mailerlite",
         }
     }
 
@@ -53,6 +74,8 @@ impl CrmKind {
         match self {
             CrmKind::Mautic => "Mautic",
             CrmKind::UserEngage => "User.com",
+            CrmKind::ActiveCampaign => "ActiveCampaign",
+            CrmKind::MailerLite => "MailerLite",
         }
     }
 
@@ -70,6 +93,8 @@ impl CrmKind {
         match self {
             CrmKind::Mautic => ("mautic_url", "https://mautic.example.com"),
             CrmKind::UserEngage => ("userengage_url", "https://YOURAPP.user.com/api/public/"),
+            CrmKind::ActiveCampaign => ("activecampaign_url", "https://YOURACCOUNT.api-us1.com"),
+            CrmKind::MailerLite => ("mailerlite_url", "https://connect.mailerlite.com/api"),
         }
     }
 
@@ -86,7 +111,8 @@ impl CrmKind {
 
 /// The CRMs read through a preset webhook mapping (`webhook::mapping::presets`, whose test
 /// checks this list against the shipped mappings): WP Fusion's slug and the name a site owner
-/// knows. None has an API client yet, so none can be a site's `crm` setting.
+/// knows. ActiveCampaign and MailerLite have API clients (`CrmKind::PRESET_CLIENTS`); none
+/// can be a site's `crm` setting yet.
 pub const PRESET_CRMS: [(&str, &str); 5] = [
     ("activecampaign", "ActiveCampaign"),
     ("mailerlite", "MailerLite"),
@@ -142,10 +168,18 @@ mod tests {
 
     #[test]
     fn slugs() {
-        for (slug, _) in PRESET_CRMS {
+        for (slug, name) in PRESET_CRMS {
             assert_eq!(slug_problem(slug), None, "{slug}");
-            assert!(CrmKind::from_slug(slug).is_err(), "{slug} is not a CrmKind");
+            assert!(CrmKind::from_slug(slug).is_err(), "{slug} is no crm setting");
+            if let Some(kind) = CrmKind::of_preset(slug) {
+                assert_eq!((kind.slug(), kind.display_name()), (slug, name));
+            }
         }
+        for kind in CrmKind::PRESET_CLIENTS {
+            assert_eq!(CrmKind::of_preset(&kind.slug().to_uppercase()), Some(kind));
+        }
+        assert_eq!(CrmKind::of_preset("drip"), None);
+        assert_eq!(CrmKind::of_preset("mautic"), None);
         for kind in CrmKind::ALL {
             assert_eq!(slug_problem(kind.slug()), None);
         }
