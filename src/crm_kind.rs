@@ -170,7 +170,10 @@ mod tests {
     fn slugs() {
         for (slug, name) in PRESET_CRMS {
             assert_eq!(slug_problem(slug), None, "{slug}");
-            assert!(CrmKind::from_slug(slug).is_err(), "{slug} is no crm setting");
+            assert!(
+                CrmKind::from_slug(slug).is_err(),
+                "{slug} is no crm setting"
+            );
             if let Some(kind) = CrmKind::of_preset(slug) {
                 assert_eq!((kind.slug(), kind.display_name()), (slug, name));
             }

@@ -17,7 +17,11 @@ pub const TAG_NAME_KEY: &str = "tag";
 pub fn standard_fields(contact: &Map<String, Value>) -> Map<String, Value> {
     STANDARD_FIELDS
         .iter()
-        .filter_map(|key| contact.get(*key).map(|value| (key.to_string(), value.clone())))
+        .filter_map(|key| {
+            contact
+                .get(*key)
+                .map(|value| (key.to_string(), value.clone()))
+        })
         .collect()
 }
 

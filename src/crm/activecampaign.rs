@@ -98,9 +98,10 @@ impl ActiveCampaignClient {
     fn custom_fields(&self, contact_id: &str, segment: &str) -> Result<Map<String, Value>> {
         let records = match self.get(&format!("/contacts/{segment}/fieldValues"))? {
             Answer::NotFound => return Err(not_found(contact_id)),
-            Answer::Found(json) => json.get("fieldValues").cloned().ok_or_else(|| {
-                bad_response("the field value list has no \"fieldValues\" list")
-            })?,
+            Answer::Found(json) => json
+                .get("fieldValues")
+                .cloned()
+                .ok_or_else(|| bad_response("the field value list has no \"fieldValues\" list"))?,
         };
         let mut values = shape::field_values(&records);
         let mut fields = Map::new();
@@ -149,7 +150,9 @@ impl ActiveCampaignClient {
         let mut names = Vec::with_capacity(ids.len());
         for id in ids {
             if !id.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(bad_response("a contact tag names a tag id that is not a number"));
+                return Err(bad_response(
+                    "a contact tag names a tag id that is not a number",
+                ));
             }
             match self.get(&format!("/tags/{}", http::encode_component(&id)))? {
                 // Deleted between the two calls: the contact no longer has it.
@@ -294,7 +297,10 @@ impl Crm for ActiveCampaignClient {
                 "field": field,
                 "value": value_text(value),
             }});
-            match self.client.call(Method::Post, "/fieldValues", Some(&body))? {
+            match self
+                .client
+                .call(Method::Post, "/fieldValues", Some(&body))?
+            {
                 Answer::NotFound => return Err(not_found(contact_id)),
                 Answer::Found(_) => {}
             }

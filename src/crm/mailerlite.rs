@@ -148,7 +148,10 @@ impl Crm for MailerLiteClient {
     }
 
     fn test_connection(&self) -> Result<()> {
-        match self.client.call(Method::Get, "/subscribers?limit=1", None)? {
+        match self
+            .client
+            .call(Method::Get, "/subscribers?limit=1", None)?
+        {
             Answer::NotFound => Err(self.client.wrong_url(404)),
             Answer::Found(json) if json.get("data").is_some_and(Value::is_array) => Ok(()),
             Answer::Found(_) => Err(bad_response(

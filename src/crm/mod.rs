@@ -46,7 +46,10 @@ pub fn client(settings: &Settings) -> Box<dyn Crm> {
         kind @ (CrmKind::ActiveCampaign | CrmKind::MailerLite) => {
             // No setting holds their credentials yet (`from_slug` never gives them), so the
             // client fails at first use naming the missing URL.
-            client_of(kind, &ApiAccess::new(None, Secret::default(), settings.crm_timeout))
+            client_of(
+                kind,
+                &ApiAccess::new(None, Secret::default(), settings.crm_timeout),
+            )
         }
     }
 }

@@ -88,7 +88,10 @@ impl Registry {
 }
 
 /// Checks a contact before it is stored and registers its tags and fields.
-pub(crate) fn register(registry: &mut Registry, contact: &Map<String, Value>) -> Result<(), String> {
+pub(crate) fn register(
+    registry: &mut Registry,
+    contact: &Map<String, Value>,
+) -> Result<(), String> {
     if let Some(tags) = contact.get("tags") {
         let Some(tags) = tags.as_array() else {
             return Err("an ActiveCampaign contact's \"tags\" must be a list of names".into());
@@ -102,7 +105,9 @@ pub(crate) fn register(registry: &mut Registry, contact: &Map<String, Value>) ->
     }
     if let Some(fields) = contact.get("fields") {
         let Some(fields) = fields.as_object() else {
-            return Err("an ActiveCampaign contact's \"fields\" must map perstags to values".into());
+            return Err(
+                "an ActiveCampaign contact's \"fields\" must map perstags to values".into(),
+            );
         };
         for perstag in fields.keys() {
             registry.field_id(perstag, perstag);
@@ -183,7 +188,9 @@ pub fn handle(request: &Request, rest: &str, shared: &Shared) -> Response {
             )
         }
         ("POST", ["fieldValues"]) => set_field_value(request, &mut state),
-        (_, ["contacts" | "tags" | "fields" | "fieldValues", ..]) => error(405, "Method Not Allowed"),
+        (_, ["contacts" | "tags" | "fields" | "fieldValues", ..]) => {
+            error(405, "Method Not Allowed")
+        }
         _ => error(404, "Not Found"),
     }
 }
@@ -193,7 +200,10 @@ fn paging(request: &Request) -> (usize, usize) {
     let number = |name: &str| {
         wire::query_param(&request.query, name).and_then(|v| v.trim().parse::<usize>().ok())
     };
-    (number("limit").unwrap_or(20).min(100), number("offset").unwrap_or(0))
+    (
+        number("limit").unwrap_or(20).min(100),
+        number("offset").unwrap_or(0),
+    )
 }
 
 fn find<'a>(state: &'a State, id: &str) -> Option<(u64, &'a Value)> {
@@ -295,7 +305,11 @@ fn set_field_value(request: &Request, state: &mut State) -> Response {
         return errors(400, "The request body is not valid JSON", None);
     };
     let Some(value) = body.get("fieldValue").filter(|v| v.is_object()) else {
-        return errors(422, "Missing attribute", Some("/data/attributes/fieldValue"));
+        return errors(
+            422,
+            "Missing attribute",
+            Some("/data/attributes/fieldValue"),
+        );
     };
     let id_of = |key: &str| value.get(key).and_then(crate::id_of);
     let Some(contact_id) = id_of("contact") else {

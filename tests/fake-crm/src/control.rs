@@ -145,7 +145,10 @@ pub fn handle(request: &Request, rest: &str, shared: &Shared) -> Response {
                 ("mautic_password", &mut credentials.mautic_password),
                 ("mautic_token", &mut credentials.mautic_token),
                 ("userengage_key", &mut credentials.userengage_key),
-                ("activecampaign_token", &mut credentials.activecampaign_token),
+                (
+                    "activecampaign_token",
+                    &mut credentials.activecampaign_token,
+                ),
                 ("mailerlite_token", &mut credentials.mailerlite_token),
             ] {
                 if let Some(value) = spec.get(key).and_then(Value::as_str) {

@@ -122,7 +122,9 @@ fn list(request: &Request, state: &State) -> Response {
     let next = ids.next().map(|id| id.to_string());
     let data: Vec<&Value> = page.iter().map(|id| &state.mailerlite[id]).collect();
     let link = |cursor: &Option<String>| match cursor {
-        Some(c) => json!(format!("https://connect.mailerlite.com/api/subscribers?cursor={c}")),
+        Some(c) => json!(format!(
+            "https://connect.mailerlite.com/api/subscribers?cursor={c}"
+        )),
         None => Value::Null,
     };
     Response::json(
@@ -146,10 +148,7 @@ fn update(request: &Request, state: &mut State, id: u64) -> Response {
         Some(Value::Object(fields)) => fields.clone(),
         Some(_) => return invalid("fields", "The fields must be an array."),
     };
-    if let Some((key, _)) = fields
-        .iter()
-        .find(|(_, v)| v.is_object() || v.is_array())
-    {
+    if let Some((key, _)) = fields.iter().find(|(_, v)| v.is_object() || v.is_array()) {
         return invalid(
             &format!("fields.{key}"),
             "The field value must be a string, number or null.",

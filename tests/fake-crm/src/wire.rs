@@ -251,7 +251,10 @@ mod tests {
 
     #[test]
     fn path_segments_decode_without_plus_rules() {
-        assert_eq!(decode_component("ann%2Bshop%40example.com"), "ann+shop@example.com");
+        assert_eq!(
+            decode_component("ann%2Bshop%40example.com"),
+            "ann+shop@example.com"
+        );
         assert_eq!(decode_component("a+b%2"), "a+b%2");
         assert_eq!(decode_component("%zz%41"), "%zzA");
     }
