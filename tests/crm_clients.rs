@@ -13,6 +13,7 @@ use wpf_bridge::crm::mailerlite::MailerLiteClient;
 use wpf_bridge::crm::mautic::MauticClient;
 use wpf_bridge::crm::userengage::UserEngageClient;
 use wpf_bridge::crm::{self, ApiAccess, Crm, CrmKind};
+use wpf_bridge::error::Retry;
 use wpf_bridge::settings::{Secret, Settings};
 use wpf_bridge::Error;
 
@@ -1633,4 +1634,50 @@ fn mailerlite_missing_token_and_unreachable_address() {
     assert_eq!(error.code(), "crm_unavailable");
     assert_no_secrets(&error, &[&refused, "t-o-k-e-n-1"]);
     assert!(crm.requests().is_empty());
+}
+
+#[test]
+fn preset_client_failures_have_the_retry_classes_the_queue_needs() {
+    // Every CRM failure is worth a later retry (a site owner can fix credentials, the CRM can
+    // come back); the CRM's Retry-After sets when, and only 429 and 5xx carry one.
+    let (ac, ac_client) = ac_with_contact();
+    let (ml, ml_client, id) = ml_with_subscriber();
+    let id = id.to_string();
+    let later = |after: Option<u64>| Retry::Later {
+        after: after.map(Duration::from_secs),
+    };
+    let cases: [(&FakeCrm, &dyn Crm, &str); 2] =
+        [(&ac, &ac_client, "5"), (&ml, &ml_client, id.as_str())];
+    for (crm, client, id) in cases {
+        let kind = client.kind();
+        let failure = |status: u16, retry_after: Option<&str>| {
+            match retry_after {
+                Some(value) => crm.fail_next_retry_after(status, value, 1),
+                None => crm.fail_next(status, 1),
+            }
+            let error = client.load_contact(id).unwrap_err();
+            (error.code(), error.retry())
+        };
+        assert_eq!(
+            failure(429, None),
+            ("crm_rate_limited", later(Some(60))),
+            "{kind:?}"
+        );
+        assert_eq!(failure(502, Some("7")), ("crm_unavailable", later(Some(7))));
+        assert_eq!(failure(500, None), ("crm_unavailable", later(None)));
+        assert_eq!(failure(401, Some("7")), ("crm_auth_failed", later(None)));
+        assert_eq!(failure(403, None), ("crm_auth_failed", later(None)));
+        assert_eq!(failure(400, None), ("crm_rejected", later(None)));
+        crm.delay_next(Duration::from_secs(2), 1);
+        assert_eq!(
+            client.load_contact(id).unwrap_err().retry(),
+            later(None),
+            "a timeout"
+        );
+        let missing = client.load_contact("404").unwrap_err();
+        assert_eq!(
+            (missing.code(), missing.retry()),
+            ("crm_contact_not_found", later(None))
+        );
+    }
 }
