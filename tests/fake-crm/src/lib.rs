@@ -875,6 +875,98 @@ mod tests {
     }
 
     #[test]
+    fn activecampaign_and_mailerlite_are_served_as_documented() {
+        let crm = FakeCrm::start();
+        let (status, created) = request(
+            &crm,
+            "POST",
+            "/_control/activecampaign/contacts",
+            "",
+            r#"{"email": "a@b.c", "tags": ["vip"], "fields": {"TEAM": "Blue"}}"#,
+        );
+        assert_eq!((status, created), (201, json!({"id": 1})));
+        let ac = "Api-Token: activecampaign-token\r\n";
+        assert_eq!(
+            request(&crm, "GET", "/activecampaign/api/3/contacts/1", "", "").0,
+            403
+        );
+        let (status, contact) = request(&crm, "GET", "/activecampaign/api/3/contacts/1", ac, "");
+        assert_eq!(status, 200);
+        assert_eq!(contact["contact"]["id"], json!("1"));
+        assert_eq!(contact["fieldValues"][0]["value"], json!("Blue"));
+        for n in 2..=30 {
+            crm.add_activecampaign_field(&format!("F{n}"), "x");
+        }
+        let (_, page) = request(
+            &crm,
+            "GET",
+            "/activecampaign/api/3/fields?offset=20",
+            ac,
+            "",
+        );
+        assert_eq!(page["fields"].as_array().map(Vec::len), Some(10));
+        assert_eq!(page["meta"]["total"], json!("30"));
+        assert_eq!(
+            request(
+                &crm,
+                "POST",
+                "/activecampaign/api/3/fieldValues",
+                ac,
+                "{\"fieldValue\": {}}"
+            )
+            .1["errors"][0]["source"]["pointer"],
+            json!("/data/attributes/contact")
+        );
+        assert_eq!(
+            request(&crm, "DELETE", "/activecampaign/api/3/contacts/1", ac, "").0,
+            405
+        );
+
+        let ml = "Authorization: Bearer mailerlite-token\r\n";
+        for n in 1..=5 {
+            crm.add_mailerlite_subscriber(json!({"email": format!("s{n}@b.c")}));
+        }
+        let (status, first) = request(&crm, "GET", "/mailerlite/api/subscribers?limit=2", ml, "");
+        assert_eq!(status, 200);
+        assert_eq!(first["data"].as_array().map(Vec::len), Some(2));
+        let cursor = first["meta"]["next_cursor"].as_str().unwrap().to_string();
+        let (_, last) = request(
+            &crm,
+            "GET",
+            &format!("/mailerlite/api/subscribers?limit=5&cursor={cursor}"),
+            ml,
+            "",
+        );
+        assert_eq!(last["data"][0]["email"], json!("s3@b.c"));
+        assert_eq!(last["meta"]["next_cursor"], Value::Null);
+        assert_eq!(
+            request(&crm, "GET", "/mailerlite/api/subscribers/1", "", "").1,
+            json!({"message": "Unauthenticated."})
+        );
+        let (status, found) = request(&crm, "GET", "/mailerlite/api/subscribers/S2%40b.c", ml, "");
+        assert_eq!((status, &found["data"]["id"]), (200, &json!("2")));
+        let (status, bad) = request(
+            &crm,
+            "PUT",
+            "/mailerlite/api/subscribers/2",
+            ml,
+            r#"{"fields": "x"}"#,
+        );
+        assert_eq!(status, 422);
+        assert!(bad["errors"]["fields"].is_array());
+        assert_eq!(
+            request(&crm, "POST", "/mailerlite/api/subscribers/2", ml, "{}").0,
+            405
+        );
+        assert_eq!(
+            request(&crm, "GET", "/_control/mailerlite/subscribers/2", "", "").1["email"],
+            json!("s2@b.c")
+        );
+        crm.reset();
+        assert!(crm.contact_tags(CrmApi::ActiveCampaign, 1).is_none());
+    }
+
+    #[test]
     fn userengage_search_and_attributes() {
         let crm = FakeCrm::start();
         let id = crm
