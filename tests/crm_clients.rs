@@ -1202,6 +1202,12 @@ fn activecampaign_finds_contacts_by_email() {
     );
     assert_eq!(client.find_contact_id("nobody@example.com").unwrap(), None);
     assert_eq!(client.find_contact_id("not an email").unwrap(), None);
+
+    crm.clear_requests();
+    client.test_connection().unwrap();
+    let probe = only_request(&crm);
+    assert_eq!(probe.path, "/activecampaign/api/3/contacts");
+    assert_eq!(probe.query_param("limit").as_deref(), Some("1"));
 }
 
 #[test]
