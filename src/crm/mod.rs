@@ -45,7 +45,7 @@ pub fn client(settings: &Settings) -> Box<dyn Crm> {
         CrmKind::UserEngage => Box::new(userengage::UserEngageClient::new(settings)),
         kind @ (CrmKind::ActiveCampaign | CrmKind::MailerLite) => {
             // No setting holds their credentials yet (`from_slug` never gives them), so the
-            // client fails at first use naming the missing URL.
+            // client fails at first use, naming what is missing.
             client_of(
                 kind,
                 &ApiAccess::new(None, Secret::default(), settings.crm_timeout),
