@@ -20,6 +20,11 @@ use crate::text::printable;
 /// The CRMs we speak to. The slug is WP Fusion's, and prefixes the user meta keys: the
 /// variant's name lowercased (strum), also its serialised form (serde goes through strum), so
 /// each name is written once. `serialize` adds the other names a slug is read from.
+///
+/// Mautic and User.com have a payload parser and can be a site's `crm` setting (`ALL`).
+/// ActiveCampaign and MailerLite have an API client (`crm::activecampaign`,
+/// `crm::mailerlite`) behind a preset mapping (`PRESET_CLIENTS`); no setting selects them
+/// yet, so `from_slug` does not name them.
 #[derive(
     Debug,
     Clone,
@@ -43,19 +48,35 @@ pub enum CrmKind {
         serialize = "usercom"
     )]
     UserEngage,
+    ActiveCampaign,
+    MailerLite,
 }
 
 impl CrmKind {
-    /// All supported CRMs.
-    pub const ALL: &'static [CrmKind] = Self::VARIANTS;
+    /// The CRMs a site's `crm` setting can name.
+    pub const ALL: &'static [CrmKind] = &[CrmKind::Mautic, CrmKind::UserEngage];
+
+    /// The preset CRMs (`PRESET_CRMS`) that have an API client.
+    pub const PRESET_CLIENTS: [CrmKind; 2] = [CrmKind::ActiveCampaign, CrmKind::MailerLite];
+
+    /// The CRM with an API client for a preset slug (`activecampaign`, `mailerlite`), or
+    /// `None` for a preset (or any slug) without one.
+    pub fn of_preset(slug: &str) -> Option<Self> {
+        let kind: CrmKind = slug.trim().parse().ok()?;
+        Self::PRESET_CLIENTS.contains(&kind).then_some(kind)
+    }
 
     /// Parses a slug as used in settings and in the PHP API (`mautic`, `userengage`; any
     /// case, surrounding spaces ignored).
     pub fn from_slug(slug: &str) -> Result<Self> {
-        slug.trim().parse().map_err(|_| Error::UnknownCrm {
-            given: printable(slug, 40),
-            supported: Self::slugs(),
-        })
+        slug.trim()
+            .parse()
+            .ok()
+            .filter(|kind| Self::ALL.contains(kind))
+            .ok_or_else(|| Error::UnknownCrm {
+                given: printable(slug, 40),
+                supported: Self::slugs(),
+            })
     }
 
     /// WP Fusion's slug: `mautic`, `userengage`.
@@ -68,6 +89,8 @@ impl CrmKind {
         match self {
             CrmKind::Mautic => "Mautic",
             CrmKind::UserEngage => "User.com",
+            CrmKind::ActiveCampaign => "ActiveCampaign",
+            CrmKind::MailerLite => "MailerLite",
         }
     }
 
@@ -85,6 +108,8 @@ impl CrmKind {
         match self {
             CrmKind::Mautic => ("mautic_url", "https://mautic.example.com"),
             CrmKind::UserEngage => ("userengage_url", "https://YOURAPP.user.com/api/public/"),
+            CrmKind::ActiveCampaign => ("activecampaign_url", "https://YOURACCOUNT.api-us1.com"),
+            CrmKind::MailerLite => ("mailerlite_url", "https://connect.mailerlite.com/api"),
         }
     }
 
@@ -105,7 +130,7 @@ impl CrmKind {
 /// query or fragment would swallow). Returns it trimmed, without trailing slashes. An error
 /// names the key and shows the CRM's example address, never the value.
 pub fn base_url(key: &str, value: Option<&str>) -> Result<String> {
-    let example = CrmKind::ALL
+    let example = CrmKind::VARIANTS
         .iter()
         .map(|kind| kind.url_setting())
         .find(|(setting, _)| *setting == key)
@@ -158,7 +183,8 @@ impl TryFrom<String> for CrmKind {
 
 /// The CRMs read through a preset webhook mapping (`webhook::mapping::presets`, whose test
 /// checks this list against the shipped mappings): WP Fusion's slug and the name a site owner
-/// knows. None has an API client yet, so none can be a site's `crm` setting.
+/// knows. ActiveCampaign and MailerLite have API clients (`CrmKind::PRESET_CLIENTS`); none
+/// can be a site's `crm` setting yet.
 pub const PRESET_CRMS: [(&str, &str); 5] = [
     ("activecampaign", "ActiveCampaign"),
     ("mailerlite", "MailerLite"),
@@ -253,10 +279,21 @@ mod tests {
 
     #[test]
     fn slugs() {
-        for (slug, _) in PRESET_CRMS {
+        for (slug, name) in PRESET_CRMS {
             assert_eq!(slug_problem(slug), None, "{slug}");
-            assert!(CrmKind::from_slug(slug).is_err(), "{slug} is not a CrmKind");
+            assert!(
+                CrmKind::from_slug(slug).is_err(),
+                "{slug} is no crm setting"
+            );
+            if let Some(kind) = CrmKind::of_preset(slug) {
+                assert_eq!((kind.slug(), kind.display_name()), (slug, name));
+            }
         }
+        for kind in CrmKind::PRESET_CLIENTS {
+            assert_eq!(CrmKind::of_preset(&kind.slug().to_uppercase()), Some(kind));
+        }
+        assert_eq!(CrmKind::of_preset("drip"), None);
+        assert_eq!(CrmKind::of_preset("mautic"), None);
         for kind in CrmKind::ALL {
             assert_eq!(slug_problem(kind.slug()), None);
             assert_eq!(CrmKind::from_slug(kind.slug()), Ok(*kind));

@@ -8,9 +8,12 @@ use std::time::{Duration, Instant, SystemTime};
 use base64::Engine as _;
 use fake_crm::{CrmApi, FakeCrm, RecordedRequest};
 use serde_json::{json, Map, Value};
+use wpf_bridge::crm::activecampaign::{self, ActiveCampaignClient};
+use wpf_bridge::crm::mailerlite::MailerLiteClient;
 use wpf_bridge::crm::mautic::MauticClient;
 use wpf_bridge::crm::userengage::UserEngageClient;
-use wpf_bridge::crm::{self, Crm, CrmKind};
+use wpf_bridge::crm::{self, ApiAccess, Crm, CrmKind};
+use wpf_bridge::error::Retry;
 use wpf_bridge::settings::{Secret, Settings};
 use wpf_bridge::Error;
 
@@ -969,5 +972,748 @@ fn settings_and_clients_apply_one_base_url_rule() {
             .map(|_| ())
             .map_err(|e| e.to_string());
         assert_eq!(from_settings, from_client, "{key} = {url}");
+    }
+}
+
+#[test]
+fn preset_clients_exist_for_activecampaign_and_mailerlite_only() {
+    let crm = FakeCrm::start();
+    let access = ac_access(&crm);
+    for (slug, kind) in [
+        ("activecampaign", CrmKind::ActiveCampaign),
+        ("MailerLite ", CrmKind::MailerLite),
+    ] {
+        let client = crm::preset_client(slug, &access, "return_password").unwrap();
+        assert_eq!(client.kind(), kind);
+    }
+    for slug in ["drip", "convertkit", "highlevel", "mautic", "made_up"] {
+        let error = match crm::preset_client(slug, &access, "return_password") {
+            Ok(_) => panic!("{slug} has no client"),
+            Err(error) => error,
+        };
+        assert_eq!(error.code(), "invalid_setting");
+        let text = error.to_string();
+        assert!(text.contains("return_password"), "{text}");
+        assert!(
+            text.contains(slug) && text.contains("ActiveCampaign and MailerLite"),
+            "{text}"
+        );
+    }
+    // A site whose settings name one of them (no setting can yet) gets a client that fails
+    // at first use, naming the missing address.
+    let settings = Settings {
+        crm: CrmKind::MailerLite,
+        ..Settings::default()
+    };
+    let error = crm::client(&settings).load_contact("1").unwrap_err();
+    assert_eq!(error.code(), "invalid_setting");
+    assert!(crm.requests().is_empty());
+}
+
+// ---------------------------------------------------------------- ActiveCampaign
+
+const AC_TOKEN: &str = "activecampaign-token";
+
+fn ac_access(crm: &FakeCrm) -> ApiAccess {
+    ApiAccess::new(
+        Some(crm.activecampaign_url()),
+        Secret::new(crm.credentials().activecampaign_token),
+        TIMEOUT,
+    )
+}
+
+/// Contact 5 with two custom fields (ids 1 and 2: the reference's example values), a field
+/// for the password (id 3) and two tags.
+fn ac_with_contact() -> (FakeCrm, ActiveCampaignClient) {
+    let crm = FakeCrm::start();
+    assert_eq!(crm.add_activecampaign_field("COUNTRY", "Country"), 1);
+    assert_eq!(crm.add_activecampaign_field("INDUSTRY", "Industry"), 2);
+    assert_eq!(
+        crm.add_activecampaign_field("WP_PASSWORD", "WP password"),
+        3
+    );
+    crm.add_activecampaign_contact(json!({
+        "id": 5, "email": "jane@example.com", "firstName": "Jane", "lastName": "Doe",
+        "phone": "", "tags": ["customer", "wp-member"],
+        "fields": {"COUNTRY": "United States", "INDUSTRY": "Software"}
+    }));
+    let client = ActiveCampaignClient::new(&ac_access(&crm));
+    (crm, client)
+}
+
+#[test]
+fn activecampaign_loads_a_contact_its_fields_and_tags() {
+    let (crm, client) = ac_with_contact();
+    let contact = client.load_contact(" 5 ").unwrap();
+    assert_eq!(contact.id, "5");
+    assert_eq!(contact.email.as_deref(), Some("jane@example.com"));
+    assert_eq!(contact.fields["firstName"], json!("Jane"));
+    assert_eq!(contact.fields["lastName"], json!("Doe"));
+    assert_eq!(contact.fields["COUNTRY"], json!("United States"));
+    assert_eq!(contact.fields["INDUSTRY"], json!("Software"));
+    assert!(!contact.fields.contains_key("WP_PASSWORD"));
+    assert_eq!(contact.tags, vec!["customer", "wp-member"]);
+
+    let requests = crm.requests();
+    let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "/activecampaign/api/3/contacts/5",
+            "/activecampaign/api/3/contacts/5/fieldValues",
+            "/activecampaign/api/3/fields",
+            "/activecampaign/api/3/contacts/5/contactTags",
+            "/activecampaign/api/3/tags/1",
+            "/activecampaign/api/3/tags/2",
+        ]
+    );
+    for request in &requests {
+        assert_eq!(request.method, "GET");
+        assert_eq!(request.header("api-token"), Some(AC_TOKEN));
+        assert_eq!(request.header("authorization"), None);
+        assert_eq!(request.header("accept"), Some("application/json"));
+    }
+    assert_eq!(requests[2].query_param("limit").as_deref(), Some("100"));
+    assert_eq!(requests[2].query_param("offset").as_deref(), Some("0"));
+}
+
+#[test]
+fn activecampaign_field_names_are_read_across_pages() {
+    let crm = FakeCrm::start();
+    for n in 1..=230 {
+        crm.add_activecampaign_field(&format!("F{n}"), &format!("Field {n}"));
+    }
+    crm.add_activecampaign_contact(json!({"id": 9, "email": "p@example.com",
+        "fields": {"F7": "seven", "F150": "one hundred fifty"}}));
+    let contact = ActiveCampaignClient::new(&ac_access(&crm))
+        .load_contact("9")
+        .unwrap();
+    assert_eq!(contact.fields["F7"], json!("seven"));
+    assert_eq!(contact.fields["F150"], json!("one hundred fifty"));
+    let offsets: Vec<String> = crm
+        .requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/fields"))
+        .filter_map(|r| r.query_param("offset"))
+        .collect();
+    // The third page is not read: both names were found on the first two.
+    assert_eq!(offsets, ["0", "100"]);
+    assert!(contact.tags.is_empty());
+}
+
+#[test]
+fn activecampaign_answers_match_the_reference_examples() {
+    // The fake's records have every member the reference's examples show, so a client that
+    // reads the fake reads ActiveCampaign.
+    let (crm, client) = ac_with_contact();
+    client.load_contact("5").unwrap();
+    let keys = |value: &Value| -> Vec<String> {
+        let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    let answer = |path: &str| -> Value { serde_json::from_str(&raw_get(&crm, path)).unwrap() };
+    let values = answer("/api/3/contacts/5/fieldValues");
+    let documented = fixture("activecampaign/01_api_GET_contact_fieldValues_response.json");
+    assert_eq!(
+        keys(&values["fieldValues"][0]),
+        keys(&documented["fieldValues"][0])
+    );
+    let tag = answer("/api/3/tags/1");
+    assert_eq!(
+        keys(&tag["tag"]),
+        keys(&fixture("activecampaign/02_api_GET_tag_response.json")["tag"])
+    );
+    let tags = answer("/api/3/contacts/5/contactTags");
+    assert_eq!(
+        keys(&tags["contactTags"][0]),
+        keys(&fixture("activecampaign/03_api_contactTag_record.json")["contactTag"])
+    );
+    // And the client reads the documented records themselves.
+    let pairs = wpf_bridge::contact::activecampaign::field_values(&documented["fieldValues"]);
+    assert_eq!(pairs[0], ("1".to_string(), json!("United States")));
+}
+
+/// A GET to the fake's ActiveCampaign API with the right token, the body as text.
+fn raw_get(crm: &FakeCrm, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", crm.port())).unwrap();
+    write!(
+        stream,
+        "GET /activecampaign{path} HTTP/1.1\r\nHost: x\r\nApi-Token: {AC_TOKEN}\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    answer.split_once("\r\n\r\n").unwrap().1.to_string()
+}
+
+#[test]
+fn activecampaign_writes_a_custom_field_by_perstag_or_title() {
+    let (crm, client) = ac_with_contact();
+    client
+        .update_contact("5", &object(json!({"wp_password": "S3cret pw"})))
+        .unwrap();
+    let write = crm.requests().pop().unwrap();
+    assert_eq!(write.method, "POST");
+    assert_eq!(write.path, "/activecampaign/api/3/fieldValues");
+    assert_eq!(write.header("content-type"), Some("application/json"));
+    assert_eq!(
+        write.body_json().unwrap(),
+        json!({"fieldValue": {"contact": "5", "field": "3", "value": "S3cret pw"}})
+    );
+    // The request has the documented example's shape.
+    let documented = fixture("activecampaign/04_api_POST_fieldValues_request.json");
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v["fieldValue"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&write.body_json().unwrap()), keys(&documented));
+    let fields = crm.contact_fields(CrmApi::ActiveCampaign, 5).unwrap();
+    assert_eq!(fields["WP_PASSWORD"], json!("S3cret pw"));
+
+    // By title, and numbers are sent as text.
+    client
+        .update_contact("5", &object(json!({"Industry": 42})))
+        .unwrap();
+    let fields = crm.contact_fields(CrmApi::ActiveCampaign, 5).unwrap();
+    assert_eq!(fields["INDUSTRY"], json!("42"));
+
+    crm.clear_requests();
+    client.update_contact("5", &Map::new()).unwrap();
+    assert!(crm.requests().is_empty());
+}
+
+#[test]
+fn activecampaign_refuses_fields_it_cannot_write_before_writing_any() {
+    let (crm, client) = ac_with_contact();
+    crm.clear_requests();
+    let error = client
+        .update_contact(
+            "5",
+            &object(json!({"WP_PASSWORD": "pw-1234", "NO_SUCH": "x"})),
+        )
+        .unwrap_err();
+    assert_eq!(error.code(), "invalid_argument");
+    assert!(error.to_string().contains("NO_SUCH"), "{error}");
+    assert_no_secrets(&error, &["pw-1234"]);
+    assert!(crm.requests().iter().all(|r| r.method == "GET"));
+
+    let error = client
+        .update_contact("5", &object(json!({"email": "x@y.z"})))
+        .unwrap_err();
+    assert_eq!(error.code(), "invalid_argument");
+    assert!(error.to_string().contains("standard"), "{error}");
+    assert!(crm.requests().iter().all(|r| r.method == "GET"));
+}
+
+#[test]
+fn activecampaign_finds_contacts_by_email() {
+    let (crm, client) = ac_with_contact();
+    crm.clear_requests();
+    assert_eq!(
+        client
+            .find_contact_id(" Jane@Example.com ")
+            .unwrap()
+            .as_deref(),
+        Some("5")
+    );
+    let request = only_request(&crm);
+    assert_eq!(request.path, "/activecampaign/api/3/contacts");
+    assert_eq!(
+        request.query_param("email").as_deref(),
+        Some("Jane@Example.com")
+    );
+    assert_eq!(client.find_contact_id("nobody@example.com").unwrap(), None);
+    assert_eq!(client.find_contact_id("not an email").unwrap(), None);
+
+    crm.clear_requests();
+    client.test_connection().unwrap();
+    let probe = only_request(&crm);
+    assert_eq!(probe.path, "/activecampaign/api/3/contacts");
+    assert_eq!(probe.query_param("limit").as_deref(), Some("1"));
+}
+
+#[test]
+fn activecampaign_unknown_contacts_and_bad_ids_are_not_found() {
+    let (crm, client) = ac_with_contact();
+    crm.clear_requests();
+    for id in ["77", "5/../1", "abc", ""] {
+        let error = client.load_contact(id).unwrap_err();
+        assert_eq!(error.code(), "crm_contact_not_found", "{id:?}");
+    }
+    assert_eq!(
+        crm.requests().len(),
+        1,
+        "only the numeric id reached the API"
+    );
+    let error = client
+        .update_contact("77", &object(json!({"WP_PASSWORD": "pw"})))
+        .unwrap_err();
+    assert_eq!(error.code(), "crm_contact_not_found");
+}
+
+#[test]
+fn activecampaign_failures_map_to_codes_without_secrets() {
+    let (crm, client) = ac_with_contact();
+
+    let wrong = ActiveCampaignClient::new(&ApiAccess::new(
+        Some(crm.activecampaign_url()),
+        Secret::new("wrong-token-123"),
+        TIMEOUT,
+    ));
+    let error = wrong.test_connection().unwrap_err();
+    assert_eq!(
+        error,
+        Error::CrmAuth {
+            crm: "ActiveCampaign",
+            status: 403
+        }
+    );
+    assert_no_secrets(&error, &["wrong-token-123", AC_TOKEN]);
+
+    crm.fail_next(429, 1);
+    assert_eq!(
+        client.load_contact("5").unwrap_err(),
+        Error::CrmRateLimited {
+            crm: "ActiveCampaign",
+            retry_after: Some(60)
+        }
+    );
+    // A failure part way through a load fails the load: no contact with half its tags.
+    for status in [500, 503] {
+        crm.clear_requests();
+        crm.respond_next(
+            200,
+            r#"{"contact": {"id": "5", "email": "jane@example.com"}}"#,
+            1,
+        );
+        crm.fail_next(status, 1);
+        let error = client.load_contact("5").unwrap_err();
+        assert_eq!(error.code(), "crm_unavailable", "{status}");
+        assert!(
+            error.to_string().contains(&format!("HTTP {status}")),
+            "{error}"
+        );
+    }
+    // A rejection's message never echoes the value we sent: the field list is answered,
+    // then the write is refused.
+    crm.respond_next(
+        200,
+        r#"{"fields": [{"id": "3", "title": "WP password", "perstag": "WP_PASSWORD"}],
+            "meta": {"total": "1"}}"#,
+        1,
+    );
+    crm.respond_next(
+        422,
+        r#"{"message": "Value S3cret-Pass-99 is not allowed for this field"}"#,
+        1,
+    );
+    crm.clear_requests();
+    let error = client
+        .update_contact("5", &object(json!({"WP_PASSWORD": "S3cret-Pass-99"})))
+        .unwrap_err();
+    assert_eq!(crm.requests().pop().unwrap().method, "POST");
+    assert_eq!(error.code(), "crm_rejected");
+    assert!(
+        error.to_string().contains("Value *** is not allowed"),
+        "{error}"
+    );
+    assert_no_secrets(&error, &["S3cret-Pass-99"]);
+    // A write for an unknown contact is the reference's JSON:API 404 ("Contact not found").
+    let error = client
+        .update_contact("77", &object(json!({"WP_PASSWORD": "x"})))
+        .unwrap_err();
+    assert_eq!(error.code(), "crm_contact_not_found");
+
+    // Answers that are not the API's JSON.
+    crm.respond_next(200, "<!DOCTYPE html><html>Login</html>", 1);
+    let error = client.load_contact("5").unwrap_err();
+    assert_eq!(error.code(), "crm_bad_response");
+    assert!(error.to_string().contains("activecampaign_url"), "{error}");
+    crm.respond_next(200, r#"{"contacts": []}"#, 1);
+    assert_eq!(
+        client.load_contact("5").unwrap_err().code(),
+        "crm_bad_response"
+    );
+    let huge = format!(
+        "{{\"contact\": {{\"pad\": \"{}\"}}}}",
+        "x".repeat(5 * 1024 * 1024)
+    );
+    crm.respond_next(200, &huge, 1);
+    let error = client.load_contact("5").unwrap_err();
+    assert_eq!(error.code(), "crm_bad_response");
+    assert!(error.to_string().contains("4 MiB"), "{error}");
+
+    // A timeout is unavailable, within the timeout.
+    crm.delay_next(Duration::from_secs(2), 1);
+    let started = Instant::now();
+    assert_eq!(
+        client.load_contact("5").unwrap_err().code(),
+        "crm_unavailable"
+    );
+    assert!(started.elapsed() < Duration::from_millis(1500));
+    // And the client recovers.
+    assert_eq!(client.load_contact("5").unwrap().tags.len(), 2);
+}
+
+#[test]
+fn activecampaign_contacts_with_too_many_tags_are_refused() {
+    let crm = FakeCrm::start();
+    let tags: Vec<String> = (0..=activecampaign::MAX_TAGS)
+        .map(|n| format!("t{n}"))
+        .collect();
+    crm.add_activecampaign_contact(json!({"id": 3, "email": "t@example.com", "tags": tags}));
+    let error = ActiveCampaignClient::new(&ac_access(&crm))
+        .load_contact("3")
+        .unwrap_err();
+    assert_eq!(error.code(), "crm_bad_response");
+    assert!(error.to_string().contains("at most"), "{error}");
+    assert!(crm.requests().iter().all(|r| !r.path.contains("/tags/")));
+}
+
+#[test]
+fn activecampaign_missing_access_fails_at_first_use_naming_the_key() {
+    let crm = FakeCrm::start();
+    let refused = refused_url();
+    for (access, key) in [
+        (
+            ApiAccess::new(None, Secret::new(AC_TOKEN), TIMEOUT),
+            "activecampaign_url",
+        ),
+        (
+            ApiAccess::new(Some(crm.activecampaign_url()), Secret::default(), TIMEOUT),
+            "activecampaign_api_key",
+        ),
+        (
+            ApiAccess::new(
+                Some("acme.api-us1.com".into()),
+                Secret::new(AC_TOKEN),
+                TIMEOUT,
+            ),
+            "activecampaign_url",
+        ),
+    ] {
+        match ActiveCampaignClient::new(&access)
+            .load_contact("1")
+            .unwrap_err()
+        {
+            Error::InvalidSetting { key: named, .. } => assert_eq!(named, key),
+            other => panic!("{other:?}"),
+        }
+    }
+    let error = ActiveCampaignClient::new(&ApiAccess::new(
+        Some(refused.clone()),
+        Secret::new("k-e-y-987"),
+        TIMEOUT,
+    ))
+    .load_contact("1")
+    .unwrap_err();
+    assert_eq!(error.code(), "crm_unavailable");
+    assert_no_secrets(&error, &[&refused, "k-e-y-987"]);
+    // An address that is not the API (the fake's HTML 404).
+    let error = ActiveCampaignClient::new(&ApiAccess::new(
+        Some(format!("{}/not-ac", crm.base_url())),
+        Secret::new(AC_TOKEN),
+        TIMEOUT,
+    ))
+    .test_connection()
+    .unwrap_err();
+    assert_eq!(error.code(), "invalid_setting");
+    assert!(error.to_string().contains("activecampaign_url"), "{error}");
+    assert!(crm.requests().len() == 1);
+}
+
+// ---------------------------------------------------------------- MailerLite
+
+const ML_TOKEN: &str = "mailerlite-token";
+
+fn ml_access(crm: &FakeCrm) -> ApiAccess {
+    ApiAccess::new(
+        Some(crm.mailerlite_url()),
+        Secret::new(crm.credentials().mailerlite_token),
+        TIMEOUT,
+    )
+}
+
+/// The documented subscriber, in two groups.
+fn ml_with_subscriber() -> (FakeCrm, MailerLiteClient, u64) {
+    let crm = FakeCrm::start();
+    let mut subscriber = fixture("mailerlite/05_api_subscriber.json");
+    subscriber["groups"] = json!([
+        {"id": "71", "name": "Customers", "active_count": 1},
+        {"id": "72", "name": "Newsletter"}
+    ]);
+    let id = crm.add_mailerlite_subscriber(subscriber);
+    let client = MailerLiteClient::new(&ml_access(&crm));
+    (crm, client, id)
+}
+
+#[test]
+fn mailerlite_loads_a_subscriber_with_groups_as_tags() {
+    let (crm, client, id) = ml_with_subscriber();
+    assert_eq!(id, 31_986_843_064_993_537);
+    let contact = client.load_contact("31986843064993537").unwrap();
+    assert_eq!(contact.id, "31986843064993537");
+    assert_eq!(contact.email.as_deref(), Some("dummy@example.com"));
+    assert_eq!(contact.fields["name"], json!("Dummy"));
+    assert_eq!(contact.fields["last_name"], json!("Testerson"));
+    assert_eq!(contact.fields["email"], json!("dummy@example.com"));
+    assert_eq!(contact.fields["city"], Value::Null);
+    assert_eq!(contact.tags, vec!["Customers", "Newsletter"]);
+
+    let request = only_request(&crm);
+    assert_eq!(request.method, "GET");
+    assert_eq!(
+        request.path,
+        "/mailerlite/api/subscribers/31986843064993537"
+    );
+    assert_eq!(
+        request.header("authorization"),
+        Some("Bearer mailerlite-token")
+    );
+    assert_eq!(request.header("accept"), Some("application/json"));
+}
+
+#[test]
+fn mailerlite_writes_fields_with_put_and_finds_by_email() {
+    let (crm, client, id) = ml_with_subscriber();
+    client
+        .update_contact(
+            &id.to_string(),
+            &object(json!({"wp_password": "S3cret pw"})),
+        )
+        .unwrap();
+    let write = only_request(&crm);
+    assert_eq!(write.method, "PUT");
+    assert_eq!(write.path, format!("/mailerlite/api/subscribers/{id}"));
+    assert_eq!(
+        write.body_json().unwrap(),
+        json!({"fields": {"wp_password": "S3cret pw"}})
+    );
+    let fields = crm.contact_fields(CrmApi::MailerLite, id).unwrap();
+    assert_eq!(fields["wp_password"], json!("S3cret pw"));
+    assert_eq!(fields["name"], json!("Dummy"), "other fields are kept");
+
+    crm.clear_requests();
+    assert_eq!(
+        client
+            .find_contact_id("Dummy@Example.com")
+            .unwrap()
+            .as_deref(),
+        Some("31986843064993537")
+    );
+    assert_eq!(
+        only_request(&crm).path,
+        "/mailerlite/api/subscribers/Dummy%40Example.com"
+    );
+    assert_eq!(client.find_contact_id("nobody@example.com").unwrap(), None);
+    crm.add_mailerlite_subscriber(json!({"id": "5", "email": "ann+shop@example.com"}));
+    assert_eq!(
+        client
+            .find_contact_id("ann+shop@example.com")
+            .unwrap()
+            .as_deref(),
+        Some("5")
+    );
+    // An answer for another email (a proxy, a fuzzy match) is no match.
+    crm.respond_next(
+        200,
+        r#"{"data": {"id": "9", "email": "other@example.com"}}"#,
+        1,
+    );
+    assert_eq!(client.find_contact_id("ann@example.com").unwrap(), None);
+    client.test_connection().unwrap();
+    assert_eq!(
+        crm.requests()
+            .pop()
+            .unwrap()
+            .query_param("limit")
+            .as_deref(),
+        Some("1")
+    );
+}
+
+#[test]
+fn mailerlite_failures_map_to_codes_without_secrets() {
+    let (crm, client, id) = ml_with_subscriber();
+    let id = id.to_string();
+
+    let wrong = MailerLiteClient::new(&ApiAccess::new(
+        Some(crm.mailerlite_url()),
+        Secret::new("wrong-token-456"),
+        TIMEOUT,
+    ));
+    let error = wrong.load_contact(&id).unwrap_err();
+    assert_eq!(
+        error,
+        Error::CrmAuth {
+            crm: "MailerLite",
+            status: 401
+        }
+    );
+    assert_no_secrets(&error, &["wrong-token-456", ML_TOKEN]);
+
+    for bad in ["1", "abc", "1/../2", ""] {
+        assert_eq!(
+            client.load_contact(bad).unwrap_err().code(),
+            "crm_contact_not_found",
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        client
+            .update_contact("1", &object(json!({"x": "y"})))
+            .unwrap_err()
+            .code(),
+        "crm_contact_not_found"
+    );
+
+    crm.fail_next(429, 1);
+    assert_eq!(
+        client.load_contact(&id).unwrap_err(),
+        Error::CrmRateLimited {
+            crm: "MailerLite",
+            retry_after: Some(60)
+        }
+    );
+    crm.fail_next_retry_after(503, "30", 1);
+    assert_eq!(
+        client.load_contact(&id).unwrap_err(),
+        Error::CrmUnavailable {
+            crm: "MailerLite",
+            detail: "HTTP 503: Scripted failure".to_string(),
+            retry_after: Some(30)
+        }
+    );
+    // The fake's own validation error, with MailerLite's message.
+    let error = client
+        .update_contact(
+            &id,
+            &object(json!({"wp_password": {"nested": "N0t-Allowed-77"}})),
+        )
+        .unwrap_err();
+    assert_eq!(error.code(), "crm_rejected");
+    assert!(
+        error.to_string().contains("The given data was invalid"),
+        "{error}"
+    );
+    assert_no_secrets(&error, &["N0t-Allowed-77"]);
+    crm.respond_next(
+        422,
+        r#"{"message": "The value G3nerated-Secret! is too long.", "errors": {}}"#,
+        1,
+    );
+    let error = client
+        .update_contact(&id, &object(json!({"wp_password": "G3nerated-Secret!"})))
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("The value *** is too long"),
+        "{error}"
+    );
+    assert_no_secrets(&error, &["G3nerated-Secret!"]);
+
+    crm.respond_next(200, "<!DOCTYPE html><html>MailerLite</html>", 1);
+    let error = client.load_contact(&id).unwrap_err();
+    assert_eq!(error.code(), "crm_bad_response");
+    assert!(error.to_string().contains("mailerlite_url"), "{error}");
+    crm.respond_next(200, r#"{"data": []}"#, 1);
+    assert_eq!(
+        client.load_contact(&id).unwrap_err().code(),
+        "crm_bad_response"
+    );
+    let huge = format!(
+        "{{\"data\": {{\"pad\": \"{}\"}}}}",
+        "x".repeat(5 * 1024 * 1024)
+    );
+    crm.respond_next(200, &huge, 1);
+    assert!(client
+        .load_contact(&id)
+        .unwrap_err()
+        .to_string()
+        .contains("4 MiB"));
+
+    crm.delay_next(Duration::from_secs(2), 1);
+    let started = Instant::now();
+    assert_eq!(
+        client.load_contact(&id).unwrap_err().code(),
+        "crm_unavailable"
+    );
+    assert!(started.elapsed() < Duration::from_millis(1500));
+    assert_eq!(client.load_contact(&id).unwrap().id, id);
+}
+
+#[test]
+fn mailerlite_missing_token_and_unreachable_address() {
+    let crm = FakeCrm::start();
+    match MailerLiteClient::new(&ApiAccess::new(None, Secret::default(), TIMEOUT))
+        .load_contact("1")
+        .unwrap_err()
+    {
+        Error::InvalidSetting { key, .. } => assert_eq!(key, "mailerlite_api_token"),
+        other => panic!("{other:?}"),
+    }
+    let refused = refused_url();
+    let error = MailerLiteClient::new(&ApiAccess::new(
+        Some(refused.clone()),
+        Secret::new("t-o-k-e-n-1"),
+        TIMEOUT,
+    ))
+    .find_contact_id("a@b.co")
+    .unwrap_err();
+    assert_eq!(error.code(), "crm_unavailable");
+    assert_no_secrets(&error, &[&refused, "t-o-k-e-n-1"]);
+    assert!(crm.requests().is_empty());
+}
+
+#[test]
+fn preset_client_failures_have_the_retry_classes_the_queue_needs() {
+    // Every CRM failure is worth a later retry (a site owner can fix credentials, the CRM can
+    // come back); the CRM's Retry-After sets when, and only 429 and 5xx carry one.
+    let (ac, ac_client) = ac_with_contact();
+    let (ml, ml_client, id) = ml_with_subscriber();
+    let id = id.to_string();
+    let later = |after: Option<u64>| Retry::Later {
+        after: after.map(Duration::from_secs),
+    };
+    let cases: [(&FakeCrm, &dyn Crm, &str); 2] =
+        [(&ac, &ac_client, "5"), (&ml, &ml_client, id.as_str())];
+    for (crm, client, id) in cases {
+        let kind = client.kind();
+        let failure = |status: u16, retry_after: Option<&str>| {
+            match retry_after {
+                Some(value) => crm.fail_next_retry_after(status, value, 1),
+                None => crm.fail_next(status, 1),
+            }
+            let error = client.load_contact(id).unwrap_err();
+            (error.code(), error.retry())
+        };
+        assert_eq!(
+            failure(429, None),
+            ("crm_rate_limited", later(Some(60))),
+            "{kind:?}"
+        );
+        assert_eq!(failure(502, Some("7")), ("crm_unavailable", later(Some(7))));
+        assert_eq!(failure(500, None), ("crm_unavailable", later(None)));
+        assert_eq!(failure(401, Some("7")), ("crm_auth_failed", later(None)));
+        assert_eq!(failure(403, None), ("crm_auth_failed", later(None)));
+        assert_eq!(failure(400, None), ("crm_rejected", later(None)));
+        crm.delay_next(Duration::from_secs(2), 1);
+        assert_eq!(
+            client.load_contact(id).unwrap_err().retry(),
+            later(None),
+            "a timeout"
+        );
+        let missing = client.load_contact("404").unwrap_err();
+        assert_eq!(
+            (missing.code(), missing.retry()),
+            ("crm_contact_not_found", later(None))
+        );
     }
 }

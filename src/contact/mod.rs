@@ -4,6 +4,8 @@
 
 use serde_json::{Map, Value};
 
+pub mod activecampaign;
+pub mod mailerlite;
 pub mod mautic;
 pub mod userengage;
 
@@ -12,7 +14,8 @@ pub mod userengage;
 pub struct Contact {
     pub id: String,
     pub email: Option<String>,
-    /// CRM field alias (Mautic) or standard key / attribute `name_std` (User.com) to value.
+    /// CRM field alias (Mautic), standard key / attribute `name_std` (User.com), standard
+    /// key / custom field `perstag` (ActiveCampaign), or `fields` key (MailerLite) to value.
     pub fields: Map<String, Value>,
     /// Tag names.
     pub tags: Vec<String>,

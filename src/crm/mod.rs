@@ -2,16 +2,23 @@
 //!
 //! `sync/` calls it only when a webhook's payload does not carry the contact's data (or to
 //! return a generated password). One file per CRM client; each takes its base URL from the
-//! settings, so tests point it at a loopback server.
+//! settings (Mautic, User.com) or from an [`ApiAccess`] (the preset CRMs with a client,
+//! ActiveCampaign and MailerLite, which no setting holds yet), so tests point it at a
+//! loopback server.
+
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
 pub use crate::contact::Contact;
 pub use crate::crm_kind::CrmKind;
-use crate::error::Result;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
 use crate::settings::Settings;
 
+pub mod activecampaign;
 pub mod http;
+pub mod mailerlite;
 pub mod mautic;
 pub mod userengage;
 
@@ -36,5 +43,71 @@ pub fn client(settings: &Settings) -> Box<dyn Crm> {
     match settings.crm {
         CrmKind::Mautic => Box::new(mautic::MauticClient::new(settings)),
         CrmKind::UserEngage => Box::new(userengage::UserEngageClient::new(settings)),
+        kind @ (CrmKind::ActiveCampaign | CrmKind::MailerLite) => {
+            // No setting holds their credentials yet (`from_slug` never gives them), so the
+            // client fails at first use, naming what is missing.
+            client_of(
+                kind,
+                &ApiAccess::new(None, Secret::default(), settings.crm_timeout),
+            )
+        }
+    }
+}
+
+/// Where and as whom to call a CRM whose client takes its access from the caller (a webhook
+/// source's API credentials) rather than the site settings.
+#[derive(Debug, Clone)]
+pub struct ApiAccess {
+    /// The API address as the site owner copied it (`CrmKind::url_setting` shows its form).
+    pub url: Option<String>,
+    /// The API token or key.
+    pub token: Secret,
+    /// Timeout for each call.
+    pub timeout: Duration,
+}
+
+impl ApiAccess {
+    pub fn new(url: Option<String>, token: Secret, timeout: Duration) -> Self {
+        ApiAccess {
+            url,
+            token,
+            timeout,
+        }
+    }
+}
+
+/// The client for a preset CRM with one (`CrmKind::PRESET_CLIENTS`). Never fails and never
+/// calls the network; missing access fails at first use, naming what is missing.
+fn client_of(kind: CrmKind, access: &ApiAccess) -> Box<dyn Crm> {
+    match kind {
+        CrmKind::MailerLite => Box::new(mailerlite::MailerLiteClient::new(access)),
+        _ => Box::new(activecampaign::ActiveCampaignClient::new(access)),
+    }
+}
+
+/// The API client for the preset mapping with this slug (`activecampaign`, `mailerlite`).
+/// A preset without a client (`drip`, `convertkit`, `highlevel`) is refused, naming what needs
+/// one: a webhook that carries only a contact id, and "return password". `setting` is the key
+/// named in the error (the setting that asked for the client).
+pub fn preset_client(
+    slug: &str,
+    access: &ApiAccess,
+    setting: &'static str,
+) -> Result<Box<dyn Crm>> {
+    match CrmKind::of_preset(slug) {
+        Some(kind) => Ok(client_of(kind, access)),
+        None => Err(Error::setting(
+            setting,
+            format!(
+                "the CRM \"{}\" has no API client in wpf-bridge, so it cannot load a contact \
+                 from an id-only webhook or receive a returned password; {} have one",
+                crate::text::printable(slug.trim(), 40),
+                CrmKind::PRESET_CLIENTS
+                    .iter()
+                    .map(|kind| kind.display_name())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            ),
+        )),
     }
 }

@@ -75,6 +75,17 @@ pub fn effective_map(
             ("last_name", "last_name"),
             ("email", "user_email"),
         ],
+        // The keys `crm::activecampaign` and `crm::mailerlite` give a loaded contact.
+        CrmKind::ActiveCampaign => &[
+            ("firstName", "first_name"),
+            ("lastName", "last_name"),
+            ("email", "user_email"),
+        ],
+        CrmKind::MailerLite => &[
+            ("name", "first_name"),
+            ("last_name", "last_name"),
+            ("email", "user_email"),
+        ],
     };
     pairs
         .iter()

@@ -52,11 +52,12 @@ pub fn verify_access_key(given: &str, expected: &str) -> bool {
 ///
 /// Mautic: `signature` is base64(HMAC-SHA256(raw body, secret)). An empty secret or a
 /// signature that is not base64 never matches. User.com has no signing scheme we know of, so
-/// it never matches either.
+/// it never matches either. ActiveCampaign and MailerLite are read through their preset
+/// mappings, which carry their signature rule (`mapping::signature`), never through here.
 pub fn verify_signature(crm: CrmKind, raw_body: &[u8], signature: &str, secret: &str) -> bool {
     match crm {
         CrmKind::Mautic => verify_hmac_sha256(raw_body, signature, secret),
-        CrmKind::UserEngage => false,
+        CrmKind::UserEngage | CrmKind::ActiveCampaign | CrmKind::MailerLite => false,
     }
 }
 

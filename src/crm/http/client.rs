@@ -30,6 +30,8 @@ pub struct Client {
     timeout: Duration,
     endpoint: Result<Endpoint>,
     accept: &'static str,
+    /// The header the credential goes in: `Authorization`, or the CRM's own (`Api-Token`).
+    auth_header: &'static str,
 }
 
 impl Client {
@@ -45,7 +47,15 @@ impl Client {
             timeout,
             endpoint,
             accept,
+            auth_header: "Authorization",
         }
+    }
+
+    /// Sends the endpoint's credential in `name` instead of `Authorization` (ActiveCampaign's
+    /// `Api-Token`); the credential is then the header's whole value.
+    pub fn with_auth_header(mut self, name: &'static str) -> Self {
+        self.auth_header = name;
+        self
     }
 
     /// Calls `path` under the endpoint with the client's `Authorization` and `Accept`; `body`
@@ -61,11 +71,12 @@ impl Client {
         }
         masked.add_credentials(authorization);
 
-        let headers = [("Authorization", authorization), ("Accept", self.accept)];
+        let headers = [(self.auth_header, authorization), ("Accept", self.accept)];
         let outcome = match method {
             Method::Get => with_headers(self.agent.get(&url), &headers).call(),
             Method::Post => send(with_headers(self.agent.post(&url), &headers), sent),
             Method::Patch => send(with_headers(self.agent.patch(&url), &headers), sent),
+            Method::Put => send(with_headers(self.agent.put(&url), &headers), sent),
         };
         let failed = |e: ureq::Error| transport::error(&self.spec, self.timeout, &e);
         let mut response = outcome.map_err(failed)?;

@@ -34,6 +34,7 @@ pub enum Method {
     Get,
     Post,
     Patch,
+    Put,
 }
 
 impl Method {
@@ -48,10 +49,10 @@ mod tests {
 
     #[test]
     fn methods_are_named_as_http_names_them() {
-        let names: Vec<&str> = [Method::Get, Method::Post, Method::Patch]
+        let names: Vec<&str> = [Method::Get, Method::Post, Method::Patch, Method::Put]
             .into_iter()
             .map(Method::as_str)
             .collect();
-        assert_eq!(names, ["GET", "POST", "PATCH"]);
+        assert_eq!(names, ["GET", "POST", "PATCH", "PUT"]);
     }
 }

@@ -73,6 +73,14 @@ pub fn parse_authenticated(
         Some(json) => match crm {
             CrmKind::Mautic => mautic::parse_events(&json)?,
             CrmKind::UserEngage => userengage::parse_events(&json)?,
+            // Read through their preset mappings (`webhook::mapping`); no site setting
+            // routes them here.
+            CrmKind::ActiveCampaign | CrmKind::MailerLite => {
+                return Err(generic::invalid(
+                    crm,
+                    "this CRM's webhooks are read through its preset mapping",
+                ))
+            }
         },
     };
 

@@ -9,12 +9,16 @@
 //! | `GET /_control/mautic/contacts/{id}` | the stored contact, or 404 |
 //! | `POST /_control/userengage/users` (a user) | stores it, 201 `{"id": N}` |
 //! | `GET /_control/userengage/users/{id}` | the stored user, or 404 |
+//! | `POST /_control/activecampaign/contacts` (a contact in the fake's form) | stores it, 201 |
+//! | `GET /_control/activecampaign/contacts/{id}` | the stored contact, or 404 |
+//! | `POST /_control/mailerlite/subscribers` (a subscriber) | stores it, 201 `{"id": N}` |
+//! | `GET /_control/mailerlite/subscribers/{id}` | the stored subscriber, or 404 |
 //! | `GET /_control/requests` | the recorded API requests, oldest first |
 //! | `POST /_control/reset` | forgets contacts, users, requests, scripted answers |
 //! | `POST /_control/fail` `{"status": 500, "count": 1, "body"?, "retry_after"?}` | next answers fail |
 //! | `POST /_control/delay` `{"ms": 1000, "count": 1}` | next answers wait |
 //! | `POST /_control/credentials` `{"mautic_username", ...}` (any subset) | accepted credentials |
-//! | `POST /_control/seed` `{"mautic": [...], "userengage": [...]}` | stores them all |
+//! | `POST /_control/seed` `{"mautic": [...], "userengage": [...], "activecampaign": [...], "mailerlite": [...]}` | stores them all |
 
 use std::time::Duration;
 
@@ -61,6 +65,8 @@ pub fn handle(request: &Request, rest: &str, shared: &Shared) -> Response {
             let store = match collection_api(crm, collection) {
                 Some(CrmApi::Mautic) => &state.mautic,
                 Some(CrmApi::UserEngage) => &state.userengage,
+                Some(CrmApi::ActiveCampaign) => &state.activecampaign,
+                Some(CrmApi::MailerLite) => &state.mailerlite,
                 None => return problem(404, "unknown control endpoint"),
             };
             match id.and_then(|id| store.get(&id)) {
@@ -139,6 +145,11 @@ pub fn handle(request: &Request, rest: &str, shared: &Shared) -> Response {
                 ("mautic_password", &mut credentials.mautic_password),
                 ("mautic_token", &mut credentials.mautic_token),
                 ("userengage_key", &mut credentials.userengage_key),
+                (
+                    "activecampaign_token",
+                    &mut credentials.activecampaign_token,
+                ),
+                ("mailerlite_token", &mut credentials.mailerlite_token),
             ] {
                 if let Some(value) = spec.get(key).and_then(Value::as_str) {
                     *slot = value.to_string();
@@ -164,6 +175,8 @@ fn collection_api(crm: &str, collection: &str) -> Option<CrmApi> {
     match (crm, collection) {
         ("mautic", "contacts") => Some(CrmApi::Mautic),
         ("userengage", "users") => Some(CrmApi::UserEngage),
+        ("activecampaign", "contacts") => Some(CrmApi::ActiveCampaign),
+        ("mailerlite", "subscribers") => Some(CrmApi::MailerLite),
         _ => None,
     }
 }

@@ -1,4 +1,5 @@
-//! A loopback HTTP server that speaks the Mautic and User.com REST APIs the way wpf-bridge's
+//! A loopback HTTP server that speaks the Mautic, User.com, ActiveCampaign (v3) and
+//! MailerLite REST APIs the way wpf-bridge's
 //! CRM clients (`src/crm/`) use them, for the Rust integration tests and, through its
 //! `/_control/` API and the `fake-crm` binary, for the PHP end-to-end tests.
 //!
@@ -15,8 +16,9 @@
 //! # let _ = fields;
 //! ```
 //!
-//! Layout: `wire` reads and writes HTTP/1.1, `mautic` and `userengage` answer their API's
-//! paths from the shared [`State`], `control` answers `/_control/`. Every connection gets its
+//! Layout: `wire` reads and writes HTTP/1.1, `mautic`, `userengage`, `activecampaign` and
+//! `mailerlite` answer their API's paths from the shared [`State`], `control` answers
+//! `/_control/`. Every connection gets its
 //! own thread and is closed after one response; requests and bodies are size-bounded; nothing
 //! a client sends can panic the server (a handler panic becomes a 500).
 
@@ -31,7 +33,9 @@ use std::time::Duration;
 
 use serde_json::{json, Map, Value};
 
+mod activecampaign;
 mod control;
+mod mailerlite;
 mod mautic;
 mod userengage;
 mod wire;
@@ -40,17 +44,24 @@ mod wire;
 pub const MAUTIC_PREFIX: &str = "/mautic";
 /// Path prefix of the User.com API: `userengage_url()` ends in `/userengage/api/public/`.
 pub const USERENGAGE_PREFIX: &str = "/userengage/api/public";
+/// Path prefix of the ActiveCampaign API: `activecampaign_url()` (the account URL, to which
+/// clients append `/api/3`) is `http://127.0.0.1:PORT/activecampaign`.
+pub const ACTIVECAMPAIGN_PREFIX: &str = "/activecampaign";
+/// Path prefix of the MailerLite API: `mailerlite_url()` ends in `/mailerlite/api`.
+pub const MAILERLITE_PREFIX: &str = "/mailerlite/api";
 /// Path prefix of the control API.
 pub const CONTROL_PREFIX: &str = "/_control";
 
 /// How many requests are kept (the oldest are dropped first).
 const MAX_RECORDED: usize = 10_000;
 
-/// Which of the two APIs.
+/// Which of the APIs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CrmApi {
     Mautic,
     UserEngage,
+    ActiveCampaign,
+    MailerLite,
 }
 
 /// The credentials the fake accepts. An empty string switches that method off.
@@ -63,16 +74,23 @@ pub struct Credentials {
     pub mautic_token: String,
     /// User.com key (`Authorization: Token KEY`).
     pub userengage_key: String,
+    /// ActiveCampaign API key (`Api-Token: KEY`).
+    pub activecampaign_token: String,
+    /// MailerLite API token (`Authorization: Bearer TOKEN`).
+    pub mailerlite_token: String,
 }
 
 impl Default for Credentials {
-    /// `mautic-user` / `mautic-password`, token `mautic-token`, User.com key `userengage-key`.
+    /// `mautic-user` / `mautic-password`, token `mautic-token`, User.com key `userengage-key`,
+    /// `activecampaign-token`, `mailerlite-token`.
     fn default() -> Self {
         Credentials {
             mautic_username: "mautic-user".to_string(),
             mautic_password: "mautic-password".to_string(),
             mautic_token: "mautic-token".to_string(),
             userengage_key: "userengage-key".to_string(),
+            activecampaign_token: "activecampaign-token".to_string(),
+            mailerlite_token: "mailerlite-token".to_string(),
         }
     }
 }
@@ -148,6 +166,11 @@ enum Scripted {
 pub(crate) struct State {
     pub mautic: BTreeMap<u64, Value>,
     pub userengage: BTreeMap<u64, Value>,
+    /// ActiveCampaign contacts in their stored form (see `activecampaign`).
+    pub activecampaign: BTreeMap<u64, Value>,
+    pub(crate) activecampaign_registry: activecampaign::Registry,
+    /// MailerLite subscribers as the API answers them.
+    pub mailerlite: BTreeMap<u64, Value>,
     pub requests: VecDeque<RecordedRequest>,
     scripted: VecDeque<Scripted>,
     delays: VecDeque<Duration>,
@@ -161,9 +184,17 @@ impl State {
         if let Some(inner) = record.get("contact").filter(|c| c.is_object()) {
             record = inner.clone();
         }
+        // And MailerLite's `{"data": subscriber}`.
+        if api == CrmApi::MailerLite {
+            if let Some(inner) = record.get("data").filter(|c| c.is_object()) {
+                record = inner.clone();
+            }
+        }
         let store = match api {
             CrmApi::Mautic => &mut self.mautic,
             CrmApi::UserEngage => &mut self.userengage,
+            CrmApi::ActiveCampaign => &mut self.activecampaign,
+            CrmApi::MailerLite => &mut self.mailerlite,
         };
         let Some(object) = record.as_object_mut() else {
             return Err("a contact must be a JSON object".to_string());
@@ -172,7 +203,16 @@ impl State {
             Some(id) => id,
             None => store.keys().next_back().map_or(1, |last| last + 1),
         };
-        object.insert("id".to_string(), json!(id));
+        match api {
+            CrmApi::ActiveCampaign => {
+                activecampaign::register(&mut self.activecampaign_registry, object)?;
+                object.insert("id".to_string(), json!(id));
+            }
+            CrmApi::MailerLite => mailerlite::complete(id, object)?,
+            _ => {
+                object.insert("id".to_string(), json!(id));
+            }
+        }
         store.insert(id, record);
         Ok(id)
     }
@@ -180,16 +220,22 @@ impl State {
     pub fn reset(&mut self) {
         self.mautic.clear();
         self.userengage.clear();
+        self.activecampaign.clear();
+        self.activecampaign_registry = activecampaign::Registry::default();
+        self.mailerlite.clear();
         self.requests.clear();
         self.scripted.clear();
         self.delays.clear();
     }
 
-    /// Loads a seed document: `{"mautic": [contact, ...], "userengage": [user, ...]}`.
+    /// Loads a seed document: `{"mautic": [contact, ...], "userengage": [user, ...],
+    /// "activecampaign": [contact, ...], "mailerlite": [subscriber, ...]}`.
     pub fn seed(&mut self, seed: &Value) -> Result<(), String> {
         for (key, api) in [
             ("mautic", CrmApi::Mautic),
             ("userengage", CrmApi::UserEngage),
+            ("activecampaign", CrmApi::ActiveCampaign),
+            ("mailerlite", CrmApi::MailerLite),
         ] {
             match seed.get(key) {
                 None | Some(Value::Null) => {}
@@ -285,6 +331,17 @@ impl FakeCrm {
         format!("{}{USERENGAGE_PREFIX}/", self.base_url())
     }
 
+    /// `http://127.0.0.1:PORT/activecampaign`: the ActiveCampaign account URL (clients
+    /// append `/api/3`).
+    pub fn activecampaign_url(&self) -> String {
+        format!("{}{ACTIVECAMPAIGN_PREFIX}", self.base_url())
+    }
+
+    /// `http://127.0.0.1:PORT/mailerlite/api`: the MailerLite API address.
+    pub fn mailerlite_url(&self) -> String {
+        format!("{}{MAILERLITE_PREFIX}", self.base_url())
+    }
+
     /// `http://127.0.0.1:PORT/_control`
     pub fn control_url(&self) -> String {
         format!("{}{CONTROL_PREFIX}", self.base_url())
@@ -307,6 +364,37 @@ impl FakeCrm {
         self.add(CrmApi::UserEngage, user)
     }
 
+    /// Stores an ActiveCampaign contact in the fake's form: `{"id"?, "email", "firstName",
+    /// "lastName", "phone", "tags": [name, ...], "fields": {PERSTAG: value}}`; its tags and
+    /// fields are registered with the account. Returns the id.
+    ///
+    /// # Panics
+    /// When `contact` is not of that form (a mistake in the test).
+    pub fn add_activecampaign_contact(&self, contact: Value) -> u64 {
+        self.add(CrmApi::ActiveCampaign, contact)
+    }
+
+    /// Registers an ActiveCampaign custom field (or finds it by perstag); returns its id.
+    pub fn add_activecampaign_field(&self, perstag: &str, title: &str) -> u64 {
+        lock(&self.shared)
+            .activecampaign_registry
+            .field_id(perstag, title) as u64
+    }
+
+    /// Registers an ActiveCampaign tag (or finds it); returns its id.
+    pub fn add_activecampaign_tag(&self, name: &str) -> u64 {
+        lock(&self.shared).activecampaign_registry.tag_id(name) as u64
+    }
+
+    /// Stores a MailerLite subscriber (the `data` object of `GET subscribers/{id}`, or that
+    /// whole answer). Returns the id.
+    ///
+    /// # Panics
+    /// When `subscriber` is not a JSON object with object `fields` and list `groups`.
+    pub fn add_mailerlite_subscriber(&self, subscriber: Value) -> u64 {
+        self.add(CrmApi::MailerLite, subscriber)
+    }
+
     fn add(&self, api: CrmApi, record: Value) -> u64 {
         match lock(&self.shared).insert(api, record) {
             Ok(id) => id,
@@ -325,33 +413,39 @@ impl FakeCrm {
     }
 
     /// A contact's fields after the updates so far: Mautic's `fields.all` (alias to value);
-    /// for User.com the scalar top-level keys plus `attributes[]` as `name_std` to value.
+    /// for User.com the scalar top-level keys plus `attributes[]` as `name_std` to value; for
+    /// ActiveCampaign the standard keys plus the custom fields by perstag; for MailerLite
+    /// `fields` plus `email`.
     pub fn contact_fields(&self, api: CrmApi, id: u64) -> Option<Map<String, Value>> {
         let state = lock(&self.shared);
         match api {
             CrmApi::Mautic => state.mautic.get(&id).map(mautic::fields_of),
             CrmApi::UserEngage => state.userengage.get(&id).map(userengage::fields_of),
+            CrmApi::ActiveCampaign => state.activecampaign.get(&id).map(activecampaign::fields_of),
+            CrmApi::MailerLite => state.mailerlite.get(&id).map(mailerlite::fields_of),
         }
     }
 
     /// A contact's tag names after the updates so far.
     pub fn contact_tags(&self, api: CrmApi, id: u64) -> Option<Vec<String>> {
         let state = lock(&self.shared);
-        let record = match api {
-            CrmApi::Mautic => state.mautic.get(&id),
-            CrmApi::UserEngage => state.userengage.get(&id),
-        }?;
-        let key = match api {
-            CrmApi::Mautic => "tag",
-            CrmApi::UserEngage => "name",
+        let (record, list, key) = match api {
+            CrmApi::Mautic => (state.mautic.get(&id), "tags", Some("tag")),
+            CrmApi::UserEngage => (state.userengage.get(&id), "tags", Some("name")),
+            // Stored as plain names.
+            CrmApi::ActiveCampaign => (state.activecampaign.get(&id), "tags", None),
+            CrmApi::MailerLite => (state.mailerlite.get(&id), "groups", Some("name")),
         };
         Some(
-            record
-                .get("tags")
+            record?
+                .get(list)
                 .and_then(Value::as_array)
                 .map(|tags| {
                     tags.iter()
-                        .filter_map(|t| t.get(key).and_then(Value::as_str))
+                        .filter_map(|t| match key {
+                            Some(key) => t.get(key).and_then(Value::as_str),
+                            None => t.as_str(),
+                        })
                         .map(str::to_string)
                         .collect()
                 })
@@ -370,8 +464,9 @@ impl FakeCrm {
     }
 
     /// The next `count` API requests get `status` with the CRM's error JSON (Mautic's
-    /// `{"errors":[{message, code, type}]}`, User.com's `{"detail": ...}`; a 429 carries
-    /// `Retry-After: 60`), whatever their path or credentials.
+    /// `{"errors":[{message, code, type}]}`, User.com's `{"detail": ...}`, ActiveCampaign's and
+    /// MailerLite's `{"message": ...}`; a 429 carries `Retry-After: 60`), whatever their path
+    /// or credentials.
     pub fn fail_next(&self, status: u16, count: usize) {
         let retry_after = (status == 429).then(|| "60".to_string());
         self.script(
@@ -438,7 +533,7 @@ impl FakeCrm {
         lock(&self.shared).reset();
     }
 
-    /// Loads a seed document: `{"mautic": [contact, ...], "userengage": [user, ...]}`.
+    /// Loads a seed document (see [`State::seed`]'s keys).
     pub fn seed(&self, seed: &Value) -> Result<(), String> {
         lock(&self.shared).seed(seed)
     }
@@ -496,6 +591,10 @@ fn dispatch(request: &wire::Request, shared: &Shared) -> wire::Response {
         Some(CrmApi::Mautic)
     } else if strip_prefix(&request.path, USERENGAGE_PREFIX).is_some() {
         Some(CrmApi::UserEngage)
+    } else if strip_prefix(&request.path, ACTIVECAMPAIGN_PREFIX).is_some() {
+        Some(CrmApi::ActiveCampaign)
+    } else if strip_prefix(&request.path, MAILERLITE_PREFIX).is_some() {
+        Some(CrmApi::MailerLite)
     } else {
         None
     };
@@ -530,6 +629,8 @@ fn dispatch(request: &wire::Request, shared: &Shared) -> wire::Response {
         ) => {
             let response = match api {
                 Some(CrmApi::UserEngage) => userengage::error(status, "Scripted failure."),
+                Some(CrmApi::ActiveCampaign) => activecampaign::error(status, "Scripted failure."),
+                Some(CrmApi::MailerLite) => mailerlite::error(status, "Scripted failure."),
                 _ => mautic::error(status, "Scripted failure."),
             };
             match retry_after {
@@ -544,6 +645,14 @@ fn dispatch(request: &wire::Request, shared: &Shared) -> wire::Response {
         (None, Some(CrmApi::UserEngage)) => {
             let rest = strip_prefix(&request.path, USERENGAGE_PREFIX).unwrap_or("");
             userengage::handle(request, rest, shared)
+        }
+        (None, Some(CrmApi::ActiveCampaign)) => {
+            let rest = strip_prefix(&request.path, ACTIVECAMPAIGN_PREFIX).unwrap_or("");
+            activecampaign::handle(request, rest, shared)
+        }
+        (None, Some(CrmApi::MailerLite)) => {
+            let rest = strip_prefix(&request.path, MAILERLITE_PREFIX).unwrap_or("");
+            mailerlite::handle(request, rest, shared)
         }
         (None, None) => wire::Response::raw(
             404,
@@ -763,6 +872,98 @@ mod tests {
             started.elapsed()
         );
         assert_eq!(crm.requests().len(), 4);
+    }
+
+    #[test]
+    fn activecampaign_and_mailerlite_are_served_as_documented() {
+        let crm = FakeCrm::start();
+        let (status, created) = request(
+            &crm,
+            "POST",
+            "/_control/activecampaign/contacts",
+            "",
+            r#"{"email": "a@b.c", "tags": ["vip"], "fields": {"TEAM": "Blue"}}"#,
+        );
+        assert_eq!((status, created), (201, json!({"id": 1})));
+        let ac = "Api-Token: activecampaign-token\r\n";
+        assert_eq!(
+            request(&crm, "GET", "/activecampaign/api/3/contacts/1", "", "").0,
+            403
+        );
+        let (status, contact) = request(&crm, "GET", "/activecampaign/api/3/contacts/1", ac, "");
+        assert_eq!(status, 200);
+        assert_eq!(contact["contact"]["id"], json!("1"));
+        assert_eq!(contact["fieldValues"][0]["value"], json!("Blue"));
+        for n in 2..=30 {
+            crm.add_activecampaign_field(&format!("F{n}"), "x");
+        }
+        let (_, page) = request(
+            &crm,
+            "GET",
+            "/activecampaign/api/3/fields?offset=20",
+            ac,
+            "",
+        );
+        assert_eq!(page["fields"].as_array().map(Vec::len), Some(10));
+        assert_eq!(page["meta"]["total"], json!("30"));
+        assert_eq!(
+            request(
+                &crm,
+                "POST",
+                "/activecampaign/api/3/fieldValues",
+                ac,
+                "{\"fieldValue\": {}}"
+            )
+            .1["errors"][0]["source"]["pointer"],
+            json!("/data/attributes/contact")
+        );
+        assert_eq!(
+            request(&crm, "DELETE", "/activecampaign/api/3/contacts/1", ac, "").0,
+            405
+        );
+
+        let ml = "Authorization: Bearer mailerlite-token\r\n";
+        for n in 1..=5 {
+            crm.add_mailerlite_subscriber(json!({"email": format!("s{n}@b.c")}));
+        }
+        let (status, first) = request(&crm, "GET", "/mailerlite/api/subscribers?limit=2", ml, "");
+        assert_eq!(status, 200);
+        assert_eq!(first["data"].as_array().map(Vec::len), Some(2));
+        let cursor = first["meta"]["next_cursor"].as_str().unwrap().to_string();
+        let (_, last) = request(
+            &crm,
+            "GET",
+            &format!("/mailerlite/api/subscribers?limit=5&cursor={cursor}"),
+            ml,
+            "",
+        );
+        assert_eq!(last["data"][0]["email"], json!("s3@b.c"));
+        assert_eq!(last["meta"]["next_cursor"], Value::Null);
+        assert_eq!(
+            request(&crm, "GET", "/mailerlite/api/subscribers/1", "", "").1,
+            json!({"message": "Unauthenticated."})
+        );
+        let (status, found) = request(&crm, "GET", "/mailerlite/api/subscribers/S2%40b.c", ml, "");
+        assert_eq!((status, &found["data"]["id"]), (200, &json!("2")));
+        let (status, bad) = request(
+            &crm,
+            "PUT",
+            "/mailerlite/api/subscribers/2",
+            ml,
+            r#"{"fields": "x"}"#,
+        );
+        assert_eq!(status, 422);
+        assert!(bad["errors"]["fields"].is_array());
+        assert_eq!(
+            request(&crm, "POST", "/mailerlite/api/subscribers/2", ml, "{}").0,
+            405
+        );
+        assert_eq!(
+            request(&crm, "GET", "/_control/mailerlite/subscribers/2", "", "").1["email"],
+            json!("s2@b.c")
+        );
+        crm.reset();
+        assert!(crm.contact_tags(CrmApi::ActiveCampaign, 1).is_none());
     }
 
     #[test]

@@ -1,13 +1,17 @@
-//! `fake-crm`: the fake Mautic and User.com APIs as a program, for the PHP end-to-end tests.
+//! `fake-crm`: the fake Mautic, User.com, ActiveCampaign and MailerLite APIs as a program,
+//! for the PHP end-to-end tests.
 //!
 //! ```text
 //! fake-crm --port P [--mautic-user U --mautic-password P --mautic-token T
-//!          --userengage-key K] [--seed FILE.json]
+//!          --userengage-key K --activecampaign-token T --mailerlite-token T]
+//!          [--seed FILE.json]
 //! ```
 //! Binds 127.0.0.1 only, prints `listening on http://127.0.0.1:P` once it accepts
 //! connections, and serves until killed. `--port 0` picks a free port (read it from that
-//! line). The seed file is `{"mautic": [contact, ...], "userengage": [user, ...]}`.
-//! Mautic is under `/mautic`, User.com under `/userengage/api/public/`, the control API
+//! line). The seed file is `{"mautic": [contact, ...], "userengage": [user, ...],
+//! "activecampaign": [contact, ...], "mailerlite": [subscriber, ...]}`. Mautic is under
+//! `/mautic`, User.com under `/userengage/api/public/`, ActiveCampaign under
+//! `/activecampaign` (`/api/3/...`), MailerLite under `/mailerlite/api`, the control API
 //! under `/_control/` (see the library's `control` module).
 
 use std::io::Write;
@@ -16,7 +20,8 @@ use std::process::ExitCode;
 use fake_crm::{Credentials, FakeCrm};
 
 const USAGE: &str = "usage: fake-crm --port P [--mautic-user U] [--mautic-password P] \
-                     [--mautic-token T] [--userengage-key K] [--seed FILE.json]";
+                     [--mautic-token T] [--userengage-key K] [--activecampaign-token T] \
+                     [--mailerlite-token T] [--seed FILE.json]";
 
 struct Options {
     port: u16,
@@ -49,6 +54,8 @@ fn parse(args: &[String]) -> Result<Options, String> {
             "--mautic-password" => credentials.mautic_password = value,
             "--mautic-token" => credentials.mautic_token = value,
             "--userengage-key" => credentials.userengage_key = value,
+            "--activecampaign-token" => credentials.activecampaign_token = value,
+            "--mailerlite-token" => credentials.mailerlite_token = value,
             "--seed" => seed = Some(value),
             other => return Err(format!("unknown option {other}")),
         }

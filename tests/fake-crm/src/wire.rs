@@ -224,9 +224,40 @@ pub fn query_param(query: &str, name: &str) -> Option<String> {
         .map(|(_, v)| v)
 }
 
+/// Decodes `%XX` in a path segment (`+` stays a plus, as in paths it is one); a `%` not
+/// followed by two hex digits stays as it is. Invalid UTF-8 is replaced.
+pub fn decode_component(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(high), Some(low)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((high * 16 + low) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn path_segments_decode_without_plus_rules() {
+        assert_eq!(
+            decode_component("ann%2Bshop%40example.com"),
+            "ann+shop@example.com"
+        );
+        assert_eq!(decode_component("a+b%2"), "a+b%2");
+        assert_eq!(decode_component("%zz%41"), "%zzA");
+    }
 
     #[test]
     fn queries_decode_like_php() {
