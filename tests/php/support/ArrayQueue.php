@@ -5,7 +5,7 @@
 // deleted, the waiting totals and per-contact counts). Its clock moves only when a test
 // moves it. It lets the suite drive wpf_bridge_handle_queued() and wpf_bridge_drain() from PHP
 // without WordPress; the e2e suite runs the same functions against the real table.
-final class ArrayQueue
+final class ArrayQueue implements WpfBridge\Queue
 {
     public array $rows = [];
     public int $clock;
