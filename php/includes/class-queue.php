@@ -27,7 +27,9 @@
  * This class is the port alone, plus thin delegates kept for the callers of the
  * administrator's operations (count_listed(), requeue(), discard(), summary(): see
  * WPF_Bridge_Queue_Admin) and retention's prune() (WPF_Bridge_Retention::prune_queue()). It
- * implements an interface of the extension, so it is loaded only where the extension is.
+ * implements an interface of the extension, so it can be loaded only where the extension is:
+ * code that must run without it (the installer, uninstall, the CLI's status) uses
+ * WPF_Bridge_Queue_Schema and WPF_Bridge_Queue_Admin directly.
  * The same contract is checked against this table, the PHPUnit ArrayQueue and the Rust
  * in-memory queue by one conformance suite (tests/conformance/queue.json).
  *
