@@ -95,13 +95,6 @@ final class WPF_Bridge_Queue_Schema {
 	}
 
 	/**
-	 * The CREATE TABLE statement dbDelta() is given.
-	 */
-	public static function schema(): string {
-		return self::table()->create_statement( self::COLUMNS );
-	}
-
-	/**
 	 * Creates or upgrades the table and records its schema version.
 	 */
 	public static function create_table(): void {

@@ -57,7 +57,7 @@ final class WPF_Bridge_Table {
 	 * The CREATE TABLE statement of $columns (column and key lines, in the format dbDelta()
 	 * parses: two spaces after PRIMARY KEY), with the site's charset.
 	 */
-	public function create_statement( string $columns ): string {
+	private function create_statement( string $columns ): string {
 		global $wpdb;
 		return 'CREATE TABLE ' . $this->name() . " (\n" . trim( $columns, "\n" ) . "\n) " . $wpdb->get_charset_collate() . ';';
 	}
