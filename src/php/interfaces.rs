@@ -10,8 +10,6 @@
 //! These traits only declare: PHP code implements them; `PhpSite` and `PhpQueue` call the
 //! methods by name.
 
-#![allow(dead_code)] // The traits are declarations for PHP; nothing in Rust implements them.
-
 use ext_php_rs::convert::FromZvalMut;
 use ext_php_rs::exception::PhpException;
 use ext_php_rs::flags::DataType;
@@ -26,6 +24,7 @@ type Array = ext_php_rs::boxed::ZBox<ZendHashTable>;
 /// ids are ints; `user()` returns `login`, `email`, `roles`, `capabilities`, `super_admin`, or
 /// null; `create_user()` takes `login`, `email`, `password`, `role`, `core`, `meta`;
 /// `roles()` lists `slug`, `name`, `capabilities`. A method that cannot do its work throws.
+#[allow(dead_code)] // A declaration for PHP: nothing in Rust implements it.
 #[php_interface]
 #[php(name = "WpfBridge\\Site", change_method_case = "snake_case")]
 pub trait SiteAdapter {
@@ -73,6 +72,7 @@ pub trait SiteAdapter {
 /// claim counted for a row taken from an expired lease; the delivery key freed); `event_data()`,
 /// `complete()`, `retry()` and `fail()` act only on rows still claimed under the caller's token;
 /// nothing is deleted; `now()` is the one clock. Failures throw.
+#[allow(dead_code)] // A declaration for PHP: nothing in Rust implements it.
 #[php_interface]
 #[php(name = "WpfBridge\\Queue", change_method_case = "snake_case")]
 pub trait QueueAdapter {
