@@ -12,12 +12,18 @@
  * the plugin's: the same keys WP Fusion uses, so memberships and other plugins that read the
  * tags keep working, and reinstalling either plugin finds the links to the CRM contacts.
  *
- * This file runs without the plugin loaded, so it uses WordPress functions only.
+ * This file runs without the plugin loaded: it loads the few classes that name what it removes
+ * (the tables with their version options, the tick's hook), so each name is written once.
  *
  * @package WPF_Bridge
  */
 
 defined( 'WP_UNINSTALL_PLUGIN' ) || exit;
+
+require_once __DIR__ . '/includes/class-table.php';
+require_once __DIR__ . '/includes/class-log.php';
+require_once __DIR__ . '/includes/class-queue-schema.php';
+require_once __DIR__ . '/includes/class-worker.php';
 
 /**
  * Removes the plugin's options, transients, log, queue and refusal tables from the current site.
@@ -26,14 +32,12 @@ function wpf_bridge_uninstall_site(): void {
 	global $wpdb;
 
 	delete_option( 'wpf_bridge_settings' );
-	delete_option( 'wpf_bridge_db_version' );
-	delete_option( 'wpf_bridge_queue_db_version' );
 	delete_option( 'wpf_bridge_wpf_key_notice_dismissed' );
 	delete_option( 'wpf_bridge_loader_version' );
 	delete_option( 'wpf_bridge_handover' );
 	delete_option( 'wpf_bridge_worker_heartbeat' );
 	delete_option( 'wpf_bridge_runtimes' );
-	wp_clear_scheduled_hook( 'wpf_bridge_queue_tick' );
+	WPF_Bridge_Worker::unschedule();
 
 	// phpcs:disable WordPress.DB.DirectDatabaseQuery -- no API lists transients by prefix.
 	$wpdb->query(
@@ -43,8 +47,10 @@ function wpf_bridge_uninstall_site(): void {
 			$wpdb->esc_like( '_transient_timeout_wpf_bridge_' ) . '%'
 		)
 	);
-	$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}wpf_bridge_log" ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery.SchemaChange -- table name only.
-	$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}wpf_bridge_queue" ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery.SchemaChange -- table name only.
+	// phpcs:enable
+	WPF_Bridge_Log::drop_table();
+	WPF_Bridge_Queue_Schema::drop_table();
+	// phpcs:disable WordPress.DB.DirectDatabaseQuery -- the refusals table is dropped by name.
 	$wpdb->query( "DROP TABLE IF EXISTS {$wpdb->prefix}wpf_bridge_refusals" ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared, WordPress.DB.DirectDatabaseQuery.SchemaChange -- table name only.
 	// phpcs:enable
 }

@@ -2,7 +2,9 @@
 //!
 //! `sync/` makes every decision and calls these methods to carry them out. In production the
 //! implementation is `php::PhpSite`, backed by the plugin's adapter object (each method a few
-//! WordPress API calls); tests use an in-memory implementation.
+//! WordPress API calls), which implements the PHP interface `WpfBridge\Site` the extension
+//! declares with these methods (`src/php/interfaces.rs`); tests use an in-memory
+//! implementation.
 
 use serde_json::{Map, Value};
 

@@ -2,6 +2,303 @@
 
 // Stubs for wpf_bridge
 
+namespace WpfBridge {
+    /**
+     * The `Queue` port (`crate::queue::port`): the durable queue's storage. It decides nothing
+     * and guarantees: one durable write per `store()`; one waiting copy per delivery key (a key
+     * held by a row waiting unclaimed answers that row's id); a row is due when pending or
+     * retrying with `due_at <= now()`, or claimed with `lease_until <= now()`; `claim()` takes a
+     * contact's oldest due rows atomically under the token for the lease (attempts + 1; a dead
+     * claim counted for a row taken from an expired lease; the delivery key freed); `event_data()`,
+     * `complete()`, `retry()` and `fail()` act only on rows still claimed under the caller's token;
+     * nothing is deleted; `now()` is the one clock. Failures throw.
+     */
+    interface Queue {
+        /**
+         * Claims the oldest due rows of one contact, at most `$max_rows`, under `$token` for
+         * `$lease_seconds`: rows of `id`, `attempts`, `dead_claims`, `head`.
+         *
+         * @param string $crm
+         * @param string $contact_id
+         * @param string $token
+         * @param int $lease_seconds
+         * @param int $max_rows
+         * @return array
+         */
+        public function claim(string $crm, string $contact_id, string $token, int $lease_seconds, int $max_rows): array;
+
+        /**
+         * Marks rows claimed under `$token` done with the apply's result (`outcome`, `user_id`).
+         *
+         * @param string $token
+         * @param array $ids
+         * @param array $result
+         * @return void
+         */
+        public function complete(string $token, array $ids, array $result): void;
+
+        /**
+         * How many rows are in `$state`.
+         *
+         * @param string $state
+         * @return int
+         */
+        public function count(string $state): int;
+
+        /**
+         * Contacts (`crm`, `contact_id`) with a due row, the longest waiting first, at most `$limit`.
+         *
+         * @param int $limit
+         * @return array
+         */
+        public function due_contacts(int $limit): array;
+
+        /**
+         * The data of one row claimed under `$token`; throws when it is not so claimed.
+         *
+         * @param string $token
+         * @param int $id
+         * @return string
+         */
+        public function event_data(string $token, int $id): string;
+
+        /**
+         * Marks rows claimed under `$token` failed with the error.
+         *
+         * @param string $token
+         * @param array $ids
+         * @param string $code
+         * @param string $message
+         * @return void
+         */
+        public function fail(string $token, array $ids, string $code, string $message): void;
+
+        /**
+         * Rows, newest first, optionally of one state and one contact, at most `$limit` (never
+         * their data).
+         *
+         * @param string|null $state
+         * @param string|null $contact_id
+         * @param int $limit
+         * @return array
+         */
+        public function list(?string $state = null, ?string $contact_id = null, int $limit): array;
+
+        /**
+         * The queue's clock, in Unix seconds.
+         *
+         * @return int
+         */
+        public function now(): int;
+
+        /**
+         * Releases rows claimed under `$token` to be tried again at `$at`, keeping the error.
+         *
+         * @param string $token
+         * @param array $ids
+         * @param int $at
+         * @param string $code
+         * @param string $message
+         * @return void
+         */
+        public function retry(string $token, array $ids, int $at, string $code, string $message): void;
+
+        /**
+         * Stores rows (`crm`, `contact_id`, `data`, `head`, `delivery_key`) in one durable write,
+         * due now; returns their ids in the same order.
+         *
+         * @param array $rows
+         * @return array
+         */
+        public function store(array $rows): array;
+
+        /**
+         * `['events' => int, 'bytes' => int]` of the waiting rows, at most `$max_age` seconds old.
+         *
+         * @param int $max_age
+         * @return array
+         */
+        public function waiting_load(int $max_age): array;
+
+        /**
+         * The waiting rows of each contact id of `$crm`, in the same order.
+         *
+         * @param string $crm
+         * @param array $contact_ids
+         * @return array
+         */
+        public function waiting_per_contact(string $crm, array $contact_ids): array;
+    }
+
+    /**
+     * The `Site` port (`crate::site::Site`): everything the apply step needs from WordPress. User
+     * ids are ints; `user()` returns `login`, `email`, `roles`, `capabilities`, `super_admin`, or
+     * null; `create_user()` takes `login`, `email`, `password`, `role`, `core`, `meta`;
+     * `roles()` lists `slug`, `name`, `capabilities`. A method that cannot do its work throws.
+     */
+    interface Site {
+        /**
+         * Opens one apply's unit of work (a database transaction): its writes are committed
+         * together by `commit_writes`.
+         *
+         * @return void
+         */
+        public function begin_writes(): void;
+
+        /**
+         * Commits the unit; throws (after rolling it back) when the database ended it early
+         * (a deadlock, a lock wait timeout, a lost connection).
+         *
+         * @return void
+         */
+        public function commit_writes(): void;
+
+        /**
+         * Creates a user (`wp_insert_user`, its meta in the same call) and returns its id.
+         *
+         * @param array $user
+         * @return int
+         */
+        public function create_user(array $user): int;
+
+        /**
+         * The default role of new users.
+         *
+         * @return string
+         */
+        public function default_role(): string;
+
+        /**
+         * Deletes one user meta key.
+         *
+         * @param int $id
+         * @param string $key
+         * @return void
+         */
+        public function delete_user_meta(int $id, string $key): void;
+
+        /**
+         * Fires a WordPress action hook with these arguments.
+         *
+         * @param string $hook
+         * @param array $args
+         * @return void
+         */
+        public function do_action(string $hook, array $args): void;
+
+        /**
+         * The user with this email (case-insensitive, as WordPress compares), or null.
+         *
+         * @param string $email
+         * @return int|null
+         */
+        public function find_user_by_email(string $email): ?int;
+
+        /**
+         * The lowest user id whose meta `$key` equals `$value`, or null.
+         *
+         * @param string $key
+         * @param string $value
+         * @return int|null
+         */
+        public function find_user_by_meta(string $key, string $value): ?int;
+
+        /**
+         * Takes a named lock, waiting up to `$timeout` seconds; false when it could not be had.
+         *
+         * @param string $name
+         * @param int $timeout
+         * @return bool
+         */
+        public function lock(string $name, int $timeout): bool;
+
+        /**
+         * Writes a log line (`info`, `notice`, `error`); never given a secret.
+         *
+         * @param string $level
+         * @param string $message
+         * @return void
+         */
+        public function log(string $level, string $message): void;
+
+        /**
+         * Whether a user has this login.
+         *
+         * @param string $login
+         * @return bool
+         */
+        public function login_exists(string $login): bool;
+
+        /**
+         * Every registered role.
+         *
+         * @return array
+         */
+        public function roles(): array;
+
+        /**
+         * Sends WordPress's new-user email.
+         *
+         * @param int $id
+         * @return void
+         */
+        public function send_new_user_notification(int $id): void;
+
+        /**
+         * Replaces the user's roles with this one.
+         *
+         * @param int $id
+         * @param string $role
+         * @return void
+         */
+        public function set_role(int $id, string $role): void;
+
+        /**
+         * Releases a named lock taken by `lock()`.
+         *
+         * @param string $name
+         * @return void
+         */
+        public function unlock(string $name): void;
+
+        /**
+         * Updates core user fields (`wp_update_user`).
+         *
+         * @param int $id
+         * @param array $core
+         * @return void
+         */
+        public function update_user(int $id, array $core): void;
+
+        /**
+         * Writes one user meta value.
+         *
+         * @param int $id
+         * @param string $key
+         * @param mixed $value
+         * @return void
+         */
+        public function update_user_meta(int $id, string $key, mixed $value): void;
+
+        /**
+         * The user, or null when it does not exist.
+         *
+         * @param int $id
+         * @return array|null
+         */
+        public function user(int $id): ?array;
+
+        /**
+         * One user meta value, or null when absent.
+         *
+         * @param int $id
+         * @param string $key
+         * @return mixed
+         */
+        public function user_meta(int $id, string $key): mixed;
+    }
+}
+
 namespace {
     /**
      * The capabilities that make a role administrative: a webhook never gives a role holding
@@ -33,13 +330,13 @@ namespace {
      * lease).
      *
      * @param mixed $settings
-     * @param object $site
-     * @param object $queue
+     * @param \WpfBridge\Site $site
+     * @param \WpfBridge\Queue $queue
      * @param int $max_contacts
      * @param int $budget_seconds
      * @return array
      */
-    function wpf_bridge_drain(mixed $settings, object $site, object $queue, int $max_contacts, int $budget_seconds): array {}
+    function wpf_bridge_drain(mixed $settings, \WpfBridge\Site $site, \WpfBridge\Queue $queue, int $max_contacts, int $budget_seconds): array {}
 
     /**
      * A new access key: 192 bits from the OS random source, URL-safe characters only.
@@ -71,12 +368,12 @@ namespace {
      *
      * @param array $request
      * @param array $settings
-     * @param object $site
-     * @param object $queue
+     * @param \WpfBridge\Site $site
+     * @param \WpfBridge\Queue $queue
      * @param bool $can_answer_early
      * @return array
      */
-    function wpf_bridge_handle_queued(array $request, array $settings, object $site, object $queue, bool $can_answer_early = true): array {}
+    function wpf_bridge_handle_queued(array $request, array $settings, \WpfBridge\Site $site, \WpfBridge\Queue $queue, bool $can_answer_early = true): array {}
 
     /**
      * Handles one webhook end to end: authenticates, parses, applies every event through the
@@ -88,10 +385,10 @@ namespace {
      *
      * @param array $request
      * @param array $settings
-     * @param object $site
+     * @param \WpfBridge\Site $site
      * @return array
      */
-    function wpf_bridge_handle_webhook(array $request, array $settings, object $site): array {}
+    function wpf_bridge_handle_webhook(array $request, array $settings, \WpfBridge\Site $site): array {}
 
     /**
      * argon2id hash in PHP's format and cost (m=65536, t=4, p=1): `password_verify()` accepts it.

@@ -106,12 +106,12 @@ TXT;
 					self::print_report( WPF_Bridge_Worker::drain( $budget, $max ), $out );
 					break;
 				case 'retry':
-					$count = ( new WPF_Bridge_Queue() )->requeue( $ids ?: null );
+					$count = WPF_Bridge_Queue_Admin::requeue( $ids ?: null );
 					$out( "queued again: {$count}" );
 					self::print_report( WPF_Bridge_Worker::drain( $budget, $max ), $out );
 					break;
 				case 'discard':
-					$count = ( new WPF_Bridge_Queue() )->discard( $ids ?: null );
+					$count = WPF_Bridge_Queue_Admin::discard( $ids ?: null );
 					$out( "discarded: {$count}" );
 					break;
 			}
@@ -157,7 +157,7 @@ TXT;
 	 * @param callable(string): void $out Prints a line.
 	 */
 	private static function status( callable $out ): void {
-		$summary = ( new WPF_Bridge_Queue() )->summary();
+		$summary = WPF_Bridge_Queue_Admin::summary();
 		foreach ( (array) $summary['counts'] as $state => $count ) {
 			$out( "{$state}: " . (int) $count );
 		}

@@ -151,7 +151,8 @@ final class WPF_Bridge_Endpoint {
 		$started         = hrtime( true );
 		self::$answered  = true;
 		self::mark_doing_webhook();
-		$site        = new WPF_Bridge_Site();
+		// The adapters implement the extension's interfaces: made only when it can be used.
+		$site        = null;
 		$retry_after = null;
 
 		$problem = WPF_Bridge_Extension::problem();
@@ -173,6 +174,7 @@ final class WPF_Bridge_Endpoint {
 			$buffers = ob_get_level();
 			ob_start();
 			try {
+				$site   = new WPF_Bridge_Site();
 				$result = wpf_bridge_handle_queued( self::request(), $settings, $site, new WPF_Bridge_Queue(), self::can_answer_early() );
 				list( $status, $body, $log, $retry_after ) = self::answer_from( $result );
 			} catch ( \Throwable $e ) {
@@ -309,12 +311,12 @@ final class WPF_Bridge_Endpoint {
 	 *
 	 * @param int             $status  HTTP status sent.
 	 * @param array           $log     The record (action, crm, contact_ids, user_ids, outcome, refused, details).
-	 * @param WPF_Bridge_Site $site    The adapter holding the collected log lines.
+	 * @param WPF_Bridge_Site|null $site The adapter holding the collected log lines (null when the extension could not be used).
 	 * @param int             $started hrtime() at the start.
 	 */
-	private static function write_log( int $status, array $log, WPF_Bridge_Site $site, int $started ): void {
+	private static function write_log( int $status, array $log, ?WPF_Bridge_Site $site, int $started ): void {
 		$lines = array();
-		foreach ( $site->log_lines() as list( $level, $message ) ) {
+		foreach ( ( null === $site ? array() : $site->log_lines() ) as list( $level, $message ) ) {
 			$lines[] = $level . ': ' . $message;
 		}
 		if ( ! empty( $log['refused'] ) ) {

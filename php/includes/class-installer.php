@@ -18,9 +18,6 @@ defined( 'ABSPATH' ) || exit;
  */
 final class WPF_Bridge_Installer {
 
-	/** Option holding the log table's schema version. */
-	public const DB_VERSION_OPTION = 'wpf_bridge_db_version';
-
 	/** Option holding the plugin version whose must-use loader was last installed. */
 	public const LOADER_VERSION_OPTION = 'wpf_bridge_loader_version';
 
@@ -61,8 +58,8 @@ final class WPF_Bridge_Installer {
 	 * options only, no query): the early accept needs the current tables.
 	 */
 	public static function is_current(): bool {
-		return (int) get_option( self::DB_VERSION_OPTION, 0 ) === WPF_Bridge_Log::SCHEMA_VERSION
-			&& WPF_Bridge_Queue::is_current()
+		return WPF_Bridge_Log::is_current()
+			&& WPF_Bridge_Queue_Schema::is_current()
 			&& get_option( self::LOADER_VERSION_OPTION ) === WPF_BRIDGE_PLUGIN_VERSION;
 	}
 
@@ -85,7 +82,7 @@ final class WPF_Bridge_Installer {
 	public static function install(): void {
 		WPF_Bridge_Log::create_table();
 		WPF_Bridge_Refusals::create_table();
-		WPF_Bridge_Queue::create_table();
+		WPF_Bridge_Queue_Schema::create_table();
 
 		$settings = WPF_Bridge_Settings::stored();
 		if ( '' === $settings['access_key'] && ! WPF_Bridge_Settings::overridden( 'access_key' ) ) {
@@ -93,7 +90,6 @@ final class WPF_Bridge_Installer {
 		}
 		WPF_Bridge_Settings::save( $settings );
 
-		update_option( self::DB_VERSION_OPTION, WPF_Bridge_Log::SCHEMA_VERSION, true );
 		// Tried once per version: where mu-plugins is not writable, Site Health says so and
 		// webhooks are accepted when the plugin loads.
 		WPF_Bridge_Loader::install();

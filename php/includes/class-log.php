@@ -41,22 +41,13 @@ final class WPF_Bridge_Log {
 	/** Bytes kept of the details column (TEXT holds 65535). */
 	private const DETAILS_MAX = 60000;
 
-	/**
-	 * Full table name.
-	 */
-	public static function table(): string {
-		global $wpdb;
-		return $wpdb->prefix . self::TABLE;
-	}
+	/** Option holding the table's schema version. */
+	public const DB_VERSION_OPTION = 'wpf_bridge_db_version';
 
 	/**
-	 * The CREATE TABLE statement, in the format dbDelta() parses (two spaces after PRIMARY KEY).
+	 * The columns and keys, in the format dbDelta() parses (two spaces after PRIMARY KEY).
 	 */
-	public static function schema(): string {
-		global $wpdb;
-		$table   = self::table();
-		$charset = $wpdb->get_charset_collate();
-		return "CREATE TABLE {$table} (
+	private const COLUMNS = "
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   time datetime NOT NULL,
   action varchar(32) NOT NULL DEFAULT '',
@@ -73,23 +64,43 @@ final class WPF_Bridge_Log {
   PRIMARY KEY  (id),
   KEY time (time),
   KEY refused_id (refused,id)
-) {$charset};";
+";
+
+	/**
+	 * The table's plumbing (name, dbDelta, version option, drop), shared with the queue.
+	 */
+	private static function plumbing(): WPF_Bridge_Table {
+		return new WPF_Bridge_Table( self::TABLE, self::DB_VERSION_OPTION, self::SCHEMA_VERSION );
 	}
 
 	/**
-	 * Creates or upgrades the table.
+	 * Full table name.
+	 */
+	public static function table(): string {
+		return self::plumbing()->name();
+	}
+
+	/**
+	 * Creates or upgrades the table and records its schema version.
 	 */
 	public static function create_table(): void {
-		require_once ABSPATH . 'wp-admin/includes/upgrade.php';
-		dbDelta( self::schema() );
+		$table = self::plumbing();
+		$table->create( self::COLUMNS );
+		$table->record_version();
 	}
 
 	/**
-	 * Drops the table (uninstall).
+	 * Whether the stored schema version is the code's.
+	 */
+	public static function is_current(): bool {
+		return self::plumbing()->is_current();
+	}
+
+	/**
+	 * Drops the table and its version option (uninstall).
 	 */
 	public static function drop_table(): void {
-		global $wpdb;
-		$wpdb->query( 'DROP TABLE IF EXISTS ' . self::table() ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
+		self::plumbing()->drop();
 	}
 
 	/**

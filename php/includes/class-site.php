@@ -2,7 +2,8 @@
 /**
  * The Site adapter: the extension's port to WordPress (src/site.rs, trait `Site`).
  *
- * The extension calls these methods by name while it applies a webhook. Each one is a few
+ * It implements the extension's interface `WpfBridge\Site`, which the extension checks and the
+ * stubs document; the extension calls these methods while it applies a webhook. Each one is a few
  * WordPress API calls and makes no decision; failures become a \RuntimeException with a short
  * message, which the extension turns into its `site_error`. Log lines are collected here for
  * the current webhook's log entry.
@@ -39,7 +40,7 @@ defined( 'ABSPATH' ) || exit;
 /**
  * WordPress, as the extension sees it.
  */
-final class WPF_Bridge_Site {
+final class WPF_Bridge_Site implements WpfBridge\Site {
 
 	/**
 	 * The wp_insert_user / wp_update_user fields the extension may set (its core user fields),

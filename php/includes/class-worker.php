@@ -205,7 +205,7 @@ final class WPF_Bridge_Worker {
 		} elseif ( function_exists( 'litespeed_finish_request' ) ) {
 			litespeed_finish_request();
 		}
-		if ( WPF_Bridge_Extension::loaded() && self::try_lease() ) {
+		if ( WPF_Bridge_Extension::usable() && self::try_lease() ) {
 			add_action( 'wp_loaded', array( self::class, 'drain_after_answer' ), PHP_INT_MAX );
 			return;
 		}

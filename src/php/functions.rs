@@ -5,11 +5,12 @@
 use ext_php_rs::binary_slice::BinarySlice;
 use ext_php_rs::boxed::ZBox;
 use ext_php_rs::prelude::*;
-use ext_php_rs::types::{ZendCallable, ZendHashTable, ZendObject, Zval};
+use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
 use serde_json::{json, Map, Value};
 
 use super::convert::{map_to_array, to_map, to_request, to_value};
 use super::exceptions::php_result;
+use super::interfaces::{Adapter, QueueInterface, SiteInterface};
 use super::queue::PhpQueue;
 use super::site::PhpSite;
 use crate::crm::{self, Crm, CrmKind};
@@ -187,9 +188,9 @@ pub fn wpf_bridge_verify_password(password: BinarySlice<u8>, hash: BinarySlice<u
 pub fn wpf_bridge_handle_webhook(
     request: &ZendHashTable,
     settings: &ZendHashTable,
-    site: &mut ZendObject,
+    site: Adapter<SiteInterface>,
 ) -> PhpResult<Array> {
-    let site = PhpSite::new(site);
+    let site = PhpSite::new(site.adapter("wpf_bridge_handle_webhook", 3, "site")?);
     answer_webhook(request, settings, |request, settings, crm| {
         pipeline::handle(request, settings, &site, crm)
     })
@@ -234,12 +235,12 @@ fn answer_webhook(
 pub fn wpf_bridge_handle_queued(
     request: &ZendHashTable,
     settings: &ZendHashTable,
-    site: &mut ZendObject,
-    queue: &mut ZendObject,
+    site: Adapter<SiteInterface>,
+    queue: Adapter<QueueInterface>,
     can_answer_early: bool,
 ) -> PhpResult<Array> {
-    let site = PhpSite::new(site);
-    let queue = PhpQueue::new(queue);
+    let site = PhpSite::new(site.adapter("wpf_bridge_handle_queued", 3, "site")?);
+    let queue = PhpQueue::new(queue.adapter("wpf_bridge_handle_queued", 4, "queue")?);
     answer_webhook(request, settings, |request, settings, crm| {
         pipeline::handle_queued(request, settings, &site, crm, &queue, can_answer_early)
     })
@@ -279,13 +280,13 @@ pub fn wpf_bridge_planned_processing(
 #[php_function]
 pub fn wpf_bridge_drain(
     settings: &Zval,
-    site: &mut ZendObject,
-    queue: &mut ZendObject,
+    site: Adapter<SiteInterface>,
+    queue: Adapter<QueueInterface>,
     max_contacts: i64,
     budget_seconds: i64,
 ) -> PhpResult<Array> {
-    let site = PhpSite::new(site);
-    let queue = PhpQueue::new(queue);
+    let site = PhpSite::new(site.adapter("wpf_bridge_drain", 2, "site")?);
+    let queue = PhpQueue::new(queue.adapter("wpf_bridge_drain", 3, "queue")?);
     let limits = queue::Limits {
         budget: std::time::Duration::from_secs(u64::try_from(budget_seconds).unwrap_or(0)),
         max_contacts: usize::try_from(max_contacts).unwrap_or(0),

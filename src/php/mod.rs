@@ -1,5 +1,5 @@
 //! Everything that touches ext-php-rs: module registration, the exposed functions, Zval
-//! conversions, exception classes, `PhpSite` and `PhpQueue`. ext-php-rs types never leave
+//! conversions, exception classes, the adapters' interfaces, `PhpSite` and `PhpQueue`. ext-php-rs types never leave
 //! this folder; the rest of the crate sees plain Rust values.
 
 use ext_php_rs::prelude::*;
@@ -11,6 +11,7 @@ use crate::crm_kind::CrmKind;
 mod convert;
 mod exceptions;
 mod functions;
+mod interfaces;
 mod queue;
 mod site;
 
@@ -43,5 +44,5 @@ pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
         .name("wpf_bridge")
         .version(crate::VERSION)
         .info_function(module_info);
-    functions::register(module)
+    interfaces::register(functions::register(module))
 }

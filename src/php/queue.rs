@@ -1,18 +1,11 @@
 //! `PhpQueue`: the `Queue` port backed by the plugin's queue adapter object (`$wpdb`,
-//! `WPF_Bridge_Queue`). Each port method calls the adapter method of the same name with plain
+//! `WPF_Bridge_Queue`; `ArrayQueue` in the PHPUnit suite). Each port method calls the adapter method of the same name with plain
 //! values (strings, ints, lists); what the adapter returns is checked and converted here, and
 //! a PHP exception or a malformed answer becomes `Error::Site`, so the drain decides.
 //!
-//! Adapter methods: `now(): int`, `store(array $rows): int[]` (rows of `crm`, `contact_id`,
-//! `data`, `head`, `delivery_key`), `waiting_load(int $max_age_seconds)` (`['events',
-//! 'bytes']`), `waiting_per_contact(string $crm, string[] $contact_ids): int[]`,
-//! `due_contacts(int $limit)` (list of `['crm', 'contact_id']`), `claim(string $crm, string
-//! $contact_id, string $token, int $lease_seconds, int $max_rows)` (list of `['id',
-//! 'attempts', 'dead_claims', 'head']`), `event_data(string $token, int $id): string`,
-//! `complete(string $token, int[] $ids, array $result)`, `retry(string $token,
-//! int[] $ids, int $at, string $code, string $message)`, `fail(string $token, int[] $ids,
-//! string $code, string $message)`, `count(string $state): int`, `list(?string $state,
-//! ?string $contact_id, int $limit)` (rows as `RowView`'s fields).
+//! The adapter implements `WpfBridge\Queue` (`interfaces.rs`: its methods, their PHP types
+//! and the contract; the exposed functions check the interface before this is built), so
+//! what is checked here is what PHP's types cannot say: the arrays' contents.
 
 use std::time::Duration;
 

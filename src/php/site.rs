@@ -1,4 +1,5 @@
-//! `PhpSite`: the `Site` port backed by the plugin's adapter object. Each port method calls
+//! `PhpSite`: the `Site` port backed by the plugin's adapter object, which implements
+//! `WpfBridge\Site` (`interfaces.rs`; the exposed functions check it). Each port method calls
 //! the adapter method of the same name; a PHP exception thrown by the adapter is taken from
 //! the engine and becomes `Error::Site`, so the core decides what happens next.
 

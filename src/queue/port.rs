@@ -1,6 +1,10 @@
 //! The storage port of the queue: the trait the plugin implements with `$wpdb` (one table in
-//! the site's MySQL/MariaDB database), and the in-memory queue of the tests implements with
-//! the same semantics. It stores, claims and updates rows; it decides nothing (the drain does).
+//! the site's MySQL/MariaDB database; in PHP the interface `WpfBridge\Queue`,
+//! `src/php/interfaces.rs`), and the in-memory queues of the tests (Rust and PHPUnit)
+//! implement with the same semantics. It stores, claims and updates rows; it decides nothing
+//! (the drain does). One conformance suite, `tests/conformance/queue.json`, checks the
+//! guarantees below against every implementation (`tests/queue_conformance.rs`,
+//! `tests/php/QueueConformanceTest.php`, `tests/e2e/QueueConformanceTest.php`).
 //!
 //! A row: `id` (auto-increment, so ids follow accept order), `crm`, `contact_id`, `state`,
 //! `attempts`, `dead_claims`, `due_at`, `claim_token`, `lease_until`, `data` (a

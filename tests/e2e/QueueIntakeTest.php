@@ -128,11 +128,11 @@ final class QueueIntakeTest extends E2eTestCase
             foreach ( $args as $i => $id ) {
                 $data = wp_json_encode( array( 'format' => 1, 'crm' => 'mautic', 'action' => 'update', 'options' => array( 'role' => null, 'send_notification' => false, 'async' => null ), 'event' => array( 'type' => 'request', 'contact_id' => $id, 'email' => null, 'tags' => null, 'fields' => null, 'deleted' => false, 'timestamp' => null ), 'accepted_at' => time() ), JSON_UNESCAPED_UNICODE );
                 // As the former store() did: one prepared INSERT, which MySQL cuts to the column.
-                $wpdb->query( $wpdb->prepare( 'INSERT INTO ' . WPF_Bridge_Queue::table() . " (crm, contact_id, state, due_at, accepted_at, error_message, data) VALUES ('mautic', %s, 'pending', UNIX_TIMESTAMP(), UNIX_TIMESTAMP(), '', %s)", $id, $data ) );
+                $wpdb->query( $wpdb->prepare( 'INSERT INTO ' . WPF_Bridge_Queue_Schema::name() . " (crm, contact_id, state, due_at, accepted_at, error_message, data) VALUES ('mautic', %s, 'pending', UNIX_TIMESTAMP(), UNIX_TIMESTAMP(), '', %s)", $id, $data ) );
                 $ids[] = (int) $wpdb->insert_id;
             }
             // Back to schema 2, then the upgrade that runs on plugins_loaded.
-            update_option( WPF_Bridge_Queue::DB_VERSION_OPTION, 2 );
+            update_option( WPF_Bridge_Queue_Schema::DB_VERSION_OPTION, 2 );
             WPF_Bridge_Installer::maybe_upgrade();
             return $ids;
             PHP, [$cut, $whole]);
@@ -140,7 +140,7 @@ final class QueueIntakeTest extends E2eTestCase
         $this->assertSame('255', WordPress::query('SELECT LENGTH(contact_id) FROM ' . QueueTable::table() . " WHERE id = {$ids[0]}")[0][0], 'the setup did not reproduce the cut id');
         $this->assertSame(['failed', 'contact_id_too_long'], [$rows[$ids[0]]['state'], $rows[$ids[0]]['error_code']], 'the cut row: ' . json_encode($rows[$ids[0]]));
         $this->assertSame('pending', $rows[$ids[1]]['state'], 'a whole 255-byte id is not cut: ' . json_encode($rows[$ids[1]]));
-        $this->assertSame('3', (string) WordPress::php('return get_option( WPF_Bridge_Queue::DB_VERSION_OPTION );'));
+        $this->assertSame('3', (string) WordPress::php('return get_option( WPF_Bridge_Queue_Schema::DB_VERSION_OPTION );'));
         $bytes = WordPress::query('SELECT bytes, LENGTH(data) FROM ' . QueueTable::table() . " WHERE id = {$ids[1]}")[0];
         $this->assertSame($bytes[1], $bytes[0], 'the upgrade did not record the waiting row\'s bytes');
         // The webhooks page lists the failed row; a drain no longer meets it.

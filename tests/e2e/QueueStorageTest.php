@@ -56,8 +56,8 @@ final class QueueStorageTest extends E2eTestCase
         // An outdated version is upgraded on plugins_loaded (any request), not only in wp-admin:
         // schema 1 had no retention index; dbDelta adds it.
         WordPress::query('ALTER TABLE ' . WordPress::table('wpf_bridge_queue') . ' DROP INDEX state_settled');
-        WordPress::php('update_option( WPF_Bridge_Queue::DB_VERSION_OPTION, 1 ); return true;');
-        $this->assertSame(3, (int) WordPress::php('return get_option( WPF_Bridge_Queue::DB_VERSION_OPTION );'));
+        WordPress::php('update_option( WPF_Bridge_Queue_Schema::DB_VERSION_OPTION, 1 ); return true;');
+        $this->assertSame(3, (int) WordPress::php('return get_option( WPF_Bridge_Queue_Schema::DB_VERSION_OPTION );'));
         $this->assertSame([['3']], WordPress::query("SELECT option_value FROM " . WordPress::table('options') . " WHERE option_name = 'wpf_bridge_queue_db_version'"));
         $index = WordPress::query("SHOW INDEX FROM " . WordPress::table('wpf_bridge_queue') . " WHERE Key_name = 'state_settled'");
         $this->assertSame(['state', 'settled_at'], array_column($index, 4), 'the retention index was not added back');
@@ -481,11 +481,11 @@ final class QueueStorageTest extends E2eTestCase
             include WPF_BRIDGE_PLUGIN_DIR . '/uninstall.php';
             wp_cache_delete( 'alloptions', 'options' );
             $after   = $exists();
-            $version = get_option( WPF_Bridge_Queue::DB_VERSION_OPTION, 'gone' );
+            $version = get_option( WPF_Bridge_Queue_Schema::DB_VERSION_OPTION, 'gone' );
             // Put the site back for the classes after this one.
             update_option( 'wpf_bridge_settings', $saved );
             WPF_Bridge_Installer::install();
-            return array( $before, $after, $version, $exists(), (int) get_option( WPF_Bridge_Queue::DB_VERSION_OPTION ) );
+            return array( $before, $after, $version, $exists(), (int) get_option( WPF_Bridge_Queue_Schema::DB_VERSION_OPTION ) );
             PHP);
         $this->assertSame([true, false, 'gone', true, 3], $result);
     }

@@ -180,24 +180,49 @@ final class QueueTest extends TestCase
     public function testAQueueAnsweringNonsenseIsACleanError(): void
     {
         $site = new ArraySite();
-        $bad = new class () {
-            public function now(): string { return 'soon'; }
+        // WpfBridge\Queue fixes the PHP types (a now() of 'soon' cannot be declared any more);
+        // what a typed method may still answer wrongly is the content of its arrays.
+        $bad = new class () implements WpfBridge\Queue {
+            public function now(): int { return 1_700_000_000; }
+            public function store(array $rows): array { return array_fill(0, count($rows), 'an id'); }
+            public function waiting_load(int $max_age): array { return ['events' => 'soon', 'bytes' => 0]; }
+            public function waiting_per_contact(string $crm, array $contact_ids): array { return array_fill(0, count($contact_ids), 0); }
             public function due_contacts(int $limit): array { return [['crm' => 'nope', 'contact_id' => '1']]; }
+            public function claim(string $crm, string $contact_id, string $token, int $lease_seconds, int $max_rows): array { return []; }
+            public function event_data(string $token, int $id): string { return ''; }
+            public function complete(string $token, array $ids, array $result): void {}
+            public function retry(string $token, array $ids, int $at, string $code, string $message): void {}
+            public function fail(string $token, array $ids, string $code, string $message): void {}
+            public function count(string $state): int { return 0; }
+            public function list(?string $state, ?string $contact_id, int $limit): array { return []; }
         };
         $r = wpf_bridge_handle_queued(Fixtures::request(['wpf_action' => 'update', 'access_key' => self::KEY], self::update(52, 'A', '2024-05-01T10:00:00+00:00')), $this->settings(), $site, $bad);
         $this->assertSame(500, $r['status']);
-        $this->assertStringContainsString('now() returned a string', $r['body']['message']);
+        $this->assertStringContainsString('waiting_load() returned no events', $r['body']['message']);
         try {
             wpf_bridge_drain($this->settings(), $site, $bad, 10, 5);
             $this->fail('an unknown CRM from the queue must throw');
         } catch (WpfBridge\SiteException $e) {
             $this->assertStringContainsString('unknown CRM', $e->getMessage());
         }
+        // An object that is no queue adapter fails at the call, as PHP words a type error.
         try {
             wpf_bridge_drain($this->settings(), $site, new stdClass(), 10, 5);
-            $this->fail('a queue without methods must throw');
-        } catch (WpfBridge\SiteException $e) {
-            $this->assertStringContainsString('no usable due_contacts() method', $e->getMessage());
+            $this->fail('a queue without the interface must throw');
+        } catch (TypeError $e) {
+            $this->assertSame('wpf_bridge_drain(): Argument #3 ($queue) must be of type WpfBridge\Queue, stdClass given', $e->getMessage());
+        }
+        try {
+            wpf_bridge_handle_queued([], $this->settings(), $bad, new ArrayQueue());
+            $this->fail('a queue given as the site must throw');
+        } catch (TypeError $e) {
+            $this->assertStringContainsString('Argument #3 ($site) must be of type WpfBridge\Site, WpfBridge\Queue@anonymous given', $e->getMessage());
+        }
+        try {
+            wpf_bridge_handle_webhook([], $this->settings(), new ArrayQueue());
+            $this->fail('a queue given as the site must throw');
+        } catch (TypeError $e) {
+            $this->assertSame('wpf_bridge_handle_webhook(): Argument #3 ($site) must be of type WpfBridge\Site, ArrayQueue given', $e->getMessage());
         }
     }
 

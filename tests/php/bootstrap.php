@@ -9,3 +9,4 @@ require __DIR__ . '/support/Fixtures.php';
 require __DIR__ . '/support/FakeCrmProcess.php';
 require __DIR__ . '/support/ArraySite.php';
 require __DIR__ . '/support/ArrayQueue.php';
+require __DIR__ . '/support/QueueConformance.php';

@@ -2,6 +2,8 @@
 //! have (`wpf_bridge::queue::port`): one write per `store` (all rows or none), atomic claims
 //! under a lease measured on an injectable clock, expired leases claimable again, settling
 //! guarded by the claim token, nothing deleted. The clock only moves when a test moves it.
+//! `tests/queue_conformance.rs` holds it to the same scenarios as the PHPUnit `ArrayQueue` and
+//! the plugin's MariaDB table (`tests/conformance/queue.json`).
 
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Mutex;

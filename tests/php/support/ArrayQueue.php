@@ -1,11 +1,12 @@
 <?php
-// A queue adapter in plain PHP arrays, with the method names and shapes WPF_Bridge_Queue has
-// and the semantics src/queue/port.rs asks for (one write per store, one row per delivery key
+// A queue adapter in plain PHP arrays, implementing WpfBridge\Queue as WPF_Bridge_Queue does,
+// with the semantics src/queue/port.rs asks for (one write per store, one row per delivery key
 // while it waits unclaimed, token claims under a lease, settling guarded by the token, nothing
-// deleted, the waiting totals and per-contact counts). Its clock moves only when a test
+// deleted, the waiting totals and per-contact counts), which the conformance suite
+// (tests/conformance/queue.json) holds it to. Its clock moves only when a test
 // moves it. It lets the suite drive wpf_bridge_handle_queued() and wpf_bridge_drain() from PHP
 // without WordPress; the e2e suite runs the same functions against the real table.
-final class ArrayQueue
+final class ArrayQueue implements WpfBridge\Queue
 {
     public array $rows = [];
     public int $clock;

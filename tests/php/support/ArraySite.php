@@ -1,7 +1,7 @@
 <?php
 // A site adapter in plain PHP arrays, with the method names and shapes the WordPress adapter
 // has: it lets the suite drive wpf_bridge_handle_webhook() from PHP without WordPress.
-final class ArraySite
+final class ArraySite implements WpfBridge\Site
 {
     public array $users = [];
     public array $logs = [];
@@ -89,7 +89,7 @@ final class ArraySite
         }
     }
 
-    public function user_meta(int $id, string $key)
+    public function user_meta(int $id, string $key): mixed
     {
         return $this->users[$id]['meta'][$key] ?? null;
     }
