@@ -116,6 +116,20 @@ final class AdminPagesTest extends E2eTestCase
         $this->assertSame('1048576', (string) $browser->property($browser->find('#wpf-bridge-max-body-bytes'), 'value'));
         $browser->clear($timeout);
         $browser->type($timeout, '5');
+        // Each whole-number setting's help text is the range the extension enforces.
+        $ranges = WordPress::php('return wpf_bridge_rules()["ranges"];');
+        $this->assertNotEmpty($ranges);
+        foreach ($ranges as $key => $range) {
+            $help = $browser->text($browser->find('#wpf-bridge-' . str_replace('_', '-', $key) . '-description'));
+            $this->assertStringContainsString(sprintf('Between %s and %s', number_format($range['min']), number_format($range['max'])), $help, $key);
+            $this->assertStringContainsString(sprintf('the default is %s.', number_format($range['default'])), $help, $key);
+        }
+        $delays = WordPress::php('return wpf_bridge_rules()["retry_delays"];');
+        $this->assertStringContainsString(sprintf('1 to %d delays of %s to %s seconds', $delays['most'], number_format($delays['min']), number_format($delays['max'])), $browser->text($browser->find('#wpf-bridge-settings-form')));
+        // The page carries no inline style or event handler: those are in assets/admin.css and admin.js.
+        $html = (string) $browser->execute('return document.getElementById("wpf-bridge-settings").outerHTML;');
+        $this->assertDoesNotMatchRegularExpression('/\s(style|on[a-z]+)=/i', $html);
+        $this->assertNotSame([], $browser->findAll('link#wpf-bridge-admin-css'), 'admin.css is not enqueued');
         // The queue's settings, with the extension's defaults shown.
         $this->assertTrue($browser->property($browser->find('#wpf-bridge-processing-background'), 'checked'));
         $this->assertSame('30, 120, 600, 3600, 21600, 86400', $browser->property($browser->find('#wpf-bridge-retry-delays'), 'value'));
