@@ -26,6 +26,7 @@ pub enum UsernameFormat {
 }
 
 impl UsernameFormat {
+    /// Every format, the default first (what an unset `username_format` reads as).
     pub const ALL: [UsernameFormat; 3] = [
         UsernameFormat::Email,
         UsernameFormat::FirstLastName,
@@ -62,6 +63,7 @@ pub enum Processing {
 }
 
 impl Processing {
+    /// Every mode, the default first (what an unset `processing` reads as).
     pub const ALL: [Processing; 2] = [Processing::Background, Processing::Immediate];
 
     /// The stored value.
@@ -746,6 +748,12 @@ mod tests {
         assert_eq!(map["allowed_roles"], json!(["customer", "editor"]));
         assert_eq!(default_map["mautic_url"], Value::Null);
         assert_eq!(default_map["access_key"], json!(""));
+    }
+
+    #[test]
+    fn choices_default_to_the_first_of_all() {
+        assert_eq!(UsernameFormat::ALL[0], UsernameFormat::default());
+        assert_eq!(Processing::ALL[0], Processing::default());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 <?php
 /**
- * The settings page's form rows (text, checkbox, write-only secret), printed by its template.
+ * The settings page's form rows (text, select, checkbox, write-only secret), printed by its template.
  * Only prints what it is given: the values, and for a secret whether one is stored or a
  * wp-config.php constant defines it (never the secret).
  *
@@ -34,17 +34,33 @@ final class WPF_Bridge_Admin_Form {
 	 */
 	public static function text_field( string $key, string $label, array $settings, string $type = 'text', string $description = '' ): void {
 		$id = self::field_id( $key );
+		self::open_row( $id, $label );
 		?>
-		<tr>
-			<th scope="row"><label for="<?php echo esc_attr( $id ); ?>"><?php echo esc_html( $label ); ?></label></th>
-			<td>
 				<input type="<?php echo esc_attr( $type ); ?>" class="regular-text" name="<?php echo esc_attr( "wpf_bridge[{$key}]" ); ?>" id="<?php echo esc_attr( $id ); ?>" value="<?php echo esc_attr( (string) ( $settings[ $key ] ?? '' ) ); ?>">
-				<?php if ( '' !== $description ) : ?>
-					<p class="description" id="<?php echo esc_attr( $id . '-description' ); ?>"><?php echo esc_html( $description ); ?></p>
-				<?php endif; ?>
-			</td>
-		</tr>
 		<?php
+		self::close_row( $id, $description );
+	}
+
+	/**
+	 * A select row.
+	 *
+	 * @param string $key         Setting key.
+	 * @param string $label       Label.
+	 * @param array  $options     Value => text.
+	 * @param array  $settings    Values to show.
+	 * @param string $description Help text.
+	 */
+	public static function select_field( string $key, string $label, array $options, array $settings, string $description = '' ): void {
+		$id = self::field_id( $key );
+		self::open_row( $id, $label );
+		?>
+				<select name="<?php echo esc_attr( "wpf_bridge[{$key}]" ); ?>" id="<?php echo esc_attr( $id ); ?>">
+					<?php foreach ( $options as $value => $text ) : ?>
+						<option value="<?php echo esc_attr( (string) $value ); ?>" <?php selected( (string) ( $settings[ $key ] ?? '' ), (string) $value ); ?>><?php echo esc_html( (string) $text ); ?></option>
+					<?php endforeach; ?>
+				</select>
+		<?php
+		self::close_row( $id, $description );
 	}
 
 	/**
@@ -83,10 +99,8 @@ final class WPF_Bridge_Admin_Form {
 		$id    = self::field_id( $key );
 		$state = (string) $secret['state'];
 		$clear = 'wpf-bridge-clear-' . str_replace( '_', '-', $key );
+		self::open_row( $id, $label );
 		?>
-		<tr>
-			<th scope="row"><label for="<?php echo esc_attr( $id ); ?>"><?php echo esc_html( $label ); ?></label></th>
-			<td>
 				<input type="password" class="regular-text" name="<?php echo esc_attr( "wpf_bridge[{$key}]" ); ?>" id="<?php echo esc_attr( $id ); ?>" value="" autocomplete="new-password" <?php disabled( 'constant' === $state ); ?>>
 				<span class="wpf-bridge-secret-status" id="<?php echo esc_attr( $id . '-status' ); ?>" data-state="<?php echo esc_attr( $state ); ?>">
 					<?php
@@ -106,11 +120,34 @@ final class WPF_Bridge_Admin_Form {
 						<?php esc_html_e( 'Remove the stored value', 'wpf-bridge' ); ?>
 					</label>
 				<?php endif; ?>
-				<?php if ( '' !== $description ) : ?>
-					<p class="description"><?php echo esc_html( $description ); ?></p>
-				<?php endif; ?>
-			</td>
-		</tr>
 		<?php
+		self::close_row( $id, $description );
+	}
+
+	/**
+	 * A row's label cell and the start of its field cell.
+	 *
+	 * @param string $id    The field's element id.
+	 * @param string $label Label.
+	 */
+	private static function open_row( string $id, string $label ): void {
+		?>
+		<tr>
+			<th scope="row"><label for="<?php echo esc_attr( $id ); ?>"><?php echo esc_html( $label ); ?></label></th>
+			<td>
+		<?php
+	}
+
+	/**
+	 * A row's help text ({id}-description) and its end.
+	 *
+	 * @param string $id          The field's element id.
+	 * @param string $description Help text, or empty.
+	 */
+	private static function close_row( string $id, string $description ): void {
+		if ( '' !== $description ) {
+			echo '<p class="description" id="' . esc_attr( $id . '-description' ) . '">' . esc_html( $description ) . '</p>';
+		}
+		echo '</td></tr>';
 	}
 }

@@ -115,17 +115,7 @@ $status   = $view['status'];
 
 			<h2><?php esc_html_e( 'CRM', 'wpf-bridge' ); ?></h2>
 			<table class="form-table" role="presentation">
-				<tr>
-					<th scope="row"><label for="wpf-bridge-crm"><?php esc_html_e( 'CRM', 'wpf-bridge' ); ?></label></th>
-					<td>
-						<select name="wpf_bridge[crm]" id="wpf-bridge-crm">
-							<?php foreach ( $crms as $slug => $crm ) : ?>
-								<option value="<?php echo esc_attr( $slug ); ?>" <?php selected( $settings['crm'], $slug ); ?>><?php echo esc_html( (string) ( $crm['name'] ?? $slug ) ); ?></option>
-							<?php endforeach; ?>
-						</select>
-						<p class="description"><?php esc_html_e( 'Contact ids are stored in the user meta {crm}_contact_id and tags in {crm}_tags, as WP Fusion does.', 'wpf-bridge' ); ?></p>
-					</td>
-				</tr>
+				<?php WPF_Bridge_Admin_Form::select_field( 'crm', __( 'CRM', 'wpf-bridge' ), array_map( static fn( $crm ): string => (string) ( $crm['name'] ?? '' ), $crms ), $settings, __( 'Contact ids are stored in the user meta {crm}_contact_id and tags in {crm}_tags, as WP Fusion does.', 'wpf-bridge' ) ); ?>
 			</table>
 
 			<h3><?php esc_html_e( 'Mautic', 'wpf-bridge' ); ?></h3>
@@ -196,62 +186,42 @@ $status   = $view['status'];
 
 			<h2><?php esc_html_e( 'Imported users', 'wpf-bridge' ); ?></h2>
 			<table class="form-table" role="presentation">
-					<tr>
-						<th scope="row"><?php esc_html_e( 'Allowed roles', 'wpf-bridge' ); ?></th>
-						<td>
-							<fieldset id="wpf-bridge-allowed-roles">
-								<legend class="screen-reader-text"><?php esc_html_e( 'Allowed roles', 'wpf-bridge' ); ?></legend>
-								<?php foreach ( $view['roles'] as $slug => $role ) : ?>
-									<?php
-									$id    = 'wpf-bridge-allowed-role-' . $slug;
-									$admin = $role['admin_capabilities'];
-									?>
-									<label for="<?php echo esc_attr( $id ); ?>">
-										<input type="checkbox" name="wpf_bridge[allowed_roles][]" id="<?php echo esc_attr( $id ); ?>" value="<?php echo esc_attr( (string) $slug ); ?>" <?php checked( in_array( (string) $slug, $settings['allowed_roles'], true ) ); ?>>
-										<?php echo esc_html( $role['name'] ); ?>
-										<code><?php echo esc_html( (string) $slug ); ?></code>
-										<?php if ( $admin ) : ?>
-											<strong class="wpf-bridge-admin-role">
-												<?php
-												/* translators: %s: list of capabilities */
-												echo esc_html( sprintf( __( 'administrative: %s', 'wpf-bridge' ), implode( ', ', $admin ) ) );
-												?>
-											</strong>
-										<?php endif; ?>
-									</label><br>
-								<?php endforeach; ?>
-							</fieldset>
-							<p class="description"><?php esc_html_e( 'Roles a webhook may give with role=... in its URL. Allowing an administrative role lets anyone who knows the access key create an administrator.', 'wpf-bridge' ); ?></p>
-						</td>
-					</tr>
-					<tr>
-						<th scope="row"><label for="wpf-bridge-default-role"><?php esc_html_e( 'Default role', 'wpf-bridge' ); ?></label></th>
-						<td>
-							<select name="wpf_bridge[default_role]" id="wpf-bridge-default-role">
-								<option value="" <?php selected( $settings['default_role'], '' ); ?>>
-									<?php
-									/* translators: %s: role name */
-									echo esc_html( sprintf( __( 'The site\'s default role (%s)', 'wpf-bridge' ), $view['site_default_role'] ) );
-									?>
-								</option>
-								<?php foreach ( $view['roles'] as $slug => $role ) : ?>
-									<option value="<?php echo esc_attr( (string) $slug ); ?>" <?php selected( $settings['default_role'], (string) $slug ); ?>><?php echo esc_html( $role['name'] ); ?></option>
-								<?php endforeach; ?>
-							</select>
-							<p class="description"><?php esc_html_e( 'The role of imported users when the webhook asks for none.', 'wpf-bridge' ); ?></p>
-						</td>
-					</tr>
 				<tr>
-					<th scope="row"><label for="wpf-bridge-username-format"><?php esc_html_e( 'Username format', 'wpf-bridge' ); ?></label></th>
+					<th scope="row"><?php esc_html_e( 'Allowed roles', 'wpf-bridge' ); ?></th>
 					<td>
-						<select name="wpf_bridge[username_format]" id="wpf-bridge-username-format">
-							<?php foreach ( (array) ( $rules['username_formats'] ?? array() ) as $value => $label ) : ?>
-								<option value="<?php echo esc_attr( $value ); ?>" <?php selected( $settings['username_format'], $value ); ?>><?php echo esc_html( $label ); ?></option>
+						<fieldset id="wpf-bridge-allowed-roles">
+							<legend class="screen-reader-text"><?php esc_html_e( 'Allowed roles', 'wpf-bridge' ); ?></legend>
+							<?php foreach ( $view['roles'] as $slug => $role ) : ?>
+								<?php
+								$id    = 'wpf-bridge-allowed-role-' . $slug;
+								$admin = $role['admin_capabilities'];
+								?>
+								<label for="<?php echo esc_attr( $id ); ?>">
+									<input type="checkbox" name="wpf_bridge[allowed_roles][]" id="<?php echo esc_attr( $id ); ?>" value="<?php echo esc_attr( (string) $slug ); ?>" <?php checked( in_array( (string) $slug, $settings['allowed_roles'], true ) ); ?>>
+									<?php echo esc_html( $role['name'] ); ?>
+									<code><?php echo esc_html( (string) $slug ); ?></code>
+									<?php if ( $admin ) : ?>
+										<strong class="wpf-bridge-admin-role">
+											<?php
+											/* translators: %s: list of capabilities */
+											echo esc_html( sprintf( __( 'administrative: %s', 'wpf-bridge' ), implode( ', ', $admin ) ) );
+											?>
+										</strong>
+									<?php endif; ?>
+								</label><br>
 							<?php endforeach; ?>
-						</select>
-						<p class="description"><?php esc_html_e( 'Used when the CRM gives no username.', 'wpf-bridge' ); ?></p>
+						</fieldset>
+						<p class="description"><?php esc_html_e( 'Roles a webhook may give with role=... in its URL. Allowing an administrative role lets anyone who knows the access key create an administrator.', 'wpf-bridge' ); ?></p>
 					</td>
 				</tr>
+				<?php
+				$default_roles = array(
+					/* translators: %s: role name */
+					'' => sprintf( __( 'The site\'s default role (%s)', 'wpf-bridge' ), $view['site_default_role'] ),
+				) + array_map( static fn( array $role ): string => $role['name'], $view['roles'] );
+				WPF_Bridge_Admin_Form::select_field( 'default_role', __( 'Default role', 'wpf-bridge' ), $default_roles, $settings, __( 'The role of imported users when the webhook asks for none.', 'wpf-bridge' ) );
+				?>
+				<?php WPF_Bridge_Admin_Form::select_field( 'username_format', __( 'Username format', 'wpf-bridge' ), (array) ( $rules['username_formats'] ?? array() ), $settings, __( 'Used when the CRM gives no username.', 'wpf-bridge' ) ); ?>
 				<?php WPF_Bridge_Admin_Form::checkbox_field( 'send_welcome_email', __( 'Welcome email', 'wpf-bridge' ), __( 'Send WordPress\'s new-user email (with a link to set the password) to every imported user, even without send_notification=true in the URL.', 'wpf-bridge' ), $settings ); ?>
 				<?php WPF_Bridge_Admin_Form::checkbox_field( 'return_password', __( 'Return password', 'wpf-bridge' ), __( 'Write the generated password of a new user back to the CRM field below. The CRM then holds it in plain text: prefer the welcome email.', 'wpf-bridge' ), $settings ); ?>
 				<?php WPF_Bridge_Admin_Form::text_field( 'return_password_field', __( 'Password field', 'wpf-bridge' ), $settings, 'text', __( 'The CRM field alias that receives the password.', 'wpf-bridge' ) ); ?>
