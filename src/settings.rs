@@ -392,6 +392,20 @@ pub const MAX_RETRY_DELAYS: usize = 20;
 /// The longest retry delay accepted: a week.
 pub const MAX_RETRY_DELAY_SECS: u64 = 604_800;
 
+/// What a setting that is not a list of names must be.
+const LIST_OF_ROLES: &str = "must be a list of role names";
+
+/// The items of a list setting, each a string.
+fn strings<'v>(key: &str, items: impl Iterator<Item = &'v Value>) -> Result<Vec<String>> {
+    items
+        .map(|item| {
+            item.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| Error::setting(key, LIST_OF_ROLES))
+        })
+        .collect()
+}
+
 /// WP Fusion's keys are 8 hex characters; sites switching over keep theirs.
 const MIN_ACCESS_KEY_CHARS: usize = 8;
 
@@ -518,22 +532,10 @@ impl Reader<'_> {
         let items: Vec<String> = match self.0.get(key) {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::String(s)) => s.split(',').map(str::to_string).collect(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|item| match item {
-                    Value::String(s) => Ok(s.clone()),
-                    _ => Err(Error::setting(key, "must be a list of role names")),
-                })
-                .collect::<Result<_>>()?,
+            Some(Value::Array(items)) => strings(key, items.iter())?,
             // PHP arrays with non-sequential keys arrive as objects.
-            Some(Value::Object(items)) => items
-                .values()
-                .map(|item| match item {
-                    Value::String(s) => Ok(s.clone()),
-                    _ => Err(Error::setting(key, "must be a list of role names")),
-                })
-                .collect::<Result<_>>()?,
-            Some(_) => return Err(Error::setting(key, "must be a list of role names")),
+            Some(Value::Object(items)) => strings(key, items.values())?,
+            Some(_) => return Err(Error::setting(key, LIST_OF_ROLES)),
         };
         Ok(items
             .into_iter()
@@ -748,6 +750,22 @@ mod tests {
         assert_eq!(map["allowed_roles"], json!(["customer", "editor"]));
         assert_eq!(default_map["mautic_url"], Value::Null);
         assert_eq!(default_map["access_key"], json!(""));
+    }
+
+    #[test]
+    fn allowed_roles_read_from_a_list_an_object_or_text() {
+        for given in [
+            json!(["customer", " editor "]),
+            json!({"3": "customer", "7": "editor"}),
+            json!("customer,editor,"),
+        ] {
+            let read = with(json!({ "allowed_roles": given })).unwrap();
+            assert_eq!(read.allowed_roles, ["customer", "editor"], "{given}");
+        }
+        for wrong in [json!(["customer", 1]), json!({"a": null}), json!(true)] {
+            let error = with(json!({ "allowed_roles": wrong })).unwrap_err();
+            assert!(error.to_string().contains("\"allowed_roles\""), "{error}");
+        }
     }
 
     #[test]
