@@ -507,6 +507,23 @@ final class WebhooksPageTest extends E2eTestCase
         $this->clickAndWait('#wpf-bridge-bulk-apply', 'nothing-selected');
         $this->assertSame($before, self::events());
 
+        // The requests that stored nothing are a list table too: three `test` calls, two a page.
+        for ($i = 0; $i < 3; $i++) {
+            $this->assertSame(200, (new Http())->get(self::webhookUrl('test'))->status);
+        }
+        $logged = array_map(static fn (array $row): int => (int) $row[0], WordPress::query('SELECT id FROM ' . WordPress::table('wpf_bridge_log') . ' WHERE refused = 0 ORDER BY id'));
+        $this->assertGreaterThanOrEqual(3, count($logged));
+        $requests = function () use ($browser): array {
+            return array_map(static fn (string $row): int => (int) $browser->attribute($row, 'data-id'), $browser->findAll('#wpf-bridge-requests tr.wpf-bridge-request'));
+        };
+        $browser->get(self::page(['state' => 'unstored']));
+        $browser->waitFor('#wpf-bridge-requests');
+        $this->assertSame(array_slice(array_reverse($logged), 0, 2), $requests());
+        $this->clickAndLoad('#wpf-bridge-requests thead th.column-time a');
+        $this->assertSame(array_slice($logged, 0, 2), $requests(), 'oldest first');
+        $this->clickAndLoad('#wpf-bridge-requests .tablenav.top a.next-page');
+        $this->assertSame(array_slice($logged, 2, 2), $requests(), 'oldest first, page 2');
+
         WordPress::php('delete_user_meta( get_user_by( "login", $args[0] )->ID, "wpf_bridge_webhooks_per_page" ); return true;', [Env::get('WPF_E2E_ADMIN_USER')]);
         WordPress::php('( new WPF_Bridge_Queue() )->discard( $args ); return true;', [[$failed[2]]]);
     }
