@@ -264,4 +264,23 @@ final class AdminPagesTest extends E2eTestCase
         $browser->get(Env::url() . '/wp-admin/options-general.php?page=wpf-bridge');
         $this->assertStringContainsString('page=wpf-bridge-webhooks', (string) $browser->attribute($browser->waitFor('#wpf-bridge-webhooks-link'), 'href'));
     }
+
+    /**
+     * The pages replace the bidirectional controls the extension names (wpf_bridge_rules()'s
+     * bidi_controls, the set its own messages use) in untrusted text, and nothing else.
+     */
+    public function test_the_pages_replace_the_extensions_bidi_controls_in_untrusted_text(): void
+    {
+        $controls = WordPress::php('return wpf_bridge_rules()["bidi_controls"];');
+        $this->assertNotEmpty($controls);
+        $text = '';
+        foreach ($controls as [$first, $last]) {
+            $text .= 'a' . mb_chr($first, 'UTF-8') . 'b' . mb_chr($last, 'UTF-8');
+        }
+        $kept = "c\u{200D}d\u{00E9}\u{05D0}";
+        $this->assertSame(
+            str_repeat("a\u{FFFD}b\u{FFFD}", count($controls)) . $kept,
+            WordPress::php('return WPF_Bridge_Admin_View::neutralise( $args[0] );', [$text . $kept])
+        );
+    }
 }
