@@ -46,6 +46,11 @@ spl_autoload_register(
 			'WPF_Bridge_Admin_Notices'  => 'includes/admin/class-admin-notices.php',
 			'WPF_Bridge_Settings_Page'  => 'includes/admin/class-settings-page.php',
 			'WPF_Bridge_Webhooks_Page'  => 'includes/admin/class-webhooks-page.php',
+			'WPF_Bridge_Admin_View'     => 'includes/admin/class-admin-view.php',
+			'WPF_Bridge_Admin_Form'     => 'includes/admin/class-admin-form.php',
+			'WPF_Bridge_List_Table'     => 'includes/admin/class-list-table.php',
+			'WPF_Bridge_Events_List_Table' => 'includes/admin/class-events-list-table.php',
+			'WPF_Bridge_Requests_List_Table' => 'includes/admin/class-requests-list-table.php',
 			'WPF_Bridge_Retention'      => 'includes/class-retention.php',
 			'WPF_Bridge_Site_Health'    => 'includes/admin/class-site-health.php',
 		);
@@ -88,6 +93,8 @@ if ( is_admin() ) {
 	add_action( 'admin_menu', array( 'WPF_Bridge_Settings_Page', 'register' ) );
 	add_action( 'admin_menu', array( 'WPF_Bridge_Webhooks_Page', 'register' ) );
 	add_action( 'admin_page_access_denied', array( 'WPF_Bridge_Webhooks_Page', 'redirect_old_slug' ) );
+	// The webhooks page's "Rows per page" screen option (saved before any page loads).
+	add_filter( 'set_screen_option_' . WPF_Bridge_Webhooks_Page::PER_PAGE_OPTION, array( 'WPF_Bridge_Webhooks_Page', 'keep_per_page' ), 10, 3 );
 	add_filter( 'plugin_action_links_' . plugin_basename( __FILE__ ), array( 'WPF_Bridge_Settings_Page', 'action_links' ) );
 }
 // Retention: done queue events and old log rows are pruned on the queue's minute tick.

@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
 
 use crate::crm_kind::CrmKind;
@@ -25,6 +26,7 @@ pub enum UsernameFormat {
 }
 
 impl UsernameFormat {
+    /// Every format, the default first (what an unset `username_format` reads as).
     pub const ALL: [UsernameFormat; 3] = [
         UsernameFormat::Email,
         UsernameFormat::FirstLastName,
@@ -48,10 +50,6 @@ impl UsernameFormat {
             UsernameFormat::FirstNameNumber => "First name and a number (first123)",
         }
     }
-
-    fn from_slug(slug: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|format| format.slug() == slug)
-    }
 }
 
 /// When an accepted webhook is applied (setting `processing`); the URL's `async` flag wins.
@@ -65,6 +63,7 @@ pub enum Processing {
 }
 
 impl Processing {
+    /// Every mode, the default first (what an unset `processing` reads as).
     pub const ALL: [Processing; 2] = [Processing::Background, Processing::Immediate];
 
     /// The stored value.
@@ -82,25 +81,40 @@ impl Processing {
             Processing::Immediate => "Immediate: store the webhook, apply it in the CRM's request and answer with the results. The CRM waits for the apply; a failure that a retry can fix is still retried by the site.",
         }
     }
-
-    fn from_slug(slug: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|mode| mode.slug() == slug)
-    }
 }
+
+/// Both choices serialise as their stored value.
+macro_rules! serialize_as_slug {
+    ($($kind:ty),*) => {$(
+        impl Serialize for $kind {
+            fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.slug())
+            }
+        }
+    )*};
+}
+serialize_as_slug!(UsernameFormat, Processing);
 
 pub use crate::secret::Secret;
 
-/// Validated settings.
-#[derive(Debug, Clone)]
+/// Validated settings. The field names are the setting keys, written here once: `from_map`
+/// reads each (its default when not set), `Default` is what an empty array reads as, and
+/// `to_map` is the serde form of this struct.
+#[derive(Debug, Clone, Serialize)]
 pub struct Settings {
+    #[serde(serialize_with = "exposed")]
     pub access_key: Secret,
     pub crm: CrmKind,
     pub mautic_url: Option<String>,
     pub mautic_username: Option<String>,
+    #[serde(serialize_with = "exposed")]
     pub mautic_password: Secret,
+    #[serde(serialize_with = "exposed")]
     pub mautic_token: Secret,
     pub userengage_url: Option<String>,
+    #[serde(serialize_with = "exposed")]
     pub userengage_api_key: Secret,
+    #[serde(serialize_with = "exposed")]
     pub webhook_secret: Secret,
     /// CRM field alias to WordPress field (core user field or meta key).
     pub field_map: BTreeMap<String, String>,
@@ -113,19 +127,23 @@ pub struct Settings {
     /// Largest request body accepted.
     pub max_body_bytes: usize,
     /// Timeout for each CRM API call.
+    #[serde(serialize_with = "seconds")]
     pub crm_timeout: Duration,
     /// Most contact events one request may carry (`too_many_events` above).
     pub max_events: usize,
     /// Time one request may spend applying events before it stops and answers
     /// `time_budget_exceeded` for the rest.
+    #[serde(serialize_with = "seconds")]
     pub time_budget: Duration,
     /// When accepted webhooks are applied.
     pub processing: Processing,
     /// The queue's backoff: the wait before each retry of a failed event, in order; an event
     /// that failed once more than there are delays is `failed`.
+    #[serde(serialize_with = "seconds_list")]
     pub retry_delays: Vec<Duration>,
     /// How long a queue worker's claim on a contact's events lasts; events of a worker that
     /// died are claimed again after it.
+    #[serde(serialize_with = "seconds")]
     pub claim_timeout: Duration,
     /// Days a done queue event is kept for the webhooks page before it is pruned (besides the
     /// cap `queue::admin::KEEP_DONE_AT_MOST`).
@@ -139,59 +157,25 @@ pub struct Settings {
     pub max_waiting_per_contact: u64,
 }
 
+/// The defaults: what an empty settings array reads as (every default is in `read`).
 impl Default for Settings {
     fn default() -> Self {
-        Settings {
-            access_key: Secret::default(),
-            crm: CrmKind::Mautic,
-            mautic_url: None,
-            mautic_username: None,
-            mautic_password: Secret::default(),
-            mautic_token: Secret::default(),
-            userengage_url: None,
-            userengage_api_key: Secret::default(),
-            webhook_secret: Secret::default(),
-            field_map: BTreeMap::new(),
-            return_password: false,
-            return_password_field: None,
-            default_role: None,
-            allowed_roles: Vec::new(),
-            send_welcome_email: false,
-            username_format: UsernameFormat::Email,
-            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
-            crm_timeout: Duration::from_secs(DEFAULT_CRM_TIMEOUT_SECS),
-            max_events: DEFAULT_MAX_EVENTS,
-            time_budget: Duration::from_secs(DEFAULT_TIME_BUDGET_SECS),
-            processing: Processing::Background,
-            retry_delays: DEFAULT_RETRY_DELAYS_SECS
-                .iter()
-                .map(|secs| Duration::from_secs(*secs))
-                .collect(),
-            claim_timeout: Duration::from_secs(DEFAULT_CLAIM_TIMEOUT_SECS),
-            keep_done_days: DEFAULT_KEEP_DONE_DAYS,
-            max_waiting_events: DEFAULT_MAX_WAITING_EVENTS,
-            max_waiting_bytes: DEFAULT_MAX_WAITING_BYTES,
-            max_waiting_per_contact: DEFAULT_MAX_WAITING_PER_CONTACT,
-        }
+        Settings::read(&Reader(&Map::new())).expect("an empty settings array reads as the defaults")
     }
 }
 
 impl Settings {
     /// Validates the plugin's settings array. Unknown keys are ignored (the plugin keeps its own
     /// options beside ours); every known key is checked and a wrong one is named in the error.
+    /// The CRM and the access key have no usable default: they must be set.
     pub fn from_map(map: &Map<String, Value>) -> Result<Self> {
         let reader = Reader(map);
-        let defaults = Settings::default();
-        let crm = match reader.string("crm")? {
-            Some(slug) => CrmKind::from_slug(&slug)
-                .map_err(|_| Error::setting("crm", format!("must be {}", CrmKind::slugs())))?,
-            None => {
-                return Err(Error::setting(
-                    "crm",
-                    format!("is missing; choose {}", CrmKind::slugs()),
-                ))
-            }
-        };
+        if reader.crm()?.is_none() {
+            return Err(Error::setting(
+                "crm",
+                format!("is missing; choose {}", CrmKind::slugs()),
+            ));
+        }
         let access_key = reader.string("access_key")?.unwrap_or_default();
         if access_key.chars().count() < MIN_ACCESS_KEY_CHARS {
             return Err(Error::setting(
@@ -205,6 +189,11 @@ impl Settings {
                 "may only hold printable ASCII characters without spaces",
             ));
         }
+        Settings::read(&reader)
+    }
+
+    /// Every setting, its default where the array does not set it.
+    fn read(reader: &Reader) -> Result<Self> {
         let return_password = reader.flag("return_password")?.unwrap_or(false);
         let return_password_field = reader.string("return_password_field")?;
         if return_password && return_password_field.is_none() {
@@ -213,93 +202,11 @@ impl Settings {
                 "is required when return_password is on: name the CRM field that receives the password",
             ));
         }
-        let max_body_bytes = match reader.integer("max_body_bytes")? {
-            Some(n) if !(1024..=64 * 1024 * 1024).contains(&n) => {
-                return Err(Error::setting(
-                    "max_body_bytes",
-                    "must be between 1024 and 67108864",
-                ))
-            }
-            Some(n) => n as usize,
-            None => defaults.max_body_bytes,
-        };
-        let crm_timeout = match reader.integer("crm_timeout")? {
-            Some(n) if !(1..=60).contains(&n) => {
-                return Err(Error::setting(
-                    "crm_timeout",
-                    "must be between 1 and 60 seconds",
-                ))
-            }
-            Some(n) => Duration::from_secs(n as u64),
-            None => defaults.crm_timeout,
-        };
-        let max_events = match reader.integer("max_events")? {
-            Some(n) if !(1..=MAX_MAX_EVENTS as i64).contains(&n) => {
-                return Err(Error::setting(
-                    "max_events",
-                    format!("must be between 1 and {MAX_MAX_EVENTS}"),
-                ))
-            }
-            Some(n) => n as usize,
-            None => defaults.max_events,
-        };
-        let time_budget = match reader.integer("time_budget")? {
-            Some(n) if !(1..=MAX_TIME_BUDGET_SECS as i64).contains(&n) => {
-                return Err(Error::setting(
-                    "time_budget",
-                    format!("must be between 1 and {MAX_TIME_BUDGET_SECS} seconds"),
-                ))
-            }
-            Some(n) => Duration::from_secs(n as u64),
-            None => defaults.time_budget,
-        };
-        let processing = match reader.string("processing")? {
-            None => Processing::default(),
-            Some(slug) => Processing::from_slug(&slug).ok_or_else(|| {
-                Error::setting("processing", "must be \"background\" or \"immediate\"")
-            })?,
-        };
-        let retry_delays = reader
-            .seconds_list("retry_delays")?
-            .unwrap_or_else(|| defaults.retry_delays.clone());
-        let claim_timeout = match reader.integer("claim_timeout")? {
-            Some(n) if !(MIN_CLAIM_TIMEOUT_SECS as i64..=MAX_CLAIM_TIMEOUT_SECS as i64).contains(&n) => {
-                return Err(Error::setting(
-                    "claim_timeout",
-                    format!("must be between {MIN_CLAIM_TIMEOUT_SECS} and {MAX_CLAIM_TIMEOUT_SECS} seconds"),
-                ))
-            }
-            Some(n) => Duration::from_secs(n as u64),
-            None => defaults.claim_timeout,
-        };
-        let keep_done_days = match reader.integer("keep_done_days")? {
-            Some(n) if !(1..=MAX_KEEP_DONE_DAYS as i64).contains(&n) => {
-                return Err(Error::setting(
-                    "keep_done_days",
-                    format!("must be between 1 and {MAX_KEEP_DONE_DAYS} days"),
-                ))
-            }
-            Some(n) => n as u32,
-            None => defaults.keep_done_days,
-        };
-        let max_waiting_events = reader.bounded(
-            "max_waiting_events",
-            1..=MAX_MAX_WAITING_EVENTS,
-            defaults.max_waiting_events,
-        )?;
-        let max_waiting_bytes = reader.bounded(
-            "max_waiting_bytes",
-            MIN_MAX_WAITING_BYTES..=MAX_MAX_WAITING_BYTES,
-            defaults.max_waiting_bytes,
-        )?;
-        let max_waiting_per_contact = reader.bounded(
-            "max_waiting_per_contact",
-            1..=MAX_MAX_WAITING_EVENTS,
-            defaults.max_waiting_per_contact,
-        )?;
+        let seconds =
+            |setting: &IntegerSetting| reader.integer_in(setting).map(Duration::from_secs);
         Ok(Settings {
-            access_key: Secret::new(access_key),
-            crm,
+            access_key: Secret::new(reader.string("access_key")?.unwrap_or_default()),
+            crm: reader.crm()?.unwrap_or(CrmKind::Mautic),
             mautic_url: reader.url("mautic_url")?,
             mautic_username: reader.string("mautic_username")?,
             mautic_password: Secret::new(reader.string("mautic_password")?.unwrap_or_default()),
@@ -315,91 +222,188 @@ impl Settings {
             default_role: reader.string("default_role")?,
             allowed_roles: reader.string_list("allowed_roles")?,
             send_welcome_email: reader.flag("send_welcome_email")?.unwrap_or(false),
-            username_format: match reader.string("username_format")? {
-                None => UsernameFormat::default(),
-                Some(slug) => UsernameFormat::from_slug(&slug).ok_or_else(|| {
-                    let slugs: Vec<String> = UsernameFormat::ALL
-                        .iter()
-                        .map(|format| format!("\"{}\"", format.slug()))
-                        .collect();
-                    Error::setting(
-                        "username_format",
-                        format!("must be one of {}", slugs.join(", ")),
-                    )
-                })?,
-            },
-            max_body_bytes,
-            crm_timeout,
-            max_events,
-            time_budget,
-            processing,
-            retry_delays,
-            claim_timeout,
-            keep_done_days,
-            max_waiting_events,
-            max_waiting_bytes,
-            max_waiting_per_contact,
+            username_format: reader.choice(
+                "username_format",
+                &UsernameFormat::ALL,
+                UsernameFormat::slug,
+            )?,
+            max_body_bytes: reader.integer_in(&MAX_BODY_BYTES)? as usize,
+            crm_timeout: seconds(&CRM_TIMEOUT)?,
+            max_events: reader.integer_in(&MAX_EVENTS)? as usize,
+            time_budget: seconds(&TIME_BUDGET)?,
+            processing: reader.choice("processing", &Processing::ALL, Processing::slug)?,
+            retry_delays: reader.seconds_list("retry_delays")?.unwrap_or_else(|| {
+                DEFAULT_RETRY_DELAYS_SECS
+                    .iter()
+                    .map(|secs| Duration::from_secs(*secs))
+                    .collect()
+            }),
+            claim_timeout: seconds(&CLAIM_TIMEOUT)?,
+            keep_done_days: reader.integer_in(&KEEP_DONE_DAYS)? as u32,
+            max_waiting_events: reader.integer_in(&MAX_WAITING_EVENTS)?,
+            max_waiting_bytes: reader.integer_in(&MAX_WAITING_BYTES)?,
+            max_waiting_per_contact: reader.integer_in(&MAX_WAITING_PER_CONTACT)?,
         })
     }
 
     /// The settings as the plugin stores them, normalised (what `wpf_bridge_validate_settings`
     /// returns). Secrets are included: the caller handed them to us.
     pub fn to_map(&self) -> Map<String, Value> {
-        let mut map = Map::new();
-        let mut put = |key: &str, value: Value| {
-            map.insert(key.to_string(), value);
-        };
-        let opt = |v: &Option<String>| v.clone().map(Value::String).unwrap_or(Value::Null);
-        put("access_key", self.access_key.expose().into());
-        put("crm", self.crm.slug().into());
-        put("mautic_url", opt(&self.mautic_url));
-        put("mautic_username", opt(&self.mautic_username));
-        put("mautic_password", self.mautic_password.expose().into());
-        put("mautic_token", self.mautic_token.expose().into());
-        put("userengage_url", opt(&self.userengage_url));
-        put(
-            "userengage_api_key",
-            self.userengage_api_key.expose().into(),
-        );
-        put("webhook_secret", self.webhook_secret.expose().into());
-        put(
-            "field_map",
-            Value::Object(
-                self.field_map
-                    .iter()
-                    .map(|(k, v)| (k.clone(), v.clone().into()))
-                    .collect(),
-            ),
-        );
-        put("return_password", self.return_password.into());
-        put("return_password_field", opt(&self.return_password_field));
-        put("default_role", opt(&self.default_role));
-        put("allowed_roles", self.allowed_roles.clone().into());
-        put("send_welcome_email", self.send_welcome_email.into());
-        put("username_format", self.username_format.slug().into());
-        put("max_body_bytes", self.max_body_bytes.into());
-        put("crm_timeout", self.crm_timeout.as_secs().into());
-        put("max_events", self.max_events.into());
-        put("time_budget", self.time_budget.as_secs().into());
-        put("processing", self.processing.slug().into());
-        put(
-            "retry_delays",
-            self.retry_delays
-                .iter()
-                .map(|delay| delay.as_secs())
-                .collect::<Vec<_>>()
-                .into(),
-        );
-        put("claim_timeout", self.claim_timeout.as_secs().into());
-        put("keep_done_days", self.keep_done_days.into());
-        put("max_waiting_events", self.max_waiting_events.into());
-        put("max_waiting_bytes", self.max_waiting_bytes.into());
-        put(
-            "max_waiting_per_contact",
-            self.max_waiting_per_contact.into(),
-        );
-        map
+        match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => map,
+            _ => unreachable!("Settings serialises as an object of plain values"),
+        }
     }
+}
+
+/// A secret's value, for `to_map` only (the plugin stores what it handed in).
+fn exposed<S: Serializer>(secret: &Secret, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_str(secret.expose())
+}
+
+/// A duration as whole seconds.
+fn seconds<S: Serializer>(
+    duration: &Duration,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.serialize_u64(duration.as_secs())
+}
+
+/// Durations as a list of whole seconds.
+fn seconds_list<S: Serializer>(
+    durations: &[Duration],
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    serializer.collect_seq(durations.iter().map(Duration::as_secs))
+}
+
+/// A whole-number setting: its key, the range accepted, its default and its unit. Each range
+/// is written once, in the table below: `from_map` enforces it and `wpf_bridge_rules()` gives
+/// it to the settings page for its help text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct IntegerSetting {
+    #[serde(skip)]
+    pub key: &'static str,
+    pub min: u64,
+    pub max: u64,
+    pub default: u64,
+    /// `seconds`, `days`, `bytes`, or empty for a count.
+    pub unit: &'static str,
+}
+
+/// Largest webhook body: 1 MiB by default (Mautic's largest batch, 10 contacts, is about
+/// 70 KiB), 1 KiB to 64 MiB.
+pub const MAX_BODY_BYTES: IntegerSetting = IntegerSetting {
+    key: "max_body_bytes",
+    min: 1024,
+    max: 64 * 1024 * 1024,
+    default: 1024 * 1024,
+    unit: "bytes",
+};
+/// The default largest body, for callers without settings.
+pub const DEFAULT_MAX_BODY_BYTES: usize = MAX_BODY_BYTES.default as usize;
+/// CRMs give a webhook 10 to 30 seconds; each API call must leave room for the rest.
+pub const CRM_TIMEOUT: IntegerSetting = IntegerSetting {
+    key: "crm_timeout",
+    min: 1,
+    max: 60,
+    default: 8,
+    unit: "seconds",
+};
+/// Mautic sends at most 10 events per delivery; 100 leaves room and bounds one request's work
+/// (CRM API calls included).
+pub const MAX_EVENTS: IntegerSetting = IntegerSetting {
+    key: "max_events",
+    min: 1,
+    max: 10_000,
+    default: 100,
+    unit: "",
+};
+/// CRMs wait 10 to 30 seconds for an answer and php-fpm usually stops a request at 30 to
+/// 120 seconds: a batch stops cleanly well before either.
+pub const TIME_BUDGET: IntegerSetting = IntegerSetting {
+    key: "time_budget",
+    min: 1,
+    max: 300,
+    default: 20,
+    unit: "seconds",
+};
+/// A queue claim's lease: longer than any one apply (time budget plus CRM calls).
+pub const CLAIM_TIMEOUT: IntegerSetting = IntegerSetting {
+    key: "claim_timeout",
+    min: 30,
+    max: 86_400,
+    default: 300,
+    unit: "seconds",
+};
+/// Done queue events are kept a month: long enough to answer "what happened to this contact
+/// last week", short enough that the table stays small; at most ten years (the row cap still
+/// applies).
+pub const KEEP_DONE_DAYS: IntegerSetting = IntegerSetting {
+    key: "keep_done_days",
+    min: 1,
+    max: 3650,
+    default: 30,
+    unit: "days",
+};
+/// Backpressure (issue 18): a queue holding 100,000 waiting events, or 512 MiB of them, is not
+/// being drained (a busy site settles a few hundred a minute); a contact with 1,000 waiting
+/// events is a loop or an attack (a real contact changes a few times a minute, and its backlog
+/// is coalesced into one apply anyway). Up to these, a webhook is stored.
+pub const MAX_WAITING_EVENTS: IntegerSetting = IntegerSetting {
+    key: "max_waiting_events",
+    min: 1,
+    max: 100_000_000,
+    default: 100_000,
+    unit: "",
+};
+pub const MAX_WAITING_BYTES: IntegerSetting = IntegerSetting {
+    key: "max_waiting_bytes",
+    min: 1024 * 1024,
+    max: 1024 * 1024 * 1024 * 1024,
+    default: 512 * 1024 * 1024,
+    unit: "bytes",
+};
+pub const MAX_WAITING_PER_CONTACT: IntegerSetting = IntegerSetting {
+    key: "max_waiting_per_contact",
+    min: 1,
+    max: 100_000_000,
+    default: 1_000,
+    unit: "",
+};
+
+/// Every whole-number setting (exported by `wpf_bridge_rules()` as `ranges`).
+pub const INTEGER_SETTINGS: [IntegerSetting; 9] = [
+    MAX_BODY_BYTES,
+    CRM_TIMEOUT,
+    MAX_EVENTS,
+    TIME_BUDGET,
+    CLAIM_TIMEOUT,
+    KEEP_DONE_DAYS,
+    MAX_WAITING_EVENTS,
+    MAX_WAITING_BYTES,
+    MAX_WAITING_PER_CONTACT,
+];
+
+/// The queue's default backoff: 30 s, 2 min, 10 min, 1 h, 6 h, 1 day.
+pub const DEFAULT_RETRY_DELAYS_SECS: [u64; 6] = [30, 120, 600, 3600, 21_600, 86_400];
+/// The most retry delays accepted.
+pub const MAX_RETRY_DELAYS: usize = 20;
+/// The longest retry delay accepted: a week.
+pub const MAX_RETRY_DELAY_SECS: u64 = 604_800;
+
+/// What a setting that is not a list of names must be.
+const LIST_OF_ROLES: &str = "must be a list of role names";
+
+/// The items of a list setting, each a string.
+fn strings<'v>(key: &str, items: impl Iterator<Item = &'v Value>) -> Result<Vec<String>> {
+    items
+        .map(|item| {
+            item.as_str()
+                .map(str::to_string)
+                .ok_or_else(|| Error::setting(key, LIST_OF_ROLES))
+        })
+        .collect()
 }
 
 /// WP Fusion's keys are 8 hex characters; sites switching over keep theirs.
@@ -438,23 +442,50 @@ impl Reader<'_> {
         }
     }
 
-    /// A whole number in `range`, or `default` when not set.
-    fn bounded(
-        &self,
-        key: &str,
-        range: std::ops::RangeInclusive<u64>,
-        default: u64,
-    ) -> Result<u64> {
-        match self.integer(key)? {
-            None => Ok(default),
+    /// The one reader of "a whole number in range, or the default when not set".
+    fn integer_in(&self, setting: &IntegerSetting) -> Result<u64> {
+        match self.integer(setting.key)? {
+            None => Ok(setting.default),
             Some(n) => u64::try_from(n)
                 .ok()
-                .filter(|n| range.contains(n))
+                .filter(|n| (setting.min..=setting.max).contains(n))
                 .ok_or_else(|| {
+                    let unit = match setting.unit {
+                        "" | "bytes" => String::new(),
+                        unit => format!(" {unit}"),
+                    };
                     Error::setting(
-                        key,
-                        format!("must be between {} and {}", range.start(), range.end()),
+                        setting.key,
+                        format!("must be between {} and {}{unit}", setting.min, setting.max),
                     )
+                }),
+        }
+    }
+
+    /// The CRM, if set.
+    fn crm(&self) -> Result<Option<CrmKind>> {
+        self.string("crm")?
+            .map(|slug| {
+                CrmKind::from_slug(&slug)
+                    .map_err(|_| Error::setting("crm", format!("must be {}", CrmKind::slugs())))
+            })
+            .transpose()
+    }
+
+    /// One of `all` by its slug, or the first (the default) when not set.
+    fn choice<T: Copy>(&self, key: &str, all: &[T], slug: fn(T) -> &'static str) -> Result<T> {
+        match self.string(key)? {
+            None => Ok(all[0]),
+            Some(given) => all
+                .iter()
+                .copied()
+                .find(|item| slug(*item) == given)
+                .ok_or_else(|| {
+                    let slugs: Vec<String> = all
+                        .iter()
+                        .map(|item| format!("\"{}\"", slug(*item)))
+                        .collect();
+                    Error::setting(key, format!("must be one of {}", slugs.join(", ")))
                 }),
         }
     }
@@ -488,22 +519,10 @@ impl Reader<'_> {
         let items: Vec<String> = match self.0.get(key) {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::String(s)) => s.split(',').map(str::to_string).collect(),
-            Some(Value::Array(items)) => items
-                .iter()
-                .map(|item| match item {
-                    Value::String(s) => Ok(s.clone()),
-                    _ => Err(Error::setting(key, "must be a list of role names")),
-                })
-                .collect::<Result<_>>()?,
+            Some(Value::Array(items)) => strings(key, items.iter())?,
             // PHP arrays with non-sequential keys arrive as objects.
-            Some(Value::Object(items)) => items
-                .values()
-                .map(|item| match item {
-                    Value::String(s) => Ok(s.clone()),
-                    _ => Err(Error::setting(key, "must be a list of role names")),
-                })
-                .collect::<Result<_>>()?,
-            Some(_) => return Err(Error::setting(key, "must be a list of role names")),
+            Some(Value::Object(items)) => strings(key, items.values())?,
+            Some(_) => return Err(Error::setting(key, LIST_OF_ROLES)),
         };
         Ok(items
             .into_iter()
@@ -612,49 +631,6 @@ impl Reader<'_> {
     }
 }
 
-/// 1 MiB: Mautic's largest batch (10 contacts) is about 70 KiB.
-pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
-/// CRMs give a webhook 10 to 30 seconds; each API call must leave room for the rest.
-pub const DEFAULT_CRM_TIMEOUT_SECS: u64 = 8;
-/// Mautic sends at most 10 events per delivery; 100 leaves room and bounds one request's work
-/// (CRM API calls included).
-pub const DEFAULT_MAX_EVENTS: usize = 100;
-/// The highest `max_events` accepted.
-pub const MAX_MAX_EVENTS: usize = 10_000;
-/// CRMs wait 10 to 30 seconds for an answer and php-fpm usually stops a request at 30 to
-/// 120 seconds: a batch stops cleanly well before either.
-pub const DEFAULT_TIME_BUDGET_SECS: u64 = 20;
-/// The highest `time_budget` accepted.
-pub const MAX_TIME_BUDGET_SECS: u64 = 300;
-/// The queue's default backoff: 30 s, 2 min, 10 min, 1 h, 6 h, 1 day.
-pub const DEFAULT_RETRY_DELAYS_SECS: [u64; 6] = [30, 120, 600, 3600, 21_600, 86_400];
-/// The most retry delays accepted.
-pub const MAX_RETRY_DELAYS: usize = 20;
-/// The longest retry delay accepted: a week.
-pub const MAX_RETRY_DELAY_SECS: u64 = 604_800;
-/// A queue claim's lease: longer than any one apply (time budget plus CRM calls).
-pub const DEFAULT_CLAIM_TIMEOUT_SECS: u64 = 300;
-/// The shortest and longest `claim_timeout` accepted.
-pub const MIN_CLAIM_TIMEOUT_SECS: u64 = 30;
-pub const MAX_CLAIM_TIMEOUT_SECS: u64 = 86_400;
-/// Done queue events are kept a month: long enough to answer "what happened to this contact
-/// last week", short enough that the table stays small.
-pub const DEFAULT_KEEP_DONE_DAYS: u32 = 30;
-/// The longest `keep_done_days` accepted: ten years (the row cap still applies).
-pub const MAX_KEEP_DONE_DAYS: u32 = 3650;
-
-/// Backpressure defaults (issue 18): a queue holding 100,000 waiting events, or 512 MiB of
-/// them, is not being drained (a busy site settles a few hundred a minute); a contact with
-/// 1,000 waiting events is a loop or an attack (a real contact changes a few times a minute,
-/// and its backlog is coalesced into one apply anyway). Up to these, a webhook is stored.
-pub const DEFAULT_MAX_WAITING_EVENTS: u64 = 100_000;
-pub const DEFAULT_MAX_WAITING_BYTES: u64 = 512 * 1024 * 1024;
-pub const DEFAULT_MAX_WAITING_PER_CONTACT: u64 = 1_000;
-/// The bounds the settings accept for those caps.
-pub const MAX_MAX_WAITING_EVENTS: u64 = 100_000_000;
-pub const MIN_MAX_WAITING_BYTES: u64 = 1024 * 1024;
-pub const MAX_MAX_WAITING_BYTES: u64 = 1024 * 1024 * 1024 * 1024;
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -701,6 +677,100 @@ mod tests {
             let error = with(extra.clone()).expect_err(&extra.to_string());
             assert!(error.to_string().contains(&format!("\"{key}\"")), "{error}");
         }
+    }
+
+    #[test]
+    fn every_integer_setting_is_read_by_its_range_and_default() {
+        let defaults = Settings::default().to_map();
+        for setting in INTEGER_SETTINGS {
+            let key = setting.key;
+            assert_eq!(defaults[key], json!(setting.default), "{key}'s default");
+            assert!(
+                (setting.min..=setting.max).contains(&setting.default),
+                "{key}"
+            );
+            for ok in [setting.min, setting.max] {
+                let read = with(json!({ key: ok })).unwrap().to_map();
+                assert_eq!(read[key], json!(ok), "{key} = {ok}");
+                let as_text = with(json!({ key: format!(" {ok} ") })).unwrap().to_map();
+                assert_eq!(as_text[key], json!(ok), "{key} = \" {ok} \"");
+            }
+            for bad in [
+                json!(setting.min as i64 - 1),
+                json!(setting.max + 1),
+                json!("many"),
+            ] {
+                let error = with(json!({ key: bad })).expect_err(&format!("{key} = {bad}"));
+                assert_eq!(error.code(), "invalid_setting");
+                assert!(error.to_string().contains(&format!("\"{key}\"")), "{error}");
+                if !bad.is_string() {
+                    let range = format!("between {} and {}", setting.min, setting.max);
+                    assert!(error.to_string().contains(&range), "{error}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_keys_are_written_once_and_round_trip() {
+        // `Default` is the empty array read; `to_map` is the struct's serde form: both name
+        // every key the reader reads, and reading `to_map` gives the same map again.
+        let set = with(json!({
+            "mautic_url": "https://crm.example",
+            "field_map": {"company": "billing_company"},
+            "return_password": true,
+            "return_password_field": "pw",
+            "allowed_roles": "customer, editor",
+            "username_format": "flname",
+            "processing": "immediate",
+            "retry_delays": "5,6",
+            "max_events": 7,
+        }))
+        .unwrap();
+        let map = set.to_map();
+        assert_eq!(Settings::from_map(&map).unwrap().to_map(), map);
+        let keys: Vec<&String> = map.keys().collect();
+        let default_map = Settings::default().to_map();
+        assert_eq!(keys, default_map.keys().collect::<Vec<_>>());
+        assert_eq!(map["username_format"], json!("flname"));
+        assert_eq!(map["crm_timeout"], json!(8));
+        assert_eq!(map["allowed_roles"], json!(["customer", "editor"]));
+        assert_eq!(default_map["mautic_url"], Value::Null);
+        assert_eq!(default_map["access_key"], json!(""));
+    }
+
+    #[test]
+    fn allowed_roles_read_from_a_list_an_object_or_text() {
+        for given in [
+            json!(["customer", " editor "]),
+            json!({"3": "customer", "7": "editor"}),
+            json!("customer,editor,"),
+        ] {
+            let read = with(json!({ "allowed_roles": given })).unwrap();
+            assert_eq!(read.allowed_roles, ["customer", "editor"], "{given}");
+        }
+        for wrong in [json!(["customer", 1]), json!({"a": null}), json!(true)] {
+            let error = with(json!({ "allowed_roles": wrong })).unwrap_err();
+            assert!(error.to_string().contains("\"allowed_roles\""), "{error}");
+        }
+    }
+
+    #[test]
+    fn choices_default_to_the_first_of_all() {
+        assert_eq!(UsernameFormat::ALL[0], UsernameFormat::default());
+        assert_eq!(Processing::ALL[0], Processing::default());
+    }
+
+    #[test]
+    fn choices_name_every_value_when_wrong() {
+        let error = with(json!({"username_format": "nick"})).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("must be one of \"email\", \"flname\", \"fnamenum\""),
+            "{error}"
+        );
+        assert!(Settings::from_map(&Map::new()).is_err(), "crm is required");
     }
 
     fn with(extra: Value) -> Result<Settings> {

@@ -30,13 +30,22 @@ pub fn printable(text: &str, max: usize) -> String {
     out
 }
 
-/// Unicode's bidirectional formatting characters (embeddings, overrides, isolates, marks):
-/// in untrusted text they make a log or admin page show something else than what is stored.
+/// Unicode's bidirectional formatting characters (embeddings, overrides, isolates, marks),
+/// as inclusive ranges: in untrusted text they make a log or admin page show something else
+/// than what is stored. The plugin's pages replace the same set (`wpf_bridge_rules()`,
+/// `bidi_controls`).
+pub const BIDI_CONTROLS: [(char, char); 4] = [
+    ('\u{061C}', '\u{061C}'),
+    ('\u{200E}', '\u{200F}'),
+    ('\u{202A}', '\u{202E}'),
+    ('\u{2066}', '\u{2069}'),
+];
+
+/// Whether `c` is one of `BIDI_CONTROLS`.
 pub fn is_bidi_control(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
-    )
+    BIDI_CONTROLS
+        .iter()
+        .any(|(first, last)| (*first..=*last).contains(&c))
 }
 
 /// A yes/no parameter: `true`, `1`, `yes`, `on` or `false`, `0`, `no`, `off`, empty, in any

@@ -1,9 +1,17 @@
 /**
- * WPF Bridge settings page: "Copy" buttons next to the webhook URLs.
- * The page works without this script; the URL fields are selectable by hand.
+ * WPF Bridge's admin pages: the settings page's webhook URLs select themselves when focused
+ * and their "Copy" buttons copy them. The pages work without this script; the URL fields are
+ * selectable by hand.
  */
 ( function () {
 	'use strict';
+
+	document.addEventListener( 'focusin', function ( event ) {
+		var input = event.target;
+		if ( input && input.classList && input.classList.contains( 'wpf-bridge-url' ) ) {
+			input.select();
+		}
+	} );
 
 	document.addEventListener( 'click', function ( event ) {
 		var button = event.target.closest ? event.target.closest( '.wpf-bridge-copy' ) : null;

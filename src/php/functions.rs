@@ -19,10 +19,12 @@ use crate::queue::admin::{
     state_names, CUT_CONTACT_ID_CODE, CUT_CONTACT_ID_MESSAGE, KEEP_DONE_AT_MOST, STALE_AFTER,
 };
 use crate::queue::QueueState;
-use crate::settings::{Processing, Settings, UsernameFormat};
+use crate::settings::{
+    Processing, Settings, UsernameFormat, INTEGER_SETTINGS, MAX_RETRY_DELAYS, MAX_RETRY_DELAY_SECS,
+};
 use crate::webhook::mapping::{self, presets, Mapping, Origin};
 use crate::webhook::{auth, payload, Request};
-use crate::{meta_keys, password, pipeline, queue, sync};
+use crate::{meta_keys, password, pipeline, queue, sync, text};
 
 /// Registers every function below with the module (the generated wrappers are private to
 /// this file, so registration lives here).
@@ -432,6 +434,14 @@ pub fn wpf_bridge_rules() -> PhpResult<Array> {
             value => (key, value),
         })
         .collect();
+    let ranges: Map<String, Value> = INTEGER_SETTINGS
+        .iter()
+        .map(|setting| (setting.key.to_string(), json!(setting)))
+        .collect();
+    let bidi_controls: Vec<[u32; 2]> = text::BIDI_CONTROLS
+        .iter()
+        .map(|(first, last)| [u32::from(*first), u32::from(*last)])
+        .collect();
     let processing_modes: Map<String, Value> = Processing::ALL
         .iter()
         .map(|mode| (mode.slug().to_string(), mode.label().into()))
@@ -450,6 +460,13 @@ pub fn wpf_bridge_rules() -> PhpResult<Array> {
             "prefixes": meta_keys::PROTECTED_META_PREFIXES,
         },
         "settings": defaults,
+        "ranges": ranges,
+        "retry_delays": {
+            "most": MAX_RETRY_DELAYS,
+            "min": 1,
+            "max": MAX_RETRY_DELAY_SECS,
+        },
+        "bidi_controls": bidi_controls,
         "processing_modes": processing_modes,
         "queue": {
             "states": states,

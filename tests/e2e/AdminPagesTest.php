@@ -116,6 +116,20 @@ final class AdminPagesTest extends E2eTestCase
         $this->assertSame('1048576', (string) $browser->property($browser->find('#wpf-bridge-max-body-bytes'), 'value'));
         $browser->clear($timeout);
         $browser->type($timeout, '5');
+        // Each whole-number setting's help text is the range the extension enforces.
+        $ranges = WordPress::php('return wpf_bridge_rules()["ranges"];');
+        $this->assertNotEmpty($ranges);
+        foreach ($ranges as $key => $range) {
+            $help = $browser->text($browser->find('#wpf-bridge-' . str_replace('_', '-', $key) . '-description'));
+            $this->assertStringContainsString(sprintf('Between %s and %s', number_format($range['min']), number_format($range['max'])), $help, $key);
+            $this->assertStringContainsString(sprintf('the default is %s.', number_format($range['default'])), $help, $key);
+        }
+        $delays = WordPress::php('return wpf_bridge_rules()["retry_delays"];');
+        $this->assertStringContainsString(sprintf('1 to %d delays of %s to %s seconds', $delays['most'], number_format($delays['min']), number_format($delays['max'])), $browser->text($browser->find('#wpf-bridge-settings-form')));
+        // The page carries no inline style or event handler: those are in assets/admin.css and admin.js.
+        $html = (string) $browser->execute('return document.getElementById("wpf-bridge-settings").outerHTML;');
+        $this->assertDoesNotMatchRegularExpression('/\s(style|on[a-z]+)=/i', $html);
+        $this->assertNotSame([], $browser->findAll('link#wpf-bridge-admin-css'), 'admin.css is not enqueued');
         // The queue's settings, with the extension's defaults shown.
         $this->assertTrue($browser->property($browser->find('#wpf-bridge-processing-background'), 'checked'));
         $this->assertSame('30, 120, 600, 3600, 21600, 86400', $browser->property($browser->find('#wpf-bridge-retry-delays'), 'value'));
@@ -249,5 +263,24 @@ final class AdminPagesTest extends E2eTestCase
         // The settings page links here.
         $browser->get(Env::url() . '/wp-admin/options-general.php?page=wpf-bridge');
         $this->assertStringContainsString('page=wpf-bridge-webhooks', (string) $browser->attribute($browser->waitFor('#wpf-bridge-webhooks-link'), 'href'));
+    }
+
+    /**
+     * The pages replace the bidirectional controls the extension names (wpf_bridge_rules()'s
+     * bidi_controls, the set its own messages use) in untrusted text, and nothing else.
+     */
+    public function test_the_pages_replace_the_extensions_bidi_controls_in_untrusted_text(): void
+    {
+        $controls = WordPress::php('return wpf_bridge_rules()["bidi_controls"];');
+        $this->assertNotEmpty($controls);
+        $text = '';
+        foreach ($controls as [$first, $last]) {
+            $text .= 'a' . mb_chr($first, 'UTF-8') . 'b' . mb_chr($last, 'UTF-8');
+        }
+        $kept = "c\u{200D}d\u{00E9}\u{05D0}";
+        $this->assertSame(
+            str_repeat("a\u{FFFD}b\u{FFFD}", count($controls)) . $kept,
+            WordPress::php('return WPF_Bridge_Admin_View::neutralise( $args[0] );', [$text . $kept])
+        );
     }
 }

@@ -121,6 +121,20 @@ final class WebhooksPageTest extends E2eTestCase
         return $browser->text($element);
     }
 
+    /** Clicks a link or button that loads a new page (no notice), and waits for it. */
+    private function clickAndLoad(string $css): void
+    {
+        $browser = $this->browser();
+        $browser->execute('document.body.dataset.wpfE2eOld = "1";');
+        $browser->click($browser->find($css));
+        $deadline = microtime(true) + 30;
+        while ($browser->execute('return !document.body || document.body.dataset.wpfE2eOld === "1" || document.readyState !== "complete";')) {
+            $this->assertLessThan($deadline, microtime(true), "no new page after clicking $css");
+            usleep(100000);
+        }
+        $browser->waitFor('#wpf-bridge-webhooks');
+    }
+
     private function screenshot(string $name): void
     {
         $path = $this->browser()->screenshot(Env::screenshotDir() . "/$name.png");
@@ -189,6 +203,10 @@ final class WebhooksPageTest extends E2eTestCase
         $this->assertSame([], $browser->findAll('#wpf-bridge-retry-' . $e['8101'] . ', #wpf-bridge-discard-' . $e['8101']));
         $this->assertCount(2, $browser->findAll('#wpf-bridge-retry-' . $e['8106'] . ', #wpf-bridge-discard-' . $e['8106']));
         $this->assertSame('3', $browser->attribute($browser->find('#wpf-bridge-view-failed'), 'data-count'));
+
+        // No inline style or event handler: those are in assets/admin.css and admin.js.
+        $html = (string) $browser->execute('return document.getElementById("wpf-bridge-webhooks").outerHTML;');
+        $this->assertDoesNotMatchRegularExpression('/\s(style|on[a-z]+)=/i', $html);
 
         // What the events carried (names, emails, tags) is never on the page.
         $source = $browser->source();
@@ -382,5 +400,131 @@ final class WebhooksPageTest extends E2eTestCase
         WordPress::query('UPDATE ' . WordPress::table('wpf_bridge_queue') . " SET accepted_at = UNIX_TIMESTAMP() - 840 WHERE id = $id");
         $this->assertSame('good', WordPress::php('return WPF_Bridge_Site_Health::run();')['status'], 'an event waiting 14 minutes is not a problem');
         WordPress::php('( new WPF_Bridge_Queue() )->discard( $args ); return true;', [$id]);
+    }
+
+    /**
+     * The events list is WordPress's list table: "Rows per page" in Screen Options (kept per
+     * user), page links, the Event column sorting both ways, and Retry and Discard on the
+     * checked events with one nonce; an event no action may touch has no checkbox.
+     *
+     * @depends test_retry_all_failed_and_discard_all_failed
+     */
+    public function test_the_events_list_pages_sorts_and_acts_on_the_checked_events(): void
+    {
+        $browser = $this->browser();
+        foreach ([8111, 8112, 8113] as $contact) {
+            FakeCrm::addMauticContact(FakeCrm::mauticContactRecord($contact, '', "First$contact", 'Queue', []));
+            $this->addContact($contact);
+        }
+        $oldest = array_keys(self::events());
+        $this->assertGreaterThanOrEqual(6, count($oldest));
+        $newest = array_reverse($oldest);
+        $failed = [self::$events['8111'], self::$events['8112'], self::$events['8113']];
+        $this->assertSame(['failed', 'failed', 'failed'], array_map(static fn (int $id): string => self::events()[$id]['state'], $failed));
+
+        // Screen Options: two rows per page, stored for this user.
+        $browser->get(self::page());
+        $browser->click($browser->waitFor('#show-settings-link'));
+        $deadline = microtime(true) + 15;
+        while (!$browser->execute('var b = document.getElementById("screen-options-apply"); return !!b && b.offsetParent !== null && b.getBoundingClientRect().height > 0;')) {
+            $this->assertLessThan($deadline, microtime(true), 'the Screen Options panel did not open');
+            usleep(100000);
+        }
+        $input = $browser->find('input[name="wp_screen_options[value]"]');
+        $browser->clear($input);
+        $browser->type($input, '2');
+        $this->clickAndLoad('#screen-options-apply');
+        $this->assertSame('2', WordPress::php('return get_user_meta( get_user_by( "login", $args[0] )->ID, "wpf_bridge_webhooks_per_page", true );', [Env::get('WPF_E2E_ADMIN_USER')]));
+        $this->assertSame(array_slice($newest, 0, 2), array_keys($this->listed()));
+        $this->assertSame((string) count($oldest), $browser->attribute($browser->find('#wpf-bridge-events'), 'data-total'));
+
+        // The next page: the next two, newest first.
+        $this->clickAndLoad('#wpf-bridge-events .tablenav.top a.next-page');
+        $this->assertStringContainsString('paged=2', $browser->currentUrl());
+        $this->assertSame(array_slice($newest, 2, 2), array_keys($this->listed()));
+
+        // The Event column's header sorts oldest first (from the first page), then back.
+        $this->clickAndLoad('#wpf-bridge-events thead th.column-event a');
+        $this->assertStringContainsString('order=asc', $browser->currentUrl());
+        $this->assertSame(array_slice($oldest, 0, 2), array_keys($this->listed()));
+        $this->clickAndLoad('#wpf-bridge-events .tablenav.top a.next-page');
+        $this->assertSame(array_slice($oldest, 2, 2), array_keys($this->listed()));
+        $this->clickAndLoad('#wpf-bridge-events .tablenav.top a.last-page');
+        $last = (int) ceil(count($oldest) / 2);
+        $this->assertSame(array_slice($oldest, 2 * ($last - 1), 2), array_keys($this->listed()), 'the last page, oldest first');
+        $this->clickAndLoad('#wpf-bridge-events thead th.column-event a');
+        $this->assertStringContainsString('order=desc', $browser->currentUrl());
+        $this->assertSame(array_slice($newest, 0, 2), array_keys($this->listed()));
+
+        // A done event has no checkbox; a failed one has.
+        $browser->get(self::page(['state' => 'failed', 'orderby' => 'id', 'order' => 'asc']));
+        $browser->waitFor('#wpf-bridge-events');
+        $this->assertSame(array_slice($failed, 0, 2), array_keys($this->listed()));
+        $done = array_values(array_diff($oldest, $failed));
+        $browser->get(self::page(['state' => 'done']));
+        $browser->waitFor('#wpf-bridge-events');
+        $this->assertSame([], $browser->findAll('#wpf-bridge-events input[name="events[]"]'));
+        $this->assertContains(array_keys($this->listed())[0], $done);
+
+        // A bulk POST without the bulk nonce changes nothing.
+        $admin = $this->logIn(Env::get('WPF_E2E_ADMIN_USER'), Env::adminPassword())['client'];
+        $before = self::events();
+        $response = $admin->postForm(self::page(), ['wpf_bridge_action' => 'bulk_events', 'wpf_bridge_bulk' => 'discard', 'events' => $failed, '_wpf_bridge_nonce' => 'deadbeef00']);
+        $this->assertSame(403, $response->status, $response->describe());
+        $this->assertSame($before, self::events());
+
+        // Retry on two checked failed events (oldest first, page 1): both go back to the queue,
+        // are applied at once and fail again (their contacts still have no email).
+        $browser->get(self::page(['state' => 'failed', 'orderby' => 'id', 'order' => 'asc']));
+        $browser->waitFor('#wpf-bridge-events');
+        foreach (array_slice($failed, 0, 2) as $id) {
+            $browser->click($browser->find('#wpf-bridge-select-' . $id));
+        }
+        $browser->execute('document.getElementById("wpf-bridge-bulk-action").value = "retry";');
+        $this->assertStringContainsString('2 of 2 checked events sent back to the queue', $this->clickAndWait('#wpf-bridge-bulk-apply', 'retried'));
+        $this->assertStringContainsString('order=asc', $browser->currentUrl(), 'the sort is kept after the action');
+        foreach ($failed as $id) {
+            $this->waitUntilSettled($id);
+        }
+        $after = self::events();
+        $this->assertSame(['failed', 'failed', 'failed'], array_map(static fn (int $id): string => $after[$id]['state'], $failed));
+        $this->assertSame('1', $after[$failed[0]]['attempts'], 'a retried event counts its attempts from zero');
+
+        // Discard on two checked events: exactly those are deleted.
+        $browser->waitFor('#wpf-bridge-select-' . $failed[0]);
+        foreach (array_slice($failed, 0, 2) as $id) {
+            $browser->click($browser->find('#wpf-bridge-select-' . $id));
+        }
+        $browser->execute('document.getElementById("wpf-bridge-bulk-action").value = "discard";');
+        $before = self::events();
+        $this->assertStringContainsString('2 of 2 checked events discarded', $this->clickAndWait('#wpf-bridge-bulk-apply', 'discarded'));
+        unset($before[$failed[0]], $before[$failed[1]]);
+        $this->assertSame($before, self::events());
+        $this->assertSame([$failed[2]], array_keys($this->listed()));
+
+        // Apply with nothing checked: a notice, nothing changes.
+        $browser->execute('document.getElementById("wpf-bridge-bulk-action").value = "discard";');
+        $this->clickAndWait('#wpf-bridge-bulk-apply', 'nothing-selected');
+        $this->assertSame($before, self::events());
+
+        // The requests that stored nothing are a list table too: three `test` calls, two a page.
+        for ($i = 0; $i < 3; $i++) {
+            $this->assertSame(200, (new Http())->get(self::webhookUrl('test'))->status);
+        }
+        $logged = array_map(static fn (array $row): int => (int) $row[0], WordPress::query('SELECT id FROM ' . WordPress::table('wpf_bridge_log') . ' WHERE refused = 0 ORDER BY id'));
+        $this->assertGreaterThanOrEqual(3, count($logged));
+        $requests = function () use ($browser): array {
+            return array_map(static fn (string $row): int => (int) $browser->attribute($row, 'data-id'), $browser->findAll('#wpf-bridge-requests tr.wpf-bridge-request'));
+        };
+        $browser->get(self::page(['state' => 'unstored']));
+        $browser->waitFor('#wpf-bridge-requests');
+        $this->assertSame(array_slice(array_reverse($logged), 0, 2), $requests());
+        $this->clickAndLoad('#wpf-bridge-requests thead th.column-time a');
+        $this->assertSame(array_slice($logged, 0, 2), $requests(), 'oldest first');
+        $this->clickAndLoad('#wpf-bridge-requests .tablenav.top a.next-page');
+        $this->assertSame(array_slice($logged, 2, 2), $requests(), 'oldest first, page 2');
+
+        WordPress::php('delete_user_meta( get_user_by( "login", $args[0] )->ID, "wpf_bridge_webhooks_per_page" ); return true;', [Env::get('WPF_E2E_ADMIN_USER')]);
+        WordPress::php('( new WPF_Bridge_Queue() )->discard( $args ); return true;', [[$failed[2]]]);
     }
 }

@@ -190,7 +190,7 @@ final class FunctionsTest extends TestCase
     public function testRulesGiveThePluginEverythingItMustNotCopy(): void
     {
         $rules = wpf_bridge_rules();
-        $this->assertSame(['crms', 'username_formats', 'core_user_fields', 'protected_meta_keys', 'settings', 'processing_modes', 'queue'], array_keys($rules));
+        $this->assertSame(['crms', 'username_formats', 'core_user_fields', 'protected_meta_keys', 'settings', 'ranges', 'retry_delays', 'bidi_controls', 'processing_modes', 'queue'], array_keys($rules));
         $this->assertContains('capabilities', $rules['protected_meta_keys']['suffixes']);
         $this->assertContains('session_tokens', $rules['protected_meta_keys']['keys']);
         $this->assertSame(['mautic', 'userengage'], array_keys($rules['crms']));
@@ -205,6 +205,46 @@ final class FunctionsTest extends TestCase
         $this->assertSame(1048576, $defaults['max_body_bytes']);
         $this->assertSame(8, $defaults['crm_timeout']);
         $this->assertSame(array_keys($rules['settings']), array_keys(wpf_bridge_validate_settings($defaults)));
+    }
+
+    public function testRulesGiveTheRangesTheValidationEnforces(): void
+    {
+        $rules = wpf_bridge_rules();
+        $settings = ['access_key' => 'rules-test-key-0001', 'crm' => 'mautic'];
+        $this->assertContains('claim_timeout', array_keys($rules['ranges']));
+        foreach ($rules['ranges'] as $key => $range) {
+            $this->assertSame(['min', 'max', 'default', 'unit'], array_keys($range), $key);
+            $this->assertSame($rules['settings'][$key], $range['default'], "$key's default");
+            foreach ([$range['min'], $range['max']] as $ok) {
+                $this->assertSame($ok, wpf_bridge_validate_settings($settings + [$key => $ok])[$key], "$key = $ok");
+            }
+            foreach ([$range['min'] - 1, $range['max'] + 1] as $bad) {
+                try {
+                    wpf_bridge_validate_settings($settings + [$key => $bad]);
+                    $this->fail("$key = $bad was accepted");
+                } catch (WpfBridge\ConfigurationException $e) {
+                    $this->assertStringContainsString('"' . $key . '"', $e->getMessage());
+                }
+            }
+        }
+        $delays = $rules['retry_delays'];
+        $this->assertSame(count(array_fill(0, $delays['most'], 1)), count(wpf_bridge_validate_settings($settings + ['retry_delays' => array_fill(0, $delays['most'], $delays['max'])])['retry_delays']));
+        foreach ([array_fill(0, $delays['most'] + 1, 1), [$delays['max'] + 1], [$delays['min'] - 1]] as $bad) {
+            try {
+                wpf_bridge_validate_settings($settings + ['retry_delays' => $bad]);
+                $this->fail('retry_delays ' . json_encode($bad) . ' was accepted');
+            } catch (WpfBridge\ConfigurationException $e) {
+                $this->assertStringContainsString('"retry_delays"', $e->getMessage());
+            }
+        }
+        // The bidirectional controls: the right-to-left override and the isolates among them.
+        $covered = static fn (int $cp): bool => (bool) array_filter($rules['bidi_controls'], static fn (array $pair): bool => $pair[0] <= $cp && $cp <= $pair[1]);
+        foreach ([0x061C, 0x200E, 0x200F, 0x202A, 0x202E, 0x2066, 0x2069] as $cp) {
+            $this->assertTrue($covered($cp), sprintf('U+%04X', $cp));
+        }
+        foreach ([0x0041, 0x200D, 0x2029, 0x206A] as $cp) {
+            $this->assertFalse($covered($cp), sprintf('U+%04X', $cp));
+        }
     }
 
     public function testRulesNameTheQueueStatesAndWhatAnAdministratorMayDoWithThem(): void

@@ -133,19 +133,18 @@ final class WPF_Bridge_Admin_Notices {
 				<strong><?php esc_html_e( 'WPF Bridge: WP Fusion settings found.', 'wpf-bridge' ); ?></strong>
 				<?php esc_html_e( 'Your CRM automations call webhook URLs that carry WP Fusion\'s access key. Use the same key in WPF Bridge so they keep working without changes, or keep WPF Bridge\'s new key and update the URLs in your CRM.', 'wpf-bridge' ); ?>
 			</p>
-			<form method="post" action="<?php echo esc_url( $action ); ?>" style="display:inline">
+			<p>
+				<button type="submit" form="wpf-bridge-reuse-wpf-key-form" class="button button-primary" id="wpf-bridge-reuse-wpf-key"><?php esc_html_e( 'Use WP Fusion\'s access key', 'wpf-bridge' ); ?></button>
+				<button type="submit" form="wpf-bridge-keep-own-key-form" class="button" id="wpf-bridge-keep-own-key"><?php esc_html_e( 'Keep WPF Bridge\'s key', 'wpf-bridge' ); ?></button>
+			</p>
+			<?php // The buttons' forms, empty but for their fields: the notice needs no style of its own on any admin page. ?>
+			<form method="post" action="<?php echo esc_url( $action ); ?>" id="wpf-bridge-reuse-wpf-key-form">
 				<input type="hidden" name="wpf_bridge_action" value="reuse_wpf_key">
 				<?php wp_nonce_field( 'wpf_bridge_reuse_wpf_key', '_wpf_bridge_reuse_nonce', true ); ?>
-				<p style="display:inline-block">
-					<button type="submit" class="button button-primary" id="wpf-bridge-reuse-wpf-key"><?php esc_html_e( 'Use WP Fusion\'s access key', 'wpf-bridge' ); ?></button>
-				</p>
 			</form>
-			<form method="post" action="<?php echo esc_url( $action ); ?>" style="display:inline">
+			<form method="post" action="<?php echo esc_url( $action ); ?>" id="wpf-bridge-keep-own-key-form">
 				<input type="hidden" name="wpf_bridge_action" value="dismiss_wpf_key_notice">
 				<?php wp_nonce_field( 'wpf_bridge_dismiss_wpf_key_notice', '_wpf_bridge_dismiss_nonce', true ); ?>
-				<p style="display:inline-block">
-					<button type="submit" class="button" id="wpf-bridge-keep-own-key"><?php esc_html_e( 'Keep WPF Bridge\'s key', 'wpf-bridge' ); ?></button>
-				</p>
 			</form>
 		</div>
 		<?php

@@ -54,7 +54,7 @@ final class WPF_Bridge_Site_Health {
 			return array();
 		}
 		try {
-			$summary = ( new WPF_Bridge_Queue() )->summary();
+			$summary = WPF_Bridge_Queue_Admin::summary();
 		} catch ( \Throwable $e ) {
 			return array( __( 'The webhook queue table cannot be read.', 'wpf-bridge' ) );
 		}
