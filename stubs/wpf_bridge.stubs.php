@@ -2,6 +2,26 @@
 
 // Stubs for wpf_bridge
 
+namespace WpfBridge {
+    /**
+     * A webhook `wpf_bridge_handle_request()` left for when the whole site is loaded, holding
+     * the request and settings it read and validated; PHP cannot create one.
+     */
+    class PendingWebhook {
+        public function __construct() {}
+
+        /**
+         * Handles the webhook now, as `wpf_bridge_handle_request()` would with the site loaded:
+         * the same answer array, the settings not read again.
+         *
+         * @param object $site
+         * @param object $queue
+         * @return array
+         */
+        public function handle(object $site, object $queue): array {}
+    }
+}
+
 namespace {
     /**
      * The capabilities that make a role administrative: a webhook never gives a role holding
@@ -76,6 +96,28 @@ namespace {
      * @return array
      */
     function wpf_bridge_handle_queued(array $request, array $settings, object $site, object $queue, bool $can_answer_early = true): array {}
+
+    /**
+     * The plugin's one call for a webhook request: the queued flow of `wpf_bridge_handle_queued`
+     * (same arguments, same answer array, plus `processing`: `background` or `immediate` when
+     * the events were stored), with the request and settings read and validated once.
+     *
+     * `$site_loaded` false says only the options and the database are loaded yet (the plugin's
+     * must-use loader): a webhook to be applied in the request (immediate processing,
+     * `test`; see `wpf_bridge_planned_processing`) is then not handled but returned as a
+     * `WpfBridge\PendingWebhook`, whose `handle($site, $queue)` the plugin calls once the whole
+     * site is loaded (`init`). Everything else (background processing, refusals, unreadable
+     * request or settings) is answered at once.
+     *
+     * @param array $request
+     * @param array $settings
+     * @param object $site
+     * @param object $queue
+     * @param bool $can_answer_early
+     * @param bool $site_loaded
+     * @return mixed
+     */
+    function wpf_bridge_handle_request(array $request, array $settings, object $site, object $queue, bool $can_answer_early = true, bool $site_loaded = true): mixed {}
 
     /**
      * Handles one webhook end to end: authenticates, parses, applies every event through the

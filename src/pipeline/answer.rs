@@ -12,7 +12,7 @@ use super::log::{self, LogRecord};
 use super::report::{Queued, Report};
 use crate::error::{Error, Retry};
 use crate::queue::{EventId, Settled};
-use crate::settings::Settings;
+use crate::settings::{Processing, Settings};
 use crate::webhook::{Action, Request, Webhook};
 
 /// What the plugin sends back (status and JSON body) and the record it writes to its log:
@@ -28,6 +28,12 @@ pub struct Answer {
     /// queue, a busy contact, a CRM's own `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// How the stored events are processed: `background` (the drain applies them after the
+    /// answer) or `immediate` (applied in this request, their results in the body); `None`
+    /// when nothing was stored. Not part of the serialised answer: the plugin's one entry
+    /// adds it (`wpf_bridge_handle_request`), the older functions keep their shape.
+    #[serde(skip)]
+    pub processing: Option<Processing>,
 }
 
 impl Answer {
@@ -38,6 +44,7 @@ impl Answer {
             body,
             log,
             retry_after: None,
+            processing: None,
         }
     }
 
@@ -48,6 +55,7 @@ impl Answer {
             body,
             log,
             retry_after: retry_after(error),
+            processing: None,
         }
     }
 }
@@ -83,7 +91,10 @@ pub fn answer_queued(webhook: &Webhook, queued: &[Queued]) -> Answer {
         .iter()
         .map(|q| json!({"contact_id": q.contact_id, "id": q.id}))
         .collect();
-    Answer::ok(success_body(webhook, "queued", list.into()), None)
+    Answer {
+        processing: Some(Processing::Background),
+        ..Answer::ok(success_body(webhook, "queued", list.into()), None)
+    }
 }
 
 /// The immediate answer: one result per stored event, as the queue settled it now (`settled`)
@@ -121,12 +132,16 @@ pub fn answer_settled(
             None => json!({"id": q.id, "contact_id": q.contact_id, "outcome": "queued"}),
         })
         .collect();
-    match port_error.as_ref().or(failure) {
+    let answer = match port_error.as_ref().or(failure) {
         Some(error) => {
             let body = failure_body(error, webhook, results.into(), &[]);
             Answer::failed(error, body, None)
         }
         None => Answer::ok(success_body(webhook, "results", results.into()), None),
+    };
+    Answer {
+        processing: Some(Processing::Immediate),
+        ..answer
     }
 }
 
