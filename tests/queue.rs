@@ -16,7 +16,7 @@ use support::memory_queue::MemoryQueue;
 use support::memory_site::MemorySite;
 use wpf_bridge::crm;
 use wpf_bridge::crm_kind::CrmKind;
-use wpf_bridge::pipeline::{handle_queued, handle_request, planned_processing, Answer, SiteLoad};
+use wpf_bridge::pipeline::{handle_queued, needs_loaded_site, planned_processing, Answer};
 use wpf_bridge::queue::{
     drain, ContactKey, DrainReport, Limits, Queue, QueueState, MAX_CLAIM_ROWS,
 };
@@ -959,77 +959,47 @@ fn a_server_that_cannot_answer_early_applies_in_the_request_even_when_async_is_a
     );
 }
 
-impl World {
-    /// The plugin's one entry, with the site loaded `Early` or `Full`.
-    fn send_loaded(&self, query: &str, body: &[u8], load: SiteLoad) -> Option<Answer> {
-        let client = crm::client(&self.settings);
-        handle_request(
-            &request(&format!("{query}&access_key={KEY}"), body, &[]),
-            &self.settings,
-            &self.site,
-            client.as_ref(),
-            &self.queue,
-            true,
-            load,
-        )
-    }
-}
-
 #[test]
-fn the_one_entry_answers_background_webhooks_early_and_leaves_applied_ones_for_the_loaded_site() {
+fn only_webhooks_applied_in_the_request_wait_for_the_loaded_site_and_the_answer_says_the_processing(
+) {
     let w = World::new(json!({}));
-    // Background: stored and answered while the site is only loaded early.
+    let waits = |query: &str, early: bool| {
+        needs_loaded_site(
+            &request(&format!("{query}&access_key={KEY}"), b"", &[]),
+            &w.settings,
+            early,
+        )
+    };
+    assert!(
+        !waits("wpf_action=update", true),
+        "background: answered early"
+    );
+    assert!(waits("wpf_action=update&async=false", true), "immediate");
+    assert!(waits("wpf_action=test", true), "test");
+    assert!(
+        waits("wpf_action=update", false),
+        "no early answer: applied now"
+    );
+    assert!(!waits("wpf_action=nope", true), "refused: answered early");
+
     let body = mautic_body(81, "Early", &stamp(1), json!({}));
-    let answer = w
-        .send_loaded("wpf_action=update", &body, SiteLoad::Early)
-        .expect("a background webhook is answered early");
+    let answer = w.send("wpf_action=update", &body);
     assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(answer.body["queued"][0]["contact_id"], "81");
     assert_eq!(answer.processing, Some(Processing::Background));
-    assert_eq!(answer.log, None);
-    assert_eq!(w.queue.rows().len(), 1);
-    assert_eq!(w.applies(), 0, "background: nothing applied in the request");
-
-    // Immediate (async=false) and test: left, nothing stored, nothing applied, no CRM call.
     let body = mautic_body(82, "Late", &stamp(2), json!({}));
-    assert_eq!(
-        w.send_loaded("wpf_action=update&async=false", &body, SiteLoad::Early),
-        None
-    );
-    assert_eq!(w.send_loaded("wpf_action=test", b"", SiteLoad::Early), None);
-    assert_eq!(
-        w.queue.rows().len(),
-        1,
-        "a webhook left for the site stored nothing"
-    );
-    assert!(w.fake.requests().is_empty());
-
-    // A request that will be refused needs nothing from the site: refused early.
-    let refused = handle_request(
-        &request("wpf_action=update&access_key=wrong", &body, &[]),
-        &w.settings,
-        &w.site,
-        crm::client(&w.settings).as_ref(),
-        &w.queue,
-        true,
-        SiteLoad::Early,
-    )
-    .expect("a refusal is answered early");
+    let answer = w.send("wpf_action=update&async=false", &body);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["results"][0]["contact_id"], "82");
+    assert_eq!(answer.processing, Some(Processing::Immediate));
+    let refused = w.send_request(&request("wpf_action=update&access_key=wrong", &body, &[]));
     assert_eq!(refused.status, 403, "{}", refused.body);
     assert_eq!(refused.processing, None, "nothing stored");
     assert_eq!(
         refused.log.map(|log| log.action),
         Some("update".to_string())
     );
-
-    // With the site loaded, the same immediate webhook is stored and applied: as handle_queued.
-    let answer = w
-        .send_loaded("wpf_action=update&async=false", &body, SiteLoad::Full)
-        .expect("a loaded site answers every webhook");
-    assert_eq!(answer.status, 200, "{}", answer.body);
-    assert_eq!(answer.body["results"][0]["contact_id"], "82");
-    assert_eq!(answer.processing, Some(Processing::Immediate));
-    assert_eq!(w.queue.rows().len(), 2);
+    let test = w.send("wpf_action=test", b"");
+    assert_eq!((test.status, test.processing), (200, None));
 }
 
 #[test]

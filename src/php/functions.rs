@@ -286,39 +286,21 @@ pub fn wpf_bridge_handle_request(
         Ok(read) => read,
         Err(refused) => return answer_zval(&refused),
     };
-    let load = if site_loaded {
-        pipeline::SiteLoad::Full
-    } else {
-        pipeline::SiteLoad::Early
-    };
-    let crm = crm::client(&settings);
-    let (site, queue) = (PhpSite::new(site), PhpQueue::new(queue));
-    let answer = pipeline::handle_request(
-        &request,
-        &settings,
-        &site,
-        crm.as_ref(),
-        &queue,
-        can_answer_early,
-        load,
-    );
-    match answer {
-        Some(answer) => answer_zval(&answer),
-        None => {
-            let pending = PendingWebhook {
-                request,
-                settings,
-                can_answer_early,
-            };
-            pending.into_zval(false).map_err(|e| {
-                super::exceptions::to_exception(&Error::Site(format!(
-                    "PHP value conversion failed: {e}"
-                )))
-            })
-        }
+    if !site_loaded && pipeline::needs_loaded_site(&request, &settings, can_answer_early) {
+        let pending = PendingWebhook {
+            request,
+            settings,
+            can_answer_early,
+        };
+        return pending.into_zval(false).map_err(|e| {
+            super::exceptions::to_exception(&Error::Site(format!(
+                "PHP value conversion failed: {e}"
+            )))
+        });
     }
+    let answer = handle_loaded(&request, &settings, site, queue, can_answer_early);
+    answer_zval(&answer)
 }
-
 /// A webhook `wpf_bridge_handle_request()` left for when the whole site is loaded, holding
 /// the request and settings it read and validated; PHP cannot create one.
 #[php_class]
@@ -334,17 +316,35 @@ impl PendingWebhook {
     /// Handles the webhook now, as `wpf_bridge_handle_request()` would with the site loaded:
     /// the same answer array, the settings not read again.
     pub fn handle(&self, site: &mut ZendObject, queue: &mut ZendObject) -> PhpResult<Array> {
-        let crm = crm::client(&self.settings);
-        let answer = pipeline::handle_queued(
+        let answer = handle_loaded(
             &self.request,
             &self.settings,
-            &PhpSite::new(site),
-            crm.as_ref(),
-            &PhpQueue::new(queue),
+            site,
+            queue,
             self.can_answer_early,
         );
         php_result(entry_answer(&answer))
     }
+}
+
+/// The queued flow with the whole site loaded, through the plugin's adapters.
+fn handle_loaded(
+    request: &Request,
+    settings: &Settings,
+    site: &mut ZendObject,
+    queue: &mut ZendObject,
+    can_answer_early: bool,
+) -> pipeline::Answer {
+    let crm = crm::client(settings);
+    let (site, queue) = (PhpSite::new(site), PhpQueue::new(queue));
+    pipeline::handle_queued(
+        request,
+        settings,
+        &site,
+        crm.as_ref(),
+        &queue,
+        can_answer_early,
+    )
 }
 
 /// The one entry's answer: the answer array, plus `processing` (`background`, `immediate`)

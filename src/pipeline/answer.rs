@@ -24,16 +24,16 @@ pub struct Answer {
     pub status: u16,
     pub body: Value,
     pub log: Option<LogRecord>,
-    /// Seconds for the `Retry-After` header: the error's retry delay, when it has one (a full
-    /// queue, a busy contact, a CRM's own `Retry-After`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<u64>,
     /// How the stored events are processed: `background` (the drain applies them after the
     /// answer) or `immediate` (applied in this request, their results in the body); `None`
     /// when nothing was stored. Not part of the serialised answer: the plugin's one entry
     /// adds it (`wpf_bridge_handle_request`), the older functions keep their shape.
     #[serde(skip)]
     pub processing: Option<Processing>,
+    /// Seconds for the `Retry-After` header: the error's retry delay, when it has one (a full
+    /// queue, a busy contact, a CRM's own `Retry-After`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl Answer {

@@ -1,9 +1,8 @@
 //! The flow of one webhook: `accept` (authenticate, parse, the `max_events` cap), then either
 //! `apply` in the request (`handle`, without a queue) or `store` in the queue and answer at
-//! once or settle each contact now (`handle_queued`). `handle_request` is the plugin's one
-//! entry: the same flow, or "leave it for when the whole site is loaded" for a webhook that
-//! is applied in the request. What each step produced goes to `answer` as plain data
-//! (`report`).
+//! once or settle each contact now (`handle_queued`). `needs_loaded_site` says, before any of
+//! it, whether a request must wait for the whole site (a webhook applied in the request).
+//! What each step produced goes to `answer` as plain data (`report`).
 
 use std::collections::HashMap;
 use std::time::Instant;
@@ -93,41 +92,12 @@ pub fn handle(request: &Request, settings: &Settings, site: &dyn Site, crm: &dyn
     }
 }
 
-/// How much of the site is loaded when a request reaches the extension: `Early` (only the
-/// options and the database: enough to accept, store and answer), or `Full` (everything an
-/// apply needs: other plugins' hooks, the theme's).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SiteLoad {
-    Early,
-    Full,
-}
-
-/// The plugin's one entry for a webhook request: `handle_queued` now, or `None` when the
-/// request will be applied in the request (`planned_processing`: immediate) and the site is
-/// only loaded `Early`; the plugin then asks again once it is `Full`, with the same request
-/// and settings.
-pub fn handle_request(
-    request: &Request,
-    settings: &Settings,
-    site: &dyn Site,
-    crm: &dyn Crm,
-    queue: &dyn Queue,
-    can_answer_early: bool,
-    load: SiteLoad,
-) -> Option<Answer> {
-    if load == SiteLoad::Early
-        && planned_processing(request, settings, can_answer_early) == Processing::Immediate
-    {
-        return None;
-    }
-    Some(handle_queued(
-        request,
-        settings,
-        site,
-        crm,
-        queue,
-        can_answer_early,
-    ))
+/// Whether a request must wait for the whole site to be loaded (other plugins' hooks, the
+/// theme's) before `handle_queued`: a webhook applied in the request (`planned_processing`:
+/// immediate, and `test`). The others (background processing, refusals) need only the
+/// options and the database, so the plugin's must-use loader can answer them at once.
+pub fn needs_loaded_site(request: &Request, settings: &Settings, can_answer_early: bool) -> bool {
+    planned_processing(request, settings, can_answer_early) == Processing::Immediate
 }
 
 /// The queued flow (issue 10): accept, store every contact event in one durable write, then

@@ -6,7 +6,8 @@
 //! ```
 //! One job per file, each using only those listed after it (no cycle):
 //! - `flow.rs`: `accept`, `apply`, `store`, `handle` (without a queue), `handle_queued`,
-//!   `handle_request` (the plugin's one entry), `planned_processing`;
+//!   `planned_processing` and `needs_loaded_site` (what the plugin's one entry may answer
+//!   before the whole site is loaded);
 //! - `answer.rs`: the HTTP status, JSON body and `Retry-After` of every way a request ends,
 //!   one builder for the success body and one for the failure body;
 //! - `log.rs`: the log record (and the action's log label), worded in one place;
@@ -21,8 +22,8 @@ mod report;
 
 pub use answer::{answer, answer_queued, answer_settled, refuse, Answer};
 pub use flow::{
-    accept, apply, apply_queued, handle, handle_queued, handle_request, planned_processing,
-    processing, store, SiteLoad,
+    accept, apply, apply_queued, handle, handle_queued, needs_loaded_site, planned_processing,
+    processing, store,
 };
 pub use log::{action_label, LogRecord};
 pub use report::{Failure, Queued, Report};
