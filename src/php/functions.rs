@@ -301,6 +301,7 @@ pub fn wpf_bridge_handle_request(
     let answer = handle_loaded(&request, &settings, site, queue, can_answer_early);
     answer_zval(&answer)
 }
+
 /// A webhook `wpf_bridge_handle_request()` left for when the whole site is loaded, holding
 /// the request and settings it read and validated; PHP cannot create one.
 #[php_class]
