@@ -11,7 +11,9 @@ $docs = [
 ];
 $classes = array_values(array_filter(
     get_declared_classes(),
+    // Exceptions only: the classes declared with #[php_class] are in cargo-php's stubs.
     fn ($c) => str_starts_with($c, 'WpfBridge\\') && (new ReflectionClass($c))->getExtensionName() === 'wpf_bridge'
+        && is_subclass_of($c, Throwable::class)
 ));
 echo "namespace WpfBridge {\n";
 foreach ($classes as $i => $class) {

@@ -4,6 +4,24 @@
 
 namespace WpfBridge {
     /**
+     * A webhook `wpf_bridge_handle_request()` left for when the whole site is loaded, holding
+     * the request and settings it read and validated; PHP cannot create one.
+     */
+    class PendingWebhook {
+        public function __construct() {}
+
+        /**
+         * Handles the webhook now, as `wpf_bridge_handle_request()` would with the site loaded:
+         * the same answer array, the settings not read again.
+         *
+         * @param \WpfBridge\Site $site
+         * @param \WpfBridge\Queue $queue
+         * @return array
+         */
+        public function handle(\WpfBridge\Site $site, \WpfBridge\Queue $queue): array {}
+    }
+
+    /**
      * The `Queue` port (`crate::queue::port`): the durable queue's storage. It decides nothing
      * and guarantees: one durable write per `store()`; one waiting copy per delivery key (a key
      * held by a row waiting unclaimed answers that row's id); a row is due when pending or
@@ -374,6 +392,28 @@ namespace {
      * @return array
      */
     function wpf_bridge_handle_queued(array $request, array $settings, \WpfBridge\Site $site, \WpfBridge\Queue $queue, bool $can_answer_early = true): array {}
+
+    /**
+     * The plugin's one call for a webhook request: the queued flow of `wpf_bridge_handle_queued`
+     * (same arguments, same answer array, plus `processing`: `background` or `immediate` when
+     * the events were stored), with the request and settings read and validated once.
+     *
+     * `$site_loaded` false says only the options and the database are loaded yet (the plugin's
+     * must-use loader): a webhook to be applied in the request (immediate processing,
+     * `test`; see `wpf_bridge_planned_processing`) is then not handled but returned as a
+     * `WpfBridge\PendingWebhook`, whose `handle($site, $queue)` the plugin calls once the whole
+     * site is loaded (`init`). Everything else (background processing, refusals, unreadable
+     * request or settings) is answered at once.
+     *
+     * @param array $request
+     * @param array $settings
+     * @param \WpfBridge\Site $site
+     * @param \WpfBridge\Queue $queue
+     * @param bool $can_answer_early
+     * @param bool $site_loaded
+     * @return mixed
+     */
+    function wpf_bridge_handle_request(array $request, array $settings, \WpfBridge\Site $site, \WpfBridge\Queue $queue, bool $can_answer_early = true, bool $site_loaded = true): mixed {}
 
     /**
      * Handles one webhook end to end: authenticates, parses, applies every event through the

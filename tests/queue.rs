@@ -16,7 +16,7 @@ use support::memory_queue::MemoryQueue;
 use support::memory_site::MemorySite;
 use wpf_bridge::crm;
 use wpf_bridge::crm_kind::CrmKind;
-use wpf_bridge::pipeline::{handle_queued, planned_processing, Answer};
+use wpf_bridge::pipeline::{handle_queued, needs_loaded_site, planned_processing, Answer};
 use wpf_bridge::queue::{
     drain, ContactKey, DrainReport, Limits, Queue, QueueState, MAX_CLAIM_ROWS,
 };
@@ -957,6 +957,49 @@ fn a_server_that_cannot_answer_early_applies_in_the_request_even_when_async_is_a
         QueueState::Done,
         "stored first, then settled"
     );
+}
+
+#[test]
+fn only_webhooks_applied_in_the_request_wait_for_the_loaded_site_and_the_answer_says_the_processing(
+) {
+    let w = World::new(json!({}));
+    let waits = |query: &str, early: bool| {
+        needs_loaded_site(
+            &request(&format!("{query}&access_key={KEY}"), b"", &[]),
+            &w.settings,
+            early,
+        )
+    };
+    assert!(
+        !waits("wpf_action=update", true),
+        "background: answered early"
+    );
+    assert!(waits("wpf_action=update&async=false", true), "immediate");
+    assert!(waits("wpf_action=test", true), "test");
+    assert!(
+        waits("wpf_action=update", false),
+        "no early answer: applied now"
+    );
+    assert!(!waits("wpf_action=nope", true), "refused: answered early");
+
+    let body = mautic_body(81, "Early", &stamp(1), json!({}));
+    let answer = w.send("wpf_action=update", &body);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.processing, Some(Processing::Background));
+    let body = mautic_body(82, "Late", &stamp(2), json!({}));
+    let answer = w.send("wpf_action=update&async=false", &body);
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(answer.body["results"][0]["contact_id"], "82");
+    assert_eq!(answer.processing, Some(Processing::Immediate));
+    let refused = w.send_request(&request("wpf_action=update&access_key=wrong", &body, &[]));
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(refused.processing, None, "nothing stored");
+    assert_eq!(
+        refused.log.map(|log| log.action),
+        Some("update".to_string())
+    );
+    let test = w.send("wpf_action=test", b"");
+    assert_eq!((test.status, test.processing), (200, None));
 }
 
 #[test]

@@ -2,20 +2,24 @@
 /**
  * The webhook endpoint: `/?wpf_action=...&access_key=...` (WP Fusion's URL contract).
  *
- * Two moments, one flow (wpf_bridge_handle_queued):
+ * One call into the extension per webhook (wpf_bridge_handle_request), at one of two moments:
  * - accept_early(), when this plugin's file is loaded: by the must-use loader
- *   (WPF_Bridge_Loader) before the other plugins and the theme, or else with the plugins. A
- *   webhook the extension plans to process in the background (wpf_bridge_planned_processing)
- *   is stored and answered there with only the options and $wpdb; after the answer has left
- *   (fastcgi_finish_request), the one request that takes the drain lease lets WordPress finish
- *   loading and drains the queue on wp_loaded (WPF_Bridge_Worker); every other request ends.
- * - maybe_handle(), on init, for the rest: immediate processing (the setting, `async=false`,
- *   or a server that cannot end the answer early, e.g. mod_php), `test`, a missing extension,
- *   a schema the installer has yet to upgrade on plugins_loaded. Everything an apply needs is
- *   loaded by then.
+ *   (WPF_Bridge_Loader) before the other plugins and the theme, or else with the plugins. The
+ *   extension reads the request and settings once and answers there, with only the options
+ *   and $wpdb loaded, every webhook it processes in the background (and every request it
+ *   refuses); after the answer has left (fastcgi_finish_request), the one request that takes
+ *   the drain lease lets WordPress finish loading and drains the queue on wp_loaded
+ *   (WPF_Bridge_Worker); every other request ends. A webhook to be applied in the request
+ *   (immediate processing: the setting, `async=false`, or a server that cannot end the answer
+ *   early, e.g. mod_php; and `test`) comes back as a WpfBridge\PendingWebhook.
+ * - maybe_handle(), on init, with everything an apply needs loaded: handles that pending
+ *   webhook (its settings are not read again), or, when accept_early() could not ask (a
+ *   missing extension, a schema the installer has yet to upgrade on plugins_loaded), makes
+ *   the one call then.
  * It decides nothing about the webhook: authentication, parsing, processing, every outcome,
- * the answer and the log record belong to the extension. Requests that stored their events
- * leave no log row (their queue rows are the record); the others leave the extension's record.
+ * the answer and the log record (its action label included) belong to the extension.
+ * Requests that stored their events leave no log row (their queue rows are the record); the
+ * others leave the extension's record.
  *
  * @package WPF_Bridge
  */
@@ -39,18 +43,18 @@ final class WPF_Bridge_Endpoint {
 	/** The request as the extension takes it, read once (see request()). */
 	private static ?array $request = null;
 
-	/** How the extension will process this request, once asked (planned()). */
-	private static ?string $planned = null;
+	/** The webhook the extension left for init (a WpfBridge\PendingWebhook), if it left one. */
+	private static ?object $pending = null;
 
 	/** Whether this request's webhook has been answered. */
 	private static bool $answered = false;
 
 	/**
-	 * When the plugin file loads: answers a background webhook now, before the rest of
-	 * WordPress loads; leaves every other request alone.
+	 * When the plugin file loads: hands the webhook to the extension, which answers it now
+	 * (background processing, refusals) or leaves it for init (applied in the request).
 	 */
 	public static function accept_early(): void {
-		if ( self::$answered || ! self::is_webhook() ) {
+		if ( self::$answered || null !== self::$pending || ! self::is_webhook() ) {
 			return;
 		}
 		// Without a usable extension, or before plugins_loaded has upgraded the tables, init answers.
@@ -58,10 +62,9 @@ final class WPF_Bridge_Endpoint {
 			return;
 		}
 		$settings = WPF_Bridge_Settings::for_extension();
-		if ( 'background' !== self::planned( $settings ) ) {
-			return;
-		}
-		self::drain_or_end( self::answer( $settings ) );
+		self::respond(
+			static fn( WPF_Bridge_Site $site, WPF_Bridge_Queue $queue ) => wpf_bridge_handle_request( self::request(), $settings, $site, $queue, self::can_answer_early(), false )
+		);
 	}
 
 	/**
@@ -71,9 +74,21 @@ final class WPF_Bridge_Endpoint {
 		if ( self::$answered || ! self::is_webhook() ) {
 			return;
 		}
+		$pending = self::$pending;
+		if ( null !== $pending ) {
+			// The extension was usable when it left this webhook: it is not asked again.
+			self::respond( static fn( WPF_Bridge_Site $site, WPF_Bridge_Queue $queue ) => $pending->handle( $site, $queue ) );
+			return;
+		}
+		$problem = WPF_Bridge_Extension::problem();
+		if ( null !== $problem ) {
+			self::answer_problem( $problem );
+			exit;
+		}
 		$settings = WPF_Bridge_Settings::for_extension();
-		$applied  = WPF_Bridge_Extension::loaded() && 'immediate' === self::planned( $settings );
-		self::drain_or_end( self::answer( $settings ), $applied );
+		self::respond(
+			static fn( WPF_Bridge_Site $site, WPF_Bridge_Queue $queue ) => wpf_bridge_handle_request( self::request(), $settings, $site, $queue, self::can_answer_early() )
+		);
 	}
 
 	/**
@@ -122,19 +137,6 @@ final class WPF_Bridge_Endpoint {
 	}
 
 	/**
-	 * How the extension will process this request ('background' or 'immediate'), asked once
-	 * per request: accept_early() asks first, and maybe_handle() reuses the answer.
-	 *
-	 * @param array $settings The settings as the extension takes them.
-	 */
-	private static function planned( array $settings ): string {
-		if ( null === self::$planned ) {
-			self::$planned = wpf_bridge_planned_processing( self::request(), $settings, self::can_answer_early() );
-		}
-		return self::$planned;
-	}
-
-	/**
 	 * Whether this server can end the answer before the work after it (php-fpm, LiteSpeed).
 	 */
 	private static function can_answer_early(): bool {
@@ -142,66 +144,85 @@ final class WPF_Bridge_Endpoint {
 	}
 
 	/**
-	 * Hands the webhook to the extension, sends its answer, lets the CRM go, writes the log
-	 * record if there is one. Returns whether events were stored (the answer has no log record).
+	 * Makes the one call into the extension (`$handle`, given the Site and Queue adapters),
+	 * then sends its answer, lets the CRM go, writes the log record if there is one and drains
+	 * or ends (drain_or_end()). A webhook the extension left for init is kept for
+	 * maybe_handle(), and nothing is sent.
 	 *
-	 * @param array $settings The settings as the extension takes them.
+	 * @param callable $handle Calls the extension: returns its answer array or a WpfBridge\PendingWebhook.
 	 */
-	private static function answer( array $settings ): bool {
-		$started         = hrtime( true );
-		self::$answered  = true;
+	private static function respond( callable $handle ): void {
+		$started = hrtime( true );
 		self::mark_doing_webhook();
-		// The adapters implement the extension's interfaces: made only when it can be used.
+		// The adapters implement the extension's interfaces: made only when it can be used
+		// (respond() is called only then).
 		$site        = null;
 		$retry_after = null;
-
-		$problem = WPF_Bridge_Extension::problem();
-		if ( null !== $problem ) {
-			// 503: the CRM sends it again later; nothing was stored.
-			$status = 503;
+		$applied     = false;
+		// Anything echoed by hooks that run during the webhook would corrupt the JSON answer.
+		$buffers = ob_get_level();
+		ob_start();
+		try {
+			$site   = new WPF_Bridge_Site();
+			$result = $handle( $site, new WPF_Bridge_Queue() );
+			if ( $result instanceof \WpfBridge\PendingWebhook ) {
+				self::$pending = $result;
+			} else {
+				list( $status, $body, $log, $retry_after, $applied ) = self::answer_from( $result );
+			}
+		} catch ( \Throwable $e ) {
+			// Exception messages from the extension and WordPress never hold secrets.
+			$status = 500;
 			$body   = array(
 				'success' => false,
-				'code'    => $problem['code'],
-				'message' => $problem['message'],
+				'code'    => 'internal_error',
+				'message' => 'The webhook could not be processed because of an internal error. The site owner can see the cause in the WPF Bridge log.',
 			);
 			$log    = array(
-				'action'  => self::requested_action(),
-				'outcome' => $problem['code'],
-				'details' => array( 'error: ' . $body['message'] ),
+				'outcome' => 'internal_error',
+				'details' => array( 'error: ' . get_class( $e ) . ': ' . $e->getMessage() ),
 			);
-		} else {
-			// Anything echoed by hooks that run during the webhook would corrupt the JSON answer.
-			$buffers = ob_get_level();
-			ob_start();
-			try {
-				$site   = new WPF_Bridge_Site();
-				$result = wpf_bridge_handle_queued( self::request(), $settings, $site, new WPF_Bridge_Queue(), self::can_answer_early() );
-				list( $status, $body, $log, $retry_after ) = self::answer_from( $result );
-			} catch ( \Throwable $e ) {
-				// Exception messages from the extension and WordPress never hold secrets.
-				$status = 500;
-				$body   = array(
-					'success' => false,
-					'code'    => 'internal_error',
-					'message' => 'The webhook could not be processed because of an internal error. The site owner can see the cause in the WPF Bridge log.',
-				);
-				$log    = array(
-					'action'  => self::requested_action(),
-					'outcome' => 'internal_error',
-					'details' => array( 'error: ' . get_class( $e ) . ': ' . $e->getMessage() ),
-				);
-			}
-			// Also drops buffers a hook opened and left open.
-			while ( ob_get_level() > $buffers ) {
-				ob_end_clean();
-			}
+		}
+		// Also drops buffers a hook opened and left open.
+		while ( ob_get_level() > $buffers ) {
+			ob_end_clean();
+		}
+		if ( ! isset( $status ) ) {
+			return; // Left for init.
 		}
 
+		self::$answered = true;
 		self::send( $status, $body, $retry_after );
 		if ( null !== $log ) {
 			self::write_log( $status, $log, $site, $started );
 		}
-		return null === $log;
+		self::drain_or_end( null === $log, $applied );
+	}
+
+	/**
+	 * Answers 503 when the extension cannot be used (missing, or of another version): the CRM
+	 * sends the webhook again later; nothing is stored. The record has no action label: the
+	 * label is the extension's to make.
+	 *
+	 * @param array{code: string, message: string} $problem WPF_Bridge_Extension::problem().
+	 */
+	private static function answer_problem( array $problem ): void {
+		$started        = hrtime( true );
+		self::$answered = true;
+		self::mark_doing_webhook();
+		self::send(
+			503,
+			array(
+				'success' => false,
+				'code'    => $problem['code'],
+				'message' => $problem['message'],
+			)
+		);
+		$log = array(
+			'outcome' => $problem['code'],
+			'details' => array( 'error: ' . $problem['message'] ),
+		);
+		self::write_log( 503, $log, new WPF_Bridge_Site(), $started );
 	}
 
 	/**
@@ -265,21 +286,23 @@ final class WPF_Bridge_Endpoint {
 	}
 
 	/**
-	 * Status, body, log record (null when the events were stored) and Retry-After seconds (null
-	 * when the answer has none) from the extension's answer; a malformed one becomes a 500.
+	 * Status, body, log record (null when the events were stored), Retry-After seconds (null
+	 * when the answer has none) and whether the events were applied in this request (immediate
+	 * processing) from the extension's answer; a malformed one becomes a 500.
 	 *
-	 * @param mixed $result What wpf_bridge_handle_queued() returned.
-	 * @return array{0: int, 1: array, 2: ?array, 3: ?int}
+	 * @param mixed $result What wpf_bridge_handle_request() or PendingWebhook::handle() returned.
+	 * @return array{0: int, 1: array, 2: ?array, 3: ?int, 4: bool}
 	 */
 	private static function answer_from( $result ): array {
 		$status = is_array( $result ) && isset( $result['status'] ) ? (int) $result['status'] : 0;
 		$body   = is_array( $result ) && isset( $result['body'] ) && is_array( $result['body'] ) ? $result['body'] : null;
 		$log    = is_array( $result ) && array_key_exists( 'log', $result ) ? $result['log'] : false;
 		if ( $status < 200 || $status > 599 || null === $body || ! ( null === $log || is_array( $log ) ) ) {
-			throw new UnexpectedValueException( 'wpf_bridge_handle_queued() returned no valid status, body and log record' );
+			throw new UnexpectedValueException( 'wpf_bridge_handle_request() returned no valid status, body and log record' );
 		}
-		$retry_after = is_array( $result ) && isset( $result['retry_after'] ) && is_int( $result['retry_after'] ) && $result['retry_after'] >= 0 ? $result['retry_after'] : null;
-		return array( $status, $body, $log, $retry_after );
+		$retry_after = isset( $result['retry_after'] ) && is_int( $result['retry_after'] ) && $result['retry_after'] >= 0 ? $result['retry_after'] : null;
+		$applied     = 'immediate' === ( $result['processing'] ?? null );
+		return array( $status, $body, $log, $retry_after, $applied );
 	}
 
 	/**
@@ -328,14 +351,5 @@ final class WPF_Bridge_Endpoint {
 		$log['status']      = $status;
 		$log['duration_ms'] = intdiv( hrtime( true ) - $started, 1000000 );
 		WPF_Bridge_Log::write( $log );
-	}
-
-	/**
-	 * The wpf_action the caller asked for, reduced to a harmless label for the log.
-	 */
-	private static function requested_action(): string {
-		// phpcs:ignore WordPress.Security.NonceVerification -- read for the log label only.
-		$action = $_POST['wpf_action'] ?? $_GET['wpf_action'] ?? '';
-		return is_string( $action ) ? substr( sanitize_key( wp_unslash( $action ) ), 0, 32 ) : '';
 	}
 }

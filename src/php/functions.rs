@@ -4,6 +4,7 @@
 
 use ext_php_rs::binary_slice::BinarySlice;
 use ext_php_rs::boxed::ZBox;
+use ext_php_rs::convert::IntoZval;
 use ext_php_rs::prelude::*;
 use ext_php_rs::types::{ZendCallable, ZendHashTable, Zval};
 use serde_json::{json, Map, Value};
@@ -40,6 +41,8 @@ pub fn register(module: ModuleBuilder) -> ModuleBuilder {
         .function(wrap_function!(wpf_bridge_verify_password))
         .function(wrap_function!(wpf_bridge_handle_webhook))
         .function(wrap_function!(wpf_bridge_handle_queued))
+        .function(wrap_function!(wpf_bridge_handle_request))
+        .class::<PendingWebhook>()
         .function(wrap_function!(wpf_bridge_planned_processing))
         .function(wrap_function!(wpf_bridge_drain))
         .function(wrap_function!(wpf_bridge_validate_settings))
@@ -198,29 +201,43 @@ pub fn wpf_bridge_handle_webhook(
     })
 }
 
-/// The steps both webhook functions share: the request and settings read once (a request or
-/// settings the extension cannot read is refused by `pipeline::refuse`), the flow `run` with
-/// the CRM client, and its answer as `['status', 'body', 'log']`.
+/// The steps every webhook function shares: the request and settings read once (a request
+/// or settings the extension cannot read is refused by `pipeline::refuse`), the flow `run`
+/// with the CRM client, and its answer as `['status', 'body', 'log']`.
 fn answer_webhook(
     request: &ZendHashTable,
     settings: &ZendHashTable,
     run: impl FnOnce(&Request, &Settings, &dyn Crm) -> pipeline::Answer,
 ) -> PhpResult<Array> {
-    let answer = match to_request(request) {
-        Err(error) => pipeline::refuse(&error, &Request::default(), None),
-        Ok(request) => match load_settings(settings) {
-            Err(error) => pipeline::refuse(&error, &request, None),
-            Ok(settings) => {
-                let crm = crm::client(&settings);
-                run(&request, &settings, crm.as_ref())
-            }
-        },
+    let answer = match read_webhook(request, settings) {
+        Err(refused) => *refused,
+        Ok((request, settings)) => {
+            let crm = crm::client(&settings);
+            run(&request, &settings, crm.as_ref())
+        }
     };
-    php_result(
-        serde_json::to_value(&answer)
-            .map_err(|e| Error::Site(e.to_string()))
-            .and_then(to_array),
-    )
+    php_result(answer_array(&answer))
+}
+
+/// The request and settings as the core takes them, each read and validated once; the
+/// refusal to answer when either cannot be read.
+fn read_webhook(
+    request: &ZendHashTable,
+    settings: &ZendHashTable,
+) -> std::result::Result<(Request, Settings), Box<pipeline::Answer>> {
+    let request = to_request(request)
+        .map_err(|error| Box::new(pipeline::refuse(&error, &Request::default(), None)))?;
+    match load_settings(settings) {
+        Ok(settings) => Ok((request, settings)),
+        Err(error) => Err(Box::new(pipeline::refuse(&error, &request, None))),
+    }
+}
+
+/// An answer as `['status', 'body', 'log', 'retry_after'?]`.
+fn answer_array(answer: &pipeline::Answer) -> Result<Array> {
+    serde_json::to_value(answer)
+        .map_err(|e| Error::Site(e.to_string()))
+        .and_then(to_array)
 }
 
 /// The queued flow: authenticates and parses as `wpf_bridge_handle_webhook`, stores every
@@ -246,6 +263,118 @@ pub fn wpf_bridge_handle_queued(
     answer_webhook(request, settings, |request, settings, crm| {
         pipeline::handle_queued(request, settings, &site, crm, &queue, can_answer_early)
     })
+}
+
+/// The plugin's one call for a webhook request: the queued flow of `wpf_bridge_handle_queued`
+/// (same arguments, same answer array, plus `processing`: `background` or `immediate` when
+/// the events were stored), with the request and settings read and validated once.
+///
+/// `$site_loaded` false says only the options and the database are loaded yet (the plugin's
+/// must-use loader): a webhook to be applied in the request (immediate processing,
+/// `test`; see `wpf_bridge_planned_processing`) is then not handled but returned as a
+/// `WpfBridge\PendingWebhook`, whose `handle($site, $queue)` the plugin calls once the whole
+/// site is loaded (`init`). Everything else (background processing, refusals, unreadable
+/// request or settings) is answered at once.
+#[php_function]
+#[php(defaults(can_answer_early = true, site_loaded = true))]
+pub fn wpf_bridge_handle_request(
+    request: &ZendHashTable,
+    settings: &ZendHashTable,
+    site: Adapter<SiteInterface>,
+    queue: Adapter<QueueInterface>,
+    can_answer_early: bool,
+    site_loaded: bool,
+) -> PhpResult<Zval> {
+    let site = site.adapter("wpf_bridge_handle_request", 3, "site")?;
+    let queue = queue.adapter("wpf_bridge_handle_request", 4, "queue")?;
+    let (request, settings) = match read_webhook(request, settings) {
+        Ok(read) => read,
+        Err(refused) => return answer_zval(&refused),
+    };
+    if !site_loaded && pipeline::needs_loaded_site(&request, &settings, can_answer_early) {
+        let pending = PendingWebhook {
+            request,
+            settings,
+            can_answer_early,
+        };
+        return pending.into_zval(false).map_err(|e| {
+            super::exceptions::to_exception(&Error::Site(format!(
+                "PHP value conversion failed: {e}"
+            )))
+        });
+    }
+    let answer = handle_loaded(&request, &settings, site, queue, can_answer_early);
+    answer_zval(&answer)
+}
+
+/// A webhook `wpf_bridge_handle_request()` left for when the whole site is loaded, holding
+/// the request and settings it read and validated; PHP cannot create one.
+#[php_class]
+#[php(name = "WpfBridge\\PendingWebhook")]
+pub struct PendingWebhook {
+    request: Request,
+    settings: Settings,
+    can_answer_early: bool,
+}
+
+#[php_impl]
+impl PendingWebhook {
+    /// Handles the webhook now, as `wpf_bridge_handle_request()` would with the site loaded:
+    /// the same answer array, the settings not read again.
+    pub fn handle(
+        &self,
+        site: Adapter<SiteInterface>,
+        queue: Adapter<QueueInterface>,
+    ) -> PhpResult<Array> {
+        let site = site.adapter("WpfBridge\\PendingWebhook::handle", 1, "site")?;
+        let queue = queue.adapter("WpfBridge\\PendingWebhook::handle", 2, "queue")?;
+        let answer = handle_loaded(
+            &self.request,
+            &self.settings,
+            site,
+            queue,
+            self.can_answer_early,
+        );
+        php_result(entry_answer(&answer))
+    }
+}
+
+/// The queued flow with the whole site loaded, through the plugin's adapters.
+fn handle_loaded(
+    request: &Request,
+    settings: &Settings,
+    site: &ext_php_rs::types::ZendObject,
+    queue: &ext_php_rs::types::ZendObject,
+    can_answer_early: bool,
+) -> pipeline::Answer {
+    let crm = crm::client(settings);
+    let (site, queue) = (PhpSite::new(site), PhpQueue::new(queue));
+    pipeline::handle_queued(
+        request,
+        settings,
+        &site,
+        crm.as_ref(),
+        &queue,
+        can_answer_early,
+    )
+}
+
+/// The one entry's answer: the answer array, plus `processing` (`background`, `immediate`)
+/// when the events were stored.
+fn entry_answer(answer: &pipeline::Answer) -> Result<Array> {
+    let mut value = serde_json::to_value(answer).map_err(|e| Error::Site(e.to_string()))?;
+    if let (Some(processing), Some(object)) = (answer.processing, value.as_object_mut()) {
+        object.insert("processing".into(), processing.slug().into());
+    }
+    to_array(value)
+}
+
+/// An answer as the PHP array value `wpf_bridge_handle_request()` returns.
+fn answer_zval(answer: &pipeline::Answer) -> PhpResult<Zval> {
+    let array = php_result(entry_answer(answer))?;
+    let mut zval = Zval::new();
+    zval.set_hashtable(array);
+    Ok(zval)
 }
 
 /// `'background'` or `'immediate'`: how `wpf_bridge_handle_queued` will process this request,

@@ -82,6 +82,58 @@ final class QueueTest extends TestCase
         }
     }
 
+    public function testTheOneEntryAnswersABackgroundWebhookAtOnceAndLeavesAnImmediateOneForTheLoadedSite(): void
+    {
+        $site = new ArraySite();
+        $queue = new ArrayQueue();
+        $request = fn (array $query, string $body) => Fixtures::request($query + ['access_key' => self::KEY], $body);
+
+        // Background, site loaded early: stored and answered in this one call.
+        $r = wpf_bridge_handle_request($request(['wpf_action' => 'update'], self::update(61, 'A', '2024-05-01T10:00:00+00:00')), $this->settings(), $site, $queue, true, false);
+        $this->assertIsArray($r);
+        $this->assertSame(['status', 'body', 'log', 'processing'], array_keys($r));
+        $this->assertSame([200, 'background'], [$r['status'], $r['processing']]);
+        $this->assertSame(['61'], array_column($r['body']['queued'], 'contact_id'));
+        $this->assertNull($r['log']);
+        $this->assertCount(1, $queue->rows);
+
+        // Immediate, site loaded early: nothing stored or applied; the pending webhook is handled later.
+        $pending = wpf_bridge_handle_request($request(['wpf_action' => 'update', 'async' => 'false'], self::update(62, 'B', '2024-05-01T10:00:01+00:00')), $this->settings(), $site, $queue, true, false);
+        $this->assertInstanceOf(\WpfBridge\PendingWebhook::class, $pending);
+        $this->assertCount(1, $queue->rows, 'a webhook left for init stored nothing');
+        $this->assertSame([], $site->users);
+        $this->assertSame([], self::$crm->requests());
+
+        // Handled once the site is loaded, with the request and settings read by the first call.
+        $r = $pending->handle($site, $queue);
+        $this->assertSame(['status', 'body', 'log', 'processing'], array_keys($r));
+        $this->assertSame([200, 'immediate'], [$r['status'], $r['processing']], json_encode($r['body']));
+        $this->assertSame(['62'], array_column($r['body']['results'], 'contact_id'));
+        $this->assertSame('done', $queue->rows[array_key_last($queue->rows)]['state']);
+
+        // A refusal is answered early with the extension's record, action label included.
+        $r = wpf_bridge_handle_request(Fixtures::request(['wpf_action' => 'Up date!', 'access_key' => 'wrong'], '{}'), $this->settings(), $site, $queue, true, false);
+        $this->assertSame(['status', 'body', 'log'], array_keys($r));
+        $this->assertSame(403, $r['status']);
+        $this->assertSame('update', $r['log']['action']);
+
+        // Test and unreadable settings: test waits for the site; bad settings are refused at once.
+        $this->assertInstanceOf(\WpfBridge\PendingWebhook::class, wpf_bridge_handle_request($request(['wpf_action' => 'test'], ''), $this->settings(), $site, $queue, true, false));
+        $r = wpf_bridge_handle_request($request(['wpf_action' => 'update'], '{}'), ['crm' => 'nope'], $site, $queue, true, false);
+        $this->assertSame('invalid_setting', $r['body']['code']);
+        $this->assertTrue($r['log']['refused']);
+
+        // With the site loaded (the default), every webhook is answered, as by handle_queued.
+        $r = wpf_bridge_handle_request($request(['wpf_action' => 'test'], ''), $this->settings(), $site, $queue);
+        $this->assertSame([200, 'test'], [$r['status'], $r['body']['action']]);
+    }
+
+    public function testAPendingWebhookCannotBeMadeInPhp(): void
+    {
+        $this->expectException(\Throwable::class);
+        new \WpfBridge\PendingWebhook();
+    }
+
     public function testARefusedRequestStoresNothing(): void
     {
         $queue = new ArrayQueue();
