@@ -74,6 +74,11 @@ impl LogLevel {
 pub trait Site {
     /// The lowest user id whose meta `key` equals `value`.
     fn find_user_by_meta(&self, key: &str, value: &str) -> Result<Option<UserId>>;
+    /// A hint before a drain's round: `find_user_by_meta(key, v)` will be asked for these
+    /// values. An implementation may look them all up at once (one scan of the key's rows,
+    /// not one per value) and answer later calls from that, as long as each answer is checked
+    /// against the user's current meta and anything else is looked up as usual.
+    fn prime_contact_links(&self, key: &str, values: &[String]) -> Result<()>;
     /// The user with this email (case-insensitive, as WordPress compares).
     fn find_user_by_email(&self, email: &str) -> Result<Option<UserId>>;
     /// Reads a user; `None` when it does not exist.

@@ -248,6 +248,17 @@ namespace WpfBridge {
         public function login_exists(string $login): bool;
 
         /**
+         * A hint before a drain's round: the users linked to these values of meta `$key` may be
+         * looked up at once; each later `find_user_by_meta()` answer from it is checked against
+         * the user's current meta.
+         *
+         * @param string $key
+         * @param array $values
+         * @return void
+         */
+        public function prime_contact_links(string $key, array $values): void;
+
+        /**
          * Every registered role.
          *
          * @return array

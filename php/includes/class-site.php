@@ -79,6 +79,13 @@ final class WPF_Bridge_Site implements WpfBridge\Site {
 	 */
 	private array $read_fresh = array();
 
+	/**
+	 * Contact links looked up by prime_contact_links(): meta key => value => user id.
+	 *
+	 * @var array<string, array<string, int>>
+	 */
+	private array $primed = array();
+
 	/** wpdb's reconnect tries, kept while a lock is held (none are allowed then). */
 	private ?int $reconnect_retries = null;
 
@@ -97,10 +104,48 @@ final class WPF_Bridge_Site implements WpfBridge\Site {
 	private array $unit_users = array();
 
 	/**
+	 * Looks up, in one query, the lowest user id linked to each of these values of meta $key:
+	 * WordPress indexes usermeta by key, not by value, so each lookup scans every row of the
+	 * key, and a drain's round would otherwise scan them once per contact. find_user_by_meta()
+	 * answers from this only when the user still holds the value (read fresh under the lock);
+	 * anything else, a contact not linked at priming time included, is looked up as before.
+	 *
+	 * @param string   $key    The meta key (`{crm}_contact_id`).
+	 * @param string[] $values Contact ids.
+	 */
+	public function prime_contact_links( string $key, array $values ): void {
+		global $wpdb;
+		$this->primed[ $key ] = array();
+		foreach ( array_chunk( array_values( array_unique( array_map( 'strval', $values ) ) ), 500 ) as $chunk ) {
+			$wpdb->flush();
+			$rows = $wpdb->get_results(
+				$wpdb->prepare(
+					"SELECT meta_value, MIN(user_id) AS user_id FROM {$wpdb->usermeta} WHERE meta_key = %s AND meta_value IN (" . implode( ', ', array_fill( 0, count( $chunk ), '%s' ) ) . ') GROUP BY meta_value',
+					array_merge( array( $key ), $chunk )
+				),
+				ARRAY_A
+			);
+			$this->throw_on_db_error( 'Could not search user meta' );
+			foreach ( (array) $rows as $row ) {
+				$this->primed[ $key ][ (string) $row['meta_value'] ] = (int) $row['user_id'];
+			}
+		}
+	}
+
+	/**
 	 * The lowest user id with this meta key and value (WP Fusion's lookup for `{crm}_contact_id`).
+	 * A user primed by prime_contact_links() is taken when it holds the value now.
 	 */
 	public function find_user_by_meta( string $key, string $value ): ?int {
 		global $wpdb;
+		$primed = $this->primed[ $key ][ $value ] ?? null;
+		if ( null !== $primed ) {
+			unset( $this->primed[ $key ][ $value ] );
+			$this->read_fresh( $primed );
+			if ( in_array( $value, array_map( 'strval', (array) get_user_meta( $primed, $key ) ), true ) ) {
+				return $primed;
+			}
+		}
 		$id = $wpdb->get_var(
 			$wpdb->prepare(
 				"SELECT user_id FROM {$wpdb->usermeta} WHERE meta_key = %s AND meta_value = %s ORDER BY user_id ASC LIMIT 1",

@@ -30,6 +30,10 @@ type Array = ext_php_rs::boxed::ZBox<ZendHashTable>;
 pub trait SiteAdapter {
     /// The lowest user id whose meta `$key` equals `$value`, or null.
     fn find_user_by_meta(&self, key: String, value: String) -> Option<i64>;
+    /// A hint before a drain's round: the users linked to these values of meta `$key` may be
+    /// looked up at once; each later `find_user_by_meta()` answer from it is checked against
+    /// the user's current meta.
+    fn prime_contact_links(&self, key: String, values: Vec<String>);
     /// The user with this email (case-insensitive, as WordPress compares), or null.
     fn find_user_by_email(&self, email: String) -> Option<i64>;
     /// The user, or null when it does not exist.

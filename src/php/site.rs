@@ -117,6 +117,12 @@ impl Site for PhpSite<'_> {
         )
     }
 
+    fn prime_contact_links(&self, key: &str, values: &[String]) -> Result<()> {
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        self.call("prime_contact_links", vec![&key, &values])
+            .map(drop)
+    }
+
     fn find_user_by_email(&self, email: &str) -> Result<Option<UserId>> {
         user_id(
             self.call("find_user_by_email", vec![&email])?,

@@ -13,7 +13,7 @@
 //! budget and a number of contacts; `settle_contact` is also the immediate mode's step
 //! (`pipeline`).
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use rand::Rng;
@@ -25,6 +25,7 @@ use super::schedule::{next_step, Next};
 use super::stored::StoredEvent;
 use super::UnixTime;
 use crate::crm::{self, Crm};
+use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::site::Site;
@@ -104,6 +105,18 @@ pub fn drain(
             .collect();
         if fresh.is_empty() {
             break;
+        }
+        // Each apply looks its contact's user up by `{crm}_contact_id`: the round's lookups
+        // done at once, one scan instead of one per contact.
+        let mut links: HashMap<CrmKind, Vec<String>> = HashMap::new();
+        for contact in &fresh {
+            links
+                .entry(contact.crm)
+                .or_default()
+                .push(contact.contact_id.clone());
+        }
+        for (crm, ids) in &links {
+            site.prime_contact_links(&crm.contact_id_meta_key(), ids)?;
         }
         for contact in fresh {
             if report.contacts >= limits.max_contacts || Instant::now() >= deadline {

@@ -319,6 +319,40 @@ final class QueueDrainTest extends E2eTestCase
         $this->assertSame(['One', ['One'], self::stamp(1)], self::state($user));
     }
 
+    public function test_17_primed_contact_links_are_used_only_while_the_user_still_holds_them(): void
+    {
+        $a = WordPress::createUser('prime-a', 'prime-a@example.com', [], ['mautic_contact_id' => '95201']);
+        $b = WordPress::createUser('prime-b', 'prime-b@example.com', [], ['mautic_contact_id' => '95202']);
+        $found = WordPress::php(<<<'PHP'
+            global $wpdb;
+            [ $a, $b ] = $args;
+            $site = new WPF_Bridge_Site();
+            $site->prime_contact_links( 'mautic_contact_id', array( '95201', '95202', '95203' ) );
+            // Meanwhile, another request moves 95202 from b to a new user c, and links 95203.
+            $c = wp_insert_user( array( 'user_login' => 'prime-c', 'user_email' => 'prime-c@example.com', 'user_pass' => wp_generate_password() ) );
+            $wpdb->update( $wpdb->usermeta, array( 'meta_value' => 'moved' ), array( 'user_id' => $b, 'meta_key' => 'mautic_contact_id' ) );
+            $wpdb->insert( $wpdb->usermeta, array( 'user_id' => $c, 'meta_key' => 'mautic_contact_id', 'meta_value' => '95202' ) );
+            $wpdb->insert( $wpdb->usermeta, array( 'user_id' => $c, 'meta_key' => 'mautic_contact_id', 'meta_value' => '95203' ) );
+            $queries = $wpdb->num_queries;
+            $site->lock( 'prime-test', 5 );
+            $found = array(
+                'a' => $site->find_user_by_meta( 'mautic_contact_id', '95201' ),
+                'queries_a' => $wpdb->num_queries - $queries - 1,
+                'b' => $site->find_user_by_meta( 'mautic_contact_id', '95202' ),
+                'c' => $site->find_user_by_meta( 'mautic_contact_id', '95203' ),
+                'unprimed' => $site->find_user_by_meta( 'mautic_contact_id', '95201' ),
+                'new_c' => $c,
+            );
+            $site->unlock( 'prime-test' );
+            return $found;
+            PHP, [$a, $b]);
+        $this->assertSame($a, $found['a'], 'a primed link the user still holds');
+        $this->assertSame(1, $found['queries_a'], 'the primed answer was checked with one read of its meta, not a scan');
+        $this->assertSame($found['new_c'], $found['b'], 'a primed link the user no longer holds was used');
+        $this->assertSame($found['new_c'], $found['c'], 'a contact linked after priming was not found');
+        $this->assertSame($a, $found['unprimed'], 'the usual lookup');
+    }
+
     public function test_17_a_drain_whose_budget_ends_with_events_due_hands_over_at_once(): void
     {
         // 12 contacts, each loaded from a CRM that takes 0.5 s: far more than one 2 s drain.

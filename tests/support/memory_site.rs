@@ -33,6 +33,8 @@ struct State {
     open_units: HashSet<std::thread::ThreadId>,
     /// Units committed by `commit_writes`.
     committed_units: u32,
+    /// Values handed to `prime_contact_links` (a hint this site does not need).
+    primed: usize,
     /// The next commit fails and rolls back (a deadlock, as MariaDB ends a transaction).
     fail_next_commit: bool,
     /// The users as they were when the last unit began: a failed commit restores them (so
@@ -145,6 +147,11 @@ impl MemorySite {
 
     pub fn notifications(&self) -> Vec<UserId> {
         self.state.lock().unwrap().notifications.clone()
+    }
+
+    /// Values the drain primed its contact links with.
+    pub fn primed(&self) -> usize {
+        self.state.lock().unwrap().primed
     }
 
     /// Units of work committed (one per apply the drain ran).
@@ -357,6 +364,11 @@ impl Site for MemorySite {
     fn unlock(&self, name: &str) -> Result<()> {
         self.locks.lock().unwrap().remove(name);
         self.released.notify_all();
+        Ok(())
+    }
+
+    fn prime_contact_links(&self, _key: &str, values: &[String]) -> Result<()> {
+        self.state.lock().unwrap().primed += values.len();
         Ok(())
     }
 

@@ -143,6 +143,14 @@ final class ArraySite implements WpfBridge\Site
         unset($this->locks[$name]);
     }
 
+    /** Values the drain primed its contact links with (a hint this site does not need). */
+    public int $primed = 0;
+
+    public function prime_contact_links(string $key, array $values): void
+    {
+        $this->primed += count($values);
+    }
+
     /** Units of work committed (the drain opens one per apply). */
     public int $committedUnits = 0;
 
