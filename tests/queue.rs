@@ -1120,7 +1120,11 @@ fn each_apply_is_one_unit_of_work_and_a_unit_the_database_ended_is_retried_with_
     let report = w.drain();
     assert_eq!((report.applies, report.done), (3, 3));
     assert_eq!(w.site.committed_units(), 3, "one commit per apply");
-    assert_eq!(w.site.primed(), 3, "the round's contact links were primed at once");
+    assert_eq!(
+        w.site.primed(),
+        3,
+        "the round's contact links were primed at once"
+    );
 
     // A deadlock ends the next unit: the user it created is gone, its event waits for a retry.
     w.send(

@@ -222,7 +222,7 @@ final class WPF_Bridge_Endpoint {
 			'outcome' => $problem['code'],
 			'details' => array( 'error: ' . $problem['message'] ),
 		);
-		self::write_log( 503, $log, new WPF_Bridge_Site(), $started );
+		self::write_log( 503, $log, null, $started ); // No Site adapter: it implements an interface of the missing extension.
 	}
 
 	/**

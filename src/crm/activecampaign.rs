@@ -95,14 +95,23 @@ impl ActiveCampaignClient {
         Ok(())
     }
 
+    /// The list `member` of a contact's sub-resource at `path` (its field values, its tags);
+    /// a 404 there means the contact is gone.
+    fn contact_list(&self, contact_id: &str, path: &str, member: &str) -> Result<Value> {
+        match self.get(path)? {
+            Answer::NotFound => Err(not_found(contact_id)),
+            Answer::Found(json) => json.get(member).cloned().ok_or_else(|| {
+                bad_response(&format!("the answer to {path} has no \"{member}\" list"))
+            }),
+        }
+    }
+
     fn custom_fields(&self, contact_id: &str, segment: &str) -> Result<Map<String, Value>> {
-        let records = match self.get(&format!("/contacts/{segment}/fieldValues"))? {
-            Answer::NotFound => return Err(not_found(contact_id)),
-            Answer::Found(json) => json
-                .get("fieldValues")
-                .cloned()
-                .ok_or_else(|| bad_response("the field value list has no \"fieldValues\" list"))?,
-        };
+        let records = self.contact_list(
+            contact_id,
+            &format!("/contacts/{segment}/fieldValues"),
+            "fieldValues",
+        )?;
         let mut values = shape::field_values(&records);
         let mut fields = Map::new();
         if values.is_empty() {
@@ -133,13 +142,11 @@ impl ActiveCampaignClient {
     }
 
     fn tags(&self, contact_id: &str, segment: &str) -> Result<Vec<String>> {
-        let records = match self.get(&format!("/contacts/{segment}/contactTags"))? {
-            Answer::NotFound => return Err(not_found(contact_id)),
-            Answer::Found(json) => json
-                .get("contactTags")
-                .cloned()
-                .ok_or_else(|| bad_response("the contact's tag list has no \"contactTags\""))?,
-        };
+        let records = self.contact_list(
+            contact_id,
+            &format!("/contacts/{segment}/contactTags"),
+            "contactTags",
+        )?;
         let ids = shape::tag_ids(&records);
         if ids.len() > MAX_TAGS {
             return Err(bad_response(&format!(

@@ -103,14 +103,7 @@ pub fn apply_event(
     site: &dyn Site,
     crm: &dyn Crm,
 ) -> Result<EventResult> {
-    Context {
-        crm_kind: webhook.crm,
-        settings,
-        site,
-        crm,
-        options: &webhook.options,
-    }
-    .apply_event(webhook.action, event)
+    Context::new(webhook, settings, site, crm).apply_event(webhook.action, event)
 }
 
 /// Applies one contact event for a caller that already holds the contact's lock
@@ -124,13 +117,7 @@ pub fn apply_event_holding_lock(
     site: &dyn Site,
     crm: &dyn Crm,
 ) -> Result<EventResult> {
-    let context = Context {
-        crm_kind: webhook.crm,
-        settings,
-        site,
-        crm,
-        options: &webhook.options,
-    };
+    let context = Context::new(webhook, settings, site, crm);
     not_found_is_ignored(event, context.apply_locked(webhook.action, event))
 }
 
@@ -179,7 +166,23 @@ struct Context<'a> {
     options: &'a Options,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The context of one of `webhook`'s events.
+    fn new(
+        webhook: &'a Webhook,
+        settings: &'a Settings,
+        site: &'a dyn Site,
+        crm: &'a dyn Crm,
+    ) -> Self {
+        Context {
+            crm_kind: webhook.crm,
+            settings,
+            site,
+            crm,
+            options: &webhook.options,
+        }
+    }
+
     fn apply_event(&self, action: Action, event: &ContactEvent) -> Result<EventResult> {
         let result = self.with_contact_lock(&event.contact_id, || self.apply_locked(action, event));
         not_found_is_ignored(event, result)
