@@ -27,7 +27,7 @@ $text   = static fn( $value ): string => WPF_Bridge_Admin_View::neutralise(
 	<?php if ( ! $view['loaded'] ) : ?>
 		<?php WPF_Bridge_Admin_Notices::print_notice( 'warning', 'tester-no-extension', __( 'The wpf_bridge extension is not loaded: mappings cannot be tested.', 'wpf-bridge' ) ); ?>
 	<?php else : ?>
-		<form method="post" action="<?php echo esc_url( WPF_Bridge_Settings_Page::url() . '#wpf-bridge-mapping-tester' ); ?>" id="wpf-bridge-mapping-tester-form">
+		<form method="post" action="<?php echo esc_url( WPF_Bridge_Settings_Page::url() . '#wpf-bridge-tester-result' ); ?>" id="wpf-bridge-mapping-tester-form">
 			<input type="hidden" name="wpf_bridge_action" value="<?php echo esc_attr( WPF_Bridge_Mapping_Tester::ACTION ); ?>">
 			<?php wp_nonce_field( WPF_Bridge_Mapping_Tester::NONCE_ACTION, WPF_Bridge_Mapping_Tester::NONCE_FIELD ); ?>
 			<table class="form-table" role="presentation">
