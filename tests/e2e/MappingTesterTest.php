@@ -4,9 +4,10 @@
 // the CRM signs; a custom mapping reads a made-up CRM's sample; a bad mapping shows the
 // extension's error naming the field by its pointer; a missing pointer shows the ignored item
 // with the keys that were there; a script and bidi controls in the body are shown escaped and
-// replaced; a post with a wrong nonce is refused. Every run is a dry run: no user, option,
-// queue row or log row holds anything of the pasted body or secret afterwards. Order inside the
-// class matters: the browser logs in once (first test) and keeps its session.
+// replaced; a custom mapping's signature is verified or refused; a post with a wrong nonce is
+// refused. Every run is a dry run: no user, option, queue row or log row holds anything of the
+// pasted body or secret afterwards. Order inside the class matters: the browser logs in once
+// (first test) and keeps its session.
 final class MappingTesterTest extends E2eTestCase
 {
     private static ?Browser $browser = null;
@@ -234,6 +235,38 @@ final class MappingTesterTest extends E2eTestCase
         $this->assertStringContainsString('/contact_pointer', $browser->text($browser->find('#wpf-bridge-tester-error')));
         $this->runTester(['mapping' => '{"slug": "acme", ', 'body' => '{}']);
         $this->assertStringContainsString('not a JSON object', $browser->text($browser->find('#wpf-bridge-tester-error')));
+        // A pasted signature section is validated even when no secret is typed.
+        $signed = self::ACME_MAPPING + ['signature' => ['header' => 'X-Acme-Signature', 'algorithm' => 'md5', 'encoding' => 'hex']];
+        $this->runTester(['mapping' => json_encode($signed), 'body' => '{"people": []}']);
+        $error = $browser->find('#wpf-bridge-tester-error');
+        $this->assertSame('invalid_mapping', $browser->attribute($error, 'data-code'));
+        $this->assertStringContainsString('/signature/algorithm', $browser->text($error));
+    }
+
+    /** @depends test_a_preset_reads_its_crms_documented_sample */
+    public function test_a_custom_signed_mapping_checks_its_signature(): void
+    {
+        $browser = $this->browser();
+        $secret = 'acme-secret-' . bin2hex(random_bytes(6));
+        $mapping = self::ACME_MAPPING + ['signature' => ['header' => 'X-Acme-Signature', 'algorithm' => 'sha256', 'encoding' => 'hex', 'prefix' => 'sha256=']];
+        $body = '{"people": [{"ref": "S-1", "mail": "s1@example.com", "labels": [], "given": "Sam", "changed": "2026-11-30T10:00:00Z"}]}' . "\n";
+        $header = 'X-Acme-Signature: sha256=' . hash_hmac('sha256', $body, $secret);
+
+        $this->runTester(['mapping' => json_encode($mapping), 'body' => $body, 'headers' => $header, 'secret' => $secret]);
+        $this->assertSame('verified', $browser->attribute($browser->find('#wpf-bridge-tester-signature'), 'data-state'), 'the body as pasted (LF line ends) is what is signed');
+        $this->assertSame('S-1', $this->eventValue(0, 'contact_id'));
+
+        // The body changed by one byte: refused, and what it holds is still shown.
+        $this->runTester(['mapping' => json_encode($mapping), 'body' => str_replace('Sam', 'Sal', $body), 'headers' => $header, 'secret' => $secret]);
+        $this->assertSame('refused', $browser->attribute($browser->find('#wpf-bridge-tester-signature'), 'data-state'));
+        $this->assertStringContainsString('Sal', $this->eventValue(0, 'fields'));
+
+        // No secret typed: the reading, with the signature not checked.
+        $this->runTester(['mapping' => json_encode($mapping), 'body' => $body, 'headers' => $header]);
+        $this->assertSame('unchecked', $browser->attribute($browser->find('#wpf-bridge-tester-signature'), 'data-state'));
+        $this->assertSame('S-1', $this->eventValue(0, 'contact_id'));
+        $this->assertStringNotContainsString($secret, $browser->source());
+        $this->assertNowhereInTheDatabase($secret);
     }
 
     /** @depends test_a_preset_reads_its_crms_documented_sample */

@@ -42,6 +42,9 @@ final class WPF_Bridge_Mapping_Tester {
 	public const MAX_HEADER_BYTES  = 16384;
 	public const MAX_SECRET_BYTES  = 1024;
 
+	/** Checks a pasted signature section without a secret; never a verdict (its refusal is dropped). */
+	private const STAND_IN_SECRET = 'wpf-bridge-tester-no-secret';
+
 	/**
 	 * The submitted inputs shown again in the form (never the secret), and the dry run's result.
 	 *
@@ -220,6 +223,16 @@ final class WPF_Bridge_Mapping_Tester {
 						$parsed              = wpf_bridge_parse_webhook( $unsigned, $request );
 					}
 				} else {
+					if ( self::CUSTOM === $input['preset'] ) {
+						// The pasted signature section is still validated (its errors name their
+						// pointers): with a stand-in secret, whose refusal is expected and dropped.
+						$mapping['signature'] = array( 'secret' => self::STAND_IN_SECRET ) + $signature;
+						try {
+							wpf_bridge_parse_webhook( $mapping, $request );
+						} catch ( \WpfBridge\AuthenticationException $e ) {
+							unset( $e );
+						}
+					}
 					$result['signature'] = array( 'unchecked', __( 'Not checked: type the signing secret to check the signature.', 'wpf-bridge' ) );
 					$parsed              = wpf_bridge_parse_webhook( $unsigned, $request );
 				}
