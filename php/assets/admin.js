@@ -1,7 +1,8 @@
 /**
  * WPF Bridge's admin pages: the settings page's webhook URLs select themselves when focused
- * and their "Copy" buttons copy them. The pages work without this script; the URL fields are
- * selectable by hand.
+ * and their "Copy" buttons copy them; the mapping tester shows its custom mapping field only
+ * while "Custom mapping" is chosen. The pages work without this script; the URL fields are
+ * selectable by hand and the mapping field is always shown.
  */
 ( function () {
 	'use strict';
@@ -12,6 +13,16 @@
 			input.select();
 		}
 	} );
+
+	var preset = document.getElementById( 'wpf-bridge-tester-preset' );
+	var mappingRow = document.getElementById( 'wpf-bridge-tester-mapping-row' );
+	if ( preset && mappingRow ) {
+		var showMapping = function () {
+			mappingRow.hidden = preset.value !== 'custom';
+		};
+		preset.addEventListener( 'change', showMapping );
+		showMapping();
+	}
 
 	document.addEventListener( 'click', function ( event ) {
 		var button = event.target.closest ? event.target.closest( '.wpf-bridge-copy' ) : null;

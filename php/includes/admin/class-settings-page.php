@@ -5,9 +5,10 @@
  *
  * Shows the webhook URLs to copy into the CRM, regenerates the access key, edits the
  * settings (validated by the extension before anything is saved), and tests the CRM
- * connection. Every form posts back to this page with a nonce and is handled on the page's
- * load-* hook, before any output, then redirects (post/redirect/get) with a flash notice;
- * a rejected save is shown again with the submitted values instead.
+ * connection; its "Test a webhook mapping" section is WPF_Bridge_Mapping_Tester's (a dry
+ * run shown in the same response). Every other form posts back to this page with a nonce and
+ * is handled on the page's load-* hook, before any output, then redirects (post/redirect/get)
+ * with a flash notice; a rejected save is shown again with the submitted values instead.
  *
  * Secrets are write-only: the page never prints a stored secret back, only whether one is
  * stored or defined in wp-config.php. The access key does appear, inside the webhook URLs,
@@ -80,6 +81,7 @@ final class WPF_Bridge_Settings_Page {
 		);
 		if ( $hook ) {
 			add_action( 'load-' . $hook, array( self::class, 'handle_post' ) );
+			add_action( 'load-' . $hook, array( 'WPF_Bridge_Mapping_Tester', 'handle_post' ) );
 			add_action( 'load-' . $hook, array( self::class, 'enqueue' ) );
 		}
 	}
@@ -300,6 +302,7 @@ final class WPF_Bridge_Settings_Page {
 				'site_default_role'   => self::site_default_role(),
 				'field_map_rows'      => self::field_map_rows( (array) $settings['field_map'] ),
 				'argon2id_hash_length' => WPF_Bridge_Passwords::ARGON2ID_HASH_LENGTH,
+				'mapping_tester'      => WPF_Bridge_Mapping_Tester::view(),
 			)
 		);
 	}

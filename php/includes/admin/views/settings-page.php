@@ -1,8 +1,8 @@
 <?php
 /**
- * The settings page's markup: status, the webhook URLs to copy, the settings form, and the
- * forms of the regenerate and test buttons. Only prints what WPF_Bridge_Settings_Page hands
- * it; the help text of each whole-number setting is the range the extension enforces.
+ * The settings page's markup: status, the webhook URLs to copy, the settings form, the
+ * forms of the regenerate and test buttons, and the mapping tester (views/mapping-tester.php).
+ * Only prints what WPF_Bridge_Settings_Page hands it; the help text of each whole-number setting is the range the extension enforces.
  *
  * @package WPF_Bridge
  *
@@ -10,7 +10,8 @@
  *                  (the refused save's message, or null), status, access_key, key_overridden,
  *                  webhook_urls (id => label, url, description), rules (or null), roles
  *                  (slug => name, admin_capabilities), site_default_role, field_map_rows,
- *                  argon2id_hash_length.
+ *                  argon2id_hash_length, mapping_tester (what views/mapping-tester.php prints:
+ *                  the "Test a webhook mapping" section, WPF_Bridge_Mapping_Tester::view()).
  */
 
 defined( 'ABSPATH' ) || exit;
@@ -24,6 +25,7 @@ $status   = $view['status'];
 	<p>
 		<?php esc_html_e( 'Answers CRM webhooks (Mautic, User.com) with WP Fusion\'s URL contract.', 'wpf-bridge' ); ?>
 		<a href="<?php echo esc_url( WPF_Bridge_Webhooks_Page::url() ); ?>" id="wpf-bridge-webhooks-link"><?php esc_html_e( 'See the webhooks', 'wpf-bridge' ); ?></a>
+		<a href="#wpf-bridge-mapping-tester" id="wpf-bridge-mapping-tester-link"><?php esc_html_e( 'Test a webhook mapping', 'wpf-bridge' ); ?></a>
 	</p>
 	<?php
 	WPF_Bridge_Admin_Notices::render_flash();
@@ -295,5 +297,6 @@ $status   = $view['status'];
 		<input type="hidden" name="wpf_bridge_action" value="test_connection">
 		<?php wp_nonce_field( 'wpf_bridge_test_connection', '_wpf_bridge_test_nonce' ); ?>
 	</form>
+	<?php WPF_Bridge_Admin_View::render( 'mapping-tester', $view['mapping_tester'] ); ?>
 </div>
 <?php
