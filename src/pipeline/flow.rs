@@ -14,8 +14,8 @@ use crate::error::{Error, Result};
 use crate::queue::{self, ContactKey, Queue};
 use crate::settings::{Processing, Settings};
 use crate::site::Site;
-use crate::sync;
 use crate::sync::ordering::LOCK_WAIT_SECS;
+use crate::sync::{self, ContactLock};
 use crate::webhook::action::{parse_action, parse_options};
 use crate::webhook::{auth, payload, Action, Options, Request, Webhook};
 
@@ -70,7 +70,7 @@ pub fn apply(webhook: &Webhook, settings: &Settings, site: &dyn Site, crm: &dyn 
             });
             break;
         }
-        match sync::apply_event(webhook, event, settings, site, crm) {
+        match sync::apply_event(webhook, event, settings, site, crm, ContactLock::Take) {
             Ok(result) => report.results.push(result),
             Err(error) => {
                 report.failure = Some(Failure {

@@ -29,7 +29,7 @@ use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::site::Site;
-use crate::sync::{self, ordering, EventResult};
+use crate::sync::{self, ordering, ContactLock, EventResult};
 
 /// Events one claim takes at most (the oldest due ones; the rest are claimed by the next
 /// turn). Heads are small, so this bounds a claim's memory to well under a megabyte.
@@ -259,7 +259,14 @@ fn settle_locked(
     // The apply's writes reach the database in one commit; a unit the database ended early
     // (a deadlock) kept none of them, so its events are retried like any failed apply.
     site.begin_writes()?;
-    let applied = sync::apply_event_holding_lock(&apply.webhook, event, settings, site, crm);
+    let applied = sync::apply_event(
+        &apply.webhook,
+        event,
+        settings,
+        site,
+        crm,
+        ContactLock::Held,
+    );
     let applied = site.commit_writes().and(applied);
     match applied {
         Ok(result) => {

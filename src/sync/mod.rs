@@ -94,31 +94,35 @@ impl EventResult {
     }
 }
 
-/// Applies one contact event of a parsed webhook: finds, links, creates or updates its user.
-/// A contact the CRM no longer has is `Ignored` (`contact_not_found_in_crm`), not an error.
+/// Whether the caller of `apply_event` already holds the contact's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContactLock {
+    /// `apply_event` takes it (`ordering::with_contact_lock`) for the apply.
+    Take,
+    /// The caller holds it: the queue's drain takes it before it claims the contact's
+    /// events, so the claim, the apply and the settling of its rows happen under one lock.
+    Held,
+}
+
+/// Applies one contact event of a parsed webhook: finds, links, creates or updates its user,
+/// under the contact's lock (taken here, or `held` by the caller). A contact the CRM no
+/// longer has is `Ignored` (`contact_not_found_in_crm`), not an error.
 pub fn apply_event(
     webhook: &Webhook,
     event: &ContactEvent,
     settings: &Settings,
     site: &dyn Site,
     crm: &dyn Crm,
-) -> Result<EventResult> {
-    Context::new(webhook, settings, site, crm).apply_event(webhook.action, event)
-}
-
-/// Applies one contact event for a caller that already holds the contact's lock
-/// (`ordering::with_contact_lock`): the queue's drain takes it before it claims the contact's
-/// events, so the claim, the apply and the settling of its rows happen under one lock. Same
-/// result as `apply_event` otherwise.
-pub fn apply_event_holding_lock(
-    webhook: &Webhook,
-    event: &ContactEvent,
-    settings: &Settings,
-    site: &dyn Site,
-    crm: &dyn Crm,
+    lock: ContactLock,
 ) -> Result<EventResult> {
     let context = Context::new(webhook, settings, site, crm);
-    not_found_is_ignored(event, context.apply_locked(webhook.action, event))
+    let result = match lock {
+        ContactLock::Take => context.with_contact_lock(&event.contact_id, || {
+            context.apply_locked(webhook.action, event)
+        }),
+        ContactLock::Held => context.apply_locked(webhook.action, event),
+    };
+    not_found_is_ignored(event, result)
 }
 
 /// The CRM told us about a contact it no longer has: nothing to do, and no reason for it (or
@@ -181,11 +185,6 @@ impl<'a> Context<'a> {
             crm,
             options: &webhook.options,
         }
-    }
-
-    fn apply_event(&self, action: Action, event: &ContactEvent) -> Result<EventResult> {
-        let result = self.with_contact_lock(&event.contact_id, || self.apply_locked(action, event));
-        not_found_is_ignored(event, result)
     }
 
     /// One event, under its contact's lock.
