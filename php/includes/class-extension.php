@@ -45,17 +45,16 @@ final class WPF_Bridge_Extension {
 	}
 
 	/**
-	 * The loaded extension's version, or null when it is not loaded.
+	 * The loaded extension's version, or null when it is not loaded: the version its module
+	 * entry declares (the one `php --ri wpf_bridge` shows, and wpf_bridge_version() returns),
+	 * read by PHP itself, so a webhook's check costs no call into the extension.
 	 */
 	public static function version(): ?string {
 		if ( ! self::loaded() ) {
 			return null;
 		}
-		try {
-			return (string) wpf_bridge_version();
-		} catch ( \Throwable $e ) {
-			return null;
-		}
+		$version = phpversion( 'wpf_bridge' );
+		return false === $version ? null : $version;
 	}
 
 	/**
