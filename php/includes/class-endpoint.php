@@ -225,7 +225,9 @@ final class WPF_Bridge_Endpoint {
 			'outcome' => $problem['code'],
 			'details' => array( 'error: ' . $problem['message'] ),
 		);
-		self::write_log( 503, $log, new WPF_Bridge_Site(), $started );
+		// No Site adapter: it implements the extension's interface WpfBridge\Site, which a
+		// missing extension does not declare (and nothing ran that could collect log lines).
+		self::write_log( 503, $log, null, $started );
 	}
 
 	/**
