@@ -19,15 +19,25 @@ defined( 'ABSPATH' ) || exit;
  */
 final class WPF_Bridge_CLI {
 
-	/** Usage text (bin/worker.php and `wp help wpf-bridge queue`). */
-	public const USAGE = <<<'TXT'
+	/**
+	 * Usage text (bin/worker.php and `wp help wpf-bridge queue`), with the defaults the
+	 * extension gives the bounds (wpf_bridge_rules()['worker'] and ['resident']['bounds']);
+	 * without the extension they read "default: the extension's".
+	 */
+	public static function usage(): string {
+		$rules    = WPF_Bridge_Extension::rules();
+		$default  = static fn ( $value ): string => null === $value ? "the extension's" : (string) (int) $value;
+		$worker   = (array) ( $rules['worker'] ?? array() );
+		$resident = (array) ( $rules['resident']['bounds'] ?? array() );
+		return sprintf(
+			<<<'TXT'
 usage: worker.php [COMMAND] [OPTIONS]          (or: wp wpf-bridge queue COMMAND [OPTIONS])
   run                  apply due events now (the default command)
-      --budget=S         stop starting new contacts after S seconds (default 60)
-      --max-contacts=N   take at most N contacts (default 1000; with --loop 10000)
+      --budget=S         stop starting new contacts after S seconds (default %1$s)
+      --max-contacts=N   take at most N contacts (default %2$s; with --loop %3$s)
       --loop             the resident worker: drain continuously (web requests then only
-                         accept), until --max-contacts, --max-memory=MiB (256),
-                         --max-seconds=S (3600) or SIGTERM; --idle-sleep=S (1) when idle
+                         accept), until --max-contacts, --max-memory=MiB (%4$s),
+                         --max-seconds=S (%5$s) or SIGTERM; --idle-sleep=S (%6$s) when idle
   status               events per state and the longest wait
   retry ID... | --all-failed
                        queue failed or retrying events again, due now, then run
@@ -35,16 +45,23 @@ usage: worker.php [COMMAND] [OPTIONS]          (or: wp wpf-bridge queue COMMAND 
                        delete failed, pending or retrying events (never one being applied)
   help                 this text
 worker.php only: --path=WP_ROOT (default: found above this file), --url=SITE_URL (a network's site)
-TXT;
+TXT,
+			$default( $worker['run_budget_seconds'] ?? null ),
+			$default( $worker['max_contacts'] ?? null ),
+			$default( $resident['max-contacts'] ?? null ),
+			$default( $resident['max-memory'] ?? null ),
+			$default( $resident['max-seconds'] ?? null ),
+			$default( $resident['idle-sleep'] ?? null )
+		);
+	}
+
+	/** The resident worker's bounds, by option name. */
+	private const LOOP_BOUNDS = array( 'max-contacts', 'max-memory', 'max-seconds', 'idle-sleep' );
 
 	/** Exit statuses. */
 	public const OK       = 0;
 	public const FAILED   = 1;
 	public const BAD_ARGS = 2;
-
-	/** Defaults of `run`. */
-	private const DEFAULT_BUDGET       = 60;
-	private const DEFAULT_MAX_CONTACTS = 1000;
 
 	/**
 	 * Runs one command.
@@ -58,7 +75,7 @@ TXT;
 	public static function run( array $args, array $assoc, callable $out, callable $err ): int {
 		$command = (string) ( array_shift( $args ) ?? 'run' );
 		if ( 'help' === $command || isset( $assoc['help'] ) ) {
-			$out( self::USAGE );
+			$out( self::usage() );
 			return self::OK;
 		}
 		$known   = array(
@@ -69,7 +86,7 @@ TXT;
 		);
 		if ( ! isset( $known[ $command ] ) ) {
 			$err( "unknown command '{$command}'" );
-			$err( self::USAGE );
+			$err( self::usage() );
 			return self::BAD_ARGS;
 		}
 		$unknown = array_diff( array_keys( $assoc ), $known[ $command ] );
@@ -81,8 +98,9 @@ TXT;
 			if ( isset( $assoc['loop'] ) ) {
 				self::loop_bounds( $assoc );
 			}
-			$budget = self::positive( $assoc, 'budget', self::DEFAULT_BUDGET );
-			$max    = self::positive( $assoc, 'max-contacts', self::DEFAULT_MAX_CONTACTS );
+			// Not given: the extension's defaults, which the worker applies (WPF_Bridge_Worker::drain()).
+			$budget = self::positive( $assoc, 'budget' );
+			$max    = self::positive( $assoc, 'max-contacts' );
 			$ids    = in_array( $command, array( 'retry', 'discard' ), true ) ? self::ids( $args, isset( $assoc['all-failed'] ) ) : null;
 		} catch ( InvalidArgumentException $e ) {
 			$err( $e->getMessage() );
@@ -146,7 +164,7 @@ TXT;
 			},
 			array(
 				'shortdesc' => 'The WPF Bridge webhook queue: status, run, retry, discard.',
-				'longdesc'  => self::USAGE,
+				'longdesc'  => self::usage(),
 			)
 		);
 	}
@@ -190,27 +208,31 @@ TXT;
 	}
 
 	/**
-	 * The resident worker's bounds from the options, or their defaults.
+	 * The resident worker's bounds given as options (the others are the extension's defaults,
+	 * which WPF_Bridge_Resident_Worker::run() applies).
 	 *
 	 * @return array<string, int>
 	 * @throws InvalidArgumentException When one is not a positive whole number.
 	 */
 	private static function loop_bounds( array $assoc ): array {
 		$bounds = array();
-		foreach ( WPF_Bridge_Resident_Worker::DEFAULTS as $name => $default ) {
-			$bounds[ $name ] = self::positive( $assoc, $name, $default );
+		foreach ( self::LOOP_BOUNDS as $name ) {
+			$value = self::positive( $assoc, $name );
+			if ( null !== $value ) {
+				$bounds[ $name ] = $value;
+			}
 		}
 		return $bounds;
 	}
 
 	/**
-	 * A positive integer option, or its default.
+	 * A positive integer option, or null when it is not given.
 	 *
 	 * @throws InvalidArgumentException When it is not one.
 	 */
-	private static function positive( array $assoc, string $name, int $default ): int {
+	private static function positive( array $assoc, string $name ): ?int {
 		if ( ! isset( $assoc[ $name ] ) ) {
-			return $default;
+			return null;
 		}
 		$value = (string) $assoc[ $name ];
 		if ( 1 !== preg_match( '/^[1-9][0-9]{0,8}$/', $value ) ) {

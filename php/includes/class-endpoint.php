@@ -16,6 +16,9 @@
  *   webhook (its settings are not read again), or, when accept_early() could not ask (a
  *   missing extension, a schema the installer has yet to upgrade on plugins_loaded), makes
  *   the one call then.
+ * Before that call nothing asks the extension anything: its version is PHP's own
+ * phpversion('wpf_bridge'), and the settings go as stored (WPF_Bridge_Settings::for_webhook()),
+ * the extension filling in defaults and validating them once.
  * It decides nothing about the webhook: authentication, parsing, processing, every outcome,
  * the answer and the log record (its action label included) belong to the extension.
  * Requests that stored their events leave no log row (their queue rows are the record); the
@@ -61,7 +64,7 @@ final class WPF_Bridge_Endpoint {
 		if ( ! WPF_Bridge_Extension::usable() || ! WPF_Bridge_Installer::is_current() ) {
 			return;
 		}
-		$settings = WPF_Bridge_Settings::for_extension();
+		$settings = WPF_Bridge_Settings::for_webhook();
 		self::respond(
 			static fn( WPF_Bridge_Site $site, WPF_Bridge_Queue $queue ) => wpf_bridge_handle_request( self::request(), $settings, $site, $queue, self::can_answer_early(), false )
 		);
@@ -85,7 +88,7 @@ final class WPF_Bridge_Endpoint {
 			self::answer_problem( $problem );
 			exit;
 		}
-		$settings = WPF_Bridge_Settings::for_extension();
+		$settings = WPF_Bridge_Settings::for_webhook();
 		self::respond(
 			static fn( WPF_Bridge_Site $site, WPF_Bridge_Queue $queue ) => wpf_bridge_handle_request( self::request(), $settings, $site, $queue, self::can_answer_early() )
 		);
@@ -222,7 +225,9 @@ final class WPF_Bridge_Endpoint {
 			'outcome' => $problem['code'],
 			'details' => array( 'error: ' . $problem['message'] ),
 		);
-		self::write_log( 503, $log, null, $started ); // No Site adapter: it implements an interface of the missing extension.
+		// No Site adapter: it implements the extension's interface WpfBridge\Site, which a
+		// missing extension does not declare (and nothing ran that could collect log lines).
+		self::write_log( 503, $log, null, $started );
 	}
 
 	/**

@@ -45,17 +45,16 @@ final class WPF_Bridge_Extension {
 	}
 
 	/**
-	 * The loaded extension's version, or null when it is not loaded.
+	 * The loaded extension's version, or null when it is not loaded: the version its module
+	 * entry declares (the one `php --ri wpf_bridge` shows, and wpf_bridge_version() returns),
+	 * read by PHP itself, so a webhook's check costs no call into the extension.
 	 */
 	public static function version(): ?string {
 		if ( ! self::loaded() ) {
 			return null;
 		}
-		try {
-			return (string) wpf_bridge_version();
-		} catch ( \Throwable $e ) {
-			return null;
-		}
+		$version = phpversion( 'wpf_bridge' );
+		return false === $version ? null : $version;
 	}
 
 	/**
@@ -236,15 +235,21 @@ final class WPF_Bridge_Extension {
 	}
 
 	/**
-	 * The extension's rules for settings and fields (wpf_bridge_rules()): CRMs, username
-	 * formats, core user fields and every setting with its default. Null when the extension
-	 * is not loaded or is too old to have them. Asked once per request.
+	 * The extension's rules (wpf_bridge_rules()): CRMs, username formats, core user fields,
+	 * every setting with its default, the queue's and the workers' rules. Null when the
+	 * extension is not loaded or is too old to have them. Read once per request from the
+	 * module's constant WPF_BRIDGE_RULES_JSON (the same array, as JSON), which costs no call
+	 * into the extension: a webhook's queue adapter reads the waiting states inside the one
+	 * call wpf_bridge_handle_request.
 	 */
 	public static function rules(): ?array {
 		static $rules = false;
 		if ( false === $rules ) {
 			$rules = null;
-			if ( self::loaded() && function_exists( 'wpf_bridge_rules' ) ) {
+			if ( self::loaded() && defined( 'WPF_BRIDGE_RULES_JSON' ) ) {
+				$decoded = json_decode( (string) constant( 'WPF_BRIDGE_RULES_JSON' ), true );
+				$rules   = is_array( $decoded ) ? $decoded : null;
+			} elseif ( self::loaded() && function_exists( 'wpf_bridge_rules' ) ) {
 				try {
 					$rules = wpf_bridge_rules();
 				} catch ( \Throwable $e ) {
@@ -253,6 +258,20 @@ final class WPF_Bridge_Extension {
 			}
 		}
 		return $rules;
+	}
+
+	/**
+	 * One of the extension's rules, wpf_bridge_rules()[$group][$key] (e.g. `worker`,
+	 * `max_contacts`), for code that cannot run without the extension anyway.
+	 *
+	 * @throws RuntimeException When the extension is not loaded.
+	 */
+	public static function rule( string $group, string $key ): mixed {
+		$rules = self::rules();
+		if ( ! isset( $rules[ $group ][ $key ] ) ) {
+			throw new RuntimeException( 'The wpf_bridge extension is not loaded' );
+		}
+		return $rules[ $group ][ $key ];
 	}
 
 	/**

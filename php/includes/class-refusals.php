@@ -11,7 +11,7 @@
  *
  * The counters live in the database server's memory: a restart of MariaDB loses the last
  * minute's counts (never a webhook: nothing refused was ever going to be stored). The table
- * holds at most MAX_BUCKETS rows; past that, refusals of new buckets are not counted until
+ * holds at most the extension's `max_buckets` rows; past that, refusals of new buckets are not counted until
  * the next fold.
  *
  * @package WPF_Bridge
@@ -27,8 +27,16 @@ final class WPF_Bridge_Refusals {
 	/** Table name without the WordPress prefix. */
 	public const TABLE = 'wpf_bridge_refusals';
 
-	/** Rows the counters table holds at most (MEMORY's MAX_ROWS). */
-	public const MAX_BUCKETS = 20000;
+	/**
+	 * One of the extension's rules for the counters (wpf_bridge_rules()['refusals']):
+	 * `bucket_seconds` (the time one counter covers) and `max_buckets` (the rows the table
+	 * holds at most: MEMORY's MAX_ROWS).
+	 *
+	 * @throws RuntimeException When the extension is not loaded.
+	 */
+	public static function rule( string $key ): int {
+		return (int) WPF_Bridge_Extension::rule( 'refusals', $key );
+	}
 
 	/**
 	 * Full table name.
@@ -40,11 +48,14 @@ final class WPF_Bridge_Refusals {
 
 	/**
 	 * Creates the table if it is missing (dbDelta cannot create a MEMORY table with its
-	 * options; the columns never change without a new table name).
+	 * options; the columns never change without a new table name). Its MAX_ROWS is the
+	 * extension's `max_buckets`; created before the extension is installed (activation works
+	 * without it) it has none, and the database's max_heap_table_size bounds it instead.
 	 */
 	public static function create_table(): void {
 		global $wpdb;
 		$table = self::table();
+		$most  = WPF_Bridge_Extension::rules()['refusals']['max_buckets'] ?? null;
 		$wpdb->query( // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and constants.
 			"CREATE TABLE IF NOT EXISTS {$table} (
   minute int unsigned NOT NULL,
@@ -55,7 +66,7 @@ final class WPF_Bridge_Refusals {
   source varchar(45) NOT NULL,
   hits int unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY (minute, code, action, crm, status, source)
-) ENGINE=MEMORY MAX_ROWS=" . self::MAX_BUCKETS . ' ' . $wpdb->get_charset_collate()
+) ENGINE=MEMORY" . ( null === $most ? '' : ' MAX_ROWS=' . (int) $most ) . ' ' . $wpdb->get_charset_collate()
 		);
 	}
 
@@ -68,19 +79,25 @@ final class WPF_Bridge_Refusals {
 	}
 
 	/**
-	 * Counts one refused request: one statement on a MEMORY table. Never throws: a refusal
-	 * that cannot be counted is still refused.
+	 * Counts one refused request: one statement on a MEMORY table, in the counter of its
+	 * bucket (the extension's `bucket_seconds`). Never throws: a refusal that cannot be counted
+	 * is still refused.
 	 *
 	 * @param array $log    The extension's log record (outcome: the error code, action, crm).
 	 * @param int   $status The HTTP status sent.
 	 */
 	public static function record( array $log, int $status ): void {
 		global $wpdb;
+		try {
+			$bucket = self::rule( 'bucket_seconds' );
+		} catch ( \RuntimeException $e ) {
+			return;
+		}
 		$suppress = $wpdb->suppress_errors( true );
 		$wpdb->query(
 			$wpdb->prepare(
 				'INSERT INTO ' . self::table() . ' (minute, code, action, crm, status, source, hits) VALUES (%d, %s, %s, %s, %d, %s, 1) ON DUPLICATE KEY UPDATE hits = hits + 1', // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
-				intdiv( time(), 60 ),
+				intdiv( time(), $bucket ),
 				mb_strcut( (string) ( $log['outcome'] ?? '' ), 0, 64 ),
 				mb_strcut( (string) ( $log['action'] ?? '' ), 0, 32 ),
 				mb_strcut( (string) ( $log['crm'] ?? '' ), 0, 32 ),
@@ -103,6 +120,11 @@ final class WPF_Bridge_Refusals {
 	 */
 	public static function fold(): int {
 		global $wpdb;
+		try {
+			$bucket = self::rule( 'bucket_seconds' );
+		} catch ( \RuntimeException $e ) {
+			return 0;
+		}
 		$suppress = $wpdb->suppress_errors( true );
 		$rows     = (array) $wpdb->get_results( 'SELECT minute, code, action, crm, status, source, hits FROM ' . self::table() . ' WHERE hits > 0 ORDER BY hits DESC, minute DESC', ARRAY_A ); // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name only.
 		$kept     = array_slice( $rows, 0, WPF_Bridge_Log::MAX_REFUSED_ROWS - 1 );
@@ -119,7 +141,7 @@ final class WPF_Bridge_Refusals {
 		foreach ( array_merge( $kept, array_values( $others ) ) as $row ) {
 			WPF_Bridge_Log::write(
 				array(
-					'time'    => gmdate( 'Y-m-d H:i:s', 60 * (int) $row['minute'] ),
+					'time'    => gmdate( 'Y-m-d H:i:s', $bucket * (int) $row['minute'] ),
 					'action'  => (string) $row['action'],
 					'crm'     => (string) $row['crm'],
 					'status'  => (int) $row['status'],

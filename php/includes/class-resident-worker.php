@@ -26,25 +26,29 @@ final class WPF_Bridge_Resident_Worker {
 	/** The heartbeat option. */
 	public const HEARTBEAT_OPTION = 'wpf_bridge_worker_heartbeat';
 
-	/** Seconds between heartbeats. */
-	public const HEARTBEAT_EVERY = 5;
+	/**
+	 * One of the extension's rules for the resident worker (wpf_bridge_rules()['resident']):
+	 * `bounds` (the loop's defaults, by option name: max-contacts, max-memory in MiB,
+	 * max-seconds, idle-sleep in seconds), `round_seconds` (one drain call at most before the
+	 * loop looks at its bounds again), `heartbeat_every_seconds`, `heartbeat_stale_seconds` (a
+	 * running worker's heartbeat older than this means it is gone) and `restart_within_seconds`
+	 * (a stopped worker not followed by another within this long was not restarted).
+	 *
+	 * @throws RuntimeException When the extension is not loaded.
+	 */
+	public static function rule( string $key ): mixed {
+		return WPF_Bridge_Extension::rule( 'resident', $key );
+	}
 
-	/** A running worker's heartbeat older than this means it is gone. */
-	public const HEARTBEAT_STALE = 30;
-
-	/** A stopped worker not followed by another within this long was not restarted. */
-	public const RESTART_WITHIN = 60;
-
-	/** Seconds one drain call may take before the loop looks at its bounds again. */
-	private const ROUND_SECONDS = 10;
-
-	/** The loop's default bounds. */
-	public const DEFAULTS = array(
-		'max-contacts' => 10000,
-		'max-memory'   => 256,
-		'max-seconds'  => 3600,
-		'idle-sleep'   => 1,
-	);
+	/**
+	 * The loop's default bounds (rule `bounds`): option name => whole number.
+	 *
+	 * @return array<string, int>
+	 * @throws RuntimeException When the extension is not loaded.
+	 */
+	public static function defaults(): array {
+		return array_map( 'intval', (array) self::rule( 'bounds' ) );
+	}
 
 	/** Set by SIGTERM or SIGINT. */
 	private static bool $stop = false;
@@ -52,19 +56,28 @@ final class WPF_Bridge_Resident_Worker {
 	/**
 	 * Runs the loop until a bound, a signal or an error ends it.
 	 *
-	 * @param array<string, int>     $bounds max-contacts, max-memory (MiB), max-seconds, idle-sleep (seconds).
+	 * @param array<string, int>     $bounds max-contacts, max-memory (MiB), max-seconds, idle-sleep (seconds); those not given are the extension's defaults.
 	 * @param callable(string): void $out    Prints a line.
 	 * @return string Why it ended.
 	 * @throws \Throwable When the extension or the database fails (the heartbeat says so).
 	 */
 	public static function run( array $bounds, callable $out ): string {
-		$bounds  = array_map( 'intval', $bounds + self::DEFAULTS );
+		// Without a usable extension there are no bounds to run by: say why, as a drain would.
+		WPF_Bridge_Worker::check_usable();
+		$bounds  = array_map( 'intval', $bounds + self::defaults() );
+		$round   = (int) self::rule( 'round_seconds' );
+		$every   = (int) self::rule( 'heartbeat_every_seconds' );
 		$started = microtime( true );
 		$stats   = array(
 			'pid'      => getmypid(),
 			'host'     => (string) gethostname(),
 			'started'  => (int) $started,
 			'contacts' => 0,
+			// How its heartbeat is to be judged, for Site Health and `status` in any PHP.
+			'ages'     => array(
+				'heartbeat_stale_seconds' => (int) self::rule( 'heartbeat_stale_seconds' ),
+				'restart_within_seconds'  => (int) self::rule( 'restart_within_seconds' ),
+			),
 		);
 		self::$stop = false;
 		self::listen_for_signals();
@@ -79,12 +92,12 @@ final class WPF_Bridge_Resident_Worker {
 				if ( ! WPF_Bridge_Worker::holds_lease() ) {
 					WPF_Bridge_Worker::try_lease();
 				}
-				if ( microtime( true ) - $beat >= self::HEARTBEAT_EVERY ) {
+				if ( microtime( true ) - $beat >= $every ) {
 					self::beat( $stats + array( 'state' => 'running' ) );
 					$beat = microtime( true );
 				}
 				$report             = WPF_Bridge_Worker::drain(
-					(int) min( self::ROUND_SECONDS, max( 1, $bounds['max-seconds'] - ( microtime( true ) - $started ) ) ),
+					(int) min( $round, max( 1, $bounds['max-seconds'] - ( microtime( true ) - $started ) ) ),
 					max( 1, $bounds['max-contacts'] - $stats['contacts'] ),
 					static fn (): bool => ! self::$stop
 				);
@@ -107,7 +120,7 @@ final class WPF_Bridge_Resident_Worker {
 	/**
 	 * The heartbeat, or null when no resident worker ever ran here.
 	 *
-	 * @return array{pid: int, host: string, started: int, contacts: int, state: string, reason?: string, beat: int}|null
+	 * @return array{pid: int, host: string, started: int, contacts: int, ages?: array<string, int>, state: string, reason?: string, beat: int}|null
 	 */
 	public static function heartbeat(): ?array {
 		global $wpdb;
@@ -117,11 +130,22 @@ final class WPF_Bridge_Resident_Worker {
 	}
 
 	/**
-	 * Whether a resident worker is draining now: its heartbeat is fresh.
+	 * Whether a resident worker is draining now: its heartbeat is fresh (rule
+	 * `heartbeat_stale_seconds`). Without the extension none can be draining.
 	 */
 	public static function alive(): bool {
 		$beat = self::heartbeat();
-		return null !== $beat && 'running' === $beat['state'] && time() - (int) $beat['beat'] <= self::HEARTBEAT_STALE;
+		return null !== $beat && 'running' === $beat['state'] && time() - (int) $beat['beat'] <= self::age( $beat, 'heartbeat_stale_seconds' );
+	}
+
+	/**
+	 * One of the heartbeat's ages (`heartbeat_stale_seconds`, `restart_within_seconds`): as the
+	 * worker that wrote it had it from its extension, so a PHP without the extension (the web
+	 * server's, while the command line's runs the worker) judges it the same; for a heartbeat
+	 * that carries none, this PHP's extension's, else 0.
+	 */
+	private static function age( array $beat, string $key ): int {
+		return (int) ( $beat['ages'][ $key ] ?? WPF_Bridge_Extension::rules()['resident'][ $key ] ?? 0 );
 	}
 
 	/**
@@ -135,7 +159,7 @@ final class WPF_Bridge_Resident_Worker {
 			return null;
 		}
 		$ago = time() - (int) $beat['beat'];
-		if ( 'stopped' === $beat['state'] && $ago <= self::RESTART_WITHIN ) {
+		if ( 'stopped' === $beat['state'] && $ago <= self::age( $beat, 'restart_within_seconds' ) ) {
 			return null;
 		}
 		return sprintf(

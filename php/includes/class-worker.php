@@ -30,15 +30,6 @@ final class WPF_Bridge_Worker {
 	/** WP-Cron schedule: every minute. */
 	public const CRON_SCHEDULE = 'wpf_bridge_minute';
 
-	/**
-	 * Seconds a draining request waits between rounds, holding the lease, so a burst's
-	 * webhooks are applied together. Measured on the webhook benchmark (README, "Measured").
-	 */
-	public const ROUND_PAUSE = 1.0;
-
-	/** Contacts one drain takes at most; the time budget usually ends it first. */
-	public const MAX_CONTACTS = 1000;
-
 	/** Whether this process holds the drain lease. */
 	private static bool $leased = false;
 
@@ -59,27 +50,20 @@ final class WPF_Bridge_Worker {
 	/** Option holding the pending hand-over's token hash and expiry (not autoloaded). */
 	public const HANDOVER_OPTION = 'wpf_bridge_handover';
 
-	/** Seconds a hand-over token stays valid. */
-	private const HANDOVER_TTL = 60;
-
 	/**
 	 * Drains due events now, within $budget_seconds and $max_contacts, while $go_on (asked
-	 * before each contact) says so.
+	 * before each contact) says so. The bounds' defaults are the extension's
+	 * (wpf_bridge_rules()['worker']): null $budget_seconds is the command line's
+	 * `run_budget_seconds`, null $max_contacts is `max_contacts`.
 	 *
 	 * @return array{contacts: int, applies: int, done: int, retrying: int, failed: int, busy: int}
 	 * @throws \Throwable When the extension or an adapter fails (claimed events are then
 	 *                    claimed again after their lease).
 	 */
-	public static function drain( int $budget_seconds, int $max_contacts = self::MAX_CONTACTS, ?callable $go_on = null ): array {
-		$problem = WPF_Bridge_Extension::problem();
-		if ( null !== $problem ) {
-			$why = 'extension_missing' === $problem['code']
-				? 'The wpf_bridge PHP extension is not loaded in this PHP (' . PHP_SAPI . ' ' . WPF_Bridge_Extension::php_minor() . ')'
-				: 'The wpf_bridge PHP extension is version ' . WPF_Bridge_Extension::version() . ' but the plugin is version ' . WPF_BRIDGE_PLUGIN_VERSION;
-			$hint = WPF_Bridge_Extension::runtime_mismatch()
-				?? ( 'extension_missing' === $problem['code'] ? WPF_Bridge_Extension::install_instruction() : 'Install both from the same release.' );
-			throw new RuntimeException( $why . ': the queue cannot be drained. ' . $hint );
-		}
+	public static function drain( ?int $budget_seconds, ?int $max_contacts = null, ?callable $go_on = null ): array {
+		self::check_usable();
+		$budget_seconds = $budget_seconds ?? (int) self::rule( 'run_budget_seconds' );
+		$max_contacts   = $max_contacts ?? (int) self::rule( 'max_contacts' );
 		// Our own writes must not be pushed back to the CRM by WP Fusion or similar plugins.
 		WPF_Bridge_Endpoint::mark_doing_webhook();
 		// Asked before each contact: a setting saved during a long drain applies to the next
@@ -101,10 +85,41 @@ final class WPF_Bridge_Worker {
 	}
 
 	/**
+	 * Throws, saying why and what to do, when the queue cannot be drained here: the extension
+	 * is missing from this PHP, or of another version than the plugin.
+	 *
+	 * @throws RuntimeException When the extension cannot be used.
+	 */
+	public static function check_usable(): void {
+		$problem = WPF_Bridge_Extension::problem();
+		if ( null === $problem ) {
+			return;
+		}
+		$why  = 'extension_missing' === $problem['code']
+			? 'The wpf_bridge PHP extension is not loaded in this PHP (' . PHP_SAPI . ' ' . WPF_Bridge_Extension::php_minor() . ')'
+			: 'The wpf_bridge PHP extension is version ' . WPF_Bridge_Extension::version() . ' but the plugin is version ' . WPF_BRIDGE_PLUGIN_VERSION;
+		$hint = WPF_Bridge_Extension::runtime_mismatch()
+			?? ( 'extension_missing' === $problem['code'] ? WPF_Bridge_Extension::install_instruction() : 'Install both from the same release.' );
+		throw new RuntimeException( $why . ': the queue cannot be drained. ' . $hint );
+	}
+
+	/**
+	 * One of the extension's drain rules (wpf_bridge_rules()['worker']): `max_contacts` (one
+	 * drain's contacts at most), `round_pause_seconds` (between a draining request's rounds),
+	 * `handover_token_seconds`, `run_budget_seconds` (the command line's `run`).
+	 *
+	 * @throws RuntimeException When the extension is not loaded.
+	 */
+	public static function rule( string $key ): mixed {
+		return WPF_Bridge_Extension::rule( 'worker', $key );
+	}
+
+	/**
 	 * Drains in rounds while holding the lease (the caller took it with try_lease()), until
 	 * nothing is due or the budget is spent, then lets it go.
 	 *
-	 * Between rounds it waits ROUND_PAUSE, still holding the lease: webhooks arriving in a
+	 * Between rounds it waits the extension's round pause (rule `round_pause_seconds`), still
+	 * holding the lease: webhooks arriving in a
 	 * burst are then taken together (one apply per contact per round, however many versions
 	 * arrived), and no other request loads the rest of WordPress to drain them. Every round
 	 * after the first comes after a pause, so a drain never loops without one (a contact whose
@@ -119,16 +134,17 @@ final class WPF_Bridge_Worker {
 		$due      = static fn (): bool => array() !== $queue->due_contacts( 1 );
 		$hand_over = false;
 		try {
+			$pause = (float) self::rule( 'round_pause_seconds' );
 			while ( true ) {
 				$report = self::drain( (int) ceil( $deadline - microtime( true ) ) );
-				if ( self::$one_pass || microtime( true ) + self::ROUND_PAUSE >= $deadline ) {
+				if ( self::$one_pass || microtime( true ) + $pause >= $deadline ) {
 					// The budget ended with events due and work being done: the next drain starts
 					// now, not at the next tick. A pass that only found busy contacts hands over
 					// nothing (their holders settle them; the tick takes the rest).
 					$hand_over = $report['contacts'] > 0 && $due();
 					break;
 				}
-				usleep( (int) ( self::ROUND_PAUSE * 1000000 ) );
+				usleep( (int) ( $pause * 1000000 ) );
 				if ( $due() ) {
 					continue;
 				}
@@ -159,7 +175,7 @@ final class WPF_Bridge_Worker {
 		$token   = bin2hex( random_bytes( 16 ) );
 		$pending = array(
 			'hash'  => hash( 'sha256', $token ),
-			'until' => time() + self::HANDOVER_TTL,
+			'until' => time() + (int) self::rule( 'handover_token_seconds' ),
 		);
 		// Written and read with SQL, not the option API: a long-lived drain's option cache may
 		// hold a token another request has used and deleted.

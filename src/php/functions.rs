@@ -19,6 +19,7 @@ use crate::error::{Error, Result};
 use crate::queue::admin::{
     state_names, CUT_CONTACT_ID_CODE, CUT_CONTACT_ID_MESSAGE, KEEP_DONE_AT_MOST, STALE_AFTER,
 };
+use crate::queue::workers::{drains, refusals, resident};
 use crate::queue::QueueState;
 use crate::settings::{
     Processing, Settings, UsernameFormat, INTEGER_SETTINGS, MAX_RETRY_DELAYS, MAX_RETRY_DELAY_SECS,
@@ -534,9 +535,27 @@ pub fn wpf_bridge_admin_capabilities() -> Vec<String> {
 /// Health problem), `keep_done_at_most` (the cap on done events), `prune_states` (the states
 /// retention deletes by age), `load_max_age_seconds` (how old the queue's waiting totals may
 /// be) and `cut_contact_id` (`code`, `message`: what the schema upgrade fails rows whose
-/// contact id the database cut with).
+/// contact id the database cut with); `worker` (how a drain is bounded: `max_contacts`,
+/// `round_pause_seconds` between a draining request's rounds, `handover_token_seconds`, and
+/// the command line's `run_budget_seconds`), `resident` (`run --loop`: its default `bounds` by
+/// option name, `round_seconds`, `heartbeat_every_seconds`, `heartbeat_stale_seconds`,
+/// `restart_within_seconds`) and `refusals` (the refusal counters: `bucket_seconds`,
+/// `max_buckets`).
 #[php_function]
 pub fn wpf_bridge_rules() -> PhpResult<Array> {
+    php_result(to_array(rules()))
+}
+
+/// What `wpf_bridge_rules()` returns, as JSON text: the module's constant
+/// `WPF_BRIDGE_RULES_JSON`, which the plugin decodes instead of calling the function, so a
+/// webhook's one call into the extension stays one (its queue adapter needs the waiting
+/// states while the extension stores the events).
+pub fn rules_json() -> String {
+    rules().to_string()
+}
+
+/// The rules `wpf_bridge_rules()` documents, built once for both doors.
+fn rules() -> Value {
     let crms: Map<String, Value> = CrmKind::ALL
         .iter()
         .map(|kind| {
@@ -579,7 +598,7 @@ pub fn wpf_bridge_rules() -> PhpResult<Array> {
         .iter()
         .map(|state| (state.as_str().to_string(), state.label().into()))
         .collect();
-    php_result(to_array(json!({
+    json!({
         "crms": crms,
         "username_formats": username_formats,
         "core_user_fields": sync::fields::CORE_USER_FIELDS,
@@ -611,7 +630,29 @@ pub fn wpf_bridge_rules() -> PhpResult<Array> {
                 "message": CUT_CONTACT_ID_MESSAGE,
             },
         },
-    })))
+        "worker": {
+            "max_contacts": drains::MAX_CONTACTS,
+            "round_pause_seconds": drains::ROUND_PAUSE.as_secs_f64(),
+            "handover_token_seconds": drains::HANDOVER_TOKEN_TTL.as_secs(),
+            "run_budget_seconds": drains::RUN_BUDGET.as_secs(),
+        },
+        "resident": {
+            "bounds": {
+                "max-contacts": resident::MAX_CONTACTS,
+                "max-memory": resident::MAX_MEMORY_MIB,
+                "max-seconds": resident::MAX_LIFETIME.as_secs(),
+                "idle-sleep": resident::IDLE_SLEEP.as_secs(),
+            },
+            "round_seconds": resident::ROUND.as_secs(),
+            "heartbeat_every_seconds": resident::HEARTBEAT_EVERY.as_secs(),
+            "heartbeat_stale_seconds": resident::HEARTBEAT_STALE.as_secs(),
+            "restart_within_seconds": resident::RESTART_WITHIN.as_secs(),
+        },
+        "refusals": {
+            "bucket_seconds": refusals::BUCKET.as_secs(),
+            "max_buckets": refusals::MAX_BUCKETS,
+        },
+    })
 }
 
 /// The presets: slug => `name`, `mapping` (the mapping array `wpf_bridge_parse_webhook()`

@@ -1,4 +1,5 @@
-//! Everything that touches ext-php-rs: module registration, the exposed functions, Zval
+//! Everything that touches ext-php-rs: module registration (its version and the rules as a
+//! constant, read by the plugin without a call), the exposed functions, Zval
 //! conversions, exception classes, the adapters' interfaces, `PhpSite` and `PhpQueue`. ext-php-rs types never leave
 //! this folder; the rest of the crate sees plain Rust values.
 
@@ -40,9 +41,15 @@ fn startup(_ty: i32, _module_number: i32) -> i32 {
 #[php_module]
 #[php(startup = startup)]
 pub fn get_module(module: ModuleBuilder) -> ModuleBuilder {
+    // The version is the module entry's, so `phpversion('wpf_bridge')` reads it without a call.
     let module = module
         .name("wpf_bridge")
         .version(crate::VERSION)
-        .info_function(module_info);
+        .info_function(module_info)
+        .constant((
+            "WPF_BRIDGE_RULES_JSON",
+            functions::rules_json(),
+            &[" wpf_bridge_rules() as JSON text: the plugin reads the rules from it without a call."],
+        ));
     interfaces::register(functions::register(module))
 }

@@ -12,7 +12,8 @@
 //! events into one apply, `schedule` decides retry or failure from an error's retry class,
 //! `room` checks the caps on waiting events before a webhook is stored (backpressure),
 //! `port` is the storage trait the plugin implements with `$wpdb`, `drain` runs the loop.
-//! Every decision is made here; the port only stores, claims and updates rows.
+//! `workers` holds the numbers the plugin's drain triggers, resident worker and refusal
+//! counters run by. Every decision is made here; the port only stores, claims and updates rows.
 
 pub mod admin;
 pub mod coalesce;
@@ -21,6 +22,7 @@ pub mod port;
 pub mod room;
 pub mod schedule;
 pub mod stored;
+pub mod workers;
 
 pub use coalesce::{coalesce, Apply};
 pub use drain::{

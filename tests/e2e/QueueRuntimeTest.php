@@ -223,7 +223,7 @@ final class QueueRuntimeTest extends E2eTestCase
             list( $command, $args ) = WP_CLI::$commands['wpf-bridge queue'];
             $command( array( 'run' ), array( 'budget' => '5' ) );
             $command( array( 'discard' ), array() );
-            return array( 'names' => array_keys( WP_CLI::$commands ), 'doc' => $args['longdesc'] === WPF_Bridge_CLI::USAGE, 'lines' => WP_CLI::$lines );
+            return array( 'names' => array_keys( WP_CLI::$commands ), 'doc' => $args['longdesc'] === WPF_Bridge_CLI::usage(), 'lines' => WP_CLI::$lines );
             PHP);
         $this->assertSame(['wpf-bridge queue'], $calls['names']);
         $this->assertTrue($calls['doc'], 'the help text is the CLI usage');

@@ -190,7 +190,7 @@ final class FunctionsTest extends TestCase
     public function testRulesGiveThePluginEverythingItMustNotCopy(): void
     {
         $rules = wpf_bridge_rules();
-        $this->assertSame(['crms', 'username_formats', 'core_user_fields', 'protected_meta_keys', 'settings', 'ranges', 'retry_delays', 'bidi_controls', 'processing_modes', 'queue'], array_keys($rules));
+        $this->assertSame(['crms', 'username_formats', 'core_user_fields', 'protected_meta_keys', 'settings', 'ranges', 'retry_delays', 'bidi_controls', 'processing_modes', 'queue', 'worker', 'resident', 'refusals'], array_keys($rules));
         $this->assertContains('capabilities', $rules['protected_meta_keys']['suffixes']);
         $this->assertContains('session_tokens', $rules['protected_meta_keys']['keys']);
         $this->assertSame(['mautic', 'userengage'], array_keys($rules['crms']));
@@ -205,6 +205,24 @@ final class FunctionsTest extends TestCase
         $this->assertSame(1048576, $defaults['max_body_bytes']);
         $this->assertSame(8, $defaults['crm_timeout']);
         $this->assertSame(array_keys($rules['settings']), array_keys(wpf_bridge_validate_settings($defaults)));
+    }
+
+    public function testTheRulesConstantIsTheRulesAsJson(): void
+    {
+        // The plugin reads the rules from this constant, without a call into the extension.
+        $this->assertSame(wpf_bridge_rules(), json_decode(WPF_BRIDGE_RULES_JSON, true));
+    }
+
+    public function testRulesGiveTheWorkersTheirBoundsAndAges(): void
+    {
+        $rules = wpf_bridge_rules();
+        $this->assertSame(['max_contacts' => 1000, 'round_pause_seconds' => 1.0, 'handover_token_seconds' => 60, 'run_budget_seconds' => 60], $rules['worker']);
+        $this->assertSame(['max-contacts' => 10000, 'max-memory' => 256, 'max-seconds' => 3600, 'idle-sleep' => 1], $rules['resident']['bounds']);
+        $this->assertSame(10, $rules['resident']['round_seconds']);
+        $this->assertSame(5, $rules['resident']['heartbeat_every_seconds']);
+        $this->assertSame(30, $rules['resident']['heartbeat_stale_seconds']);
+        $this->assertSame(60, $rules['resident']['restart_within_seconds']);
+        $this->assertSame(['bucket_seconds' => 60, 'max_buckets' => 20000], $rules['refusals']);
     }
 
     public function testRulesGiveTheRangesTheValidationEnforces(): void
