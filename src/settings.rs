@@ -9,37 +9,37 @@ use std::time::Duration;
 
 use serde::{Serialize, Serializer};
 use serde_json::{Map, Value};
+use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 
-/// How a username is made when the CRM does not give one (WP Fusion's option values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How a username is made when the CRM does not give one (WP Fusion's option values). Its
+/// stored value (strum, serde through it) is written once, on each variant.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, IntoStaticStr, EnumString, VariantArray,
+)]
+#[serde(into = "&'static str")]
 pub enum UsernameFormat {
     /// The email address.
     #[default]
+    #[strum(serialize = "email")]
     Email,
     /// First and last name joined, lowercased.
+    #[strum(serialize = "flname")]
     FirstLastName,
     /// First name followed by a random number.
+    #[strum(serialize = "fnamenum")]
     FirstNameNumber,
 }
 
 impl UsernameFormat {
     /// Every format, the default first (what an unset `username_format` reads as).
-    pub const ALL: [UsernameFormat; 3] = [
-        UsernameFormat::Email,
-        UsernameFormat::FirstLastName,
-        UsernameFormat::FirstNameNumber,
-    ];
+    pub const ALL: &'static [UsernameFormat] = Self::VARIANTS;
 
     /// The stored value, as WP Fusion names it.
     pub fn slug(self) -> &'static str {
-        match self {
-            UsernameFormat::Email => "email",
-            UsernameFormat::FirstLastName => "flname",
-            UsernameFormat::FirstNameNumber => "fnamenum",
-        }
+        self.into()
     }
 
     /// What the settings page shows.
@@ -53,7 +53,12 @@ impl UsernameFormat {
 }
 
 /// When an accepted webhook is applied (setting `processing`); the URL's `async` flag wins.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Its stored value is the variant's name, lowercased (strum, serde through it).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, IntoStaticStr, EnumString, VariantArray,
+)]
+#[serde(into = "&'static str")]
+#[strum(serialize_all = "lowercase")]
 pub enum Processing {
     /// Store, answer at once, apply after the answer (the queue drains it).
     #[default]
@@ -64,14 +69,11 @@ pub enum Processing {
 
 impl Processing {
     /// Every mode, the default first (what an unset `processing` reads as).
-    pub const ALL: [Processing; 2] = [Processing::Background, Processing::Immediate];
+    pub const ALL: &'static [Processing] = Self::VARIANTS;
 
     /// The stored value.
     pub fn slug(self) -> &'static str {
-        match self {
-            Processing::Background => "background",
-            Processing::Immediate => "immediate",
-        }
+        self.into()
     }
 
     /// What the settings page says about the mode.
@@ -82,18 +84,6 @@ impl Processing {
         }
     }
 }
-
-/// Both choices serialise as their stored value.
-macro_rules! serialize_as_slug {
-    ($($kind:ty),*) => {$(
-        impl Serialize for $kind {
-            fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.slug())
-            }
-        }
-    )*};
-}
-serialize_as_slug!(UsernameFormat, Processing);
 
 pub use crate::secret::Secret;
 
@@ -224,14 +214,14 @@ impl Settings {
             send_welcome_email: reader.flag("send_welcome_email")?.unwrap_or(false),
             username_format: reader.choice(
                 "username_format",
-                &UsernameFormat::ALL,
+                UsernameFormat::ALL,
                 UsernameFormat::slug,
             )?,
             max_body_bytes: reader.integer_in(&MAX_BODY_BYTES)? as usize,
             crm_timeout: seconds(&CRM_TIMEOUT)?,
             max_events: reader.integer_in(&MAX_EVENTS)? as usize,
             time_budget: seconds(&TIME_BUDGET)?,
-            processing: reader.choice("processing", &Processing::ALL, Processing::slug)?,
+            processing: reader.choice("processing", Processing::ALL, Processing::slug)?,
             retry_delays: reader.seconds_list("retry_delays")?.unwrap_or_else(|| {
                 DEFAULT_RETRY_DELAYS_SECS
                     .iter()

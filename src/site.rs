@@ -52,8 +52,9 @@ pub struct NewUser {
     pub meta: Map<String, Value>,
 }
 
-/// Log levels, as the plugin's log stores them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Log levels, as the plugin's log stores them (the variant's name, lowercased: strum).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum LogLevel {
     Info,
     Notice,
@@ -62,11 +63,7 @@ pub enum LogLevel {
 
 impl LogLevel {
     pub fn as_str(self) -> &'static str {
-        match self {
-            LogLevel::Info => "info",
-            LogLevel::Notice => "notice",
-            LogLevel::Error => "error",
-        }
+        self.into()
     }
 }
 

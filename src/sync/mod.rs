@@ -23,9 +23,11 @@ mod tags;
 mod update;
 pub mod users;
 
-/// What happened to one contact event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
+/// What happened to one contact event. Its name is the variant's, lowercased (strum, serde
+/// through it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, strum::IntoStaticStr)]
+#[serde(into = "&'static str")]
+#[strum(serialize_all = "lowercase")]
 pub enum Outcome {
     /// A new user was created.
     Created,
@@ -41,13 +43,7 @@ pub enum Outcome {
 
 impl Outcome {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Created => "created",
-            Outcome::Updated => "updated",
-            Outcome::Linked => "linked",
-            Outcome::Unlinked => "unlinked",
-            Outcome::Ignored => "ignored",
-        }
+        self.into()
     }
 }
 

@@ -5,40 +5,44 @@
 //! (`async=false` means false here).
 
 use serde::{Deserialize, Serialize};
+use strum::{EnumString, IntoStaticStr};
 
 use crate::error::{Error, Result};
 use crate::text::{parse_flag, printable, EXCERPT_CHARS};
 use crate::webhook::Request;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// The action a webhook asks for. Its name (`wpf_action`, the stored form and the log's
+/// label) is the variant's, in snake case (strum, serde through it); `serialize` adds WP
+/// Fusion's legacy aliases it is also read from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, IntoStaticStr, EnumString)]
+#[serde(into = "&'static str", try_from = "String")]
+#[strum(serialize_all = "snake_case")]
 pub enum Action {
+    #[strum(to_string = "update", serialize = "update_user")]
     Update,
     UpdateTags,
+    #[strum(to_string = "add", serialize = "add_user")]
     Add,
     Test,
 }
 
+impl TryFrom<String> for Action {
+    type Error = strum::ParseError;
+
+    fn try_from(name: String) -> std::result::Result<Self, Self::Error> {
+        name.parse()
+    }
+}
+
 impl Action {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Action::Update => "update",
-            Action::UpdateTags => "update_tags",
-            Action::Add => "add",
-            Action::Test => "test",
-        }
+        self.into()
     }
 
     /// Parses an action name as it appears in `wpf_action` (already trimmed and lowercased),
     /// including WP Fusion's legacy aliases `update_user` and `add_user`.
     pub fn from_name(name: &str) -> Option<Action> {
-        match name {
-            "update" | "update_user" => Some(Action::Update),
-            "update_tags" => Some(Action::UpdateTags),
-            "add" | "add_user" => Some(Action::Add),
-            "test" => Some(Action::Test),
-            _ => None,
-        }
+        name.parse().ok()
     }
 }
 
