@@ -12,7 +12,8 @@ namespace WpfBridge {
 
         /**
          * Handles the webhook now, as `wpf_bridge_handle_request()` would with the site loaded:
-         * the same answer array, the settings not read again.
+         * the same answer array, the settings not read again. Once: a second call throws
+         * `WpfBridge\ConfigurationException` (`invalid_argument`) and stores nothing.
          *
          * @param \WpfBridge\Site $site
          * @param \WpfBridge\Queue $queue

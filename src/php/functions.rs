@@ -297,6 +297,7 @@ pub fn wpf_bridge_handle_request(
             request,
             settings,
             can_answer_early,
+            handled: false,
         };
         return pending.into_zval(false).map_err(|e| {
             super::exceptions::to_exception(&Error::Site(format!(
@@ -316,19 +317,29 @@ pub struct PendingWebhook {
     request: Request,
     settings: Settings,
     can_answer_early: bool,
+    /// Set by the first `handle()`: a second would store the webhook's events again.
+    handled: bool,
 }
 
 #[php_impl]
 impl PendingWebhook {
     /// Handles the webhook now, as `wpf_bridge_handle_request()` would with the site loaded:
-    /// the same answer array, the settings not read again.
+    /// the same answer array, the settings not read again. Once: a second call throws
+    /// `WpfBridge\ConfigurationException` (`invalid_argument`) and stores nothing.
     pub fn handle(
-        &self,
+        &mut self,
         site: Adapter<SiteInterface>,
         queue: Adapter<QueueInterface>,
     ) -> PhpResult<Array> {
         let site = site.adapter("WpfBridge\\PendingWebhook::handle", 1, "site")?;
         let queue = queue.adapter("WpfBridge\\PendingWebhook::handle", 2, "queue")?;
+        if std::mem::replace(&mut self.handled, true) {
+            return Err(super::exceptions::to_exception(&Error::InvalidArgument {
+                name: "webhook",
+                reason: "was already handled: a second handle() would store its events again"
+                    .into(),
+            }));
+        }
         let answer = handle_loaded(
             &self.request,
             &self.settings,

@@ -110,6 +110,14 @@ final class QueueTest extends TestCase
         $this->assertSame([200, 'immediate'], [$r['status'], $r['processing']], json_encode($r['body']));
         $this->assertSame(['62'], array_column($r['body']['results'], 'contact_id'));
         $this->assertSame('done', $queue->rows[array_key_last($queue->rows)]['state']);
+        $rows = count($queue->rows);
+        try {
+            $pending->handle($site, $queue);
+            $this->fail('a pending webhook was handled twice');
+        } catch (\WpfBridge\ConfigurationException $e) {
+            $this->assertSame('invalid_argument', $e->errorCode);
+        }
+        $this->assertCount($rows, $queue->rows, 'the second handle() stored the events again');
 
         // A refusal is answered early with the extension's record, action label included.
         $r = wpf_bridge_handle_request(Fixtures::request(['wpf_action' => 'Up date!', 'access_key' => 'wrong'], '{}'), $this->settings(), $site, $queue, true, false);
