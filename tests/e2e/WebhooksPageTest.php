@@ -426,7 +426,9 @@ final class WebhooksPageTest extends E2eTestCase
         $browser->get(self::page());
         $browser->click($browser->waitFor('#show-settings-link'));
         $deadline = microtime(true) + 15;
-        while (!$browser->execute('var b = document.getElementById("screen-options-apply"); return !!b && b.offsetParent !== null && b.getBoundingClientRect().height > 0;')) {
+        // Open and done sliding: the panel animates open, and its field cannot be typed into
+        // while it does.
+        while (!$browser->execute('var b = document.getElementById("screen-options-apply"); var i = document.querySelector("input[name=\'wp_screen_options[value]\']"); return !!b && !!i && b.offsetParent !== null && b.getBoundingClientRect().height > 0 && i.getBoundingClientRect().height > 0 && !(window.jQuery && jQuery("#screen-meta, #screen-options-wrap").is(":animated"));')) {
             $this->assertLessThan($deadline, microtime(true), 'the Screen Options panel did not open');
             usleep(100000);
         }
