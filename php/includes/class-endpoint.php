@@ -17,8 +17,8 @@
  *   missing extension, a schema the installer has yet to upgrade on plugins_loaded), makes
  *   the one call then.
  * Before that call nothing asks the extension anything: its version is PHP's own
- * phpversion('wpf_bridge'), and the settings go as stored (WPF_Bridge_Settings::for_webhook()),
- * the extension filling in defaults and validating them once.
+ * phpversion('wpf_bridge'), and the settings (WPF_Bridge_Settings::for_extension()) are
+ * completed from the rules the extension publishes as a constant; it validates them once.
  * It decides nothing about the webhook: authentication, parsing, processing, every outcome,
  * the answer and the log record (its action label included) belong to the extension.
  * Requests that stored their events leave no log row (their queue rows are the record); the
@@ -64,7 +64,7 @@ final class WPF_Bridge_Endpoint {
 		if ( ! WPF_Bridge_Extension::usable() || ! WPF_Bridge_Installer::is_current() ) {
 			return;
 		}
-		$settings = WPF_Bridge_Settings::for_webhook();
+		$settings = WPF_Bridge_Settings::for_extension();
 		self::respond(
 			static fn( WPF_Bridge_Site $site, WPF_Bridge_Queue $queue ) => wpf_bridge_handle_request( self::request(), $settings, $site, $queue, self::can_answer_early(), false )
 		);
@@ -88,7 +88,7 @@ final class WPF_Bridge_Endpoint {
 			self::answer_problem( $problem );
 			exit;
 		}
-		$settings = WPF_Bridge_Settings::for_webhook();
+		$settings = WPF_Bridge_Settings::for_extension();
 		self::respond(
 			static fn( WPF_Bridge_Site $site, WPF_Bridge_Queue $queue ) => wpf_bridge_handle_request( self::request(), $settings, $site, $queue, self::can_answer_early() )
 		);

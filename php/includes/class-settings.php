@@ -69,18 +69,6 @@ final class WPF_Bridge_Settings {
 	}
 
 	/**
-	 * The array a webhook hands to the extension, made without asking the extension anything
-	 * (the webhook's one call is wpf_bridge_handle_request, which reads and validates it once):
-	 * the option as save() stored it (already coerced to the default types), the wp-config.php
-	 * constants applied, without the plugin's own keys. The extension fills in the default of
-	 * every key the option lacks and ignores keys it does not know, as coerce() would.
-	 */
-	public static function for_webhook(): array {
-		$option = get_option( self::OPTION, array() );
-		return self::for_extension( self::with_constants( is_array( $option ) ? $option : array() ) );
-	}
-
-	/**
 	 * The array passed to the extension, as the database holds it at this moment: what a
 	 * long-lived drain asks before each contact (wpf_bridge_drain takes this as a callable),
 	 * so a setting saved meanwhile (another CRM, field map, credentials) applies to the next

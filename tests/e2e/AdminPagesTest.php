@@ -6,7 +6,8 @@
 // in once (first test) and keeps its session.
 final class AdminPagesTest extends E2eTestCase
 {
-    private static ?Browser $browser = null;
+    use SharesBrowser;
+
     private static array $screenshots = [];
 
     public static function setUpBeforeClass(): void
@@ -15,25 +16,18 @@ final class AdminPagesTest extends E2eTestCase
         WordPress::configure(WordPress::fakeCrmSettings('mautic'));
         WordPress::deleteAllUsersButAdmin();
         FakeCrm::reset();
-        self::$browser = Browser::start();
+        self::startBrowser();
     }
 
     public static function tearDownAfterClass(): void
     {
-        self::$browser?->quit();
-        self::$browser = null;
+        self::quitBrowser();
         foreach (self::$screenshots as $path) {
             fwrite(STDERR, "\nscreenshot: $path");
         }
         if (self::$screenshots) {
             fwrite(STDERR, "\n");
         }
-    }
-
-    private function browser(): Browser
-    {
-        $this->assertNotNull(self::$browser, 'the browser did not start');
-        return self::$browser;
     }
 
     /** Saves a screenshot and checks it is a PNG of the browser's size with some content. */

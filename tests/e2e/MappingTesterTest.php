@@ -10,7 +10,8 @@
 // (first test) and keeps its session.
 final class MappingTesterTest extends E2eTestCase
 {
-    private static ?Browser $browser = null;
+    use SharesBrowser;
+
 
     /** A made-up CRM's mapping, as the README's "Webhook mappings" example writes one. */
     private const ACME_MAPPING = [
@@ -30,19 +31,12 @@ final class MappingTesterTest extends E2eTestCase
         WordPress::configure(WordPress::fakeCrmSettings('mautic'));
         WordPress::deleteAllUsersButAdmin();
         FakeCrm::reset();
-        self::$browser = Browser::start();
+        self::startBrowser();
     }
 
     public static function tearDownAfterClass(): void
     {
-        self::$browser?->quit();
-        self::$browser = null;
-    }
-
-    private function browser(): Browser
-    {
-        $this->assertNotNull(self::$browser, 'the browser did not start');
-        return self::$browser;
+        self::quitBrowser();
     }
 
     private static function page(): string

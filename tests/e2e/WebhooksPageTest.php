@@ -10,7 +10,8 @@
 // long-waiting events. Order inside the class matters: the browser logs in once.
 final class WebhooksPageTest extends E2eTestCase
 {
-    private static ?Browser $browser = null;
+    use SharesBrowser;
+
     /** @var array<string, int> contact id => event id */
     private static array $events = [];
 
@@ -20,19 +21,12 @@ final class WebhooksPageTest extends E2eTestCase
         WordPress::deleteAllUsersButAdmin();
         WordPress::query('TRUNCATE TABLE ' . WordPress::table('wpf_bridge_queue'));
         FakeCrm::reset();
-        self::$browser = Browser::start();
+        self::startBrowser();
     }
 
     public static function tearDownAfterClass(): void
     {
-        self::$browser?->quit();
-        self::$browser = null;
-    }
-
-    private function browser(): Browser
-    {
-        $this->assertNotNull(self::$browser, 'the browser did not start');
-        return self::$browser;
+        self::quitBrowser();
     }
 
     /**

@@ -10,6 +10,7 @@ require __DIR__ . '/support/Http.php';
 require __DIR__ . '/support/FakeCrm.php';
 require __DIR__ . '/support/WordPress.php';
 require __DIR__ . '/support/Browser.php';
+require __DIR__ . '/support/SharesBrowser.php';
 require __DIR__ . '/support/Load.php';
 require __DIR__ . '/support/Fpm.php';
 require __DIR__ . '/support/QueueTable.php';
