@@ -12,7 +12,6 @@ final class MappingTesterTest extends E2eTestCase
 {
     use SharesBrowser;
 
-
     /** A made-up CRM's mapping, as the README's "Webhook mappings" example writes one. */
     private const ACME_MAPPING = [
         'slug' => 'acme',
