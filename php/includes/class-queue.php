@@ -24,10 +24,9 @@
  * a secret (the extension drops passwords at intake). Failures throw \RuntimeException with a
  * short message (never the query), which the extension turns into its `site_error`.
  *
- * This class is the port alone, plus thin delegates kept for the callers of the
- * administrator's operations (count_listed(), requeue(), discard(), summary(): see
- * WPF_Bridge_Queue_Admin) and retention's prune() (WPF_Bridge_Retention::prune_queue()). It
- * implements an interface of the extension, so it can be loaded only where the extension is:
+ * This class is the port alone: the administrator's operations are WPF_Bridge_Queue_Admin's,
+ * retention's delete is WPF_Bridge_Retention::prune_queue(). It implements an interface of
+ * the extension, so it can be loaded only where the extension is:
  * code that must run without it (the installer, uninstall, the CLI's status) uses
  * WPF_Bridge_Queue_Schema and WPF_Bridge_Queue_Admin directly.
  * The same contract is checked against this table, the PHPUnit ArrayQueue and the Rust
@@ -387,46 +386,5 @@ final class WPF_Bridge_Queue implements WpfBridge\Queue {
 	 */
 	public function list( ?string $state, ?string $contact_id, int $limit, int $offset = 0 ): array {
 		return WPF_Bridge_Queue_Admin::list( $state, $contact_id, $limit, $offset );
-	}
-
-	/**
-	 * How many rows list() would page through (WPF_Bridge_Queue_Admin::count_listed()).
-	 */
-	public function count_listed( ?string $state, ?string $contact_id ): int {
-		return WPF_Bridge_Queue_Admin::count_listed( $state, $contact_id );
-	}
-
-	/**
-	 * An administrator's Retry (WPF_Bridge_Queue_Admin::requeue()).
-	 *
-	 * @param int[]|null $ids Event ids, or null for every failed event.
-	 */
-	public function requeue( ?array $ids ): int {
-		return WPF_Bridge_Queue_Admin::requeue( $ids );
-	}
-
-	/**
-	 * An administrator's Discard (WPF_Bridge_Queue_Admin::discard()).
-	 *
-	 * @param int[]|null $ids Event ids, or null for every failed event.
-	 */
-	public function discard( ?array $ids ): int {
-		return WPF_Bridge_Queue_Admin::discard( $ids );
-	}
-
-	/**
-	 * The queue at a glance (WPF_Bridge_Queue_Admin::summary()).
-	 *
-	 * @return array{counts: array<string, int>, oldest_waiting_at: int|null, now: int}
-	 */
-	public function summary(): array {
-		return WPF_Bridge_Queue_Admin::summary();
-	}
-
-	/**
-	 * Retention's delete (WPF_Bridge_Retention::prune_queue()).
-	 */
-	public function prune( int $done_before_unix, int $keep_at_most ): int {
-		return WPF_Bridge_Retention::prune_queue( $done_before_unix, $keep_at_most );
 	}
 }

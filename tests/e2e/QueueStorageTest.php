@@ -366,7 +366,7 @@ final class QueueStorageTest extends E2eTestCase
         $before = self::rowsById();
         $result = WordPress::php(<<<'PHP'
             $q = new WPF_Bridge_Queue();
-            $n = $q->requeue( $args );
+            $n = WPF_Bridge_Queue_Admin::requeue( $args );
             return array( 'requeued' => $n, 'now' => $q->now(), 'due' => $q->due_contacts( 10 ) );
             PHP, [$pending, $claimed, $retrying, $done, $failed, 0, -4, 999999]);
         $this->assertSame(2, $result['requeued']);
@@ -385,23 +385,23 @@ final class QueueStorageTest extends E2eTestCase
         // Retry of every failed event (null): only failed ones, even with a retrying one about.
         self::set($retrying, ['state' => 'retrying', 'due_at' => time() + 3600]);
         self::set($failed, ['state' => 'failed']);
-        $this->assertSame(1, WordPress::php('return ( new WPF_Bridge_Queue() )->requeue( null );'));
+        $this->assertSame(1, WordPress::php('return WPF_Bridge_Queue_Admin::requeue( null );'));
         $after = self::rowsById();
         $this->assertSame(['retrying', 'pending'], [$after[$retrying]['state'], $after[$failed]['state']]);
-        $this->assertSame(0, WordPress::php('return ( new WPF_Bridge_Queue() )->requeue( null );'), 'nothing failed is left');
+        $this->assertSame(0, WordPress::php('return WPF_Bridge_Queue_Admin::requeue( null );'), 'nothing failed is left');
     }
 
     public function test_discard_deletes_waiting_and_failed_events_never_claimed_or_done_ones(): void
     {
         [$pending, $claimed, $retrying, $done, $failed] = self::oneOfEach();
-        $this->assertSame(0, WordPress::php('return ( new WPF_Bridge_Queue() )->discard( array( 0, -1, 999999 ) );'));
+        $this->assertSame(0, WordPress::php('return WPF_Bridge_Queue_Admin::discard( array( 0, -1, 999999 ) );'));
         $this->assertCount(5, self::rows());
-        $this->assertSame(3, WordPress::php('return ( new WPF_Bridge_Queue() )->discard( $args );', [$pending, $claimed, $retrying, $done, $failed]));
+        $this->assertSame(3, WordPress::php('return WPF_Bridge_Queue_Admin::discard( $args );', [$pending, $claimed, $retrying, $done, $failed]));
         $this->assertSame([$claimed, $done], array_map('intval', array_column(self::rows(), 'id')));
 
         // Every failed event (null): only failed ones.
         [$pending2, , , , $failed2] = self::oneOfEach();
-        $this->assertSame(1, WordPress::php('return ( new WPF_Bridge_Queue() )->discard( null );'));
+        $this->assertSame(1, WordPress::php('return WPF_Bridge_Queue_Admin::discard( null );'));
         $left = array_map('intval', array_column(self::rows(), 'id'));
         $this->assertContains($pending2, $left);
         $this->assertNotContains($failed2, $left);
@@ -409,14 +409,14 @@ final class QueueStorageTest extends E2eTestCase
 
     public function test_summary_counts_every_state_and_the_oldest_waiting_event(): void
     {
-        $empty = WordPress::php('return ( new WPF_Bridge_Queue() )->summary();');
+        $empty = WordPress::php('return WPF_Bridge_Queue_Admin::summary();');
         $this->assertSame(['pending' => 0, 'claimed' => 0, 'retrying' => 0, 'done' => 0, 'failed' => 0], $empty['counts']);
         $this->assertNull($empty['oldest_waiting_at']);
         [$pending, $claimed, $retrying, $done, $failed] = self::oneOfEach();
         self::set($claimed, ['accepted_at' => 1000]);
         self::set($done, ['accepted_at' => 500]);
         self::set($failed, ['accepted_at' => 400]);
-        $summary = WordPress::php('return ( new WPF_Bridge_Queue() )->summary();');
+        $summary = WordPress::php('return WPF_Bridge_Queue_Admin::summary();');
         $this->assertSame(['pending' => 1, 'claimed' => 1, 'retrying' => 1, 'done' => 1, 'failed' => 1], $summary['counts']);
         // Done and failed events do not wait: the oldest waiting one is the claimed one.
         $this->assertSame(1000, $summary['oldest_waiting_at']);
@@ -442,14 +442,14 @@ final class QueueStorageTest extends E2eTestCase
         self::set($others[4], ['settled_at' => $now - 400 * 86400]);
 
         // By age: settled before 8 days ago (the done ones 10 and 9 days old, the failed one).
-        $this->assertSame(3, WordPress::php('return ( new WPF_Bridge_Queue() )->prune( $args[0], 100 );', [$now - 8 * 86400]));
+        $this->assertSame(3, WordPress::php('return WPF_Bridge_Retention::prune_queue( $args[0], 100 );', [$now - 8 * 86400]));
         $left = array_map('intval', array_column(self::rows(), 'id'));
         $this->assertSame(array_merge(array_slice($ids, 2), array_slice($others, 0, 4)), $left);
         // By the cap: the newest 2 done events stay (the one a minute old and the other done one).
-        $this->assertSame(3, WordPress::php('return ( new WPF_Bridge_Queue() )->prune( 0, 2 );'));
+        $this->assertSame(3, WordPress::php('return WPF_Bridge_Retention::prune_queue( 0, 2 );'));
         $left = array_map('intval', array_column(self::rows(), 'id'));
         $this->assertSame(array_merge([$ids[5]], array_slice($others, 0, 4)), $left);
-        $this->assertSame(0, WordPress::php('return ( new WPF_Bridge_Queue() )->prune( 0, 2 );'), 'pruning again deletes nothing');
+        $this->assertSame(0, WordPress::php('return WPF_Bridge_Retention::prune_queue( 0, 2 );'), 'pruning again deletes nothing');
     }
 
     public function test_the_queue_tick_prunes_done_and_failed_events_older_than_keep_done_days(): void

@@ -393,7 +393,7 @@ final class WebhooksPageTest extends E2eTestCase
         $this->assertMatchesRegularExpression('/accepted 16 min(s|utes)? ago, more than 15 min/', $health['description'], 'WordPress 6.1 says "mins", 6.8 "minutes"');
         WordPress::query('UPDATE ' . WordPress::table('wpf_bridge_queue') . " SET accepted_at = UNIX_TIMESTAMP() - 840 WHERE id = $id");
         $this->assertSame('good', WordPress::php('return WPF_Bridge_Site_Health::run();')['status'], 'an event waiting 14 minutes is not a problem');
-        WordPress::php('( new WPF_Bridge_Queue() )->discard( $args ); return true;', [$id]);
+        WordPress::php('WPF_Bridge_Queue_Admin::discard( $args ); return true;', [$id]);
     }
 
     /**
@@ -521,6 +521,6 @@ final class WebhooksPageTest extends E2eTestCase
         $this->assertSame(array_slice($logged, 2, 2), $requests(), 'oldest first, page 2');
 
         WordPress::php('delete_user_meta( get_user_by( "login", $args[0] )->ID, "wpf_bridge_webhooks_per_page" ); return true;', [Env::get('WPF_E2E_ADMIN_USER')]);
-        WordPress::php('( new WPF_Bridge_Queue() )->discard( $args ); return true;', [[$failed[2]]]);
+        WordPress::php('WPF_Bridge_Queue_Admin::discard( $args ); return true;', [[$failed[2]]]);
     }
 }
