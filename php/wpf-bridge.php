@@ -46,6 +46,7 @@ spl_autoload_register(
 			'WPF_Bridge_Admin_Notices'  => 'includes/admin/class-admin-notices.php',
 			'WPF_Bridge_Settings_Page'  => 'includes/admin/class-settings-page.php',
 			'WPF_Bridge_Mapping_Tester' => 'includes/admin/class-mapping-tester.php',
+			'WPF_Bridge_Sources'        => 'includes/admin/class-sources.php',
 			'WPF_Bridge_Webhooks_Page'  => 'includes/admin/class-webhooks-page.php',
 			'WPF_Bridge_Admin_View'     => 'includes/admin/class-admin-view.php',
 			'WPF_Bridge_Admin_Form'     => 'includes/admin/class-admin-form.php',

@@ -1,8 +1,9 @@
 /**
  * WPF Bridge's admin pages: the settings page's webhook URLs select themselves when focused
- * and their "Copy" buttons copy them; the mapping tester shows its custom mapping field only
- * while "Custom mapping" is chosen. The pages work without this script; the URL fields are
- * selectable by hand and the mapping field is always shown.
+ * and their "Copy" buttons copy them; the mapping tester and the sources form show their custom
+ * mapping field only while "Custom mapping" is chosen, and the sources form its API URL and key
+ * only for a preset with an API client. The pages work without this script; the URL fields are
+ * selectable by hand and every field is shown.
  */
 ( function () {
 	'use strict';
@@ -22,6 +23,25 @@
 		};
 		preset.addEventListener( 'change', showMapping );
 		showMapping();
+	}
+
+	// The sources form: the custom mapping field only for "Custom mapping", the API URL and key
+	// only for a preset with an API client (its option's data-api-client).
+	var sourcePreset = document.getElementById( 'wpf-bridge-source-preset' );
+	if ( sourcePreset ) {
+		var sourceMapping = document.getElementById( 'wpf-bridge-source-mapping-row' );
+		var apiRows = document.querySelectorAll( '#wpf-bridge-source-form .wpf-bridge-source-api' );
+		var showSourceRows = function () {
+			var option = sourcePreset.options[ sourcePreset.selectedIndex ];
+			if ( sourceMapping ) {
+				sourceMapping.hidden = sourcePreset.value !== 'custom';
+			}
+			for ( var i = 0; i < apiRows.length; i++ ) {
+				apiRows[ i ].hidden = ! option || option.getAttribute( 'data-api-client' ) !== '1';
+			}
+		};
+		sourcePreset.addEventListener( 'change', showSourceRows );
+		showSourceRows();
 	}
 
 	document.addEventListener( 'click', function ( event ) {

@@ -6,6 +6,10 @@
  * every key with its default (wpf_bridge_rules); this class only stores what the admin page
  * submits, in the shape the extension takes, and hands it over.
  *
+ * The top-level keys are the site's first source (its CRM, access key, secrets, field map);
+ * `sources` lists the further ones (issue 16), each a small array of its own (SOURCE_KEYS) whose
+ * secrets (SOURCE_SECRETS) are write-only like the top-level ones.
+ *
  * @package WPF_Bridge
  */
 
@@ -27,6 +31,28 @@ final class WPF_Bridge_Settings {
 		'mautic_token'       => 'WPF_BRIDGE_MAUTIC_TOKEN',
 		'userengage_api_key' => 'WPF_BRIDGE_USERENGAGE_API_KEY',
 	);
+
+	/** The list of further sources (issue 16); the top-level keys are the first source. */
+	public const SOURCES = 'sources';
+
+	/**
+	 * A further source's keys with their default (the stored type): `mapping` is a preset slug
+	 * or a custom mapping array; the extension validates each (naming it `sources[N][key]`).
+	 */
+	public const SOURCE_KEYS = array(
+		'mapping'               => '',
+		'name'                  => '',
+		'access_key'            => '',
+		'webhook_secret'        => '',
+		'api_url'               => '',
+		'api_key'               => '',
+		'field_map'             => array(),
+		'return_password'       => false,
+		'return_password_field' => '',
+	);
+
+	/** A source's secrets: write-only on the settings page, never printed or logged. */
+	public const SOURCE_SECRETS = array( 'access_key', 'webhook_secret', 'api_key' );
 
 	/** Settings the plugin uses itself and never passes to the extension, with their defaults. */
 	public const PLUGIN_DEFAULTS = array( 'argon2_passwords' => false );
@@ -128,7 +154,91 @@ final class WPF_Bridge_Settings {
 	 * Whether this setting is a secret (write-only in the admin page, never logged).
 	 */
 	public static function is_secret( string $key ): bool {
-		return isset( self::SECRET_CONSTANTS[ $key ] );
+		return isset( self::SECRET_CONSTANTS[ $key ] ) || self::is_source_secret( $key );
+	}
+
+	/**
+	 * Whether this key of a further source is a secret: its bare name (`api_key`) or its path as
+	 * the extension names it (`sources[0][api_key]`).
+	 *
+	 * @param string $key A source's key, or its `sources[N][key]` path.
+	 */
+	public static function is_source_secret( string $key ): bool {
+		if ( 1 === preg_match( '/^' . self::SOURCES . '\[\d+\]\[([a-z_]+)\]$/', $key, $match ) ) {
+			$key = $match[1];
+		}
+		return in_array( $key, self::SOURCE_SECRETS, true );
+	}
+
+	/**
+	 * The further sources stored, each coerced (SOURCE_KEYS), in their order: position N is the
+	 * `sources[N]` the extension names.
+	 *
+	 * @return array<int, array>
+	 */
+	public static function sources(): array {
+		return self::stored()[ self::SOURCES ];
+	}
+
+	/**
+	 * A source's slug: the preset's slug, or the custom mapping's `slug` ('' when it has none).
+	 *
+	 * @param array $source A coerced source.
+	 */
+	public static function source_slug( array $source ): string {
+		$mapping = $source['mapping'];
+		if ( is_array( $mapping ) ) {
+			return isset( $mapping['slug'] ) && is_scalar( $mapping['slug'] ) ? (string) $mapping['slug'] : '';
+		}
+		return (string) $mapping;
+	}
+
+	/**
+	 * Builds a further source from its form on the settings page. Secrets are write-only as the
+	 * top-level ones are: empty keeps the stored value, a ticked "clear" box removes it; the
+	 * access key is never in the form (a new source gets a fresh one, regenerate_source_key()
+	 * replaces it).
+	 *
+	 * @param array       $input   wp_unslash( $_POST['wpf_bridge_source'] ), with `mapping` the
+	 *                             preset slug or the decoded custom mapping array.
+	 * @param array       $clear   wp_unslash( $_POST['wpf_bridge_source_clear'] ): secret => '1'.
+	 * @param array|null  $stored  The source before this save, or null for a new one.
+	 */
+	public static function source_from_form( array $input, array $clear, ?array $stored ): array {
+		$text   = static fn( $value ): string => is_scalar( $value ) ? trim( sanitize_text_field( (string) $value ) ) : '';
+		$source = $stored ?? array( 'access_key' => self::generate_access_key() );
+
+		$source['mapping'] = is_array( $input['mapping'] ?? null ) ? $input['mapping'] : sanitize_key( $text( $input['mapping'] ?? '' ) );
+		foreach ( array( 'name', 'api_url', 'return_password_field' ) as $key ) {
+			$source[ $key ] = $text( $input[ $key ] ?? '' );
+		}
+		$source['return_password'] = ! empty( $input['return_password'] );
+
+		foreach ( self::SOURCE_SECRETS as $key ) {
+			if ( 'access_key' === $key ) {
+				continue;
+			}
+			// Taken as typed (no sanitize_text_field: it strips %xx and tags), trimmed.
+			$value = isset( $input[ $key ] ) && is_string( $input[ $key ] ) ? trim( $input[ $key ] ) : '';
+			if ( '' !== $value ) {
+				$source[ $key ] = $value;
+			} elseif ( ! empty( $clear[ $key ] ) ) {
+				$source[ $key ] = '';
+			}
+		}
+
+		$source['field_map'] = array();
+		foreach ( (array) ( $input['field_map'] ?? array() ) as $row ) {
+			if ( ! is_array( $row ) ) {
+				continue;
+			}
+			$crm_field = $text( $row['crm'] ?? '' );
+			$wp_field  = $text( $row['wp'] ?? '' );
+			if ( '' !== $crm_field && '' !== $wp_field ) {
+				$source['field_map'][ $crm_field ] = $wp_field;
+			}
+		}
+		return self::coerce_source( $source );
 	}
 
 	/**
@@ -288,6 +398,32 @@ final class WPF_Bridge_Settings {
 		}
 		if ( isset( $out['allowed_roles'] ) ) {
 			$out['allowed_roles'] = array_values( $out['allowed_roles'] );
+		}
+		$sources               = $settings[ self::SOURCES ] ?? array();
+		$out[ self::SOURCES ] = array_values( array_map( array( self::class, 'coerce_source' ), array_filter( is_array( $sources ) ? $sources : array(), 'is_array' ) ) );
+		return $out;
+	}
+
+	/**
+	 * One further source with its keys only (SOURCE_KEYS), each of its default's type; the
+	 * mapping stays a slug or an array, whatever it holds, for the extension to judge.
+	 *
+	 * @param array $source A stored or submitted source.
+	 */
+	private static function coerce_source( array $source ): array {
+		$out = array();
+		foreach ( self::SOURCE_KEYS as $key => $default ) {
+			$value = $source[ $key ] ?? $default;
+			if ( 'mapping' === $key ) {
+				$value = is_array( $value ) ? $value : ( is_scalar( $value ) ? (string) $value : '' );
+			} elseif ( is_bool( $default ) ) {
+				$value = (bool) $value;
+			} elseif ( is_array( $default ) ) {
+				$value = is_array( $value ) ? array_map( 'strval', array_filter( $value, 'is_scalar' ) ) : $default;
+			} else {
+				$value = is_scalar( $value ) ? (string) $value : $default;
+			}
+			$out[ $key ] = $value;
 		}
 		return $out;
 	}

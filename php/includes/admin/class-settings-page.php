@@ -5,8 +5,9 @@
  *
  * Shows the webhook URLs to copy into the CRM, regenerates the access key, edits the
  * settings (validated by the extension before anything is saved), and tests the CRM
- * connection; its "Test a webhook mapping" section is WPF_Bridge_Mapping_Tester's (a dry
- * run shown in the same response). Every other form posts back to this page with a nonce and
+ * connection; its "Sources" section (the further CRMs of issue 16) is WPF_Bridge_Sources's,
+ * its "Test a webhook mapping" section WPF_Bridge_Mapping_Tester's (a dry run shown in the
+ * same response). Every other form posts back to this page with a nonce and
  * is handled on the page's load-* hook, before any output, then redirects (post/redirect/get)
  * with a flash notice; a rejected save is shown again with the submitted values instead.
  *
@@ -82,6 +83,7 @@ final class WPF_Bridge_Settings_Page {
 		if ( $hook ) {
 			add_action( 'load-' . $hook, array( self::class, 'handle_post' ) );
 			add_action( 'load-' . $hook, array( 'WPF_Bridge_Mapping_Tester', 'handle_post' ) );
+			add_action( 'load-' . $hook, array( 'WPF_Bridge_Sources', 'handle_post' ) );
 			add_action( 'load-' . $hook, array( self::class, 'enqueue' ) );
 		}
 	}
@@ -303,6 +305,7 @@ final class WPF_Bridge_Settings_Page {
 				'field_map_rows'      => self::field_map_rows( (array) $settings['field_map'] ),
 				'argon2id_hash_length' => WPF_Bridge_Passwords::ARGON2ID_HASH_LENGTH,
 				'mapping_tester'      => WPF_Bridge_Mapping_Tester::view(),
+				'sources'             => WPF_Bridge_Sources::view( $stored ),
 			)
 		);
 	}
@@ -331,7 +334,7 @@ final class WPF_Bridge_Settings_Page {
 	 * @param string $key The access key.
 	 * @return array<string, array{label: string, url: string, description: string}>
 	 */
-	private static function webhook_urls( string $key ): array {
+	public static function webhook_urls( string $key ): array {
 		$rows = array(
 			'update'       => array( 'update', array( 'wpf_action' => 'update' ), __( 'Update: loads the contact\'s fields and tags into the matching user.', 'wpf-bridge' ) ),
 			'update-tags'  => array( 'update_tags', array( 'wpf_action' => 'update_tags' ), __( 'Update tags: loads only the contact\'s tags.', 'wpf-bridge' ) ),

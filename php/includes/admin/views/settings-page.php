@@ -1,7 +1,8 @@
 <?php
 /**
- * The settings page's markup: status, the webhook URLs to copy, the settings form, the
- * forms of the regenerate and test buttons, and the mapping tester (views/mapping-tester.php).
+ * The settings page's markup: status, the webhook URLs to copy, the sources (views/sources.php),
+ * the settings form, the forms of the regenerate and test buttons, and the mapping tester
+ * (views/mapping-tester.php).
  * Only prints what WPF_Bridge_Settings_Page hands it; the help text of each whole-number setting is the range the extension enforces.
  *
  * @package WPF_Bridge
@@ -11,7 +12,8 @@
  *                  webhook_urls (id => label, url, description), rules (or null), roles
  *                  (slug => name, admin_capabilities), site_default_role, field_map_rows,
  *                  argon2id_hash_length, mapping_tester (what views/mapping-tester.php prints:
- *                  the "Test a webhook mapping" section, WPF_Bridge_Mapping_Tester::view()).
+ *                  the "Test a webhook mapping" section, WPF_Bridge_Mapping_Tester::view()),
+ *                  sources (what views/sources.php prints, WPF_Bridge_Sources::view()).
  */
 
 defined( 'ABSPATH' ) || exit;
@@ -25,6 +27,7 @@ $status   = $view['status'];
 	<p>
 		<?php esc_html_e( 'Answers CRM webhooks (Mautic, User.com) with WP Fusion\'s URL contract.', 'wpf-bridge' ); ?>
 		<a href="<?php echo esc_url( WPF_Bridge_Webhooks_Page::url() ); ?>" id="wpf-bridge-webhooks-link"><?php esc_html_e( 'See the webhooks', 'wpf-bridge' ); ?></a>
+		<a href="#wpf-bridge-sources" id="wpf-bridge-sources-link"><?php esc_html_e( 'Sources', 'wpf-bridge' ); ?></a>
 		<a href="#wpf-bridge-mapping-tester" id="wpf-bridge-mapping-tester-link"><?php esc_html_e( 'Test a webhook mapping', 'wpf-bridge' ); ?></a>
 	</p>
 	<?php
@@ -101,6 +104,8 @@ $status   = $view['status'];
 			<span class="description"><?php esc_html_e( 'The old key stops working at once: update every URL in your CRM.', 'wpf-bridge' ); ?></span>
 		<?php endif; ?>
 	</p>
+
+	<?php WPF_Bridge_Admin_View::render( 'sources', $view['sources'] ); ?>
 
 	<?php
 	if ( null !== $rules ) :
