@@ -142,8 +142,10 @@ final class SourcesPageTest extends E2eTestCase
         $this->assertStringContainsString('access_key=' . rawurlencode($first), (string) $browser->property($browser->find('#wpf-bridge-url-update'), 'value'));
 
         // Reloaded, the page holds no secret of the source (its key only inside its URLs).
-        $browser->get(self::page());
+        $browser->get(self::page(['x' => '1']) . '#wpf-bridge-sources');
         $browser->waitFor('#wpf-bridge-source-0');
+        $browser->waitForLoad();
+        $browser->screenshot(Env::screenshotDir() . '/sources-01-added.png');
         $this->assertStringNotContainsString(self::SIGNING_SECRET, $browser->source());
         // No inline style or event handler in the section.
         $html = (string) $browser->execute('return document.getElementById("wpf-bridge-sources").outerHTML;');
@@ -167,6 +169,7 @@ final class SourcesPageTest extends E2eTestCase
         $this->assertSame('', $browser->property($browser->find('#wpf-bridge-source-webhook-secret'), 'value'));
         $this->assertSame('stored', $browser->attribute($browser->find('#wpf-bridge-source-webhook-secret-status'), 'data-state'));
         $this->assertStringNotContainsString(self::SIGNING_SECRET, $browser->source());
+        $browser->screenshot(Env::screenshotDir() . '/sources-02-edit.png');
 
         $name = $browser->find('#wpf-bridge-source-name');
         $browser->clear($name);
@@ -190,6 +193,61 @@ final class SourcesPageTest extends E2eTestCase
         $browser->type($browser->find('#wpf-bridge-source-webhook-secret'), self::SIGNING_SECRET);
         $this->submitSource('source-saved');
         $this->assertSame(self::SIGNING_SECRET, self::sources()[0]['webhook_secret']);
+    }
+
+    /** @depends test_a_mailerlite_source_is_added_with_its_own_access_key */
+    public function test_saving_the_settings_form_keeps_the_sources(): void
+    {
+        $browser = $this->browser();
+        $before = WordPress::settings();
+        $browser->get(self::page());
+        $browser->click($browser->waitFor('#wpf-bridge-username-format option[value="flname"]'));
+        $browser->click($browser->find('#wpf-bridge-save'));
+        $browser->waitFor('#wpf-bridge-notice-saved', 30);
+        $browser->waitForLoad();
+        $after = WordPress::settings();
+        $this->assertSame('flname', $after['username_format']);
+        $this->assertSame($before['sources'], $after['sources'], 'saving the settings form changed the sources');
+        WordPress::configure(['username_format' => 'email']);
+    }
+
+    /** The settings class on the real WordPress: how a stored source is coerced, which of its keys are secrets. */
+    public function test_the_settings_keep_each_source_coerced_and_know_its_secrets(): void
+    {
+        $result = WordPress::php(<<<'PHP'
+            $stored = get_option( WPF_Bridge_Settings::OPTION );
+            update_option( WPF_Bridge_Settings::OPTION, array_merge( $stored, array( 'sources' => array(
+                array( 'mapping' => 'drip', 'access_key' => 12345, 'return_password' => '1', 'field_map' => array( 'a' => 'b', 'c' => array( 'x' ) ), 'unknown' => 'dropped' ),
+                'not a source',
+                array( 'mapping' => array( 'slug' => 'acme', 'format' => 'json' ), 'name' => array( 'not text' ) ),
+            ) ) ) );
+            $sources = WPF_Bridge_Settings::sources();
+            update_option( WPF_Bridge_Settings::OPTION, $stored );
+            return array(
+                'sources' => $sources,
+                'slugs'   => array_map( array( 'WPF_Bridge_Settings', 'source_slug' ), $sources ),
+                'secret'  => array_map( array( 'WPF_Bridge_Settings', 'is_secret' ), array( 'sources[0][access_key]' => 'sources[0][access_key]', 'sources[3][webhook_secret]' => 'sources[3][webhook_secret]', 'sources[1][api_key]' => 'sources[1][api_key]', 'api_key' => 'api_key', 'sources[0][api_url]' => 'sources[0][api_url]', 'sources[0][name]' => 'sources[0][name]', 'mautic_password' => 'mautic_password', 'crm' => 'crm' ) ),
+                'form'    => WPF_Bridge_Settings::source_from_form( array( 'mapping' => 'MailerLite ', 'name' => ' <b>Shop</b> ', 'webhook_secret' => ' s%41<x> ', 'api_key' => '', 'field_map' => array( array( 'crm' => 'city', 'wp' => 'billing_city' ), array( 'crm' => '', 'wp' => 'x' ) ) ), array( 'api_key' => '1' ), array( 'mapping' => 'mailerlite', 'access_key' => 'kept-key', 'api_key' => 'old' ) + WPF_Bridge_Settings::SOURCE_KEYS ),
+            );
+            PHP);
+        $keys = ['mapping', 'name', 'access_key', 'webhook_secret', 'api_url', 'api_key', 'field_map', 'return_password', 'return_password_field'];
+        $this->assertCount(2, $result['sources'], 'a source that is not an array is dropped');
+        $this->assertSame($keys, array_keys($result['sources'][0]), 'unknown keys are dropped, every key is there');
+        $this->assertSame('12345', $result['sources'][0]['access_key']);
+        $this->assertTrue($result['sources'][0]['return_password']);
+        $this->assertSame(['a' => 'b'], $result['sources'][0]['field_map']);
+        $this->assertSame(['slug' => 'acme', 'format' => 'json'], $result['sources'][1]['mapping'], 'a custom mapping is kept as stored');
+        $this->assertSame('', $result['sources'][1]['name']);
+        $this->assertSame(['drip', 'acme'], $result['slugs']);
+        $this->assertSame(['sources[0][access_key]' => true, 'sources[3][webhook_secret]' => true, 'sources[1][api_key]' => true, 'api_key' => true, 'sources[0][api_url]' => false, 'sources[0][name]' => false, 'mautic_password' => true, 'crm' => false], $result['secret']);
+        // From the form: text sanitised, secrets as typed (trimmed), the key kept, the box clears.
+        $form = $result['form'];
+        $this->assertSame('mailerlite', $form['mapping']);
+        $this->assertSame('Shop', $form['name']);
+        $this->assertSame('s%41<x>', $form['webhook_secret']);
+        $this->assertSame('', $form['api_key']);
+        $this->assertSame('kept-key', $form['access_key']);
+        $this->assertSame(['city' => 'billing_city'], $form['field_map']);
     }
 
     /** @depends test_a_mailerlite_source_is_added_with_its_own_access_key */
@@ -335,6 +393,7 @@ final class SourcesPageTest extends E2eTestCase
         $browser->waitForLoad();
         $this->assertStringContainsString('fail', $browser->text($confirm), 'the confirmation does not say its queued events fail');
         $this->assertStringContainsString('Newsletter EU', $browser->text($confirm));
+        $browser->screenshot(Env::screenshotDir() . '/sources-03-delete-confirmation.png');
         $this->assertSame($before, self::sources(), 'asking to delete deleted');
         $browser->click($browser->find('#wpf-bridge-source-delete-submit'));
         $browser->waitFor('#wpf-bridge-notice-source-deleted', 30);

@@ -61,9 +61,11 @@ $form     = $view['form'];
 						<?php endif; ?>
 						<?php foreach ( $row['urls'] as $url_id => $url ) : ?>
 							<?php $input_id = $row_id . '-url-' . $url_id; ?>
-							<label for="<?php echo esc_attr( $input_id ); ?>"><code><?php echo esc_html( $url['label'] ); ?></code></label>
-							<input type="text" readonly class="large-text code wpf-bridge-url" id="<?php echo esc_attr( $input_id ); ?>" value="<?php echo esc_attr( $url['url'] ); ?>">
-							<button type="button" class="button wpf-bridge-copy" data-target="<?php echo esc_attr( $input_id ); ?>"><?php esc_html_e( 'Copy', 'wpf-bridge' ); ?></button>
+							<div class="wpf-bridge-source-url">
+								<label for="<?php echo esc_attr( $input_id ); ?>"><code><?php echo esc_html( $url['label'] ); ?></code></label>
+								<input type="text" readonly class="large-text code wpf-bridge-url" id="<?php echo esc_attr( $input_id ); ?>" value="<?php echo esc_attr( $url['url'] ); ?>">
+								<button type="button" class="button wpf-bridge-copy" data-target="<?php echo esc_attr( $input_id ); ?>"><?php esc_html_e( 'Copy', 'wpf-bridge' ); ?></button>
+							</div>
 						<?php endforeach; ?>
 					</td>
 					<td class="wpf-bridge-source-actions">
@@ -131,6 +133,7 @@ $form     = $view['form'];
 					<th scope="row"><label for="wpf-bridge-source-preset"><?php esc_html_e( 'CRM', 'wpf-bridge' ); ?></label></th>
 					<td>
 						<select name="wpf_bridge_source_preset" id="wpf-bridge-source-preset">
+							<option value="" data-api-client="0" <?php selected( $form['preset'], '' ); ?>><?php esc_html_e( 'Choose the CRM', 'wpf-bridge' ); ?></option>
 							<?php foreach ( $view['presets'] as $slug => $preset ) : ?>
 								<option value="<?php echo esc_attr( (string) $slug ); ?>" data-api-client="<?php echo $preset['api_client'] ? '1' : '0'; ?>" <?php selected( $form['preset'], (string) $slug ); ?>><?php echo esc_html( sprintf( '%s (%s)', $preset['name'], $slug ) ); ?></option>
 							<?php endforeach; ?>
