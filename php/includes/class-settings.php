@@ -214,30 +214,8 @@ final class WPF_Bridge_Settings {
 		}
 		$source['return_password'] = ! empty( $input['return_password'] );
 
-		foreach ( self::SOURCE_SECRETS as $key ) {
-			if ( 'access_key' === $key ) {
-				continue;
-			}
-			// Taken as typed (no sanitize_text_field: it strips %xx and tags), trimmed.
-			$value = isset( $input[ $key ] ) && is_string( $input[ $key ] ) ? trim( $input[ $key ] ) : '';
-			if ( '' !== $value ) {
-				$source[ $key ] = $value;
-			} elseif ( ! empty( $clear[ $key ] ) ) {
-				$source[ $key ] = '';
-			}
-		}
-
-		$source['field_map'] = array();
-		foreach ( (array) ( $input['field_map'] ?? array() ) as $row ) {
-			if ( ! is_array( $row ) ) {
-				continue;
-			}
-			$crm_field = $text( $row['crm'] ?? '' );
-			$wp_field  = $text( $row['wp'] ?? '' );
-			if ( '' !== $crm_field && '' !== $wp_field ) {
-				$source['field_map'][ $crm_field ] = $wp_field;
-			}
-		}
+		$source              = self::secrets_from_form( $source, self::SOURCE_SECRETS, $input, $clear );
+		$source['field_map'] = self::field_map_from_form( $input );
 		return self::coerce_source( $source );
 	}
 
@@ -331,18 +309,7 @@ final class WPF_Bridge_Settings {
 			}
 		}
 
-		foreach ( array_keys( self::SECRET_CONSTANTS ) as $key ) {
-			if ( 'access_key' === $key ) {
-				continue;
-			}
-			// Secrets are taken as typed (no sanitize_text_field: it strips %xx and tags), trimmed.
-			$value = isset( $input[ $key ] ) && is_string( $input[ $key ] ) ? trim( $input[ $key ] ) : '';
-			if ( '' !== $value ) {
-				$settings[ $key ] = $value;
-			} elseif ( ! empty( $clear[ $key ] ) ) {
-				$settings[ $key ] = '';
-			}
-		}
+		$settings = self::secrets_from_form( $settings, array_keys( self::SECRET_CONSTANTS ), $input, $clear );
 
 		// The retry delays come as comma-separated text; whole numbers are stored as numbers, and
 		// anything else as typed, so the extension names the setting in its refusal.
@@ -352,22 +319,59 @@ final class WPF_Bridge_Settings {
 			$settings['retry_delays'] = array( '' ) === $delays ? ( self::defaults()['retry_delays'] ?? array() ) : $delays;
 		}
 
-		$settings['field_map'] = array();
-		foreach ( (array) ( $input['field_map'] ?? array() ) as $row ) {
-			if ( ! is_array( $row ) ) {
-				continue;
-			}
-			$crm_field = $text( $row['crm'] ?? '' );
-			$wp_field  = $text( $row['wp'] ?? '' );
-			if ( '' !== $crm_field && '' !== $wp_field ) {
-				$settings['field_map'][ $crm_field ] = $wp_field;
-			}
-		}
+		$settings['field_map'] = self::field_map_from_form( $input );
 
 		$roles = array_map( $text, (array) ( $input['allowed_roles'] ?? array() ) );
 		$settings['allowed_roles'] = array_values( array_unique( array_filter( $roles, 'strlen' ) ) );
 
 		return self::coerce( $settings );
+	}
+
+	/**
+	 * The write-only secrets of a form (the settings' or a source's), the access key excepted
+	 * (never in a form): one typed is taken as typed (no sanitize_text_field: it strips %xx and
+	 * tags), trimmed; an empty field keeps the stored value; a ticked "clear" box removes it.
+	 *
+	 * @param array    $into  The values before this save.
+	 * @param string[] $keys  The form's secret keys.
+	 * @param array    $input The submitted values.
+	 * @param array    $clear The ticked clear boxes: key => '1'.
+	 */
+	private static function secrets_from_form( array $into, array $keys, array $input, array $clear ): array {
+		foreach ( $keys as $key ) {
+			if ( 'access_key' === $key ) {
+				continue;
+			}
+			$value = isset( $input[ $key ] ) && is_string( $input[ $key ] ) ? trim( $input[ $key ] ) : '';
+			if ( '' !== $value ) {
+				$into[ $key ] = $value;
+			} elseif ( ! empty( $clear[ $key ] ) ) {
+				$into[ $key ] = '';
+			}
+		}
+		return $into;
+	}
+
+	/**
+	 * A form's field map rows (`field_map[i][crm]`, `[wp]`) as CRM field => WordPress field; a
+	 * row with either side empty is dropped (that is how a row is removed).
+	 *
+	 * @param array $input The submitted values.
+	 * @return array<string, string>
+	 */
+	private static function field_map_from_form( array $input ): array {
+		$map = array();
+		foreach ( (array) ( $input['field_map'] ?? array() ) as $row ) {
+			if ( ! is_array( $row ) ) {
+				continue;
+			}
+			$crm_field = is_scalar( $row['crm'] ?? null ) ? trim( sanitize_text_field( (string) $row['crm'] ) ) : '';
+			$wp_field  = is_scalar( $row['wp'] ?? null ) ? trim( sanitize_text_field( (string) $row['wp'] ) ) : '';
+			if ( '' !== $crm_field && '' !== $wp_field ) {
+				$map[ $crm_field ] = $wp_field;
+			}
+		}
+		return $map;
 	}
 
 	/**

@@ -184,7 +184,7 @@ final class SourcesPageTest extends E2eTestCase
 
         // The clear box removes the stored secret; typing one stores it again.
         $browser->get(self::page(['source' => 0]));
-        $browser->click($browser->waitFor('#wpf-bridge-source-webhook-secret-clear'));
+        $browser->click($browser->waitFor('#wpf-bridge-source-clear-webhook-secret'));
         $this->submitSource('source-saved');
         $this->assertSame('', self::sources()[0]['webhook_secret']);
         $this->assertSame($before['access_key'], self::sources()[0]['access_key']);

@@ -1,8 +1,9 @@
 <?php
 /**
- * The settings page's form rows (text, select, checkbox, write-only secret), printed by its template.
- * Only prints what it is given: the values, and for a secret whether one is stored or a
- * wp-config.php constant defines it (never the secret).
+ * The settings page's form rows (text, select, checkbox, write-only secret), printed by its
+ * templates: the settings form's (`wpf_bridge[key]`) and the sources form's (SOURCE_FORM,
+ * `wpf_bridge_source[key]`). Only prints what it is given: the values, and for a secret whether
+ * one is stored or a wp-config.php constant defines it (never the secret).
  *
  * @package WPF_Bridge
  */
@@ -15,12 +16,32 @@ defined( 'ABSPATH' ) || exit;
 final class WPF_Bridge_Admin_Form {
 
 	/**
-	 * Element id of a setting's input: wpf-bridge-{key with dashes}.
-	 *
-	 * @param string $key Setting key.
+	 * The settings form's names: the inputs' array, the secrets' clear boxes' array, the
+	 * element ids' prefix, and the class of each row.
 	 */
-	public static function field_id( string $key ): string {
-		return 'wpf-bridge-' . str_replace( '_', '-', $key );
+	public const SETTINGS_FORM = array(
+		'input' => 'wpf_bridge',
+		'clear' => 'wpf_bridge_clear',
+		'id'    => 'wpf-bridge-',
+		'class' => '',
+	);
+
+	/** The sources form's names (views/sources.php). */
+	public const SOURCE_FORM = array(
+		'input' => 'wpf_bridge_source',
+		'clear' => 'wpf_bridge_source_clear',
+		'id'    => 'wpf-bridge-source-',
+		'class' => '',
+	);
+
+	/**
+	 * Element id of a setting's input: wpf-bridge-{key with dashes} (the form's prefix).
+	 *
+	 * @param string $key  Setting key.
+	 * @param array  $form The form's names (SETTINGS_FORM or SOURCE_FORM).
+	 */
+	public static function field_id( string $key, array $form = self::SETTINGS_FORM ): string {
+		return $form['id'] . str_replace( '_', '-', $key );
 	}
 
 	/**
@@ -31,12 +52,13 @@ final class WPF_Bridge_Admin_Form {
 	 * @param array  $settings    Values to show.
 	 * @param string $type        Input type.
 	 * @param string $description Help text.
+	 * @param array  $form        The form's names (SETTINGS_FORM or SOURCE_FORM).
 	 */
-	public static function text_field( string $key, string $label, array $settings, string $type = 'text', string $description = '' ): void {
-		$id = self::field_id( $key );
-		self::open_row( $id, $label );
+	public static function text_field( string $key, string $label, array $settings, string $type = 'text', string $description = '', array $form = self::SETTINGS_FORM ): void {
+		$id = self::field_id( $key, $form );
+		self::open_row( $id, $label, $form );
 		?>
-				<input type="<?php echo esc_attr( $type ); ?>" class="regular-text" name="<?php echo esc_attr( "wpf_bridge[{$key}]" ); ?>" id="<?php echo esc_attr( $id ); ?>" value="<?php echo esc_attr( (string) ( $settings[ $key ] ?? '' ) ); ?>">
+				<input type="<?php echo esc_attr( $type ); ?>" class="regular-text" name="<?php echo esc_attr( "{$form['input']}[{$key}]" ); ?>" id="<?php echo esc_attr( $id ); ?>" value="<?php echo esc_attr( (string) ( $settings[ $key ] ?? '' ) ); ?>">
 		<?php
 		self::close_row( $id, $description );
 	}
@@ -70,15 +92,16 @@ final class WPF_Bridge_Admin_Form {
 	 * @param string $label    Row label.
 	 * @param string $text     Text beside the box.
 	 * @param array  $settings Values to show.
+	 * @param array  $form     The form's names (SETTINGS_FORM or SOURCE_FORM).
 	 */
-	public static function checkbox_field( string $key, string $label, string $text, array $settings ): void {
-		$id = self::field_id( $key );
+	public static function checkbox_field( string $key, string $label, string $text, array $settings, array $form = self::SETTINGS_FORM ): void {
+		$id = self::field_id( $key, $form );
+		self::open_tr( $form );
 		?>
-		<tr>
 			<th scope="row"><?php echo esc_html( $label ); ?></th>
 			<td>
 				<label for="<?php echo esc_attr( $id ); ?>">
-					<input type="checkbox" name="<?php echo esc_attr( "wpf_bridge[{$key}]" ); ?>" id="<?php echo esc_attr( $id ); ?>" value="1" <?php checked( ! empty( $settings[ $key ] ) ); ?>>
+					<input type="checkbox" name="<?php echo esc_attr( "{$form['input']}[{$key}]" ); ?>" id="<?php echo esc_attr( $id ); ?>" value="1" <?php checked( ! empty( $settings[ $key ] ) ); ?>>
 					<?php echo esc_html( $text ); ?>
 				</label>
 			</td>
@@ -94,14 +117,15 @@ final class WPF_Bridge_Admin_Form {
 	 * @param string $label       Label.
 	 * @param array  $secret      state (constant, stored or empty) and constant (its name).
 	 * @param string $description Help text.
+	 * @param array  $form        The form's names (SETTINGS_FORM or SOURCE_FORM).
 	 */
-	public static function secret_field( string $key, string $label, array $secret, string $description = '' ): void {
-		$id    = self::field_id( $key );
+	public static function secret_field( string $key, string $label, array $secret, string $description = '', array $form = self::SETTINGS_FORM ): void {
+		$id    = self::field_id( $key, $form );
 		$state = (string) $secret['state'];
-		$clear = 'wpf-bridge-clear-' . str_replace( '_', '-', $key );
-		self::open_row( $id, $label );
+		$clear = self::field_id( 'clear_' . $key, $form );
+		self::open_row( $id, $label, $form );
 		?>
-				<input type="password" class="regular-text" name="<?php echo esc_attr( "wpf_bridge[{$key}]" ); ?>" id="<?php echo esc_attr( $id ); ?>" value="" autocomplete="new-password" <?php disabled( 'constant' === $state ); ?>>
+				<input type="password" class="regular-text" name="<?php echo esc_attr( "{$form['input']}[{$key}]" ); ?>" id="<?php echo esc_attr( $id ); ?>" value="" autocomplete="new-password" <?php disabled( 'constant' === $state ); ?>>
 				<span class="wpf-bridge-secret-status" id="<?php echo esc_attr( $id . '-status' ); ?>" data-state="<?php echo esc_attr( $state ); ?>">
 					<?php
 					if ( 'constant' === $state ) {
@@ -116,7 +140,7 @@ final class WPF_Bridge_Admin_Form {
 				</span>
 				<?php if ( 'stored' === $state ) : ?>
 					<br><label for="<?php echo esc_attr( $clear ); ?>">
-						<input type="checkbox" name="<?php echo esc_attr( "wpf_bridge_clear[{$key}]" ); ?>" id="<?php echo esc_attr( $clear ); ?>" value="1">
+						<input type="checkbox" name="<?php echo esc_attr( "{$form['clear']}[{$key}]" ); ?>" id="<?php echo esc_attr( $clear ); ?>" value="1">
 						<?php esc_html_e( 'Remove the stored value', 'wpf-bridge' ); ?>
 					</label>
 				<?php endif; ?>
@@ -125,14 +149,24 @@ final class WPF_Bridge_Admin_Form {
 	}
 
 	/**
+	 * A row's start, with the form's row class when it has one.
+	 *
+	 * @param array $form The form's names.
+	 */
+	private static function open_tr( array $form ): void {
+		echo '' === $form['class'] ? '<tr>' : '<tr class="' . esc_attr( $form['class'] ) . '">';
+	}
+
+	/**
 	 * A row's label cell and the start of its field cell.
 	 *
 	 * @param string $id    The field's element id.
 	 * @param string $label Label.
+	 * @param array  $form  The form's names.
 	 */
-	private static function open_row( string $id, string $label ): void {
+	private static function open_row( string $id, string $label, array $form = self::SETTINGS_FORM ): void {
+		self::open_tr( $form );
 		?>
-		<tr>
 			<th scope="row"><label for="<?php echo esc_attr( $id ); ?>"><?php echo esc_html( $label ); ?></label></th>
 			<td>
 		<?php

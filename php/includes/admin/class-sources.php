@@ -333,7 +333,10 @@ final class WPF_Bridge_Sources {
 		$stored  = null === $edit ? null : $sources[ $edit ];
 		$secrets = array();
 		foreach ( WPF_Bridge_Settings::SOURCE_SECRETS as $key ) {
-			$secrets[ $key ] = null !== $stored && '' !== (string) $stored[ $key ] ? 'stored' : 'empty';
+			$secrets[ $key ] = array(
+				'state'    => null !== $stored && '' !== (string) $stored[ $key ] ? 'stored' : 'empty',
+				'constant' => null,
+			);
 		}
 		$field_map = array();
 		$map       = is_array( $source['field_map'] ?? null ) ? $source['field_map'] : array();

@@ -169,26 +169,16 @@ $status   = $view['status'];
 				);
 				?>
 			</p>
-			<table class="widefat striped" id="wpf-bridge-field-map">
-				<thead>
-					<tr>
-						<th scope="col"><?php esc_html_e( 'CRM field alias', 'wpf-bridge' ); ?></th>
-						<th scope="col"><?php esc_html_e( 'WordPress field', 'wpf-bridge' ); ?></th>
-					</tr>
-				</thead>
-				<tbody>
-					<?php foreach ( $view['field_map_rows'] as $i => list( $crm_field, $wp_field ) ) : ?>
-						<tr>
-							<td>
-								<input type="text" class="regular-text" name="<?php echo esc_attr( "wpf_bridge[field_map][{$i}][crm]" ); ?>" id="<?php echo esc_attr( "wpf-bridge-field-map-{$i}-crm" ); ?>" value="<?php echo esc_attr( $crm_field ); ?>" aria-label="<?php esc_attr_e( 'CRM field alias', 'wpf-bridge' ); ?>">
-							</td>
-							<td>
-								<input type="text" class="regular-text" list="wpf-bridge-wp-fields" name="<?php echo esc_attr( "wpf_bridge[field_map][{$i}][wp]" ); ?>" id="<?php echo esc_attr( "wpf-bridge-field-map-{$i}-wp" ); ?>" value="<?php echo esc_attr( $wp_field ); ?>" aria-label="<?php esc_attr_e( 'WordPress field', 'wpf-bridge' ); ?>">
-							</td>
-						</tr>
-					<?php endforeach; ?>
-				</tbody>
-			</table>
+			<?php
+			WPF_Bridge_Admin_View::render(
+				'field-map',
+				array(
+					'rows'  => $view['field_map_rows'],
+					'input' => 'wpf_bridge[field_map]',
+					'id'    => 'wpf-bridge-field-map',
+				)
+			);
+			?>
 			<p class="description"><?php esc_html_e( 'Need more rows? Save, and three new blank rows appear.', 'wpf-bridge' ); ?></p>
 
 			<h2><?php esc_html_e( 'Imported users', 'wpf-bridge' ); ?></h2>

@@ -5,14 +5,15 @@
  * and webhook URLs (each with its own access key) and their Edit, New key and Delete actions, the
  * delete confirmation, and the add or edit form. Only prints what WPF_Bridge_Sources::view()
  * hands it; secrets appear only as their state (stored or not set), never their value. Sits
- * outside the settings form: each action is a form of its own, with its own nonce.
+ * outside the settings form: each action is a form of its own, with its own nonce. The form's
+ * rows are WPF_Bridge_Admin_Form's (SOURCE_FORM names), its field map views/field-map.php.
  *
  * @package WPF_Bridge
  *
  * @var array $view loaded, first (crm, slug, meta_keys), rows (index => name, crm, slug,
  *                  meta_keys, urls), presets (slug => name, api_client, signature), form (index
  *                  or null for a new source, slug, preset, mapping text, values, secrets (key =>
- *                  stored or empty), field_map rows, rejected message or null), delete (index,
+ *                  state: stored or empty), field_map rows, rejected message or null), delete (index,
  *                  slug, name, or null), nonces (action => [nonce action, field]).
  */
 
@@ -149,92 +150,43 @@ $form     = $view['form'];
 						<p class="description"><?php esc_html_e( 'Used when "Custom mapping" is chosen; its "slug" is the source\'s. The format is in the README, "Webhook mappings". A signature section\'s secret goes in "Signing secret" below (one pasted here is moved there).', 'wpf-bridge' ); ?></p>
 					</td>
 				</tr>
-				<tr>
-					<th scope="row"><label for="wpf-bridge-source-name"><?php esc_html_e( 'Name', 'wpf-bridge' ); ?></label></th>
-					<td>
-						<input type="text" class="regular-text" name="wpf_bridge_source[name]" id="wpf-bridge-source-name" value="<?php echo esc_attr( $form['values']['name'] ); ?>">
-						<p class="description"><?php esc_html_e( 'Optional: how this page names the source (else the CRM\'s name).', 'wpf-bridge' ); ?></p>
-					</td>
-				</tr>
 				<?php
-				$secret_rows = array(
-					'webhook_secret' => array( __( 'Signing secret', 'wpf-bridge' ), __( 'For a CRM that signs its webhooks (MailerLite\'s "Signature"): the secret it shows for the webhook.', 'wpf-bridge' ), '' ),
-					'api_key'        => array( __( 'API key', 'wpf-bridge' ), __( 'The CRM\'s API token, for loading a contact from an id-only webhook and returning a password.', 'wpf-bridge' ), 'wpf-bridge-source-api' ),
-				);
+				$source_form = WPF_Bridge_Admin_Form::SOURCE_FORM;
+				$api_form    = array( 'class' => 'wpf-bridge-source-api' ) + $source_form;
+				WPF_Bridge_Admin_Form::text_field( 'name', __( 'Name', 'wpf-bridge' ), $form['values'], 'text', __( 'Optional: how this page names the source (else the CRM\'s name).', 'wpf-bridge' ), $source_form );
+				WPF_Bridge_Admin_Form::secret_field( 'webhook_secret', __( 'Signing secret', 'wpf-bridge' ), $form['secrets']['webhook_secret'], __( 'For a CRM that signs its webhooks (MailerLite\'s "Signature"): the secret it shows for the webhook.', 'wpf-bridge' ), $source_form );
+				WPF_Bridge_Admin_Form::text_field( 'api_url', __( 'API URL', 'wpf-bridge' ), $form['values'], 'text', __( 'For a CRM with an API client: its API address (for example https://YOURACCOUNT.api-us1.com for ActiveCampaign, https://connect.mailerlite.com for MailerLite).', 'wpf-bridge' ), $api_form );
+				WPF_Bridge_Admin_Form::secret_field( 'api_key', __( 'API key', 'wpf-bridge' ), $form['secrets']['api_key'], __( 'The CRM\'s API token, for loading a contact from an id-only webhook and returning a password.', 'wpf-bridge' ), $api_form );
 				?>
-				<tr class="wpf-bridge-source-api">
-					<th scope="row"><label for="wpf-bridge-source-api-url"><?php esc_html_e( 'API URL', 'wpf-bridge' ); ?></label></th>
-					<td>
-						<input type="text" class="regular-text" name="wpf_bridge_source[api_url]" id="wpf-bridge-source-api-url" value="<?php echo esc_attr( $form['values']['api_url'] ); ?>">
-						<p class="description"><?php esc_html_e( 'For a CRM with an API client: its API address (for example https://YOURACCOUNT.api-us1.com for ActiveCampaign, https://connect.mailerlite.com for MailerLite).', 'wpf-bridge' ); ?></p>
-					</td>
-				</tr>
-				<?php foreach ( $secret_rows as $key => list( $label, $description, $class ) ) : ?>
-					<?php
-					$id    = 'wpf-bridge-source-' . str_replace( '_', '-', $key );
-					$state = $form['secrets'][ $key ];
-					?>
-					<tr class="<?php echo esc_attr( $class ); ?>">
-						<th scope="row"><label for="<?php echo esc_attr( $id ); ?>"><?php echo esc_html( $label ); ?></label></th>
-						<td>
-							<input type="password" class="regular-text" name="<?php echo esc_attr( "wpf_bridge_source[{$key}]" ); ?>" id="<?php echo esc_attr( $id ); ?>" value="" autocomplete="new-password">
-							<span class="wpf-bridge-secret-status" id="<?php echo esc_attr( $id . '-status' ); ?>" data-state="<?php echo esc_attr( $state ); ?>">
-								<?php 'stored' === $state ? esc_html_e( '•••• stored. Leave empty to keep it.', 'wpf-bridge' ) : esc_html_e( 'Not set.', 'wpf-bridge' ); ?>
-							</span>
-							<?php if ( 'stored' === $state ) : ?>
-								<br><label for="<?php echo esc_attr( $id . '-clear' ); ?>">
-									<input type="checkbox" name="<?php echo esc_attr( "wpf_bridge_source_clear[{$key}]" ); ?>" id="<?php echo esc_attr( $id . '-clear' ); ?>" value="1">
-									<?php esc_html_e( 'Remove the stored value', 'wpf-bridge' ); ?>
-								</label>
-							<?php endif; ?>
-							<p class="description"><?php echo esc_html( $description ); ?></p>
-						</td>
-					</tr>
-				<?php endforeach; ?>
 				<tr>
 					<th scope="row"><?php esc_html_e( 'Access key', 'wpf-bridge' ); ?></th>
 					<td id="wpf-bridge-source-access-key">
-						<?php
-						$editing
-							? esc_html_e( 'The source\'s own key, in its webhook URLs above. "New access key" in its row replaces it.', 'wpf-bridge' )
-							: esc_html_e( 'A new random key is generated for the source when it is added.', 'wpf-bridge' );
-						?>
+						<?php if ( $editing ) : ?>
+							<?php esc_html_e( 'The source\'s own key, in its webhook URLs above. "New access key" in its row replaces it.', 'wpf-bridge' ); ?>
+						<?php else : ?>
+							<?php esc_html_e( 'A new random key is generated for the source when it is added.', 'wpf-bridge' ); ?>
+						<?php endif; ?>
 					</td>
 				</tr>
 			</table>
 
 			<h4><?php esc_html_e( 'Field map', 'wpf-bridge' ); ?></h4>
-			<table class="widefat striped wpf-bridge-source-field-map" id="wpf-bridge-source-field-map">
-				<thead>
-					<tr>
-						<th scope="col"><?php esc_html_e( 'CRM field alias', 'wpf-bridge' ); ?></th>
-						<th scope="col"><?php esc_html_e( 'WordPress field', 'wpf-bridge' ); ?></th>
-					</tr>
-				</thead>
-				<tbody>
-					<?php foreach ( $form['field_map'] as $i => list( $crm_field, $wp_field ) ) : ?>
-						<tr>
-							<td><input type="text" class="regular-text" name="<?php echo esc_attr( "wpf_bridge_source[field_map][{$i}][crm]" ); ?>" id="<?php echo esc_attr( "wpf-bridge-source-field-map-{$i}-crm" ); ?>" value="<?php echo esc_attr( $crm_field ); ?>" aria-label="<?php esc_attr_e( 'CRM field alias', 'wpf-bridge' ); ?>"></td>
-							<td><input type="text" class="regular-text" list="wpf-bridge-wp-fields" name="<?php echo esc_attr( "wpf_bridge_source[field_map][{$i}][wp]" ); ?>" id="<?php echo esc_attr( "wpf-bridge-source-field-map-{$i}-wp" ); ?>" value="<?php echo esc_attr( $wp_field ); ?>" aria-label="<?php esc_attr_e( 'WordPress field', 'wpf-bridge' ); ?>"></td>
-						</tr>
-					<?php endforeach; ?>
-				</tbody>
-			</table>
+			<?php
+			WPF_Bridge_Admin_View::render(
+				'field-map',
+				array(
+					'rows'  => $form['field_map'],
+					'input' => 'wpf_bridge_source[field_map]',
+					'id'    => 'wpf-bridge-source-field-map',
+				)
+			);
+			?>
 
 			<table class="form-table" role="presentation">
-				<tr>
-					<th scope="row"><?php esc_html_e( 'Return password', 'wpf-bridge' ); ?></th>
-					<td>
-						<label for="wpf-bridge-source-return-password">
-							<input type="checkbox" name="wpf_bridge_source[return_password]" id="wpf-bridge-source-return-password" value="1" <?php checked( $form['values']['return_password'] ); ?>>
-							<?php esc_html_e( 'Write the generated password of a new user back to the CRM field below (a CRM with an API client only).', 'wpf-bridge' ); ?>
-						</label>
-					</td>
-				</tr>
-				<tr>
-					<th scope="row"><label for="wpf-bridge-source-return-password-field"><?php esc_html_e( 'Password field', 'wpf-bridge' ); ?></label></th>
-					<td><input type="text" class="regular-text" name="wpf_bridge_source[return_password_field]" id="wpf-bridge-source-return-password-field" value="<?php echo esc_attr( $form['values']['return_password_field'] ); ?>"></td>
-				</tr>
+				<?php
+				WPF_Bridge_Admin_Form::checkbox_field( 'return_password', __( 'Return password', 'wpf-bridge' ), __( 'Write the generated password of a new user back to the CRM field below (a CRM with an API client only).', 'wpf-bridge' ), $form['values'], $source_form );
+				WPF_Bridge_Admin_Form::text_field( 'return_password_field', __( 'Password field', 'wpf-bridge' ), $form['values'], 'text', __( 'The CRM field alias that receives the password.', 'wpf-bridge' ), $source_form );
+				?>
 			</table>
 			<p class="submit">
 				<button type="submit" class="button button-primary" id="wpf-bridge-source-submit"><?php echo esc_html( $editing ? __( 'Save the source', 'wpf-bridge' ) : __( 'Add the source', 'wpf-bridge' ) ); ?></button>
