@@ -2,20 +2,22 @@
 // The settings page's "Sources" section (issue 16, several CRMs on one site) in a real browser
 // (headless Chromium): a MailerLite source is added and shows webhook URLs with its own access
 // key (not the first source's); its secrets are never in the page; its name is edited keeping
-// its secrets, a secret is cleared with its box; a custom mapping with a JSON syntax error is
-// refused with the parser's message and nothing saved; a valid custom mapping is added under
-// its own slug and meta keys, the secret pasted in its signature section kept apart from the
-// mapping; the extension's validation refuses a bad mapping pointer (naming sources[N][mapping]
-// and the pointer) and a duplicate slug; a new access key replaces the old in the URLs; delete
-// asks for confirmation in the page, and a delete with a bad nonce is refused. Every check reads
-// the option stored in the database. Order inside the class matters: the browser logs in once
-// (first test) and keeps its session; later tests use the sources the earlier ones added.
+// its secrets, a secret is cleared with its box, and clearing the signing secret MailerLite
+// needs is refused; a custom mapping with a JSON syntax error is refused with the parser's
+// message and nothing saved; a valid custom mapping is added under its own slug and meta keys,
+// the secret pasted in its signature section kept apart from the mapping; the extension's
+// validation refuses a bad mapping pointer (naming sources[N][mapping] and the pointer) and a
+// duplicate slug; a new access key replaces the old in the URLs; delete asks for confirmation
+// in the page, and a delete with a bad nonce is refused. Every check reads the option stored in
+// the database. Order inside the class matters: the browser logs in once (first test) and keeps
+// its session; later tests use the sources the earlier ones added.
 final class SourcesPageTest extends E2eTestCase
 {
     use SharesBrowser;
 
     private const SIGNING_SECRET = 'ml-signing-secret-e2e-5f2c';
     private const ACME_SIGNING_SECRET = 'acme-pasted-secret-e2e-91d0';
+    private const API_KEY = 'ml-api-token-e2e-77aa';
 
     /** A made-up CRM's mapping, as the README's "Webhook mappings" example writes one. */
     private const ACME_MAPPING = [
@@ -103,11 +105,16 @@ final class SourcesPageTest extends E2eTestCase
 
         $browser->click($browser->find('#wpf-bridge-source-preset option[value="mailerlite"]'));
         $this->assertTrue($browser->property($browser->find('#wpf-bridge-source-mapping-row'), 'hidden'), 'the custom mapping field is shown for a preset');
-        // The API URL and key are shown for a preset with an API client only.
-        $client = (bool) WordPress::php('return ! empty( wpf_bridge_presets()["mailerlite"]["api_client"] );');
-        $this->assertSame(!$client, $browser->property($browser->find('#wpf-bridge-source-api-url'), 'offsetParent') === null);
+        // The API URL and key are shown for a preset with an API client only: MailerLite has one, Drip none.
+        $this->assertTrue(WordPress::php('return wpf_bridge_presets()["mailerlite"]["api_client"];'));
+        $this->assertNotNull($browser->property($browser->find('#wpf-bridge-source-api-key'), 'offsetParent'), 'the API key is hidden for MailerLite');
+        $browser->click($browser->find('#wpf-bridge-source-preset option[value="drip"]'));
+        $this->assertNull($browser->property($browser->find('#wpf-bridge-source-api-key'), 'offsetParent'), 'the API key is shown for Drip');
+        $browser->click($browser->find('#wpf-bridge-source-preset option[value="mailerlite"]'));
         $browser->type($browser->find('#wpf-bridge-source-name'), 'Newsletter');
         $browser->type($browser->find('#wpf-bridge-source-webhook-secret'), self::SIGNING_SECRET);
+        $browser->type($browser->find('#wpf-bridge-source-api-url'), Env::get('WPF_E2E_CRM_URL') . '/mailerlite');
+        $browser->type($browser->find('#wpf-bridge-source-api-key'), self::API_KEY);
         $browser->type($browser->find('#wpf-bridge-source-field-map-0-crm'), 'city');
         $browser->type($browser->find('#wpf-bridge-source-field-map-0-wp'), 'billing_city');
         $notice = $this->submitSource('source-saved');
@@ -121,6 +128,8 @@ final class SourcesPageTest extends E2eTestCase
         $this->assertSame('mailerlite', $source['mapping']);
         $this->assertSame('Newsletter', $source['name']);
         $this->assertSame(self::SIGNING_SECRET, $source['webhook_secret']);
+        $this->assertSame(self::API_KEY, $source['api_key']);
+        $this->assertSame(Env::get('WPF_E2E_CRM_URL') . '/mailerlite', $source['api_url']);
         $this->assertSame(['city' => 'billing_city'], $source['field_map']);
         $this->assertGreaterThanOrEqual(32, strlen($source['access_key']), 'the source got no fresh access key');
         $this->assertNotSame($first, $source['access_key']);
@@ -147,6 +156,7 @@ final class SourcesPageTest extends E2eTestCase
         $browser->waitForLoad();
         $browser->screenshot(Env::screenshotDir() . '/sources-01-added.png');
         $this->assertStringNotContainsString(self::SIGNING_SECRET, $browser->source());
+        $this->assertStringNotContainsString(self::API_KEY, $browser->source());
         // No inline style or event handler in the section.
         $html = (string) $browser->execute('return document.getElementById("wpf-bridge-sources").outerHTML;');
         $this->assertDoesNotMatchRegularExpression('/\s(style|on[a-z]+)=/i', $html);
@@ -184,15 +194,25 @@ final class SourcesPageTest extends E2eTestCase
 
         // The clear box removes the stored secret; typing one stores it again.
         $browser->get(self::page(['source' => 0]));
-        $browser->click($browser->waitFor('#wpf-bridge-source-clear-webhook-secret'));
+        $this->assertSame('stored', $browser->attribute($browser->waitFor('#wpf-bridge-source-api-key-status'), 'data-state'));
+        $browser->click($browser->find('#wpf-bridge-source-clear-api-key'));
         $this->submitSource('source-saved');
-        $this->assertSame('', self::sources()[0]['webhook_secret']);
+        $this->assertSame('', self::sources()[0]['api_key']);
+        $this->assertSame(self::SIGNING_SECRET, self::sources()[0]['webhook_secret']);
         $this->assertSame($before['access_key'], self::sources()[0]['access_key']);
         $browser->get(self::page(['source' => 0]));
-        $this->assertSame('empty', $browser->attribute($browser->waitFor('#wpf-bridge-source-webhook-secret-status'), 'data-state'));
-        $browser->type($browser->find('#wpf-bridge-source-webhook-secret'), self::SIGNING_SECRET);
+        $this->assertSame('empty', $browser->attribute($browser->waitFor('#wpf-bridge-source-api-key-status'), 'data-state'));
+        $browser->type($browser->find('#wpf-bridge-source-api-key'), self::API_KEY);
         $this->submitSource('source-saved');
-        $this->assertSame(self::SIGNING_SECRET, self::sources()[0]['webhook_secret']);
+        $this->assertSame(self::API_KEY, self::sources()[0]['api_key']);
+
+        // MailerLite signs its webhooks: clearing its signing secret is refused, naming the field.
+        $browser->get(self::page(['source' => 0]));
+        $browser->click($browser->waitFor('#wpf-bridge-source-clear-webhook-secret'));
+        $before = WordPress::settings();
+        $notice = $browser->text($this->submitSource('source-invalid'));
+        $this->assertStringContainsString('sources[0][webhook_secret]', $notice);
+        $this->assertSame($before, WordPress::settings(), 'a refused edit changed the settings');
     }
 
     /** @depends test_a_mailerlite_source_is_added_with_its_own_access_key */
@@ -272,7 +292,7 @@ final class SourcesPageTest extends E2eTestCase
     public function test_a_custom_mapping_is_added_under_its_own_slug_without_its_pasted_secret(): void
     {
         $browser = $this->browser();
-        $mapping = self::ACME_MAPPING + ['signature' => ['header' => 'X-Acme-Signature', 'algorithm' => 'sha256', 'encoding' => 'hex', 'secret' => self::ACME_SIGNING_SECRET]];
+        $mapping = self::ACME_MAPPING + ['signature' => ['header' => 'X-Acme-Signature', 'algorithm' => 'sha256', 'encoding' => 'hex', 'signed' => 'body', 'secret' => self::ACME_SIGNING_SECRET]];
         $this->pasteCustomMapping((string) json_encode($mapping, JSON_PRETTY_PRINT));
         $this->submitSource('source-saved');
         $sources = self::sources();
