@@ -88,7 +88,8 @@ final class WPF_Bridge_Sources {
 		} elseif ( false === self::$handler() ) {
 			return; // A refused save: view() shows the form again with the message.
 		}
-		wp_safe_redirect( WPF_Bridge_Settings_Page::url() . '#' . self::ANCHOR );
+		// The flash notice is printed at the top of the page, as WordPress's own are.
+		wp_safe_redirect( WPF_Bridge_Settings_Page::url() );
 		exit;
 	}
 

@@ -124,7 +124,7 @@ $form     = $view['form'];
 			WPF_Bridge_Admin_Notices::print_notice( 'error', 'source-invalid', sprintf( __( 'Source not saved: %s', 'wpf-bridge' ), $form['rejected'] ) );
 		}
 		?>
-		<form method="post" action="<?php echo esc_url( $page_url ); ?>" id="wpf-bridge-source-form" autocomplete="off">
+		<form method="post" action="<?php echo esc_url( $page_url . $anchor ); ?>" id="wpf-bridge-source-form" autocomplete="off">
 			<input type="hidden" name="wpf_bridge_action" value="save_source">
 			<input type="hidden" name="wpf_bridge_source_index" value="<?php echo $editing ? (int) $form['index'] : ''; ?>">
 			<input type="hidden" name="wpf_bridge_source_slug" value="<?php echo esc_attr( $form['slug'] ); ?>">
