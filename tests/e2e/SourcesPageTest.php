@@ -330,12 +330,19 @@ final class SourcesPageTest extends E2eTestCase
     {
         $browser = $this->browser();
         $before = WordPress::settings();
-        $mapping = ['slug' => 'acme2', 'contact_id' => ['pointers' => ['ref'], 'type' => 'string']] + self::ACME_MAPPING;
+        $secret = 'acme2-pasted-secret-e2e-0b1e';
+        $mapping = ['slug' => 'acme2', 'contact_id' => ['pointers' => ['ref'], 'type' => 'string']] + self::ACME_MAPPING
+            + ['signature' => ['header' => 'X-Acme-Signature', 'algorithm' => 'sha256', 'encoding' => 'hex', 'signed' => 'body', 'secret' => $secret]];
         $this->pasteCustomMapping((string) json_encode($mapping));
         $notice = $browser->text($this->submitSource('source-invalid'));
         $this->assertStringContainsString('sources[2][mapping]', $notice);
         $this->assertStringContainsString('/contact_id/pointers/0', $notice);
         $this->assertSame($before, WordPress::settings(), 'a refused source changed the settings');
+        // The mapping is shown again to correct it, without the secret pasted in it.
+        $shown = json_decode((string) $browser->property($browser->find('#wpf-bridge-source-mapping'), 'value'), true);
+        $this->assertSame(['ref'], $shown['contact_id']['pointers'] ?? null);
+        $this->assertArrayNotHasKey('secret', $shown['signature'] ?? []);
+        $this->assertStringNotContainsString($secret, $browser->source());
     }
 
     /**

@@ -134,7 +134,9 @@ final class WPF_Bridge_Sources {
 		$text = isset( $_POST['wpf_bridge_source_mapping'] ) && is_string( $_POST['wpf_bridge_source_mapping'] ) ? str_replace( "\r\n", "\n", wp_unslash( $_POST['wpf_bridge_source_mapping'] ) ) : ''; // phpcs:ignore WordPress.Security.ValidatedSanitizedInput -- see above.
 		// phpcs:enable
 
-		$refuse = static function ( string $message ) use ( $index, $preset, $text, $input ): bool {
+		// By reference: a refusal shows the mapping and says whether secrets were typed as they
+		// are when it happens (a secret pasted in the mapping is out of it by then).
+		$refuse = static function ( string $message ) use ( $index, $preset, &$text, &$input ): bool {
 			self::$rejected = array(
 				'index'   => $index,
 				'preset'  => $preset,
@@ -162,6 +164,7 @@ final class WPF_Bridge_Sources {
 					$input['webhook_secret'] = $pasted;
 				}
 				unset( $mapping['signature']['secret'] );
+				$text = (string) wp_json_encode( $mapping, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE );
 			}
 			$input['mapping'] = $mapping;
 		} elseif ( isset( self::presets()[ $preset ] ) ) {
