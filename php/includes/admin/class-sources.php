@@ -164,7 +164,7 @@ final class WPF_Bridge_Sources {
 					$input['webhook_secret'] = $pasted;
 				}
 				unset( $mapping['signature']['secret'] );
-				$text = (string) wp_json_encode( $mapping, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE );
+				$text = self::mapping_text( $mapping );
 			}
 			$input['mapping'] = $mapping;
 		} elseif ( isset( self::presets()[ $preset ] ) ) {
@@ -222,6 +222,19 @@ final class WPF_Bridge_Sources {
 			return __( 'The custom mapping must be a JSON object, {...}. Nothing was saved.', 'wpf-bridge' );
 		}
 		return $mapping;
+	}
+
+	/**
+	 * A mapping as the form shows it: pretty JSON, without a signature secret (one stored by
+	 * other means than this page is not printed either).
+	 *
+	 * @param array $mapping A custom mapping.
+	 */
+	private static function mapping_text( array $mapping ): string {
+		if ( is_array( $mapping['signature'] ?? null ) ) {
+			unset( $mapping['signature']['secret'] );
+		}
+		return (string) wp_json_encode( $mapping, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE );
 	}
 
 	/**
@@ -328,7 +341,7 @@ final class WPF_Bridge_Sources {
 		} elseif ( null !== $edit ) {
 			$source = $sources[ $edit ];
 			$preset = is_array( $source['mapping'] ) ? self::CUSTOM : (string) $source['mapping'];
-			$text   = is_array( $source['mapping'] ) ? (string) wp_json_encode( $source['mapping'], JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE ) : '';
+			$text   = is_array( $source['mapping'] ) ? self::mapping_text( $source['mapping'] ) : '';
 		} else {
 			$source = WPF_Bridge_Settings::SOURCE_KEYS;
 			$preset = '';
