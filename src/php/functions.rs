@@ -14,7 +14,7 @@ use super::exceptions::php_result;
 use super::interfaces::{Adapter, QueueInterface, SiteInterface};
 use super::queue::PhpQueue;
 use super::site::PhpSite;
-use crate::crm::{self, Crm, CrmKind};
+use crate::crm::{self, CrmKind};
 use crate::error::{Error, Result};
 use crate::queue::admin::{
     state_names, CUT_CONTACT_ID_CODE, CUT_CONTACT_ID_MESSAGE, KEEP_DONE_AT_MOST, STALE_AFTER,
@@ -197,25 +197,22 @@ pub fn wpf_bridge_handle_webhook(
     site: Adapter<SiteInterface>,
 ) -> PhpResult<Array> {
     let site = PhpSite::new(site.adapter("wpf_bridge_handle_webhook", 3, "site")?);
-    answer_webhook(request, settings, |request, settings, crm| {
-        pipeline::handle(request, settings, &site, crm)
+    answer_webhook(request, settings, |request, settings| {
+        pipeline::handle(request, settings, &site)
     })
 }
 
 /// The steps every webhook function shares: the request and settings read once (a request
-/// or settings the extension cannot read is refused by `pipeline::refuse`), the flow `run`
-/// with the CRM client, and its answer as `['status', 'body', 'log']`.
+/// or settings the extension cannot read is refused by `pipeline::refuse`), the flow `run`,
+/// and its answer as `['status', 'body', 'log']`.
 fn answer_webhook(
     request: &ZendHashTable,
     settings: &ZendHashTable,
-    run: impl FnOnce(&Request, &Settings, &dyn Crm) -> pipeline::Answer,
+    run: impl FnOnce(&Request, &Settings) -> pipeline::Answer,
 ) -> PhpResult<Array> {
     let answer = match read_webhook(request, settings) {
         Err(refused) => *refused,
-        Ok((request, settings)) => {
-            let crm = crm::client(&settings);
-            run(&request, &settings, crm.as_ref())
-        }
+        Ok((request, settings)) => run(&request, &settings),
     };
     php_result(answer_array(&answer))
 }
@@ -261,8 +258,8 @@ pub fn wpf_bridge_handle_queued(
 ) -> PhpResult<Array> {
     let site = PhpSite::new(site.adapter("wpf_bridge_handle_queued", 3, "site")?);
     let queue = PhpQueue::new(queue.adapter("wpf_bridge_handle_queued", 4, "queue")?);
-    answer_webhook(request, settings, |request, settings, crm| {
-        pipeline::handle_queued(request, settings, &site, crm, &queue, can_answer_early)
+    answer_webhook(request, settings, |request, settings| {
+        pipeline::handle_queued(request, settings, &site, &queue, can_answer_early)
     })
 }
 
@@ -359,16 +356,8 @@ fn handle_loaded(
     queue: &ext_php_rs::types::ZendObject,
     can_answer_early: bool,
 ) -> pipeline::Answer {
-    let crm = crm::client(settings);
     let (site, queue) = (PhpSite::new(site), PhpQueue::new(queue));
-    pipeline::handle_queued(
-        request,
-        settings,
-        &site,
-        crm.as_ref(),
-        &queue,
-        can_answer_early,
-    )
+    pipeline::handle_queued(request, settings, &site, &queue, can_answer_early)
 }
 
 /// The one entry's answer: the answer array, plus `processing` (`background`, `immediate`)
@@ -488,7 +477,12 @@ fn current_settings(callable: &Zval) -> Result<Option<Settings>> {
 /// `WpfBridge\ConfigurationException` naming the first wrong key.
 #[php_function]
 pub fn wpf_bridge_validate_settings(settings: &ZendHashTable) -> PhpResult<Array> {
-    php_result(load_settings(settings).and_then(|s| map_to_array(&s.to_map())))
+    let checked = load_settings(settings).and_then(|settings| {
+        // The sources' own mappings too: a webhook reads only its own source's.
+        crate::webhook::mapping::check_sources(&settings)?;
+        map_to_array(&settings.to_map())
+    });
+    php_result(checked)
 }
 
 /// Checks that the configured CRM's API is reachable and accepts the credentials.
@@ -670,7 +664,7 @@ fn rules() -> Value {
 /// accepts; add `signature.secret` to use a signed one), `contact_id_meta_key` and
 /// `tags_meta_key` (WP Fusion's user meta), `signature_header` (null when the CRM signs
 /// nothing), `complete` (false: the payload is an id, the rest comes from the CRM's API) and
-/// `api_client` (whether the extension can load its contacts; none of the presets yet).
+/// `api_client` (whether the extension can load its contacts: ActiveCampaign and MailerLite).
 #[php_function]
 pub fn wpf_bridge_presets() -> PhpResult<Array> {
     let listed: Map<String, Value> = presets::all()
@@ -683,7 +677,7 @@ pub fn wpf_bridge_presets() -> PhpResult<Array> {
                 "tags_meta_key": crate::crm_kind::tags_meta_key_of(&preset.slug),
                 "signature_header": preset.signature.as_ref().map(|rule| rule.header.clone()),
                 "complete": preset.complete,
-                "api_client": false,
+                "api_client": CrmKind::of_preset(&preset.slug).is_some(),
             });
             (preset.slug.clone(), rules)
         })

@@ -85,15 +85,17 @@ pub fn answer(webhook: &Webhook, report: &Report) -> Answer {
 }
 
 /// The background answer: 200 with the queued events' ids. The events were stored: their
-/// queue rows are the record, so the answer has no log record.
+/// queue rows are the record, so the answer has a log record only for the items a mapping
+/// did not read (`log::ignored`: the pointer that failed and the keys that were there).
 pub fn answer_queued(webhook: &Webhook, queued: &[Queued]) -> Answer {
     let list: Vec<Value> = queued
         .iter()
         .map(|q| json!({"contact_id": q.contact_id, "id": q.id}))
         .collect();
+    let log = (!webhook.ignored.is_empty()).then(|| log::ignored(webhook));
     Answer {
         processing: Some(Processing::Background),
-        ..Answer::ok(success_body(webhook, "queued", list.into()), None)
+        ..Answer::ok(success_body(webhook, "queued", list.into()), log)
     }
 }
 
@@ -162,15 +164,19 @@ pub fn refuse(error: &Error, request: &Request, settings: Option<&Settings>) -> 
     Answer::failed(error, body, Some(log::refused(error, request, settings)))
 }
 
-/// `{"success": true, "action", "crm", <what>: <value>}`: every success body.
+/// `{"success": true, "action", "crm", <what>: <value>, "ignored"?}`: every success body;
+/// `ignored` lists the payload's items a mapping did not read (each with its code and why).
 fn success_body(webhook: &Webhook, what: &str, value: Value) -> Value {
     let mut body = json!({
         "success": true,
         "action": webhook.action.as_str(),
-        "crm": webhook.crm.slug(),
+        "crm": webhook.crm.as_str(),
     });
     if let Some(object) = body.as_object_mut() {
         object.insert(what.into(), value);
+        if !webhook.ignored.is_empty() {
+            object.insert("ignored".into(), json!(webhook.ignored));
+        }
     }
     body
 }
@@ -181,7 +187,7 @@ fn failure_body(error: &Error, webhook: &Webhook, results: Value, pending: &[Str
     let mut body = error_body(error);
     if let Some(object) = body.as_object_mut() {
         object.insert("action".into(), webhook.action.as_str().into());
-        object.insert("crm".into(), webhook.crm.slug().into());
+        object.insert("crm".into(), webhook.crm.as_str().into());
         object.insert("results".into(), results);
         if !pending.is_empty() {
             object.insert("pending".into(), json!(pending));

@@ -39,7 +39,7 @@ pub fn applied(webhook: &Webhook, report: &Report) -> LogRecord {
     let action = webhook.action.as_str();
     let mut log = LogRecord {
         action: action.to_string(),
-        crm: webhook.crm.slug().to_string(),
+        crm: webhook.crm.clone(),
         contact_ids: report
             .results
             .iter()
@@ -52,6 +52,7 @@ pub fn applied(webhook: &Webhook, report: &Report) -> LogRecord {
         .results
         .iter()
         .map(|result| format!("info: {}", describe(webhook.action, result)))
+        .chain(ignored_lines(webhook))
         .collect();
     if let Some(failure) = &report.failure {
         let error = &failure.error;
@@ -80,6 +81,36 @@ pub fn applied(webhook: &Webhook, report: &Report) -> LogRecord {
         };
     }
     log
+}
+
+/// The record of the items of a stored webhook that its source's mapping did not read: one
+/// notice per item, with its code and why (the pointer that failed and the names of the keys
+/// that were there, never their values). Outcome `ignored`.
+pub fn ignored(webhook: &Webhook) -> LogRecord {
+    LogRecord {
+        action: webhook.action.as_str().to_string(),
+        crm: webhook.crm.clone(),
+        outcome: "ignored".into(),
+        details: ignored_lines(webhook),
+        ..LogRecord::default()
+    }
+}
+
+fn ignored_lines(webhook: &Webhook) -> Vec<String> {
+    webhook
+        .ignored
+        .iter()
+        .map(|item| {
+            let which = match item.item {
+                Some(position) => format!("item {position}"),
+                None => "the body".to_string(),
+            };
+            format!(
+                "notice: {which} was not read: {} [{}]",
+                item.message, item.code
+            )
+        })
+        .collect()
 }
 
 /// The record of a request refused before anything was applied; `settings` `None` when the
