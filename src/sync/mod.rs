@@ -229,17 +229,19 @@ impl<'a> Context<'a> {
 
     /// The contact's data from the payload, when it carries what `scope` needs.
     fn payload_data(&self, event: &ContactEvent, scope: Scope) -> Option<ContactData> {
+        // Only Mautic's and User.com's payloads are read by a parser of their own, with the
+        // CRM's field names; every other source reads through a mapping, whose complete
+        // payload may say nothing about tags (Kit): the user's tags then stay as they are.
+        let mapped = CrmKind::from_slug(self.crm_slug).is_err();
         let complete = match scope {
-            Scope::Everything => event.fields.is_some() && event.tags.is_some(),
+            Scope::Everything => event.fields.is_some() && (event.tags.is_some() || mapped),
             Scope::TagsOnly => event.tags.is_some(),
         };
         complete.then(|| ContactData {
             email: event.email.clone(),
             fields: event.fields.clone().unwrap_or_default(),
             tags: event.tags.clone(),
-            // Only Mautic's and User.com's payloads are read by a parser of their own, with
-            // the CRM's field names; every other source reads through a mapping.
-            by_wordpress_name: CrmKind::from_slug(self.crm_slug).is_err(),
+            by_wordpress_name: mapped,
         })
     }
 

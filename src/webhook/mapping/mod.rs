@@ -35,7 +35,8 @@
 //!   string with `split` the separator.
 //! - `fields`: WordPress user field or meta key => pointer (a protected meta key is refused).
 //! - `event` (the event's type, else the slug) and `event_time`: pointers, like a field's.
-//! - `complete`: the payload is the whole contact (applied without a CRM call; needs `tags`),
+//! - `complete`: the payload is the whole contact as far as it goes (applied without a CRM
+//!   call; without `tags` the user's tags stay as they are, as for Kit, which sends none),
 //!   or `false`: an id (and tags) only, the fields come from the CRM's API client.
 //! - `signature`: an HMAC over the raw body (`signature.rs`); a site's mapping must carry its
 //!   `secret`, a preset never does (the secret is the site's).
@@ -459,14 +460,6 @@ impl Mapping {
         }
         if let Some(event_time) = &self.event_time {
             check_rule("/event_time", event_time)?;
-        }
-        if self.complete && self.tags.is_none() {
-            return Err(bad(
-                "/complete",
-                "a complete payload must say where the tags are (tags); set complete to false \
-                 when the contact's tags come from the CRM's API"
-                    .into(),
-            ));
         }
         if let Some(rule) = &self.signature {
             check_signature(rule, origin)?;

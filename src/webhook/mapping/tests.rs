@@ -158,9 +158,11 @@ fn fields_may_be_an_empty_php_array_but_not_a_list() {
 }
 
 #[test]
-fn a_complete_payload_needs_its_tags() {
-    let (field, _) = refused(with(json!({"complete": true})));
-    assert_eq!(field, "/complete");
+fn a_complete_payload_without_tags_leaves_the_tags_alone() {
+    let without = mapping(with(json!({"complete": true})));
+    let reading = read(&without, &json!({"id": "7"})).unwrap();
+    assert_eq!(reading.events[0].fields, Some(Map::new()));
+    assert_eq!(reading.events[0].tags, None, "nothing said about tags");
     let mut value = with(json!({"complete": true, "tags": {"pointer": "/tags"}}));
     assert!(Mapping::from_value(&value, Origin::Site).is_ok());
     // `complete` defaults to true.
