@@ -344,13 +344,16 @@ namespace {
     function wpf_bridge_admin_capabilities(): array {}
 
     /**
-     * Checks that the configured CRM's API is reachable and accepts the credentials.
-     * Returns `['ok' => bool, 'message' => string]`; a bad setting throws.
+     * Checks that a CRM's API is reachable and accepts the credentials: the first source's, or
+     * with `$source` (a further source's slug: its preset's, or its own mapping's) that
+     * source's. Returns `['ok' => bool, 'message' => string]`; a bad setting, or a source the
+     * settings do not have, throws.
      *
      * @param array $settings
+     * @param string|null $source
      * @return array
      */
-    function wpf_bridge_crm_test_connection(array $settings): array {}
+    function wpf_bridge_crm_test_connection(array $settings, ?string $source = null): array {}
 
     /**
      * Applies the queue's due events, one contact at a time (lock, claim, coalesce, one apply,
@@ -456,14 +459,15 @@ namespace {
     function wpf_bridge_hash_password(string $password): string {}
 
     /**
-     * Loads a contact from the configured CRM: `['id', 'email', 'fields', 'tags']`.
-     * Throws on any failure.
+     * Loads a contact from the first source's CRM, or with `$source` from that further source's:
+     * `['id', 'email', 'fields', 'tags']`. Throws on any failure.
      *
      * @param array $settings
      * @param string $contact_id
+     * @param string|null $source
      * @return array
      */
-    function wpf_bridge_load_contact(array $settings, string $contact_id): array {}
+    function wpf_bridge_load_contact(array $settings, string $contact_id, ?string $source = null): array {}
 
     /**
      * Parses a CRM webhook request into its action, options and contact events.

@@ -22,7 +22,8 @@ use crate::queue::admin::{
 use crate::queue::workers::{drains, refusals, resident};
 use crate::queue::QueueState;
 use crate::settings::{
-    Processing, Settings, UsernameFormat, INTEGER_SETTINGS, MAX_RETRY_DELAYS, MAX_RETRY_DELAY_SECS,
+    Processing, Settings, SourceRef, UsernameFormat, INTEGER_SETTINGS, MAX_RETRY_DELAYS,
+    MAX_RETRY_DELAY_SECS,
 };
 use crate::webhook::mapping::{self, presets, Mapping, Origin};
 use crate::webhook::{auth, payload, Request};
@@ -485,16 +486,19 @@ pub fn wpf_bridge_validate_settings(settings: &ZendHashTable) -> PhpResult<Array
     php_result(checked)
 }
 
-/// Checks that the configured CRM's API is reachable and accepts the credentials.
-/// Returns `['ok' => bool, 'message' => string]`; a bad setting throws.
+/// Checks that a CRM's API is reachable and accepts the credentials: the first source's, or
+/// with `$source` (a further source's slug: its preset's, or its own mapping's) that
+/// source's. Returns `['ok' => bool, 'message' => string]`; a bad setting, or a source the
+/// settings do not have, throws.
 #[php_function]
-pub fn wpf_bridge_crm_test_connection(settings: &ZendHashTable) -> PhpResult<Array> {
+pub fn wpf_bridge_crm_test_connection(
+    settings: &ZendHashTable,
+    source: Option<String>,
+) -> PhpResult<Array> {
     let settings = php_result(load_settings(settings))?;
-    let client = crm::client(&settings);
+    let (client, name) = php_result(source_client(&settings, source.as_deref()))?;
     let result = match client.test_connection() {
-        Ok(()) => {
-            json!({"ok": true, "message": format!("Connected to {}.", settings.crm.display_name())})
-        }
+        Ok(()) => json!({"ok": true, "message": format!("Connected to {name}.")}),
         Err(error @ Error::InvalidSetting { .. }) => {
             return Err(super::exceptions::to_exception(&error))
         }
@@ -503,12 +507,17 @@ pub fn wpf_bridge_crm_test_connection(settings: &ZendHashTable) -> PhpResult<Arr
     php_result(to_array(result))
 }
 
-/// Loads a contact from the configured CRM: `['id', 'email', 'fields', 'tags']`.
-/// Throws on any failure.
+/// Loads a contact from the first source's CRM, or with `$source` from that further source's:
+/// `['id', 'email', 'fields', 'tags']`. Throws on any failure.
 #[php_function]
-pub fn wpf_bridge_load_contact(settings: &ZendHashTable, contact_id: &str) -> PhpResult<Array> {
+pub fn wpf_bridge_load_contact(
+    settings: &ZendHashTable,
+    contact_id: &str,
+    source: Option<String>,
+) -> PhpResult<Array> {
     php_result(load_settings(settings).and_then(|settings| {
-        let contact = crm::client(&settings).load_contact(contact_id.trim())?;
+        let (client, _) = source_client(&settings, source.as_deref())?;
+        let contact = client.load_contact(contact_id.trim())?;
         to_array(json!({
             "id": contact.id,
             "email": contact.email,
@@ -516,6 +525,33 @@ pub fn wpf_bridge_load_contact(settings: &ZendHashTable, contact_id: &str) -> Ph
             "tags": contact.tags,
         }))
     }))
+}
+
+/// The client of the first source (`None`) or of the further source with this slug, and the
+/// name a site owner knows it by.
+fn source_client(settings: &Settings, slug: Option<&str>) -> Result<(Box<dyn crm::Crm>, String)> {
+    let Some(slug) = slug else {
+        return Ok((
+            crm::client(settings),
+            settings.crm.display_name().to_string(),
+        ));
+    };
+    match settings.source_by_slug(slug.trim()) {
+        Some(source @ SourceRef::Further(further)) => {
+            Ok((crm::for_source(settings, source), further.display_name()))
+        }
+        Some(SourceRef::First) => Ok((
+            crm::client(settings),
+            settings.crm.display_name().to_string(),
+        )),
+        None => Err(Error::InvalidArgument {
+            name: "source",
+            reason: format!(
+                "names no source of these settings; they have {}",
+                settings.source_slugs()
+            ),
+        }),
+    }
 }
 
 /// The capabilities that make a role administrative: a webhook never gives a role holding
