@@ -203,6 +203,25 @@ final class PresetSourcesTest extends E2eTestCase
             $this->assertSame($given, $linked['first_name']);
             $this->assertSameTags($groups, $linked['meta']['mailerlite_tags'] ?? []);
         }
+
+        // subscriber.added_to_group ({subscriber, group}): the groups come from the API.
+        FakeCrm::control('POST', 'mailerlite/subscribers', ['id' => '31986843064993537', 'email' => 'dummy@example.com',
+            'fields' => ['name' => 'Dummy', 'last_name' => 'Renamed'], 'groups' => [['id' => '10', 'name' => 'VIP'], ['id' => '67153591149823347', 'name' => 'Customers']]], 201);
+        $fixture = 'mailerlite/03_subscriber_added_to_group.json';
+        $answer = $this->deliver('mailerlite', 'update', Fixtures::read($fixture), self::JSON + ['Signature' => self::mailerLiteSignature($fixture)]);
+        $this->drained($answer['queued'], ['updated']);
+        $this->assertSameTags(['VIP', 'Customers'], WordPress::user($user['id'])['meta']['mailerlite_tags'] ?? null);
+
+        // The classic API's documented example (a number id under /events/0/data/subscriber);
+        // signatures.txt has no vector for it, so it is signed here with the preset's scheme.
+        FakeCrm::control('POST', 'mailerlite/subscribers', ['id' => '2300951083', 'email' => 'guy.random@example.com',
+            'fields' => ['name' => 'Guy', 'last_name' => 'Random']], 201);
+        $body = Fixtures::read('mailerlite/04_classic_subscriber_create.json');
+        $answer = $this->deliver('mailerlite', 'add', $body, self::JSON + ['Signature' => hash_hmac('sha256', $body, self::MAILERLITE_SECRET)]);
+        $this->drained($answer['queued'], ['created']);
+        $guy = $this->linkedUser('mailerlite', '2300951083');
+        $this->assertSame(['guy.random@example.com', 'Guy', 'Random'], [$guy['email'], $guy['first_name'], $guy['last_name']]);
+        $this->assertSame($users + 4, WordPress::countUsers());
     }
 
     public function test_a_mailerlite_body_with_a_wrong_or_missing_signature_is_refused_and_stores_nothing(): void
