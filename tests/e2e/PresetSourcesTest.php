@@ -12,6 +12,7 @@ final class PresetSourcesTest extends E2eTestCase
 {
     private const MAILERLITE_SECRET = 'ybmcD7PQ9R'; // tests/fixtures/mailerlite/signatures.txt
     private const PIPEMILL_SECRET = 'pipemill-signing-secret-42';
+    private const JSON = ['Content-Type' => 'application/json'];
 
     /** Each source's access key, by slug. */
     private const KEYS = [
@@ -120,15 +121,6 @@ final class PresetSourcesTest extends E2eTestCase
             }
         }
         throw new RuntimeException("no signature for $fixture");
-    }
-
-    private const JSON = ['Content-Type' => 'application/json'];
-
-    /** The newest log id once the refusal counters of earlier tests are folded into the log. */
-    private static function lastLogId(): int
-    {
-        WordPress::php('return WPF_Bridge_Refusals::fold();');
-        return WordPress::lastLogId();
     }
 
     public function test_activecampaign_form_webhooks_create_then_update_the_user(): void
@@ -259,7 +251,7 @@ final class PresetSourcesTest extends E2eTestCase
         $this->assertSameTags([], WordPress::user($user['id'])['meta']['drip_tags'] ?? null, 'no tags left');
 
         // An event outside the preset's `when`: answered ignored, nothing queued, logged.
-        $logId = self::lastLogId();
+        $logId = self::foldedLastLogId();
         $rows = count(QueueTable::rows());
         $answer = $this->deliver('drip', 'update', Fixtures::read('drip/03_subscriber_opened_email.json'), self::JSON);
         $this->assertSame([], $answer['queued'], json_encode($answer));
@@ -313,7 +305,7 @@ final class PresetSourcesTest extends E2eTestCase
         $body = Fixtures::read('custom/pipemill_batch.json');
         $signature = 'sha1=' . base64_encode(hash_hmac('sha1', $body, self::PIPEMILL_SECRET, true));
         $users = WordPress::countUsers();
-        $logId = self::lastLogId();
+        $logId = self::foldedLastLogId();
 
         $answer = $this->deliver('pipemill', 'add', $body, self::JSON + ['X-Pipemill-Signature' => $signature]);
         $this->assertSame(['4401', '4402'], array_column($answer['queued'], 'contact_id'), json_encode($answer));
@@ -354,7 +346,7 @@ final class PresetSourcesTest extends E2eTestCase
         $values = ['crashoverride@hackers.com', '123-abcd-456-efgh', 'Floppy Disk', 'Telephone Cord', 'JPY'];
         $records = [];
         foreach (['background' => [], 'immediate' => ['async' => 'false']] as $processing => $params) {
-            $logId = self::lastLogId();
+            $logId = self::foldedLastLogId();
             $response = self::postJson(self::webhookUrl('add', $params, self::KEYS['convertkit']), $body);
             $this->assertSame(200, $response->status, $response->describe());
             $json = $response->json();

@@ -60,12 +60,6 @@ final class SourcesTest extends E2eTestCase
         ]);
     }
 
-    /** The newest log id once the refusal counters of earlier requests are folded into the log. */
-    private static function lastLogId(): int
-    {
-        WordPress::php('return WPF_Bridge_Refusals::fold();');
-        return WordPress::lastLogId();
-    }
 
     /** A Mautic "contact identified" body for one contact, with its fields and tags. */
     private static function mauticBody(int $id, string $email, string $first): string
@@ -200,7 +194,7 @@ final class SourcesTest extends E2eTestCase
         // The owner deletes the MailerLite source.
         $settings = WordPress::configure(self::settings(false));
         $this->assertSame(['drip', 'activecampaign'], array_column($settings['sources'], 'mapping'));
-        $logId = self::lastLogId();
+        $logId = self::foldedLastLogId();
         $response = self::sendMailerLite(self::mailerLiteBody('7001', 'gone1@example.com'));
         $this->assertWebhookError($response, 403, 'invalid_access_key');
         $this->assertOneNewLogRow($logId, 403);
@@ -260,7 +254,7 @@ final class SourcesTest extends E2eTestCase
             'MailerLite: 10,000 items it cannot read' => [...$mailerLite($subscribers(10000, false)), 200, array_fill(0, 10000, 'pointer_missing')],
         ];
         $before = WordPress::usersSnapshot();
-        $logId = self::lastLogId();
+        $logId = self::foldedLastLogId();
         $http = new Http();
         foreach ($cases as $case => [$key, $body, $headers, $status, $expected]) {
             $response = $http->request('POST', self::webhookUrl('add', [], $key), $body, $headers);
