@@ -95,7 +95,8 @@ pub fn answer_queued(webhook: &Webhook, queued: &[Queued]) -> Answer {
         .collect();
     let log = (!webhook.ignored.is_empty()).then(|| log::ignored(webhook));
     Answer {
-        processing: Some(Processing::Background),
+        // Every item ignored: nothing was stored, so there is nothing to drain.
+        processing: (!queued.is_empty()).then_some(Processing::Background),
         ..Answer::ok(success_body(webhook, "queued", list.into()), log)
     }
 }
@@ -145,7 +146,7 @@ pub fn answer_settled(
         None => Answer::ok(success_body(webhook, "results", results.into()), log),
     };
     Answer {
-        processing: Some(Processing::Immediate),
+        processing: (!queued.is_empty()).then_some(Processing::Immediate),
         ..answer
     }
 }
@@ -253,6 +254,7 @@ mod tests {
                 ["notice: the body was not read: The payload has nothing at /subscriber/id [pointer_missing]"]
             );
             assert_eq!(answer.body["ignored"][0]["code"], "pointer_missing");
+            assert_eq!(answer.processing, None, "nothing was stored");
         }
         assert_eq!(
             answer_settled(&webhook(Vec::new()), &[], &HashMap::new(), None).log,
