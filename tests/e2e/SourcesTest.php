@@ -8,7 +8,8 @@
 //   - deleting a source refuses its key at once, and its events still queued fail with
 //     event_from_other_crm when drained, while the first source's apply;
 //   - bad input over the wire for a source: a 4xx with a stable code or an `ignored` answer,
-//     never a 5xx, nothing stored, no user changed.
+//     never a 5xx, nothing stored, no user changed;
+//   - no answer nor log record holds a source's secret or key.
 final class SourcesTest extends E2eTestCase
 {
     private const MAUTIC_SECRET = 'mautic-e2e-signing-secret';
@@ -284,6 +285,23 @@ final class SourcesTest extends E2eTestCase
             $logged = array_keys($crms[$code] ?? []);
             sort($logged);
             $this->assertSame($sources, $logged, "the records of $code");
+        }
+    }
+
+    /** Runs last: no answer this class received, and no log row, holds a source's secret. */
+    public function test_no_answer_or_log_record_holds_a_sources_secret(): void
+    {
+        $secrets = [self::MAUTIC_SECRET, self::MAILERLITE_SECRET, self::MAILERLITE_KEY, self::DRIP_KEY, self::ACTIVECAMPAIGN_KEY, 'mailerlite-token', WordPress::accessKey()];
+        $this->assertNotEmpty(Http::$webhookResponses);
+        foreach (Http::$webhookResponses as $response) {
+            foreach ($secrets as $secret) {
+                $this->assertStringNotContainsString($secret, $response->body, 'an answer holds a secret: ' . Http::redact($response->url));
+            }
+        }
+        WordPress::php('return WPF_Bridge_Refusals::fold();');
+        $log = json_encode(WordPress::logRows(500));
+        foreach ($secrets as $secret) {
+            $this->assertStringNotContainsString($secret, $log, 'the log holds a secret');
         }
     }
 }
