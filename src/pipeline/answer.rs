@@ -17,8 +17,9 @@ use crate::webhook::{Action, Request, Webhook};
 
 /// What the plugin sends back (status and JSON body) and the record it writes to its log:
 /// `None` when the webhook's events were stored, since their queue rows are its record (one
-/// durable write per accepted webhook); a request that stored nothing (refused, failed, `test`,
-/// or applied without a queue) has a log record.
+/// durable write per accepted webhook), unless a mapping left items unread (`log::ignored`);
+/// a request that stored nothing (refused, failed, `test`, or applied without a queue) has a
+/// log record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answer {
     pub status: u16,
@@ -94,7 +95,8 @@ pub fn answer_queued(webhook: &Webhook, queued: &[Queued]) -> Answer {
         .collect();
     let log = (!webhook.ignored.is_empty()).then(|| log::ignored(webhook));
     Answer {
-        processing: Some(Processing::Background),
+        // Every item ignored: nothing was stored, so there is nothing to drain.
+        processing: (!queued.is_empty()).then_some(Processing::Background),
         ..Answer::ok(success_body(webhook, "queued", list.into()), log)
     }
 }
@@ -102,7 +104,8 @@ pub fn answer_queued(webhook: &Webhook, queued: &[Queued]) -> Answer {
 /// The immediate answer: one result per stored event, as the queue settled it now (`settled`)
 /// or not yet (`queued`). An event the site will retry is `retrying` (200, with its code and
 /// next try); a failed one, or the queue's own error (`port_error`), makes the answer that
-/// error's. The events were stored, so the answer has no log record.
+/// error's. The events were stored, so the answer has a log record only for the items a
+/// mapping did not read (`log::ignored`), as in `answer_queued`.
 pub fn answer_settled(
     webhook: &Webhook,
     queued: &[Queued],
@@ -134,15 +137,16 @@ pub fn answer_settled(
             None => json!({"id": q.id, "contact_id": q.contact_id, "outcome": "queued"}),
         })
         .collect();
+    let log = (!webhook.ignored.is_empty()).then(|| log::ignored(webhook));
     let answer = match port_error.as_ref().or(failure) {
         Some(error) => {
             let body = failure_body(error, webhook, results.into(), &[]);
-            Answer::failed(error, body, None)
+            Answer::failed(error, body, log)
         }
-        None => Answer::ok(success_body(webhook, "results", results.into()), None),
+        None => Answer::ok(success_body(webhook, "results", results.into()), log),
     };
     Answer {
-        processing: Some(Processing::Immediate),
+        processing: (!queued.is_empty()).then_some(Processing::Immediate),
         ..answer
     }
 }
@@ -210,5 +214,52 @@ fn retry_after(error: &Error) -> Option<u64> {
     match error.retry() {
         Retry::Later { after } => after.map(|after| after.as_secs()),
         Retry::Never => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webhook::mapping::Ignored;
+    use crate::webhook::{Action, Options};
+
+    fn webhook(ignored: Vec<Ignored>) -> Webhook {
+        Webhook {
+            action: Action::Add,
+            crm: "convertkit".into(),
+            options: Options::default(),
+            events: Vec::new(),
+            ignored,
+        }
+    }
+
+    /// Items a mapping did not read are logged whether the events were applied now or later:
+    /// the queue rows record only what was stored.
+    #[test]
+    fn stored_answers_log_only_the_ignored_items() {
+        let item = Ignored {
+            item: None,
+            code: "pointer_missing".into(),
+            message: "The payload has nothing at /subscriber/id".into(),
+        };
+        for answer in [
+            answer_settled(&webhook(vec![item.clone()]), &[], &HashMap::new(), None),
+            answer_queued(&webhook(vec![item.clone()]), &[]),
+        ] {
+            let log = answer.log.expect("a record of the ignored item");
+            assert_eq!(log.outcome, "ignored");
+            assert_eq!(log.crm, "convertkit");
+            assert_eq!(
+                log.details,
+                ["notice: the body was not read: The payload has nothing at /subscriber/id [pointer_missing]"]
+            );
+            assert_eq!(answer.body["ignored"][0]["code"], "pointer_missing");
+            assert_eq!(answer.processing, None, "nothing was stored");
+        }
+        assert_eq!(
+            answer_settled(&webhook(Vec::new()), &[], &HashMap::new(), None).log,
+            None
+        );
+        assert_eq!(answer_queued(&webhook(Vec::new()), &[]).log, None);
     }
 }

@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use super::report::Report;
 use crate::error::{Error, ErrorKind};
-use crate::settings::Settings;
+use crate::settings::{Settings, SourceRef};
 use crate::site::UserId;
 use crate::sync::EventResult;
-use crate::webhook::{Action, Request, Webhook};
+use crate::webhook::{auth, Action, Request, Webhook};
 
 /// One row of the plugin's webhook log. Never holds a secret: only ids, codes, outcomes and
 /// the sentences of results and errors, which carry none.
@@ -124,12 +124,26 @@ pub fn refused(error: &Error, request: &Request, settings: Option<&Settings>) ->
     LogRecord {
         action: action_label(request),
         crm: settings
-            .map(|s| s.crm.slug().to_string())
+            .map(|settings| refused_source(error, request, settings))
             .unwrap_or_default(),
         outcome: error.code().to_string(),
         refused: settings.is_none() || error.kind() == ErrorKind::Authentication,
         details: vec![format!("error: {prefix}: {error} [{}]", error.code())],
         ..LogRecord::default()
+    }
+}
+
+/// The slug of the source a refused request came in through: the one its access key selects
+/// (a MailerLite source's refused signature is MailerLite's, not the first source's), else
+/// the first source's. A wrong key selects none, so it is not looked up again.
+fn refused_source(error: &Error, request: &Request, settings: &Settings) -> String {
+    let source = match error {
+        Error::InvalidAccessKey => None,
+        _ => auth::source_of(request, settings),
+    };
+    match source {
+        Some(SourceRef::Further(source)) => source.slug.clone(),
+        _ => settings.crm.slug().to_string(),
     }
 }
 
@@ -169,4 +183,34 @@ fn describe(action: Action, result: &EventResult) -> String {
         line.push_str(note);
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A refused request of a further source is recorded as that source's, not the first's.
+    #[test]
+    fn a_refused_request_names_the_source_its_key_selects() {
+        let settings = Settings::from_map(
+            json!({
+                "crm": "mautic",
+                "access_key": "first-source-key",
+                "sources": [{"mapping": "drip", "access_key": "drip-source-key"}],
+            })
+            .as_object()
+            .expect("an object"),
+        )
+        .expect("valid settings");
+        let error = Error::BodyTooDeep { limit: 64 };
+        let crm = |key: &str, error: &Error| {
+            let request =
+                Request::test_post(json!({"wpf_action": "add", "access_key": key}), &[], "{}");
+            refused(error, &request, Some(&settings)).crm
+        };
+        assert_eq!(crm("drip-source-key", &error), "drip");
+        assert_eq!(crm("first-source-key", &error), "mautic");
+        assert_eq!(crm("wrong-key-000", &Error::InvalidAccessKey), "mautic");
+    }
 }

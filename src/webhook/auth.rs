@@ -82,14 +82,7 @@ pub fn authenticate<'s>(
     request: &Request,
     settings: &'s Settings,
 ) -> Result<(SourceRef<'s>, bool)> {
-    let given = request
-        .param(ACCESS_KEY_PARAM)
-        .filter(|key| !key.is_empty())
-        .or_else(|| request.header(ACCESS_KEY_HEADER).map(str::to_string))
-        .unwrap_or_default();
-    let source = settings
-        .source_by_key(&given)
-        .ok_or(Error::InvalidAccessKey)?;
+    let source = source_of(request, settings).ok_or(Error::InvalidAccessKey)?;
     if let SourceRef::Further(_) = source {
         return Ok((source, false));
     }
@@ -116,6 +109,17 @@ pub fn authenticate<'s>(
         return Ok((source, true));
     }
     Ok((source, false))
+}
+
+/// The source the request's access key selects (`Settings::source_by_key`), or `None`: the
+/// first step of `authenticate`, also used to name the source of a refused request's record.
+pub fn source_of<'s>(request: &Request, settings: &'s Settings) -> Option<SourceRef<'s>> {
+    let given = request
+        .param(ACCESS_KEY_PARAM)
+        .filter(|key| !key.is_empty())
+        .or_else(|| request.header(ACCESS_KEY_HEADER).map(str::to_string))
+        .unwrap_or_default();
+    settings.source_by_key(&given)
 }
 
 /// A new access key: at least 160 bits from the OS random source, URL-safe characters only.
