@@ -64,10 +64,12 @@ final class WPF_Bridge_Queue implements WpfBridge\Queue {
 	/**
 	 * Stores the rows of one accepted webhook in one INSERT, due at once, each under its
 	 * delivery key: a row whose key a waiting, unclaimed row holds is not stored again, and
-	 * that row's id is returned for it. The ids are read back by key (a row of this INSERT may
-	 * be claimed at once, which frees its key, so its own `batch` finds it too). A key freed
-	 * between the INSERT and the read (its holder was just claimed) is stored again, as any
-	 * delivery arriving after a claim is; STORE_TRIES rounds at most. A row without a key (the
+	 * that row's id is returned for it. One row (a webhook's usual one event) gets its id from
+	 * the INSERT itself: `id = LAST_INSERT_ID(id)` on a held key makes the holder's id the
+	 * statement's insert id, so the answer costs no read. Several rows are read back by key (a
+	 * row of this INSERT may be claimed at once, which frees its key, so its own `batch` finds
+	 * it too); a key freed between the INSERT and the read (its holder was just claimed) is
+	 * stored again, as any delivery arriving after a claim is; STORE_TRIES rounds at most. A row without a key (the
 	 * tests' direct calls) gets one of its own, so it is never taken for another.
 	 *
 	 * @param array<int, array{crm: string, contact_id: string, data: string, head: string, delivery_key?: string}> $rows Rows to store.
