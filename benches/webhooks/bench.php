@@ -14,8 +14,9 @@
 //   storm: Mautic updates over 16 connections with the fake CRM slowed, once with php-fpm
 //      draining and once with a resident worker: accept rate, time from the last answer until
 //      the last event is applied, applies, CRM API calls, lost events, contacts not at their
-//      newest version, and the front page's answer time (a visitor every 200 ms) during the
-//      storm against idle;
+//      newest version, the front page's answer time (a visitor every 200 ms) during the
+//      storm against idle, and what competed for the CPUs while the webhooks were sent
+//      (php-fpm, MariaDB, nginx, the resident worker, the load generator, the rest);
 //   latency: the median answer time of queued contact-id webhooks with the fake CRM at 0 ms
 //      and slowed, with the ratio;
 //   drain: one drain (WPF_Bridge_Worker::drain in one PHP process) of stored updates of linked
@@ -481,7 +482,28 @@ if ($want('throughput')) {
 
 // ---- storm: php-fpm draining, then a resident worker; the front page meanwhile --------------
 /** Sends the storm's updates (versions newer than $base) and waits until they are applied. */
-function storm(string $label, int $base, int $contacts, int $versions, int $connections, int $crmMs, int $timeout, string $url, string $key, array &$broken): array
+/** The whole machine's busy CPU seconds so far (/proc/stat: all but idle and iowait). */
+function machineCpu(): float
+{
+    $fields = array_map('intval', array_slice(preg_split('/\s+/', trim((string) strtok((string) file_get_contents('/proc/stat'), "\n"))), 1, 8));
+    return (array_sum($fields) - $fields[3] - $fields[4]) / 100;
+}
+
+/** CPU seconds so far of what competes during a storm: php-fpm, MariaDB, nginx, the resident worker, this process (the load), the machine. */
+function stormCpu(int $workerPid): array
+{
+    $self = getrusage();
+    return [
+        'php-fpm' => cpuOf(childrenOf((int) Env::get('WPF_E2E_PHP_FPM_PID'))),
+        'MariaDB' => cpuOf([(int) Env::get('WPF_E2E_MARIADB_PID')]),
+        'nginx' => cpuOf(childrenOf((int) Env::get('WPF_E2E_NGINX_PID'))),
+        'resident worker' => $workerPid > 0 ? cpuOf([$workerPid]) : 0.0,
+        'load generator' => $self['ru_utime.tv_sec'] + $self['ru_utime.tv_usec'] / 1e6 + $self['ru_stime.tv_sec'] + $self['ru_stime.tv_usec'] / 1e6,
+        'machine' => machineCpu(),
+    ];
+}
+
+function storm(string $label, int $base, int $contacts, int $versions, int $connections, int $crmMs, int $timeout, string $url, string $key, array &$broken, int $workerPid = 0): array
 {
     QueueTable::reset();
     FakeCrm::reset();
@@ -504,9 +526,12 @@ function storm(string $label, int $base, int $contacts, int $versions, int $conn
     }
     note('storm (%s): %d updates for %d contacts over %d connections, fake CRM %d ms', $label, count($requests), $contacts, $connections, $crmMs);
     $visitor = startVisitor("$url/");
+    $cpuBefore = stormCpu($workerPid);
     $started = microtime(true);
     $answers = Load::post($requests, $connections, 900);
     $sent = microtime(true) - $started;
+    $cpuAfter = stormCpu($workerPid);
+    $cpu = array_map(static fn (string $k): float => $cpuAfter[$k] - $cpuBefore[$k], array_combine(array_keys($cpuAfter), array_keys($cpuAfter)));
     $ids = [];
     foreach ($answers as $answer) {
         foreach (json_decode($answer['body'], true)['queued'] ?? [] as $queued) {
@@ -530,6 +555,7 @@ function storm(string $label, int $base, int $contacts, int $versions, int $conn
         'sums' => QueueTable::drainSums(),
         'crm_calls' => count(FakeCrm::requests()),
         'front' => $front,
+        'cpu' => $cpu,
     ];
     if ($figures['statuses'] !== [200 => count($requests)]) {
         $broken[] = "storm ($label) answers: " . json_encode($figures['statuses']);
@@ -553,10 +579,11 @@ if ($want('storm')) {
     $storms['php-fpm drains'] = storm('f', $base, $contacts, $versions, $connections, $crmMs, $drainTimeout, $url, $key, $broken);
     $worker = startResidentWorker();
     try {
-        $storms['resident worker'] = storm('r', $base + 1000, $contacts, $versions, $connections, $crmMs, $drainTimeout, $url, $key, $broken);
+        $storms['resident worker'] = storm('r', $base + 1000, $contacts, $versions, $connections, $crmMs, $drainTimeout, $url, $key, $broken, (int) proc_get_status($worker[0])['pid']);
     } finally {
         stopResidentWorker($worker);
     }
+    $cpus = max(1, (int) trim((string) shell_exec('nproc')));
     $idleMedian = Load::median($idle['ms']);
     $idleP99 = quantile($idle['ms'], 0.99);
     $report[] = sprintf('-- storm: %d Mautic updates for %d contacts (%d versions each), %d connections, fake CRM %d ms', $contacts * $versions, $contacts, $versions, $connections, $crmMs);
@@ -577,6 +604,10 @@ if ($want('storm')) {
         $report[] = sprintf('not at newest  %d contacts (target 0: %s)', $f['stale'], $met($f['stale'] === 0));
         $report[] = sprintf('front page     median %.1f ms (%.2fx idle), p99 %.1f ms (%.2fx idle), %d answers, %d failed (target each <= %.1fx: %s)',
             Load::median($f['front']['ms']), $fm, quantile($f['front']['ms'], 0.99), $fp, count($f['front']['ms']), $f['front']['errors'], $frontLimit, $met($fm <= $frontLimit && $fp <= $frontLimit));
+        // What competed for the CPUs while the webhooks were sent (the rest: the visitor, other processes).
+        $ours = $f['cpu']['php-fpm'] + $f['cpu']['MariaDB'] + $f['cpu']['nginx'] + $f['cpu']['resident worker'] + $f['cpu']['load generator'];
+        $report[] = sprintf('CPU meanwhile  %.0f%% of %d CPUs busy: php-fpm %.1f s, MariaDB %.1f s, nginx %.1f s, resident worker %.1f s, load generator %.1f s, the rest %.1f s',
+            100 * $f['cpu']['machine'] / max(1e-9, $f['sent'] * $cpus), $cpus, $f['cpu']['php-fpm'], $f['cpu']['MariaDB'], $f['cpu']['nginx'], $f['cpu']['resident worker'], $f['cpu']['load generator'], max(0, $f['cpu']['machine'] - $ours));
     }
 }
 
