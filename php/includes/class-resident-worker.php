@@ -27,15 +27,6 @@ final class WPF_Bridge_Resident_Worker {
 	public const HEARTBEAT_OPTION = 'wpf_bridge_worker_heartbeat';
 
 	/**
-	 * The CPU priority (nice value) the worker lowers itself to when it starts: below the web
-	 * server's (0), so on a busy machine the site's visitors and the webhooks' answers get the
-	 * CPU first and the worker takes what is left (issue 17: on 2 cores a worker at nice 0 made
-	 * the front page 2.3x slower during a storm). A supervisor that starts it lower already
-	 * (systemd's Nice=) is left as it is.
-	 */
-	public const NICE = 10;
-
-	/**
 	 * One of the extension's rules for the resident worker (wpf_bridge_rules()['resident']):
 	 * `bounds` (the loop's defaults, by option name: max-contacts, max-memory in MiB,
 	 * max-seconds, idle-sleep in seconds), `round_seconds` (one drain call at most before the
@@ -90,7 +81,6 @@ final class WPF_Bridge_Resident_Worker {
 		);
 		self::$stop = false;
 		self::listen_for_signals();
-		self::lower_priority();
 		$out( sprintf( 'resident worker %d: draining until %d contacts, %d MiB or %d s', $stats['pid'], $bounds['max-contacts'], $bounds['max-memory'], $bounds['max-seconds'] ) );
 		$beat = 0.0;
 		try {
@@ -216,20 +206,6 @@ final class WPF_Bridge_Resident_Worker {
 			return 'max-memory';
 		}
 		return null;
-	}
-
-	/**
-	 * Lowers this process's CPU priority to NICE unless it is that low already (a process may
-	 * lower its priority, never raise it back: fine for a process of its own).
-	 */
-	private static function lower_priority(): void {
-		if ( ! function_exists( 'pcntl_getpriority' ) || ! function_exists( 'proc_nice' ) ) {
-			return;
-		}
-		$now = pcntl_getpriority();
-		if ( is_int( $now ) && $now < self::NICE ) {
-			proc_nice( self::NICE - $now );
-		}
 	}
 
 	/**

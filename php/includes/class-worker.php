@@ -33,19 +33,6 @@ final class WPF_Bridge_Worker {
 	/** Whether this process holds the drain lease. */
 	private static bool $leased = false;
 
-	/**
-	 * The share of its time a drain in a web request (php-fpm, WP-Cron) spends working: before
-	 * each contact after the first it pauses as long as the previous contact took, so on a
-	 * busy machine it takes at most about half a CPU from the requests the site is serving
-	 * (issue 17: the front page during a storm of webhooks). The drain is many times faster
-	 * than webhooks arrive once coalesced (143 contacts/s against 24 applies/s in the 10,000
-	 * webhook storm), so halving its pace leaves no event waiting longer in practice.
-	 */
-	private const WEB_DRAIN_WORK_SHARE = 0.5;
-
-	/** The longest pause between two contacts of a web drain, in seconds. */
-	private const WEB_DRAIN_MAX_PAUSE = 0.25;
-
 	/** Whether this process's drain makes one pass only (one_pass()). */
 	private static bool $one_pass = false;
 
@@ -149,7 +136,7 @@ final class WPF_Bridge_Worker {
 		try {
 			$pause = (float) self::rule( 'round_pause_seconds' );
 			while ( true ) {
-				$report = self::drain( (int) ceil( $deadline - microtime( true ) ), null, self::yielding() );
+				$report = self::drain( (int) ceil( $deadline - microtime( true ) ) );
 				if ( self::$one_pass || microtime( true ) + $pause >= $deadline ) {
 					// The budget ended with events due and work being done: the next drain starts
 					// now, not at the next tick. A pass that only found busy contacts hands over
@@ -174,26 +161,6 @@ final class WPF_Bridge_Worker {
 		if ( $hand_over ) {
 			self::hand_over();
 		}
-	}
-
-	/**
-	 * The go-on callback of a web drain (drain()'s $go_on, asked before each contact): pauses
-	 * so that the drain works WEB_DRAIN_WORK_SHARE of its time, and always goes on (the
-	 * drain's own budget ends it).
-	 */
-	private static function yielding(): callable {
-		$last = null;
-		return static function () use ( &$last ): bool {
-			if ( null !== $last ) {
-				$worked = microtime( true ) - $last;
-				$pause  = min( self::WEB_DRAIN_MAX_PAUSE, $worked * ( 1 - self::WEB_DRAIN_WORK_SHARE ) / self::WEB_DRAIN_WORK_SHARE );
-				if ( $pause > 0 ) {
-					usleep( (int) ( $pause * 1000000 ) );
-				}
-			}
-			$last = microtime( true );
-			return true;
-		};
 	}
 
 	/**
