@@ -15,8 +15,9 @@
 //      draining and once with a resident worker: accept rate, time from the last answer until
 //      the last event is applied, applies, CRM API calls, lost events, contacts not at their
 //      newest version, the front page's answer time (a visitor every 200 ms) during the
-//      storm against idle, and what competed for the CPUs while the webhooks were sent
-//      (php-fpm, MariaDB, nginx, the resident worker, the load generator, the rest);
+//      storm against idle, what competed for the CPUs while the webhooks were sent (php-fpm,
+//      MariaDB, nginx, the resident worker, the load generator, the rest) and php-fpm's listen
+//      queue meanwhile (requests waiting for a worker, as a visitor's does);
 //   latency: the median answer time of queued contact-id webhooks with the fake CRM at 0 ms
 //      and slowed, with the ratio;
 //   drain: one drain (WPF_Bridge_Worker::drain in one PHP process) of stored updates of linked
@@ -503,6 +504,31 @@ function stormCpu(int $workerPid): array
     ];
 }
 
+/**
+ * Samples php-fpm's listen queue (requests accepted by the socket, waiting for a free worker:
+ * `ss`'s Recv-Q) every 200 ms in a child process; stop with stopQueueSampler().
+ */
+function startQueueSampler(): array
+{
+    $out = tempnam(sys_get_temp_dir(), 'wpf-bench-fpmq-');
+    $socket = Env::get('WPF_E2E_DIR') . '/run/php-fpm.sock';
+    $loop = 'while [ ! -e "$1.stop" ]; do ss -xlH src "$2" | awk \'{ print $3 }\'; sleep 0.2; done >"$1"';
+    $process = proc_open(['bash', '-c', $loop, 'sampler', $out, $socket], [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes);
+    return [$process, $out];
+}
+
+/** Stops the listen queue sampler; returns the queue lengths it saw. */
+function stopQueueSampler(array $sampler): array
+{
+    [$process, $out] = $sampler;
+    touch("$out.stop");
+    proc_close($process);
+    $lengths = array_map('intval', array_filter(file($out, FILE_IGNORE_NEW_LINES) ?: [], 'is_numeric'));
+    @unlink($out);
+    @unlink("$out.stop");
+    return $lengths;
+}
+
 function storm(string $label, int $base, int $contacts, int $versions, int $connections, int $crmMs, int $timeout, string $url, string $key, array &$broken, int $workerPid = 0): array
 {
     QueueTable::reset();
@@ -527,9 +553,11 @@ function storm(string $label, int $base, int $contacts, int $versions, int $conn
     note('storm (%s): %d updates for %d contacts over %d connections, fake CRM %d ms', $label, count($requests), $contacts, $connections, $crmMs);
     $visitor = startVisitor("$url/");
     $cpuBefore = stormCpu($workerPid);
+    $queueSampler = startQueueSampler();
     $started = microtime(true);
     $answers = Load::post($requests, $connections, 900);
     $sent = microtime(true) - $started;
+    $fpmQueue = stopQueueSampler($queueSampler);
     $cpuAfter = stormCpu($workerPid);
     $cpu = array_map(static fn (string $k): float => $cpuAfter[$k] - $cpuBefore[$k], array_combine(array_keys($cpuAfter), array_keys($cpuAfter)));
     $ids = [];
@@ -556,6 +584,7 @@ function storm(string $label, int $base, int $contacts, int $versions, int $conn
         'crm_calls' => count(FakeCrm::requests()),
         'front' => $front,
         'cpu' => $cpu,
+        'fpm_queue' => $fpmQueue,
     ];
     if ($figures['statuses'] !== [200 => count($requests)]) {
         $broken[] = "storm ($label) answers: " . json_encode($figures['statuses']);
@@ -608,6 +637,9 @@ if ($want('storm')) {
         $ours = $f['cpu']['php-fpm'] + $f['cpu']['MariaDB'] + $f['cpu']['nginx'] + $f['cpu']['resident worker'] + $f['cpu']['load generator'];
         $report[] = sprintf('CPU meanwhile  %.0f%% of %d CPUs busy: php-fpm %.1f s, MariaDB %.1f s, nginx %.1f s, resident worker %.1f s, load generator %.1f s, the rest %.1f s',
             100 * $f['cpu']['machine'] / max(1e-9, $f['sent'] * $cpus), $cpus, $f['cpu']['php-fpm'], $f['cpu']['MariaDB'], $f['cpu']['nginx'], $f['cpu']['resident worker'], $f['cpu']['load generator'], max(0, $f['cpu']['machine'] - $ours));
+        // A visitor's request waits in php-fpm's listen queue behind the webhooks already there.
+        $report[] = sprintf('php-fpm queue  median %.0f, p90 %.0f requests waiting for one of the %s workers (%d samples while the webhooks were sent)',
+            Load::median($f['fpm_queue']), quantile($f['fpm_queue'], 0.9), getenv('WPF_E2E_FPM_WORKERS') ?: '4', count($f['fpm_queue']));
     }
 }
 
