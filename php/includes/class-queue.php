@@ -69,8 +69,9 @@ final class WPF_Bridge_Queue implements WpfBridge\Queue {
 	 * statement's insert id, so the answer costs no read. Several rows are read back by key (a
 	 * row of this INSERT may be claimed at once, which frees its key, so its own `batch` finds
 	 * it too); a key freed between the INSERT and the read (its holder was just claimed) is
-	 * stored again, as any delivery arriving after a claim is; STORE_TRIES rounds at most. A row without a key (the
-	 * tests' direct calls) gets one of its own, so it is never taken for another.
+	 * stored again, as any delivery arriving after a claim is; STORE_TRIES rounds at most. A
+	 * row without a key (the tests' direct calls) gets one of its own, so it is never taken
+	 * for another.
 	 *
 	 * @param array<int, array{crm: string, contact_id: string, data: string, head: string, delivery_key?: string}> $rows Rows to store.
 	 * @return int[] Their ids, in the same order.
