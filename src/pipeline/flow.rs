@@ -187,7 +187,7 @@ pub fn planned_processing(
 /// answered), once the queue's caps allow it (`queue::room`: 503 `queue_full`, nothing
 /// stored).
 pub fn store(webhook: &Webhook, settings: &Settings, queue: &dyn Queue) -> Result<Vec<Queued>> {
-    let stored = queue::intake(webhook, settings, queue.now()?);
+    let stored = queue::intake(webhook, settings);
     let rows: Vec<_> = stored
         .iter()
         .enumerate()

@@ -162,7 +162,6 @@ mod tests {
                 deleted: false,
                 timestamp: stamp.map(str::to_string),
             },
-            accepted_at: 0,
             password_withheld: false,
         }
     }
