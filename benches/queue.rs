@@ -16,7 +16,6 @@ use fake_crm::FakeCrm;
 use serde_json::{json, Map, Value};
 use support::memory_queue::MemoryQueue;
 use support::memory_site::MemorySite;
-use wpf_bridge::crm::{self, Crm};
 use wpf_bridge::pipeline::{handle, handle_queued, Answer};
 use wpf_bridge::queue::{drain, Limits};
 use wpf_bridge::settings::Settings;
@@ -110,13 +109,12 @@ fn main() {
     let map = json!({"access_key": KEY, "crm": "mautic", "mautic_url": fake.mautic_url(),
                      "mautic_username": "mautic-user", "mautic_password": "mautic-password"});
     let settings = Settings::from_map(map.as_object().unwrap()).unwrap();
-    let client: Box<dyn Crm> = crm::client(&settings);
     let events = CONTACTS * VERSIONS;
     println!("{events} Mautic updates for {CONTACTS} contacts from {THREADS} threads");
 
     let site_q = site();
     let queue = MemoryQueue::new(1_700_000_000);
-    let send = |r: Request| handle_queued(&r, &settings, &site_q, client.as_ref(), &queue, true);
+    let send = |r: Request| handle_queued(&r, &settings, &site_q, &queue, true);
     let (accept_secs, all_ok) = storm(&send);
     let started = Instant::now();
     let report = drain(
@@ -143,7 +141,7 @@ fn main() {
 
     fake.clear_requests();
     let site_h = site();
-    let send = |r: Request| handle(&r, &settings, &site_h, client.as_ref());
+    let send = |r: Request| handle(&r, &settings, &site_h);
     let (secs, all_ok) = storm(&send);
     println!(
         "in request: apply {:>7.0} webhooks/s (all 200: {all_ok}), applies {events} (one per \

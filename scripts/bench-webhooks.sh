@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The webhook benchmark (issue 10's evidence; README "Measured"). Brings up its own e2e site
 # (tests/e2e/env/up.sh --fresh: WordPress 6.1, MariaDB, 4 php-fpm workers, nginx, the fake
-# CRM, all on 127.0.0.1), installs the floors' must-use plugin
+# CRM, all on 127.0.0.1; opcache as Debian ships it), installs the floors' must-use plugin
 # (benches/webhooks/wpf-bench-floor.php) and prints, in one run (benches/webhooks/bench.php,
 # whose header says what each part measures): throughput (the floors, the accept path with
 # php-fpm draining and with a resident worker, wrong-key requests), two storms of Mautic
 # updates (php-fpm draining, then a resident worker) with the front page's answer time
 # meanwhile, the queued answer time with the CRM slowed, and what one drain costs per
-# applied contact (queries, commits, calls into PHP, CPU).
+# applied contact (queries, commits, calls into PHP, CPU), and a profile of one webhook's
+# accept path against the floors (time, SQL statements, PHP files, CPU per request).
 # It prints figures and targets and does not fail on a missed target; it exits non-zero when
 # the run broke (non-200 answers, lost or failed events, a queue that did not drain). Every
 # load is bounded; the site is stopped at the end (WPF_BENCH_KEEP=1 keeps it).
@@ -15,6 +16,7 @@
 #   scripts/bench-webhooks.sh
 #   WPF_BENCH_STORM_CONTACTS=100 WPF_BENCH_STORM_VERSIONS=5 WPF_BENCH_SECONDS=3 scripts/bench-webhooks.sh
 #   WPF_BENCH_PARTS=drain scripts/bench-webhooks.sh      # only the drain's cost
+#   WPF_BENCH_PARTS=profile scripts/bench-webhooks.sh    # where one webhook's time goes
 #
 # Environment: WPF_BENCH_DIR (state dir, default .e2e-bench/; not WPF_E2E_DIR, so a shell
 # that sourced the e2e env.sh never wipes the e2e site), WPF_E2E_PORT / WPF_E2E_CRM_PORT /
@@ -22,8 +24,8 @@
 # per wrk run), WPF_BENCH_ROUNDS (2), WPF_BENCH_CONNECTIONS (16), WPF_BENCH_WRK_THREADS (2),
 # WPF_BENCH_STORM_CONTACTS (1000), WPF_BENCH_STORM_VERSIONS (10), WPF_BENCH_CRM_MS (150),
 # WPF_BENCH_LATENCY_REQUESTS (400), WPF_BENCH_LATENCY_CONTACTS (100),
-# WPF_BENCH_LATENCY_CONNECTIONS (8), WPF_BENCH_DRAIN_CONTACTS (1000), WPF_BENCH_PARTS
-# (throughput,storm,latency,drain), WPF_BENCH_DRAIN_TIMEOUT (600 s), WPF_BENCH_TIMEOUT
+# WPF_BENCH_LATENCY_CONNECTIONS (8), WPF_BENCH_DRAIN_CONTACTS (1000), WPF_BENCH_PROFILE_REQUESTS
+# (100), WPF_BENCH_PARTS (profile,throughput,storm,latency,drain), WPF_BENCH_DRAIN_TIMEOUT (600 s), WPF_BENCH_TIMEOUT
 # (3600 s for the whole run), WPF_BENCH_KEEP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,6 +59,12 @@ trap 'exit 130' INT TERM
 
 say "starting a fresh bench site in $WPF_E2E_DIR on 127.0.0.1:$WPF_E2E_PORT ($WPF_E2E_FPM_WORKERS php-fpm workers)"
 tests/e2e/env/up.sh --fresh
+# opcache as a Debian site has it (php-opcache's defaults: validate_timestamps on, files looked
+# at again after 2 s), not the e2e stack's revalidate_freq=0, which makes every request stat
+# every PHP file so test edits show at once. The same for the floors and the webhooks.
+printf '; written by scripts/bench-webhooks.sh: opcache as PHP and Debian ship it\nopcache.revalidate_freq = 2\n' \
+  >"$WPF_E2E_DIR/php/conf.d/95-wpf-bench.ini"
+tests/e2e/env/up.sh >/dev/null
 # shellcheck disable=SC1091
 . "$WPF_E2E_DIR/env.sh"
 floor="$WPF_E2E_WP_DIR/wp-content/mu-plugins/wpf-bench-floor.php"

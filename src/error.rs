@@ -211,11 +211,11 @@ errors! {
     AbandonedEvent { id: u64, claims: u32 },
 
     #[row("event_from_other_crm", 1013, InvalidPayload, Never)]
-    #[error("Queued event {id} came from {stored}, but the site is now set up for {configured}: it was not applied (its contact id and any CRM call would go to the wrong CRM). Switch the CRM back and retry it, or discard it.")]
+    #[error("Queued event {id} came in through the source \"{stored}\", which this site no longer has (its sources now: {configured}): it was not applied (its contact id and any CRM call would go to the wrong CRM). Add that source back (or switch the CRM back) and retry it, or discard it.")]
     EventFromOtherCrm {
         id: u64,
-        stored: &'static str,
-        configured: &'static str,
+        stored: String,
+        configured: String,
     },
 
     #[row("contact_id_too_long", 1014, InvalidPayload, Never)]
@@ -535,8 +535,8 @@ mod tests {
             Error::AbandonedEvent { id: 1, claims: 3 },
             Error::EventFromOtherCrm {
                 id: 1,
-                stored: "Mautic",
-                configured: "User.com",
+                stored: text(),
+                configured: text(),
             },
             Error::UnusableEmail {
                 contact_id: text(),

@@ -4,6 +4,7 @@
 //! Intake reads the access key and webhook secret; apply reads the rest; CRM clients read
 //! their URLs and credentials. Validation happens once, here.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -145,12 +146,77 @@ pub struct Settings {
     pub max_waiting_bytes: u64,
     /// Most events waiting for one contact.
     pub max_waiting_per_contact: u64,
+    /// The further sources of webhooks (issue 16); the settings above are the first.
+    pub sources: Vec<SourceSettings>,
+}
+
+/// A further source of webhooks: a CRM read through a mapping (a preset, or the site's own),
+/// with its own access key, signing secret, API credentials, field map and password return.
+/// Its slug names it everywhere: the queue stores it with each event, and it prefixes the
+/// user meta (`{slug}_contact_id`, `{slug}_tags`), so no two sources of a site share one.
+#[derive(Debug, Clone, Serialize)]
+pub struct SourceSettings {
+    /// The preset's slug, or the custom mapping's `slug` (not stored: read from `mapping`).
+    #[serde(skip)]
+    pub slug: String,
+    pub name: Option<String>,
+    /// A preset's slug (a string), or the site's own mapping (an object, validated by
+    /// `webhook::mapping` when the settings are saved and when it reads a webhook).
+    pub mapping: Value,
+    #[serde(serialize_with = "exposed")]
+    pub access_key: Secret,
+    /// The key of the mapping's `signature`, when it has one.
+    #[serde(serialize_with = "exposed")]
+    pub webhook_secret: Secret,
+    /// The CRM's API, for the presets with a client (`CrmKind::PRESET_CLIENTS`).
+    pub api_url: Option<String>,
+    #[serde(serialize_with = "exposed")]
+    pub api_key: Secret,
+    pub field_map: BTreeMap<String, String>,
+    pub return_password: bool,
+    pub return_password_field: Option<String>,
+}
+
+impl SourceSettings {
+    /// The preset this source reads with, or `None` for the site's own mapping.
+    pub fn preset(&self) -> Option<&str> {
+        self.mapping.as_str()
+    }
+
+    /// The name a site owner knows: `name`, else the preset's or the mapping's, else the slug.
+    pub fn display_name(&self) -> String {
+        self.name
+            .clone()
+            .or_else(|| {
+                self.mapping
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
+            .or_else(|| {
+                let presets = crate::crm_kind::PRESET_CRMS;
+                let preset = presets
+                    .iter()
+                    .find(|(slug, _)| Some(*slug) == self.preset());
+                preset.map(|(_, name)| name.to_string())
+            })
+            .unwrap_or_else(|| self.slug.clone())
+    }
+}
+
+/// Which source a webhook came in through: the first (the settings' own `crm`) or one of
+/// `sources`.
+#[derive(Debug, Clone, Copy)]
+pub enum SourceRef<'a> {
+    First,
+    Further(&'a SourceSettings),
 }
 
 /// The defaults: what an empty settings array reads as (every default is in `read`).
 impl Default for Settings {
     fn default() -> Self {
-        Settings::read(&Reader(&Map::new())).expect("an empty settings array reads as the defaults")
+        Settings::read(&Reader::new(&Map::new()))
+            .expect("an empty settings array reads as the defaults")
     }
 }
 
@@ -159,27 +225,66 @@ impl Settings {
     /// options beside ours); every known key is checked and a wrong one is named in the error.
     /// The CRM and the access key have no usable default: they must be set.
     pub fn from_map(map: &Map<String, Value>) -> Result<Self> {
-        let reader = Reader(map);
+        let reader = Reader::new(map);
         if reader.crm()?.is_none() {
             return Err(Error::setting(
                 "crm",
                 format!("is missing; choose {}", CrmKind::slugs()),
             ));
         }
-        let access_key = reader.string("access_key")?.unwrap_or_default();
-        if access_key.chars().count() < MIN_ACCESS_KEY_CHARS {
-            return Err(Error::setting(
-                "access_key",
-                format!("must be at least {MIN_ACCESS_KEY_CHARS} characters; generate a new key"),
-            ));
+        reader.access_key()?;
+        let mut settings = Settings::read(&reader)?;
+        settings.sources = read_sources(map, &settings)?;
+        Ok(settings)
+    }
+
+    /// The source whose access key this is (compared in constant time with every source's,
+    /// none skipped), or `None`.
+    pub fn source_by_key(&self, given: &str) -> Option<SourceRef<'_>> {
+        let mut found = self.access_key.matches(given).then_some(SourceRef::First);
+        for source in &self.sources {
+            if source.access_key.matches(given) && found.is_none() {
+                found = Some(SourceRef::Further(source));
+            }
         }
-        if !access_key.chars().all(|c| c.is_ascii_graphic()) {
-            return Err(Error::setting(
-                "access_key",
-                "may only hold printable ASCII characters without spaces",
-            ));
+        found
+    }
+
+    /// The source with this slug (`mautic`, `mailerlite`, a custom mapping's), or `None` when
+    /// no source of the site has it (any more).
+    pub fn source_by_slug(&self, slug: &str) -> Option<SourceRef<'_>> {
+        if slug == self.crm.slug() {
+            return Some(SourceRef::First);
         }
-        Settings::read(&reader)
+        self.sources
+            .iter()
+            .find(|source| source.slug == slug)
+            .map(SourceRef::Further)
+    }
+
+    /// The slugs of the site's sources, for messages: `mautic, mailerlite`.
+    pub fn source_slugs(&self) -> String {
+        let further = self.sources.iter().map(|source| source.slug.as_str());
+        std::iter::once(self.crm.slug())
+            .chain(further)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The settings a webhook of this source is applied with: the site's, with the source's
+    /// access key, signing secret, field map and password return in place of the first
+    /// source's. (`crm` stays the first source's: apply reads the CRM from the webhook.)
+    pub fn applied_as(&self, source: SourceRef) -> Cow<'_, Settings> {
+        let SourceRef::Further(source) = source else {
+            return Cow::Borrowed(self);
+        };
+        let mut view = self.clone();
+        view.access_key = source.access_key.clone();
+        view.webhook_secret = source.webhook_secret.clone();
+        view.field_map = source.field_map.clone();
+        view.return_password = source.return_password;
+        view.return_password_field = source.return_password_field.clone();
+        Cow::Owned(view)
     }
 
     /// Every setting, its default where the array does not set it.
@@ -233,6 +338,7 @@ impl Settings {
             max_waiting_events: reader.integer_in(&MAX_WAITING_EVENTS)?,
             max_waiting_bytes: reader.integer_in(&MAX_WAITING_BYTES)?,
             max_waiting_per_contact: reader.integer_in(&MAX_WAITING_PER_CONTACT)?,
+            sources: Vec::new(),
         })
     }
 
@@ -396,39 +502,116 @@ fn strings<'v>(key: &str, items: impl Iterator<Item = &'v Value>) -> Result<Vec<
         .collect()
 }
 
+/// The most further sources a site may have.
+pub const MAX_SOURCES: usize = 20;
+
+/// The `sources` setting: each entry read like the top-level settings, its errors naming it
+/// (`sources[1][access_key]`); slugs and access keys unique across the site.
+fn read_sources(map: &Map<String, Value>, first: &Settings) -> Result<Vec<SourceSettings>> {
+    let entries: Vec<&Value> = match map.get("sources") {
+        None | Some(Value::Null) => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items.iter().collect(),
+        // PHP arrays with non-sequential keys arrive as objects.
+        Some(Value::Object(items)) => items.values().collect(),
+        Some(_) => return Err(Error::setting("sources", "must be a list of sources")),
+    };
+    if entries.len() > MAX_SOURCES {
+        return Err(Error::setting(
+            "sources",
+            format!(
+                "has {} sources; at most {MAX_SOURCES} are allowed",
+                entries.len()
+            ),
+        ));
+    }
+    let mut sources: Vec<SourceSettings> = Vec::with_capacity(entries.len());
+    for (at, entry) in entries.into_iter().enumerate() {
+        let prefix = format!("sources[{at}]");
+        let Value::Object(entry) = entry else {
+            return Err(Error::setting(prefix, "must be a source's settings"));
+        };
+        let reader = Reader {
+            map: entry,
+            prefix: Some(prefix),
+        };
+        let source = reader.source()?;
+        let taken = source.slug == first.crm.slug()
+            || sources.iter().any(|other| other.slug == source.slug);
+        if taken {
+            return Err(Error::setting(
+                reader.name("mapping"),
+                format!(
+                    "reads the CRM \"{}\", which another source of this site reads already; its \
+                     users' links ({}) would be shared, so a site has one source per CRM",
+                    source.slug,
+                    crate::crm_kind::contact_id_meta_key_of(&source.slug)
+                ),
+            ));
+        }
+        let key = source.access_key.expose();
+        if first.access_key.expose() == key
+            || sources.iter().any(|other| other.access_key.expose() == key)
+        {
+            return Err(Error::setting(
+                reader.name("access_key"),
+                "is another source's access key; each source needs its own (generate a new key)",
+            ));
+        }
+        sources.push(source);
+    }
+    Ok(sources)
+}
+
 /// WP Fusion's keys are 8 hex characters; sites switching over keep theirs.
 const MIN_ACCESS_KEY_CHARS: usize = 8;
 
 /// Reads typed values out of the settings map; every error names its key.
-struct Reader<'a>(&'a Map<String, Value>);
+struct Reader<'a> {
+    map: &'a Map<String, Value>,
+    /// How errors name a key: `None` for a top-level setting, `Some("sources[1]")` inside a
+    /// source (`sources[1][access_key]`).
+    prefix: Option<String>,
+}
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    fn new(map: &'a Map<String, Value>) -> Self {
+        Reader { map, prefix: None }
+    }
+
+    /// The key as an error names it.
+    fn name(&self, key: &str) -> String {
+        match &self.prefix {
+            None => key.to_string(),
+            Some(prefix) => format!("{prefix}[{key}]"),
+        }
+    }
+
     /// A trimmed string; absent, null and empty are `None`. Numbers are accepted as text.
     fn string(&self, key: &str) -> Result<Option<String>> {
-        match self.0.get(key) {
+        match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => {
                 let s = s.trim();
                 Ok((!s.is_empty()).then(|| s.to_string()))
             }
             Some(Value::Number(n)) => Ok(Some(n.to_string())),
-            Some(_) => Err(Error::setting(key, "must be a string")),
+            Some(_) => Err(Error::setting(self.name(key), "must be a string")),
         }
     }
 
     fn flag(&self, key: &str) -> Result<Option<bool>> {
-        match self.0.get(key) {
+        match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
             Some(Value::Number(n)) => match n.as_i64() {
                 Some(0) => Ok(Some(false)),
                 Some(1) => Ok(Some(true)),
-                _ => Err(Error::setting(key, "must be true or false")),
+                _ => Err(Error::setting(self.name(key), "must be true or false")),
             },
             Some(Value::String(s)) => crate::text::parse_flag("setting", s)
                 .map(Some)
-                .map_err(|_| Error::setting(key, "must be true or false")),
-            Some(_) => Err(Error::setting(key, "must be true or false")),
+                .map_err(|_| Error::setting(self.name(key), "must be true or false")),
+            Some(_) => Err(Error::setting(self.name(key), "must be true or false")),
         }
     }
 
@@ -445,11 +628,100 @@ impl Reader<'_> {
                         unit => format!(" {unit}"),
                     };
                     Error::setting(
-                        setting.key,
+                        self.name(setting.key),
                         format!("must be between {} and {}{unit}", setting.min, setting.max),
                     )
                 }),
         }
+    }
+
+    /// An access key: set, long enough, printable ASCII without spaces.
+    fn access_key(&self) -> Result<String> {
+        let access_key = self.string("access_key")?.unwrap_or_default();
+        if access_key.chars().count() < MIN_ACCESS_KEY_CHARS {
+            return Err(Error::setting(
+                self.name("access_key"),
+                format!("must be at least {MIN_ACCESS_KEY_CHARS} characters; generate a new key"),
+            ));
+        }
+        if !access_key.chars().all(|c| c.is_ascii_graphic()) {
+            return Err(Error::setting(
+                self.name("access_key"),
+                "may only hold printable ASCII characters without spaces",
+            ));
+        }
+        Ok(access_key)
+    }
+
+    /// One further source (`read_sources` checks it against the others).
+    fn source(&self) -> Result<SourceSettings> {
+        let (mapping, slug) = match self.map.get("mapping") {
+            Some(Value::String(preset)) => {
+                let slug = preset.trim().to_ascii_lowercase();
+                let presets = crate::crm_kind::PRESET_CRMS;
+                if !presets.iter().any(|(preset, _)| *preset == slug) {
+                    return Err(Error::setting(
+                        self.name("mapping"),
+                        format!(
+                            "names no preset; the presets are {}, or give a mapping of your own",
+                            presets.map(|(preset, _)| preset).join(", ")
+                        ),
+                    ));
+                }
+                (Value::String(slug.clone()), slug)
+            }
+            Some(Value::Object(mapping)) => {
+                let slug = mapping.get("slug").and_then(Value::as_str).unwrap_or("");
+                if let Some(problem) = crate::crm_kind::slug_problem(slug) {
+                    return Err(Error::setting(
+                        self.name("mapping"),
+                        format!("/slug {problem}"),
+                    ));
+                }
+                (Value::Object(mapping.clone()), slug.to_string())
+            }
+            _ => {
+                return Err(Error::setting(
+                    self.name("mapping"),
+                    "is missing; name a preset or give a mapping",
+                ))
+            }
+        };
+        let access_key = self.access_key()?;
+        let return_password = self.flag("return_password")?.unwrap_or(false);
+        let return_password_field = self.string("return_password_field")?;
+        if return_password {
+            if CrmKind::of_preset(&slug).is_none() {
+                return Err(Error::setting(
+                    self.name("return_password"),
+                    format!(
+                        "needs the CRM's API, and wpf-bridge has no API client for \"{slug}\" \
+                         (it has one for {})",
+                        CrmKind::PRESET_CLIENTS
+                            .map(CrmKind::display_name)
+                            .join(" and ")
+                    ),
+                ));
+            }
+            if return_password_field.is_none() {
+                return Err(Error::setting(
+                    self.name("return_password_field"),
+                    "is required when return_password is on: name the CRM field that receives the password",
+                ));
+            }
+        }
+        Ok(SourceSettings {
+            name: self.string("name")?,
+            mapping,
+            access_key: Secret::new(access_key),
+            webhook_secret: Secret::new(self.string("webhook_secret")?.unwrap_or_default()),
+            api_url: self.url("api_url")?,
+            api_key: Secret::new(self.string("api_key")?.unwrap_or_default()),
+            field_map: self.field_map("field_map")?,
+            return_password,
+            return_password_field,
+            slug,
+        })
     }
 
     /// The CRM, if set.
@@ -475,13 +747,16 @@ impl Reader<'_> {
                         .iter()
                         .map(|item| format!("\"{}\"", slug(*item)))
                         .collect();
-                    Error::setting(key, format!("must be one of {}", slugs.join(", ")))
+                    Error::setting(
+                        self.name(key),
+                        format!("must be one of {}", slugs.join(", ")),
+                    )
                 }),
         }
     }
 
     fn integer(&self, key: &str) -> Result<Option<i64>> {
-        match self.0.get(key) {
+        match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Number(n)) if n.is_i64() => Ok(n.as_i64()),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
@@ -489,8 +764,8 @@ impl Reader<'_> {
                 .trim()
                 .parse()
                 .map(Some)
-                .map_err(|_| Error::setting(key, "must be a whole number")),
-            Some(_) => Err(Error::setting(key, "must be a whole number")),
+                .map_err(|_| Error::setting(self.name(key), "must be a whole number")),
+            Some(_) => Err(Error::setting(self.name(key), "must be a whole number")),
         }
     }
 
@@ -500,19 +775,19 @@ impl Reader<'_> {
         let Some(url) = self.string(key)? else {
             return Ok(None);
         };
-        crate::crm_kind::base_url(key, Some(&url))?;
+        crate::crm_kind::base_url(&self.name(key), Some(&url))?;
         Ok(Some(url))
     }
 
     /// A list of strings, given as an array or as comma-separated text.
     fn string_list(&self, key: &str) -> Result<Vec<String>> {
-        let items: Vec<String> = match self.0.get(key) {
+        let items: Vec<String> = match self.map.get(key) {
             None | Some(Value::Null) => Vec::new(),
             Some(Value::String(s)) => s.split(',').map(str::to_string).collect(),
             Some(Value::Array(items)) => strings(key, items.iter())?,
             // PHP arrays with non-sequential keys arrive as objects.
             Some(Value::Object(items)) => strings(key, items.values())?,
-            Some(_) => return Err(Error::setting(key, LIST_OF_ROLES)),
+            Some(_) => return Err(Error::setting(self.name(key), LIST_OF_ROLES)),
         };
         Ok(items
             .into_iter()
@@ -526,11 +801,11 @@ impl Reader<'_> {
     fn seconds_list(&self, key: &str) -> Result<Option<Vec<Duration>>> {
         let wrong = || {
             Error::setting(
-                key,
+                self.name(key),
                 format!("must be a list of whole seconds, each between 1 and {MAX_RETRY_DELAY_SECS}, like 30,120,600"),
             )
         };
-        let items: Vec<String> = match self.0.get(key) {
+        let items: Vec<String> = match self.map.get(key) {
             None | Some(Value::Null) => return Ok(None),
             Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
             Some(Value::String(s)) => s.split(',').map(|item| item.trim().to_string()).collect(),
@@ -547,7 +822,7 @@ impl Reader<'_> {
         };
         if items.len() > MAX_RETRY_DELAYS {
             return Err(Error::setting(
-                key,
+                self.name(key),
                 format!(
                     "has {} delays; at most {MAX_RETRY_DELAYS} are allowed",
                     items.len()
@@ -568,13 +843,13 @@ impl Reader<'_> {
 
     /// CRM field alias to WordPress field; both sides non-empty, WordPress side a valid key.
     fn field_map(&self, key: &str) -> Result<BTreeMap<String, String>> {
-        let entries = match self.0.get(key) {
+        let entries = match self.map.get(key) {
             None | Some(Value::Null) => return Ok(BTreeMap::new()),
             Some(Value::Array(items)) if items.is_empty() => return Ok(BTreeMap::new()),
             Some(Value::Object(entries)) => entries,
             Some(_) => {
                 return Err(Error::setting(
-                    key,
+                    self.name(key),
                     "must map CRM field names to WordPress field names",
                 ))
             }
@@ -584,14 +859,14 @@ impl Reader<'_> {
             let crm_field = crm_field.trim();
             let Value::String(wp_field) = wp_field else {
                 return Err(Error::setting(
-                    format!("{key}.{crm_field}"),
+                    format!("{}.{crm_field}", self.name(key)),
                     "must name a WordPress field as a string",
                 ));
             };
             let wp_field = wp_field.trim();
             if crm_field.is_empty() {
                 return Err(Error::setting(
-                    key,
+                    self.name(key),
                     "has an entry with an empty CRM field name",
                 ));
             }
@@ -605,13 +880,13 @@ impl Reader<'_> {
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             {
                 return Err(Error::setting(
-                    format!("{key}.{crm_field}"),
+                    format!("{}.{crm_field}", self.name(key)),
                     "must be a WordPress field or meta key of letters, digits, '_' and '-'",
                 ));
             }
             if crate::meta_keys::is_protected(wp_field) {
                 return Err(Error::setting(
-                    format!("{key}.{crm_field}"),
+                    format!("{}.{crm_field}", self.name(key)),
                     format!("names \"{wp_field}\", a user meta key that holds roles, capabilities, login state or the CRM link; webhooks never write it"),
                 ));
             }

@@ -333,7 +333,7 @@ namespace {
     /**
      * wpf_bridge_rules() as JSON text: the plugin reads the rules from it without a call.
      */
-    const WPF_BRIDGE_RULES_JSON = '{"crms":{"mautic":{"name":"Mautic","url_setting":"mautic_url","url_example":"https://mautic.example.com","contact_id_meta_key":"mautic_contact_id","tags_meta_key":"mautic_tags"},"userengage":{"name":"User.com","url_setting":"userengage_url","url_example":"https://YOURAPP.user.com/api/public/","contact_id_meta_key":"userengage_contact_id","tags_meta_key":"userengage_tags"}},"username_formats":{"email":"Email address","flname":"First and last name (firstlast)","fnamenum":"First name and a number (first123)"},"core_user_fields":["user_login","user_pass","user_email","first_name","last_name","display_name","nickname","user_url","description"],"protected_meta_keys":{"keys":["session_tokens","_application_passwords","_new_email","default_password_nag","primary_blog","source_domain"],"suffixes":["capabilities","user_level"],"prefixes":["wpf_bridge_","_two_factor","wfls_"]},"settings":{"access_key":"","crm":"mautic","mautic_url":"","mautic_username":"","mautic_password":"","mautic_token":"","userengage_url":"","userengage_api_key":"","webhook_secret":"","field_map":{},"return_password":false,"return_password_field":"","default_role":"","allowed_roles":[],"send_welcome_email":false,"username_format":"email","max_body_bytes":1048576,"crm_timeout":8,"max_events":100,"time_budget":20,"processing":"background","retry_delays":[30,120,600,3600,21600,86400],"claim_timeout":300,"keep_done_days":30,"max_waiting_events":100000,"max_waiting_bytes":536870912,"max_waiting_per_contact":1000},"ranges":{"max_body_bytes":{"min":1024,"max":67108864,"default":1048576,"unit":"bytes"},"crm_timeout":{"min":1,"max":60,"default":8,"unit":"seconds"},"max_events":{"min":1,"max":10000,"default":100,"unit":""},"time_budget":{"min":1,"max":300,"default":20,"unit":"seconds"},"claim_timeout":{"min":30,"max":86400,"default":300,"unit":"seconds"},"keep_done_days":{"min":1,"max":3650,"default":30,"unit":"days"},"max_waiting_events":{"min":1,"max":100000000,"default":100000,"unit":""},"max_waiting_bytes":{"min":1048576,"max":1099511627776,"default":536870912,"unit":"bytes"},"max_waiting_per_contact":{"min":1,"max":100000000,"default":1000,"unit":""}},"retry_delays":{"most":20,"min":1,"max":604800},"bidi_controls":[[1564,1564],[8206,8207],[8234,8238],[8294,8297]],"processing_modes":{"background":"Background: store the webhook, answer the CRM at once, apply it right after the answer (and retry it later if it fails). The CRM never waits for WordPress or for its own API.","immediate":"Immediate: store the webhook, apply it in the CRM\'s request and answer with the results. The CRM waits for the apply; a failure that a retry can fix is still retried by the site."},"queue":{"states":{"pending":"Pending","claimed":"In progress","retrying":"Retrying","done":"Done","failed":"Failed"},"retry_states":["retrying","failed"],"discard_states":["pending","retrying","failed"],"waiting_states":["pending","claimed","retrying"],"stale_after_seconds":900,"keep_done_at_most":100000,"prune_states":["done","failed"],"load_max_age_seconds":5,"cut_contact_id":{"code":"contact_id_too_long","message":"The contact id of this event was longer than the queue\'s column (255 bytes) and the database cut it, so it could never be applied. Contact ids over 64 bytes are now refused when the webhook arrives (contact_id_too_long). Discard the event; if the contact is real, have the CRM send it again with its real id."}},"worker":{"max_contacts":1000,"round_pause_seconds":1.0,"handover_token_seconds":60,"run_budget_seconds":60},"resident":{"bounds":{"max-contacts":10000,"max-memory":256,"max-seconds":3600,"idle-sleep":1},"round_seconds":10,"heartbeat_every_seconds":5,"heartbeat_stale_seconds":30,"restart_within_seconds":60},"refusals":{"bucket_seconds":60,"max_buckets":20000}}';
+    const WPF_BRIDGE_RULES_JSON = '{"crms":{"mautic":{"name":"Mautic","url_setting":"mautic_url","url_example":"https://mautic.example.com","contact_id_meta_key":"mautic_contact_id","tags_meta_key":"mautic_tags"},"userengage":{"name":"User.com","url_setting":"userengage_url","url_example":"https://YOURAPP.user.com/api/public/","contact_id_meta_key":"userengage_contact_id","tags_meta_key":"userengage_tags"}},"username_formats":{"email":"Email address","flname":"First and last name (firstlast)","fnamenum":"First name and a number (first123)"},"core_user_fields":["user_login","user_pass","user_email","first_name","last_name","display_name","nickname","user_url","description"],"protected_meta_keys":{"keys":["session_tokens","_application_passwords","_new_email","default_password_nag","primary_blog","source_domain"],"suffixes":["capabilities","user_level"],"prefixes":["wpf_bridge_","_two_factor","wfls_"]},"settings":{"access_key":"","crm":"mautic","mautic_url":"","mautic_username":"","mautic_password":"","mautic_token":"","userengage_url":"","userengage_api_key":"","webhook_secret":"","field_map":{},"return_password":false,"return_password_field":"","default_role":"","allowed_roles":[],"send_welcome_email":false,"username_format":"email","max_body_bytes":1048576,"crm_timeout":8,"max_events":100,"time_budget":20,"processing":"background","retry_delays":[30,120,600,3600,21600,86400],"claim_timeout":300,"keep_done_days":30,"max_waiting_events":100000,"max_waiting_bytes":536870912,"max_waiting_per_contact":1000,"sources":[]},"ranges":{"max_body_bytes":{"min":1024,"max":67108864,"default":1048576,"unit":"bytes"},"crm_timeout":{"min":1,"max":60,"default":8,"unit":"seconds"},"max_events":{"min":1,"max":10000,"default":100,"unit":""},"time_budget":{"min":1,"max":300,"default":20,"unit":"seconds"},"claim_timeout":{"min":30,"max":86400,"default":300,"unit":"seconds"},"keep_done_days":{"min":1,"max":3650,"default":30,"unit":"days"},"max_waiting_events":{"min":1,"max":100000000,"default":100000,"unit":""},"max_waiting_bytes":{"min":1048576,"max":1099511627776,"default":536870912,"unit":"bytes"},"max_waiting_per_contact":{"min":1,"max":100000000,"default":1000,"unit":""}},"retry_delays":{"most":20,"min":1,"max":604800},"bidi_controls":[[1564,1564],[8206,8207],[8234,8238],[8294,8297]],"processing_modes":{"background":"Background: store the webhook, answer the CRM at once, apply it right after the answer (and retry it later if it fails). The CRM never waits for WordPress or for its own API.","immediate":"Immediate: store the webhook, apply it in the CRM\'s request and answer with the results. The CRM waits for the apply; a failure that a retry can fix is still retried by the site."},"queue":{"states":{"pending":"Pending","claimed":"In progress","retrying":"Retrying","done":"Done","failed":"Failed"},"retry_states":["retrying","failed"],"discard_states":["pending","retrying","failed"],"waiting_states":["pending","claimed","retrying"],"stale_after_seconds":900,"keep_done_at_most":100000,"prune_states":["done","failed"],"load_max_age_seconds":5,"cut_contact_id":{"code":"contact_id_too_long","message":"The contact id of this event was longer than the queue\'s column (255 bytes) and the database cut it, so it could never be applied. Contact ids over 64 bytes are now refused when the webhook arrives (contact_id_too_long). Discard the event; if the contact is real, have the CRM send it again with its real id."}},"worker":{"max_contacts":1000,"round_pause_seconds":1.0,"handover_token_seconds":60,"run_budget_seconds":60},"resident":{"bounds":{"max-contacts":10000,"max-memory":256,"max-seconds":3600,"idle-sleep":1},"round_seconds":10,"heartbeat_every_seconds":5,"heartbeat_stale_seconds":30,"restart_within_seconds":60},"refusals":{"bucket_seconds":60,"max_buckets":20000}}';
 
     /**
      * The capabilities that make a role administrative: a webhook never gives a role holding
@@ -344,13 +344,16 @@ namespace {
     function wpf_bridge_admin_capabilities(): array {}
 
     /**
-     * Checks that the configured CRM's API is reachable and accepts the credentials.
-     * Returns `['ok' => bool, 'message' => string]`; a bad setting throws.
+     * Checks that a CRM's API is reachable and accepts the credentials: the first source's, or
+     * with `$source` (a further source's slug: its preset's, or its own mapping's) that
+     * source's. Returns `['ok' => bool, 'message' => string]`; a bad setting, or a source the
+     * settings do not have, throws.
      *
      * @param array $settings
+     * @param string|null $source
      * @return array
      */
-    function wpf_bridge_crm_test_connection(array $settings): array {}
+    function wpf_bridge_crm_test_connection(array $settings, ?string $source = null): array {}
 
     /**
      * Applies the queue's due events, one contact at a time (lock, claim, coalesce, one apply,
@@ -456,14 +459,15 @@ namespace {
     function wpf_bridge_hash_password(string $password): string {}
 
     /**
-     * Loads a contact from the configured CRM: `['id', 'email', 'fields', 'tags']`.
-     * Throws on any failure.
+     * Loads a contact from the first source's CRM, or with `$source` from that further source's:
+     * `['id', 'email', 'fields', 'tags']`. Throws on any failure.
      *
      * @param array $settings
      * @param string $contact_id
+     * @param string|null $source
      * @return array
      */
-    function wpf_bridge_load_contact(array $settings, string $contact_id): array {}
+    function wpf_bridge_load_contact(array $settings, string $contact_id, ?string $source = null): array {}
 
     /**
      * Parses a CRM webhook request into its action, options and contact events.
@@ -505,7 +509,7 @@ namespace {
      * accepts; add `signature.secret` to use a signed one), `contact_id_meta_key` and
      * `tags_meta_key` (WP Fusion's user meta), `signature_header` (null when the CRM signs
      * nothing), `complete` (false: the payload is an id, the rest comes from the CRM's API) and
-     * `api_client` (whether the extension can load its contacts; none of the presets yet).
+     * `api_client` (whether the extension can load its contacts: ActiveCampaign and MailerLite).
      *
      * @return array
      */

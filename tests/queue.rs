@@ -14,8 +14,6 @@ use serde_json::{json, Map, Value};
 use sha2::Sha256;
 use support::memory_queue::MemoryQueue;
 use support::memory_site::MemorySite;
-use wpf_bridge::crm;
-use wpf_bridge::crm_kind::CrmKind;
 use wpf_bridge::pipeline::{handle_queued, needs_loaded_site, planned_processing, Answer};
 use wpf_bridge::queue::{
     drain, ContactKey, DrainReport, Limits, Queue, QueueState, MAX_CLAIM_ROWS,
@@ -90,12 +88,10 @@ impl World {
 
     /// `can_answer_early`: whether the server can end the answer before the apply.
     fn send_on(&self, request: &Request, can_answer_early: bool) -> Answer {
-        let client = crm::client(&self.settings);
         handle_queued(
             request,
             &self.settings,
             &self.site,
-            client.as_ref(),
             &self.queue,
             can_answer_early,
         )
@@ -608,7 +604,7 @@ fn an_event_whose_workers_keep_dying_is_failed_not_claimed_forever() {
         &mautic_body(11, "Crash", &stamp(1), json!({})),
     );
     let key = ContactKey {
-        crm: CrmKind::Mautic,
+        crm: "mautic".into(),
         contact_id: "11".into(),
     };
     // Three workers claim the event and die before settling it (MAX_DEAD_CLAIMS).
@@ -759,7 +755,7 @@ fn an_expired_claim_is_claimed_again_and_applied_once() {
         &mautic_body(9, "Lease", &stamp(1), json!({})),
     );
     let key = ContactKey {
-        crm: CrmKind::Mautic,
+        crm: "mautic".into(),
         contact_id: "9".into(),
     };
     // A worker claims the contact's events and dies before settling them.
@@ -1090,7 +1086,7 @@ fn a_contact_locked_elsewhere_is_left_untouched_by_the_drain() {
         "wpf_action=add",
         &mautic_body(8, "Busy", &stamp(1), json!({})),
     );
-    let lock = contact_lock_name(CrmKind::Mautic, "8");
+    let lock = contact_lock_name("mautic", "8");
     assert!(
         w.site.lock(&lock, 0).unwrap(),
         "another worker holds the contact"

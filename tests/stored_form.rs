@@ -72,7 +72,7 @@ fn every_fixture_round_trips() {
 fn the_stored_form_names_its_format_and_fields() {
     let webhook = Webhook {
         action: wpf_bridge::webhook::Action::UpdateTags,
-        crm: CrmKind::UserEngage,
+        crm: "userengage".into(),
         options: Options {
             role: Some("customer".into()),
             send_notification: true,
@@ -87,6 +87,7 @@ fn the_stored_form_names_its_format_and_fields() {
             deleted: false,
             timestamp: Some("2024-01-01T00:00:00+00:00".into()),
         }],
+        ignored: Vec::new(),
     };
     let stored = serde_json::to_value(Versioned::new(webhook.clone())).unwrap();
     assert_eq!(

@@ -8,7 +8,6 @@ use std::time::Duration;
 use fake_crm::FakeCrm;
 use serde_json::{json, Map, Value};
 use support::memory_site::MemorySite;
-use wpf_bridge::crm;
 use wpf_bridge::pipeline::{handle, Answer as Response};
 use wpf_bridge::settings::Settings;
 use wpf_bridge::site::LogLevel;
@@ -66,8 +65,7 @@ fn request(query: &str, body: &[u8]) -> Request {
 }
 
 fn run(site: &MemorySite, settings: &Settings, request: &Request) -> Response {
-    let client = crm::client(settings);
-    handle(request, settings, site, client.as_ref())
+    handle(request, settings, site)
 }
 
 /// Sends one webhook with the right access key; `query` holds the other parameters.

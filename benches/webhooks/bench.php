@@ -1,7 +1,12 @@
 <?php
 // The driver of scripts/bench-webhooks.sh (which brings the bench site up, installs the
 // floors' must-use plugin and sources env.sh first). Prints, in one run, the parts named in
-// WPF_BENCH_PARTS (default all: throughput,storm,latency,drain):
+// WPF_BENCH_PARTS (default all: profile,throughput,storm,latency,drain):
+//   profile: where one background webhook's time goes, against the floors: sequential requests
+//      through a profiling must-use plugin (wpf-bench-a-profile.php, installed for this part
+//      only): wall time to the must-use plugins, to the answer and to the end, the SQL
+//      statements by kind, MariaDB's statements per request, the PHP files included, opcache's
+//      settings; then the CPU per request of php-fpm, MariaDB and nginx under wrk;
 //   throughput: wrk against the must-use floor, the init floor, the accept path (a real
 //      background webhook: Mautic payload, valid key) with php-fpm draining and again with a
 //      resident worker running (`worker.php run --loop`), wrong-key requests, with the
@@ -9,8 +14,10 @@
 //   storm: Mautic updates over 16 connections with the fake CRM slowed, once with php-fpm
 //      draining and once with a resident worker: accept rate, time from the last answer until
 //      the last event is applied, applies, CRM API calls, lost events, contacts not at their
-//      newest version, and the front page's answer time (a visitor every 200 ms) during the
-//      storm against idle;
+//      newest version, the front page's answer time (a visitor every 200 ms) during the
+//      storm against idle, what competed for the CPUs while the webhooks were sent (php-fpm,
+//      MariaDB, nginx, the resident worker, the load generator, the rest) and php-fpm's listen
+//      queue meanwhile (requests waiting for a worker, as a visitor's does);
 //   latency: the median answer time of queued contact-id webhooks with the fake CRM at 0 ms
 //      and slowed, with the ratio;
 //   drain: one drain (WPF_Bridge_Worker::drain in one PHP process) of stored updates of linked
@@ -52,7 +59,7 @@ $latencyContacts = min($contacts, setting('WPF_BENCH_LATENCY_CONTACTS', 100));
 $latencyConnections = setting('WPF_BENCH_LATENCY_CONNECTIONS', 8);
 $drainTimeout = setting('WPF_BENCH_DRAIN_TIMEOUT', 600);
 $drainContacts = min($contacts, setting('WPF_BENCH_DRAIN_CONTACTS', 1000));
-$parts = array_values(array_filter(array_map('trim', explode(',', getenv('WPF_BENCH_PARTS') ?: 'throughput,storm,latency,drain'))));
+$parts = array_values(array_filter(array_map('trim', explode(',', getenv('WPF_BENCH_PARTS') ?: 'profile,throughput,storm,latency,drain'))));
 $want = static fn (string $part): bool => in_array($part, $parts, true);
 $broken = [];
 $report = []; // lines printed at the end, by part
@@ -239,6 +246,160 @@ if ($broken) {
     exit(1);
 }
 
+// ---- profile: where one background webhook's time goes -------------------------------------
+/** CPU seconds so far (utime + stime) of the processes $pids. */
+function cpuOf(array $pids): float
+{
+    $total = 0;
+    foreach ($pids as $pid) {
+        $stat = (string) @file_get_contents("/proc/$pid/stat");
+        $fields = explode(' ', substr($stat, (int) strrpos($stat, ')') + 2));
+        $total += count($fields) > 12 ? (int) $fields[11] + (int) $fields[12] : 0;
+    }
+    return $total / 100;
+}
+
+/** The child processes of $pid (php-fpm's workers, nginx's). */
+function childrenOf(int $pid): array
+{
+    return array_map('intval', array_filter(explode("\n", (string) shell_exec('pgrep -P ' . $pid))));
+}
+
+/** MariaDB's statement counter (Questions), less the statement that reads it. */
+function questions(): int
+{
+    return (int) WordPress::query("SHOW GLOBAL STATUS LIKE 'Questions'")[0][1];
+}
+
+/**
+ * Sends $requests one at a time with the profiling must-use plugin on; returns the JSON lines
+ * it wrote (one per request) and MariaDB's statements per request (connection setup included).
+ */
+function profileRequests(array $requests, string $out): array
+{
+    file_put_contents($out, '');
+    $before = questions();
+    foreach ($requests as [$target, $body]) {
+        (new Http())->request('POST', $target, $body, ['Content-Type' => 'application/json']);
+    }
+    $statements = (questions() - $before - 1) / max(1, count($requests));
+    usleep(300000); // the last shutdown functions write after the answer
+    $lines = array_map(static fn (string $l): array => (array) json_decode($l, true), file($out, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) ?: []);
+    return [$lines, $statements];
+}
+
+/** Medians of one path's profile lines, and its statements by kind (per request). */
+function profileFigures(array $lines): array
+{
+    $answer = $end = $mu = $sql = $sqlMs = $files = [];
+    $kinds = [];
+    foreach ($lines as $line) {
+        $mu[] = (float) $line['mu_ms'];
+        $end[] = (float) $line['end_ms'];
+        $files[] = count($line['included_after']);
+        $n = 0;
+        $ms = 0.0;
+        foreach ($line['queries'] as $query) {
+            // The drain lease is asked for right after the answer has left (fastcgi_finish_request).
+            if (str_contains($query['sql'], "GET_LOCK('wpf_bridge_drain_")) {
+                $answer[] = (float) $query['at_ms'];
+            }
+            $n++;
+            $ms += (float) $query['ms'];
+            $kind = substr((string) preg_replace(["/'(?:[^'\\\\]|\\\\.)*'/", '/\b\d+\b/', '/\s+/'], ['?', '?', ' '], $query['sql']), 0, 90);
+            $kinds[$kind] = ($kinds[$kind] ?? 0) + 1;
+        }
+        $sql[] = $n;
+        $sqlMs[] = $ms;
+    }
+    $count = max(1, count($lines));
+    arsort($kinds);
+    return [
+        'requests' => count($lines),
+        'mu_ms' => Load::median($mu),
+        'answer_ms' => $answer ? Load::median($answer) : NAN,
+        'end_ms' => Load::median($end),
+        'statements' => Load::median($sql),
+        'statement_ms' => Load::median($sqlMs),
+        'files' => Load::median($files),
+        'kinds' => array_map(static fn (int $c): float => $c / $count, $kinds),
+        'example' => $lines[count($lines) - 1] ?? [],
+    ];
+}
+
+if ($want('profile')) {
+    $profileRequests = setting('WPF_BENCH_PROFILE_REQUESTS', 100);
+    $wpContent = Env::get('WPF_E2E_WP_DIR') . '/wp-content';
+    $profiler = "$wpContent/mu-plugins/wpf-bench-a-profile.php";
+    $out = "$wpContent/wpf-bench-profile.out";
+    copy(__DIR__ . '/wpf-bench-a-profile.php', $profiler);
+    chmod($profiler, 0644);
+    touch($out);
+    chmod($out, 0666);
+    note('profile: %d sequential requests per path with the profiling must-use plugin', $profileRequests);
+    $body = static fn (int $contact): string => json_encode(['mautic.lead_post_save_update' => [['contact' => ['id' => $contact, 'fields' => ['core' => [
+        'email' => ['alias' => 'email', 'value' => "bench$contact@site.example"], 'firstname' => ['alias' => 'firstname', 'value' => "p$contact"]]], 'tags' => [['tag' => 'bench']]],
+        'timestamp' => gmdate('Y-m-d\TH:i:s+00:00')]]]);
+    $paths = [
+        'must-use floor' => static fn (int $i): array => ["$url/?wpf_floor=mu", $body(1 + $i % $contacts)],
+        'init floor' => static fn (int $i): array => ["$url/?wpf_floor=init", $body(1 + $i % $contacts)],
+        // The drain lease is held: no request drains, each is only accepted.
+        'accept path' => static fn (int $i): array => [$acceptUrl, $body(1 + $i % $contacts)],
+    ];
+    $profiles = [];
+    try {
+        foreach ($paths as $path => $make) {
+            $lease = $path === 'accept path' ? QueueTable::holdDrainLease() : null;
+            profileRequests(array_map($make, range(0, 9)), $out); // warm-up: opcache, connections
+            [$lines, $statements] = profileRequests(array_map($make, range(0, $profileRequests - 1)), $out);
+            $profiles[$path] = profileFigures($lines) + ['questions' => $statements];
+            if ($lease) {
+                $lease->close();
+                drainNow($drainTimeout);
+                QueueTable::reset();
+            }
+        }
+    } finally {
+        @unlink($out);
+        @unlink($profiler);
+    }
+    // The CPU each path costs under load: wrk as in throughput, the processes' CPU meanwhile.
+    $fpm = childrenOf((int) Env::get('WPF_E2E_PHP_FPM_PID'));
+    $nginx = childrenOf((int) Env::get('WPF_E2E_NGINX_PID'));
+    $mariadb = [(int) Env::get('WPF_E2E_MARIADB_PID')];
+    $cpu = [];
+    foreach (['must-use floor' => "$url/?wpf_floor=mu", 'init floor' => "$url/?wpf_floor=init", 'accept path' => $acceptUrl] as $path => $target) {
+        $lease = $path === 'accept path' ? QueueTable::holdDrainLease() : null;
+        $before = [cpuOf($fpm), cpuOf($mariadb), cpuOf($nginx)];
+        $run = wrk($target, min($seconds, 5), $connections, $threads, $contacts);
+        $after = [cpuOf($fpm), cpuOf($mariadb), cpuOf($nginx)];
+        $n = max(1, $run['requests']);
+        $cpu[$path] = ['rps' => $run['rps'], 'fpm' => 1000 * ($after[0] - $before[0]) / $n, 'db' => 1000 * ($after[1] - $before[1]) / $n, 'nginx' => 1000 * ($after[2] - $before[2]) / $n];
+        if ($lease) {
+            $lease->close();
+            drainNow($drainTimeout);
+            QueueTable::reset();
+        }
+    }
+    $report[] = sprintf('-- profile: %d sequential requests per path (medians; the accept path with the drain lease held, so none drains), then wrk %d s each for the CPU', $profileRequests, min($seconds, 5));
+    $report[] = sprintf('%-15s %13s %14s %9s %22s %22s %11s', 'path', 'to mu-plugins', 'answer sent', 'to end', 'SQL after mu-plugins', 'MariaDB statements', 'PHP files');
+    foreach ($profiles as $path => $p) {
+        $report[] = sprintf('%-15s %10.2f ms %11s %6.2f ms %9d (%5.2f ms) %22.1f %11d', $path, $p['mu_ms'], is_nan($p['answer_ms']) ? '-' : sprintf('%.2f ms', $p['answer_ms']), $p['end_ms'], $p['statements'], $p['statement_ms'], $p['questions'], $p['files']);
+    }
+    $report[] = '(answer sent: when the accept path asks for the drain lease, right after fastcgi_finish_request; MariaDB statements: its Questions counter per request, connection setup included; PHP files: included after the must-use plugins started)';
+    $report[] = 'accept path, SQL per request after the must-use plugins:';
+    foreach ($profiles['accept path']['kinds'] as $kind => $perRequest) {
+        $report[] = sprintf('  %5.2f  %s', $perRequest, $kind);
+    }
+    $example = $profiles['accept path']['example'];
+    $report[] = 'accept path, PHP files included: ' . implode(' ', array_map('basename', $example['included_after'] ?? []));
+    $report[] = sprintf('opcache: %s, validate_timestamps=%s, revalidate_freq=%s (Debian: on, 1, 2); peak memory %d KiB',
+        !empty($example['opcache']['enabled']) ? 'on' : 'off', $example['opcache']['validate_timestamps'] ?? '?', $example['opcache']['revalidate_freq'] ?? '?', $example['peak_kib'] ?? 0);
+    foreach ($cpu as $path => $c) {
+        $report[] = sprintf('CPU under load  %-15s %5.0f req/s; per request: php-fpm %.2f ms, MariaDB %.2f ms, nginx %.2f ms', $path, $c['rps'], $c['fpm'], $c['db'], $c['nginx']);
+    }
+}
+
 // ---- throughput: floors, the accept path, refusals -----------------------------------------
 if ($want('throughput')) {
     $targets = [
@@ -322,7 +483,53 @@ if ($want('throughput')) {
 
 // ---- storm: php-fpm draining, then a resident worker; the front page meanwhile --------------
 /** Sends the storm's updates (versions newer than $base) and waits until they are applied. */
-function storm(string $label, int $base, int $contacts, int $versions, int $connections, int $crmMs, int $timeout, string $url, string $key, array &$broken): array
+/** The whole machine's busy CPU seconds so far (/proc/stat: all but idle and iowait). */
+function machineCpu(): float
+{
+    $fields = array_map('intval', array_slice(preg_split('/\s+/', trim((string) strtok((string) file_get_contents('/proc/stat'), "\n"))), 1, 8));
+    return (array_sum($fields) - $fields[3] - $fields[4]) / 100;
+}
+
+/** CPU seconds so far of what competes during a storm: php-fpm, MariaDB, nginx, the resident worker, this process (the load), the machine. */
+function stormCpu(int $workerPid): array
+{
+    $self = getrusage();
+    return [
+        'php-fpm' => cpuOf(childrenOf((int) Env::get('WPF_E2E_PHP_FPM_PID'))),
+        'MariaDB' => cpuOf([(int) Env::get('WPF_E2E_MARIADB_PID')]),
+        'nginx' => cpuOf(childrenOf((int) Env::get('WPF_E2E_NGINX_PID'))),
+        'resident worker' => $workerPid > 0 ? cpuOf([$workerPid]) : 0.0,
+        'load generator' => $self['ru_utime.tv_sec'] + $self['ru_utime.tv_usec'] / 1e6 + $self['ru_stime.tv_sec'] + $self['ru_stime.tv_usec'] / 1e6,
+        'machine' => machineCpu(),
+    ];
+}
+
+/**
+ * Samples php-fpm's listen queue (requests accepted by the socket, waiting for a free worker:
+ * `ss`'s Recv-Q) every 200 ms in a child process; stop with stopQueueSampler().
+ */
+function startQueueSampler(): array
+{
+    $out = tempnam(sys_get_temp_dir(), 'wpf-bench-fpmq-');
+    $socket = Env::get('WPF_E2E_DIR') . '/run/php-fpm.sock';
+    $loop = 'while [ ! -e "$1.stop" ]; do ss -xlH src "$2" | awk \'{ print $3 }\'; sleep 0.2; done >"$1"';
+    $process = proc_open(['bash', '-c', $loop, 'sampler', $out, $socket], [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes);
+    return [$process, $out];
+}
+
+/** Stops the listen queue sampler; returns the queue lengths it saw. */
+function stopQueueSampler(array $sampler): array
+{
+    [$process, $out] = $sampler;
+    touch("$out.stop");
+    proc_close($process);
+    $lengths = array_map('intval', array_filter(file($out, FILE_IGNORE_NEW_LINES) ?: [], 'is_numeric'));
+    @unlink($out);
+    @unlink("$out.stop");
+    return $lengths;
+}
+
+function storm(string $label, int $base, int $contacts, int $versions, int $connections, int $crmMs, int $timeout, string $url, string $key, array &$broken, int $workerPid = 0): array
 {
     QueueTable::reset();
     FakeCrm::reset();
@@ -345,9 +552,14 @@ function storm(string $label, int $base, int $contacts, int $versions, int $conn
     }
     note('storm (%s): %d updates for %d contacts over %d connections, fake CRM %d ms', $label, count($requests), $contacts, $connections, $crmMs);
     $visitor = startVisitor("$url/");
+    $cpuBefore = stormCpu($workerPid);
+    $queueSampler = startQueueSampler();
     $started = microtime(true);
     $answers = Load::post($requests, $connections, 900);
     $sent = microtime(true) - $started;
+    $fpmQueue = stopQueueSampler($queueSampler);
+    $cpuAfter = stormCpu($workerPid);
+    $cpu = array_map(static fn (string $k): float => $cpuAfter[$k] - $cpuBefore[$k], array_combine(array_keys($cpuAfter), array_keys($cpuAfter)));
     $ids = [];
     foreach ($answers as $answer) {
         foreach (json_decode($answer['body'], true)['queued'] ?? [] as $queued) {
@@ -371,6 +583,8 @@ function storm(string $label, int $base, int $contacts, int $versions, int $conn
         'sums' => QueueTable::drainSums(),
         'crm_calls' => count(FakeCrm::requests()),
         'front' => $front,
+        'cpu' => $cpu,
+        'fpm_queue' => $fpmQueue,
     ];
     if ($figures['statuses'] !== [200 => count($requests)]) {
         $broken[] = "storm ($label) answers: " . json_encode($figures['statuses']);
@@ -394,10 +608,11 @@ if ($want('storm')) {
     $storms['php-fpm drains'] = storm('f', $base, $contacts, $versions, $connections, $crmMs, $drainTimeout, $url, $key, $broken);
     $worker = startResidentWorker();
     try {
-        $storms['resident worker'] = storm('r', $base + 1000, $contacts, $versions, $connections, $crmMs, $drainTimeout, $url, $key, $broken);
+        $storms['resident worker'] = storm('r', $base + 1000, $contacts, $versions, $connections, $crmMs, $drainTimeout, $url, $key, $broken, (int) proc_get_status($worker[0])['pid']);
     } finally {
         stopResidentWorker($worker);
     }
+    $cpus = max(1, (int) trim((string) shell_exec('nproc')));
     $idleMedian = Load::median($idle['ms']);
     $idleP99 = quantile($idle['ms'], 0.99);
     $report[] = sprintf('-- storm: %d Mautic updates for %d contacts (%d versions each), %d connections, fake CRM %d ms', $contacts * $versions, $contacts, $versions, $connections, $crmMs);
@@ -418,6 +633,13 @@ if ($want('storm')) {
         $report[] = sprintf('not at newest  %d contacts (target 0: %s)', $f['stale'], $met($f['stale'] === 0));
         $report[] = sprintf('front page     median %.1f ms (%.2fx idle), p99 %.1f ms (%.2fx idle), %d answers, %d failed (target each <= %.1fx: %s)',
             Load::median($f['front']['ms']), $fm, quantile($f['front']['ms'], 0.99), $fp, count($f['front']['ms']), $f['front']['errors'], $frontLimit, $met($fm <= $frontLimit && $fp <= $frontLimit));
+        // What competed for the CPUs while the webhooks were sent (the rest: the visitor, other processes).
+        $ours = $f['cpu']['php-fpm'] + $f['cpu']['MariaDB'] + $f['cpu']['nginx'] + $f['cpu']['resident worker'] + $f['cpu']['load generator'];
+        $report[] = sprintf('CPU meanwhile  %.0f%% of %d CPUs busy: php-fpm %.1f s, MariaDB %.1f s, nginx %.1f s, resident worker %.1f s, load generator %.1f s, the rest %.1f s',
+            100 * $f['cpu']['machine'] / max(1e-9, $f['sent'] * $cpus), $cpus, $f['cpu']['php-fpm'], $f['cpu']['MariaDB'], $f['cpu']['nginx'], $f['cpu']['resident worker'], $f['cpu']['load generator'], max(0, $f['cpu']['machine'] - $ours));
+        // A visitor's request waits in php-fpm's listen queue behind the webhooks already there.
+        $report[] = sprintf('php-fpm queue  median %.0f, p90 %.0f requests waiting for one of the %s workers (%d samples while the webhooks were sent)',
+            Load::median($f['fpm_queue']), quantile($f['fpm_queue'], 0.9), getenv('WPF_E2E_FPM_WORKERS') ?: '4', count($f['fpm_queue']));
     }
 }
 

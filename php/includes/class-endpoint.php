@@ -21,8 +21,9 @@
  * completed from the rules the extension publishes as a constant; it validates them once.
  * It decides nothing about the webhook: authentication, parsing, processing, every outcome,
  * the answer and the log record (its action label included) belong to the extension.
- * Requests that stored their events leave no log row (their queue rows are the record); the
- * others leave the extension's record.
+ * Requests that stored their events leave no log row (their queue rows are the record) but
+ * the record of the items their source's mapping did not read; the others leave the
+ * extension's record.
  *
  * @package WPF_Bridge
  */
@@ -162,6 +163,7 @@ final class WPF_Bridge_Endpoint {
 		$site        = null;
 		$retry_after = null;
 		$applied     = false;
+		$stored      = false;
 		// Anything echoed by hooks that run during the webhook would corrupt the JSON answer.
 		$buffers = ob_get_level();
 		ob_start();
@@ -171,7 +173,7 @@ final class WPF_Bridge_Endpoint {
 			if ( $result instanceof \WpfBridge\PendingWebhook ) {
 				self::$pending = $result;
 			} else {
-				list( $status, $body, $log, $retry_after, $applied ) = self::answer_from( $result );
+				list( $status, $body, $log, $retry_after, $applied, $stored ) = self::answer_from( $result );
 			}
 		} catch ( \Throwable $e ) {
 			// Exception messages from the extension and WordPress never hold secrets.
@@ -199,7 +201,7 @@ final class WPF_Bridge_Endpoint {
 		if ( null !== $log ) {
 			self::write_log( $status, $log, $site, $started );
 		}
-		self::drain_or_end( null === $log, $applied );
+		self::drain_or_end( $stored, $applied );
 	}
 
 	/**
@@ -291,12 +293,13 @@ final class WPF_Bridge_Endpoint {
 	}
 
 	/**
-	 * Status, body, log record (null when the events were stored), Retry-After seconds (null
-	 * when the answer has none) and whether the events were applied in this request (immediate
-	 * processing) from the extension's answer; a malformed one becomes a 500.
+	 * Status, body, log record (null when the events were stored and the source's mapping read
+	 * every item), Retry-After seconds (null when the answer has none), whether the events were
+	 * applied in this request (immediate processing) and whether they were stored (the answer
+	 * has a processing) from the extension's answer; a malformed one becomes a 500.
 	 *
 	 * @param mixed $result What wpf_bridge_handle_request() or PendingWebhook::handle() returned.
-	 * @return array{0: int, 1: array, 2: ?array, 3: ?int, 4: bool}
+	 * @return array{0: int, 1: array, 2: ?array, 3: ?int, 4: bool, 5: bool}
 	 */
 	private static function answer_from( $result ): array {
 		$status = is_array( $result ) && isset( $result['status'] ) ? (int) $result['status'] : 0;
@@ -307,7 +310,8 @@ final class WPF_Bridge_Endpoint {
 		}
 		$retry_after = isset( $result['retry_after'] ) && is_int( $result['retry_after'] ) && $result['retry_after'] >= 0 ? $result['retry_after'] : null;
 		$applied     = 'immediate' === ( $result['processing'] ?? null );
-		return array( $status, $body, $log, $retry_after, $applied );
+		$stored      = null !== ( $result['processing'] ?? null );
+		return array( $status, $body, $log, $retry_after, $applied, $stored );
 	}
 
 	/**

@@ -42,7 +42,13 @@ defined( 'ABSPATH' ) || exit;
  */
 final class WPF_Bridge_Queue implements WpfBridge\Queue {
 
-	/** Option holding the last waiting_load() figures: `at` (PHP time), `events`, `bytes`. */
+	/**
+	 * Option holding the last waiting_load() figures: `at` (PHP time), `events`, `bytes`.
+	 * Autoloaded where options come from the database (no persistent object cache), so a
+	 * webhook reads it with the options WordPress loads anyway, not with a query of its own; a
+	 * persistent object cache keeps it out of `alloptions`, which it would rewrite every few
+	 * seconds, and answers it from the cache.
+	 */
 	public const LOAD_OPTION = 'wpf_bridge_queue_load';
 
 	/** Rounds of store() (a key freed by a claim between its INSERT and its read is stored again). */
@@ -58,11 +64,14 @@ final class WPF_Bridge_Queue implements WpfBridge\Queue {
 	/**
 	 * Stores the rows of one accepted webhook in one INSERT, due at once, each under its
 	 * delivery key: a row whose key a waiting, unclaimed row holds is not stored again, and
-	 * that row's id is returned for it. The ids are read back by key (a row of this INSERT may
-	 * be claimed at once, which frees its key, so its own `batch` finds it too). A key freed
-	 * between the INSERT and the read (its holder was just claimed) is stored again, as any
-	 * delivery arriving after a claim is; STORE_TRIES rounds at most. A row without a key (the
-	 * tests' direct calls) gets one of its own, so it is never taken for another.
+	 * that row's id is returned for it. One row (a webhook's usual one event) gets its id from
+	 * the INSERT itself: `id = LAST_INSERT_ID(id)` on a held key makes the holder's id the
+	 * statement's insert id, so the answer costs no read. Several rows are read back by key (a
+	 * row of this INSERT may be claimed at once, which frees its key, so its own `batch` finds
+	 * it too); a key freed between the INSERT and the read (its holder was just claimed) is
+	 * stored again, as any delivery arriving after a claim is; STORE_TRIES rounds at most. A
+	 * row without a key (the tests' direct calls) gets one of its own, so it is never taken
+	 * for another.
 	 *
 	 * @param array<int, array{crm: string, contact_id: string, data: string, head: string, delivery_key?: string}> $rows Rows to store.
 	 * @return int[] Their ids, in the same order.
@@ -102,9 +111,17 @@ final class WPF_Bridge_Queue implements WpfBridge\Queue {
 			// Run again when chosen as a deadlock victim (WPF_Bridge_Table::write()): with the keys, a second run
 			// stores nothing twice.
 			WPF_Bridge_Table::write(
-				'INSERT INTO ' . WPF_Bridge_Queue_Schema::name() . ' (crm, contact_id, state, attempts, due_at, batch, accepted_at, error_message, data, head, delivery_key, delivery_open, bytes) VALUES ' . implode( ', ', $values ) . ' ON DUPLICATE KEY UPDATE id = id', // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and prepared rows.
+				'INSERT INTO ' . WPF_Bridge_Queue_Schema::name() . ' (crm, contact_id, state, attempts, due_at, batch, accepted_at, error_message, data, head, delivery_key, delivery_open, bytes) VALUES ' . implode( ', ', $values ) . ' ON DUPLICATE KEY UPDATE id = LAST_INSERT_ID(id)', // phpcs:ignore WordPress.DB.PreparedSQL.NotPrepared -- table name and prepared rows.
 				'Could not store the events'
 			);
+			if ( 1 === count( $left ) && (int) $wpdb->insert_id > 0 ) {
+				// One row (a webhook's usual one event): the INSERT itself answers its id, the new
+				// row's or, through LAST_INSERT_ID(id), the waiting holder's of its key, in the same
+				// atomic statement; no read back.
+				$ids[ reset( $left ) ] = (int) $wpdb->insert_id;
+				$left                  = array();
+				break;
+			}
 			$wanted = array_map( static fn( $i ) => $keys[ $i ], $left );
 			$found  = $wpdb->get_results(
 				$wpdb->prepare(
@@ -141,7 +158,7 @@ final class WPF_Bridge_Queue implements WpfBridge\Queue {
 
 	/**
 	 * The waiting events (pending, claimed, retrying) and their bytes, at most $max_age
-	 * seconds old: the last figures (an option, not autoloaded), refreshed when older by the
+	 * seconds old: the last figures (an option, LOAD_OPTION), refreshed when older by the
 	 * one request that takes a named lock without waiting (the others read the last figures)
 	 * with one COUNT/SUM over the `state_bytes` index (the data is never read). Never a count
 	 * of the table per request: the figures are the extension's backpressure estimate.
@@ -170,7 +187,7 @@ final class WPF_Bridge_Queue implements WpfBridge\Queue {
 				'bytes'  => (int) ( $row['bytes'] ?? 0 ),
 				'at'     => time(),
 			);
-			update_option( self::LOAD_OPTION, $load, false );
+			update_option( self::LOAD_OPTION, $load, ! wp_using_ext_object_cache() );
 			return $load;
 		} finally {
 			if ( $held ) {

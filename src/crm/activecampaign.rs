@@ -200,8 +200,8 @@ fn endpoint(access: &ApiAccess) -> Result<Endpoint> {
 }
 
 impl Crm for ActiveCampaignClient {
-    fn kind(&self) -> CrmKind {
-        CrmKind::ActiveCampaign
+    fn kind(&self) -> Option<CrmKind> {
+        Some(CrmKind::ActiveCampaign)
     }
 
     fn load_contact(&self, contact_id: &str) -> Result<Contact> {

@@ -97,8 +97,8 @@ fn data_object(json: Value) -> Result<Map<String, Value>> {
 }
 
 impl Crm for MailerLiteClient {
-    fn kind(&self) -> CrmKind {
-        CrmKind::MailerLite
+    fn kind(&self) -> Option<CrmKind> {
+        Some(CrmKind::MailerLite)
     }
 
     fn load_contact(&self, contact_id: &str) -> Result<Contact> {

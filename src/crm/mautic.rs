@@ -77,8 +77,8 @@ fn endpoint(settings: &Settings) -> Result<Endpoint> {
 }
 
 impl Crm for MauticClient {
-    fn kind(&self) -> CrmKind {
-        CrmKind::Mautic
+    fn kind(&self) -> Option<CrmKind> {
+        Some(CrmKind::Mautic)
     }
 
     fn load_contact(&self, contact_id: &str) -> Result<Contact> {

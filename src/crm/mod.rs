@@ -14,7 +14,7 @@ pub use crate::contact::Contact;
 pub use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::settings::Settings;
+use crate::settings::{Settings, SourceRef};
 
 pub mod activecampaign;
 pub mod http;
@@ -24,8 +24,8 @@ pub mod userengage;
 
 /// The port to a CRM's HTTP API.
 pub trait Crm: Send + Sync {
-    /// Which CRM this client talks to.
-    fn kind(&self) -> CrmKind;
+    /// Which CRM this client talks to; `None` for a CRM without a client (`for_source`).
+    fn kind(&self) -> Option<CrmKind>;
     /// Loads a contact by id; `CrmContactNotFound` when it does not exist.
     fn load_contact(&self, contact_id: &str) -> Result<Contact>;
     /// Finds a contact id by email; `None` when no contact has it.
@@ -51,6 +51,46 @@ pub fn client(settings: &Settings) -> Box<dyn Crm> {
                 &ApiAccess::new(None, Secret::default(), settings.crm_timeout),
             )
         }
+    }
+}
+
+/// The client for the source a webhook came in through: the first source's CRM from the
+/// settings (`client`); a further source's preset client with that source's API address and
+/// key; a source whose CRM has no client gets one that fails at first use, saying so (the
+/// settings refuse what would need it: an id-only mapping, returning a password).
+pub fn for_source(settings: &Settings, source: SourceRef) -> Box<dyn Crm> {
+    let SourceRef::Further(source) = source else {
+        return client(settings);
+    };
+    let access = ApiAccess::new(
+        source.api_url.clone(),
+        source.api_key.clone(),
+        settings.crm_timeout,
+    );
+    match preset_client(&source.slug, &access, "mapping") {
+        Ok(client) => client,
+        Err(error) => Box::new(NoClient(error)),
+    }
+}
+
+/// The "client" of a CRM wpf-bridge has no API client for: every call fails with why.
+struct NoClient(Error);
+
+impl Crm for NoClient {
+    fn kind(&self) -> Option<CrmKind> {
+        None
+    }
+    fn load_contact(&self, _: &str) -> Result<Contact> {
+        Err(self.0.clone())
+    }
+    fn find_contact_id(&self, _: &str) -> Result<Option<String>> {
+        Err(self.0.clone())
+    }
+    fn update_contact(&self, _: &str, _: &Map<String, Value>) -> Result<()> {
+        Err(self.0.clone())
+    }
+    fn test_connection(&self) -> Result<()> {
+        Err(self.0.clone())
     }
 }
 

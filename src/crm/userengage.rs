@@ -68,8 +68,8 @@ fn endpoint(settings: &Settings) -> Result<Endpoint> {
 }
 
 impl Crm for UserEngageClient {
-    fn kind(&self) -> CrmKind {
-        CrmKind::UserEngage
+    fn kind(&self) -> Option<CrmKind> {
+        Some(CrmKind::UserEngage)
     }
 
     fn load_contact(&self, contact_id: &str) -> Result<Contact> {

@@ -14,7 +14,7 @@ use super::exceptions::php_result;
 use super::interfaces::{Adapter, QueueInterface, SiteInterface};
 use super::queue::PhpQueue;
 use super::site::PhpSite;
-use crate::crm::{self, Crm, CrmKind};
+use crate::crm::{self, CrmKind};
 use crate::error::{Error, Result};
 use crate::queue::admin::{
     state_names, CUT_CONTACT_ID_CODE, CUT_CONTACT_ID_MESSAGE, KEEP_DONE_AT_MOST, STALE_AFTER,
@@ -22,7 +22,8 @@ use crate::queue::admin::{
 use crate::queue::workers::{drains, refusals, resident};
 use crate::queue::QueueState;
 use crate::settings::{
-    Processing, Settings, UsernameFormat, INTEGER_SETTINGS, MAX_RETRY_DELAYS, MAX_RETRY_DELAY_SECS,
+    Processing, Settings, SourceRef, UsernameFormat, INTEGER_SETTINGS, MAX_RETRY_DELAYS,
+    MAX_RETRY_DELAY_SECS,
 };
 use crate::webhook::mapping::{self, presets, Mapping, Origin};
 use crate::webhook::{auth, payload, Request};
@@ -197,25 +198,22 @@ pub fn wpf_bridge_handle_webhook(
     site: Adapter<SiteInterface>,
 ) -> PhpResult<Array> {
     let site = PhpSite::new(site.adapter("wpf_bridge_handle_webhook", 3, "site")?);
-    answer_webhook(request, settings, |request, settings, crm| {
-        pipeline::handle(request, settings, &site, crm)
+    answer_webhook(request, settings, |request, settings| {
+        pipeline::handle(request, settings, &site)
     })
 }
 
 /// The steps every webhook function shares: the request and settings read once (a request
-/// or settings the extension cannot read is refused by `pipeline::refuse`), the flow `run`
-/// with the CRM client, and its answer as `['status', 'body', 'log']`.
+/// or settings the extension cannot read is refused by `pipeline::refuse`), the flow `run`,
+/// and its answer as `['status', 'body', 'log']`.
 fn answer_webhook(
     request: &ZendHashTable,
     settings: &ZendHashTable,
-    run: impl FnOnce(&Request, &Settings, &dyn Crm) -> pipeline::Answer,
+    run: impl FnOnce(&Request, &Settings) -> pipeline::Answer,
 ) -> PhpResult<Array> {
     let answer = match read_webhook(request, settings) {
         Err(refused) => *refused,
-        Ok((request, settings)) => {
-            let crm = crm::client(&settings);
-            run(&request, &settings, crm.as_ref())
-        }
+        Ok((request, settings)) => run(&request, &settings),
     };
     php_result(answer_array(&answer))
 }
@@ -261,8 +259,8 @@ pub fn wpf_bridge_handle_queued(
 ) -> PhpResult<Array> {
     let site = PhpSite::new(site.adapter("wpf_bridge_handle_queued", 3, "site")?);
     let queue = PhpQueue::new(queue.adapter("wpf_bridge_handle_queued", 4, "queue")?);
-    answer_webhook(request, settings, |request, settings, crm| {
-        pipeline::handle_queued(request, settings, &site, crm, &queue, can_answer_early)
+    answer_webhook(request, settings, |request, settings| {
+        pipeline::handle_queued(request, settings, &site, &queue, can_answer_early)
     })
 }
 
@@ -359,16 +357,8 @@ fn handle_loaded(
     queue: &ext_php_rs::types::ZendObject,
     can_answer_early: bool,
 ) -> pipeline::Answer {
-    let crm = crm::client(settings);
     let (site, queue) = (PhpSite::new(site), PhpQueue::new(queue));
-    pipeline::handle_queued(
-        request,
-        settings,
-        &site,
-        crm.as_ref(),
-        &queue,
-        can_answer_early,
-    )
+    pipeline::handle_queued(request, settings, &site, &queue, can_answer_early)
 }
 
 /// The one entry's answer: the answer array, plus `processing` (`background`, `immediate`)
@@ -488,19 +478,27 @@ fn current_settings(callable: &Zval) -> Result<Option<Settings>> {
 /// `WpfBridge\ConfigurationException` naming the first wrong key.
 #[php_function]
 pub fn wpf_bridge_validate_settings(settings: &ZendHashTable) -> PhpResult<Array> {
-    php_result(load_settings(settings).and_then(|s| map_to_array(&s.to_map())))
+    let checked = load_settings(settings).and_then(|settings| {
+        // The sources' own mappings too: a webhook reads only its own source's.
+        crate::webhook::mapping::check_sources(&settings)?;
+        map_to_array(&settings.to_map())
+    });
+    php_result(checked)
 }
 
-/// Checks that the configured CRM's API is reachable and accepts the credentials.
-/// Returns `['ok' => bool, 'message' => string]`; a bad setting throws.
+/// Checks that a CRM's API is reachable and accepts the credentials: the first source's, or
+/// with `$source` (a further source's slug: its preset's, or its own mapping's) that
+/// source's. Returns `['ok' => bool, 'message' => string]`; a bad setting, or a source the
+/// settings do not have, throws.
 #[php_function]
-pub fn wpf_bridge_crm_test_connection(settings: &ZendHashTable) -> PhpResult<Array> {
+pub fn wpf_bridge_crm_test_connection(
+    settings: &ZendHashTable,
+    source: Option<String>,
+) -> PhpResult<Array> {
     let settings = php_result(load_settings(settings))?;
-    let client = crm::client(&settings);
+    let (client, name) = php_result(source_client(&settings, source.as_deref()))?;
     let result = match client.test_connection() {
-        Ok(()) => {
-            json!({"ok": true, "message": format!("Connected to {}.", settings.crm.display_name())})
-        }
+        Ok(()) => json!({"ok": true, "message": format!("Connected to {name}.")}),
         Err(error @ Error::InvalidSetting { .. }) => {
             return Err(super::exceptions::to_exception(&error))
         }
@@ -509,12 +507,17 @@ pub fn wpf_bridge_crm_test_connection(settings: &ZendHashTable) -> PhpResult<Arr
     php_result(to_array(result))
 }
 
-/// Loads a contact from the configured CRM: `['id', 'email', 'fields', 'tags']`.
-/// Throws on any failure.
+/// Loads a contact from the first source's CRM, or with `$source` from that further source's:
+/// `['id', 'email', 'fields', 'tags']`. Throws on any failure.
 #[php_function]
-pub fn wpf_bridge_load_contact(settings: &ZendHashTable, contact_id: &str) -> PhpResult<Array> {
+pub fn wpf_bridge_load_contact(
+    settings: &ZendHashTable,
+    contact_id: &str,
+    source: Option<String>,
+) -> PhpResult<Array> {
     php_result(load_settings(settings).and_then(|settings| {
-        let contact = crm::client(&settings).load_contact(contact_id.trim())?;
+        let (client, _) = source_client(&settings, source.as_deref())?;
+        let contact = client.load_contact(contact_id.trim())?;
         to_array(json!({
             "id": contact.id,
             "email": contact.email,
@@ -522,6 +525,33 @@ pub fn wpf_bridge_load_contact(settings: &ZendHashTable, contact_id: &str) -> Ph
             "tags": contact.tags,
         }))
     }))
+}
+
+/// The client of the first source (`None`) or of the further source with this slug, and the
+/// name a site owner knows it by.
+fn source_client(settings: &Settings, slug: Option<&str>) -> Result<(Box<dyn crm::Crm>, String)> {
+    let Some(slug) = slug else {
+        return Ok((
+            crm::client(settings),
+            settings.crm.display_name().to_string(),
+        ));
+    };
+    match settings.source_by_slug(slug.trim()) {
+        Some(source @ SourceRef::Further(further)) => {
+            Ok((crm::for_source(settings, source), further.display_name()))
+        }
+        Some(SourceRef::First) => Ok((
+            crm::client(settings),
+            settings.crm.display_name().to_string(),
+        )),
+        None => Err(Error::InvalidArgument {
+            name: "source",
+            reason: format!(
+                "names no source of these settings; they have {}",
+                settings.source_slugs()
+            ),
+        }),
+    }
 }
 
 /// The capabilities that make a role administrative: a webhook never gives a role holding
@@ -670,7 +700,7 @@ fn rules() -> Value {
 /// accepts; add `signature.secret` to use a signed one), `contact_id_meta_key` and
 /// `tags_meta_key` (WP Fusion's user meta), `signature_header` (null when the CRM signs
 /// nothing), `complete` (false: the payload is an id, the rest comes from the CRM's API) and
-/// `api_client` (whether the extension can load its contacts; none of the presets yet).
+/// `api_client` (whether the extension can load its contacts: ActiveCampaign and MailerLite).
 #[php_function]
 pub fn wpf_bridge_presets() -> PhpResult<Array> {
     let listed: Map<String, Value> = presets::all()
@@ -683,7 +713,7 @@ pub fn wpf_bridge_presets() -> PhpResult<Array> {
                 "tags_meta_key": crate::crm_kind::tags_meta_key_of(&preset.slug),
                 "signature_header": preset.signature.as_ref().map(|rule| rule.header.clone()),
                 "complete": preset.complete,
-                "api_client": false,
+                "api_client": CrmKind::of_preset(&preset.slug).is_some(),
             });
             (preset.slug.clone(), rules)
         })

@@ -14,7 +14,6 @@ use serde_json::Value;
 
 use super::convert::to_zval;
 use super::site::{call_adapter, type_name};
-use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 use crate::queue::{
     Claim, ClaimedRow, ContactKey, EventId, Load, NewRow, Queue, QueueState, RowView, UnixTime,
@@ -90,9 +89,14 @@ fn optional_text(row: &Value, key: &str) -> Option<String> {
     }
 }
 
-fn crm_field(row: &Value, method: &str) -> Result<CrmKind> {
-    CrmKind::from_slug(&text_field(row, "crm", method)?)
-        .map_err(|_| Error::Site(format!("{method}() returned a row of an unknown CRM")))
+fn crm_field(row: &Value, method: &str) -> Result<String> {
+    let slug = text_field(row, "crm", method)?;
+    match crate::crm_kind::slug_problem(&slug) {
+        None => Ok(slug),
+        Some(_) => Err(Error::Site(format!(
+            "{method}() returned a row of an unknown CRM"
+        ))),
+    }
 }
 
 fn parse_state(slug: &str, method: &str) -> Result<QueueState> {
@@ -123,7 +127,7 @@ impl Queue for PhpQueue<'_> {
             rows.iter()
                 .map(|row| {
                     serde_json::json!({
-                        "crm": row.crm.slug(),
+                        "crm": row.crm,
                         "contact_id": row.contact_id,
                         "data": row.data,
                         "head": row.head,
@@ -159,7 +163,7 @@ impl Queue for PhpQueue<'_> {
         })
     }
 
-    fn waiting_per_contact(&self, crm: CrmKind, contact_ids: &[String]) -> Result<Vec<u64>> {
+    fn waiting_per_contact(&self, crm: &str, contact_ids: &[String]) -> Result<Vec<u64>> {
         let ids = to_zval(&Value::Array(
             contact_ids
                 .iter()
@@ -167,7 +171,7 @@ impl Queue for PhpQueue<'_> {
                 .collect(),
         ))?;
         list(
-            self.call("waiting_per_contact", vec![&crm.slug(), &ids])?,
+            self.call("waiting_per_contact", vec![&crm, &ids])?,
             "waiting_per_contact",
         )?
         .iter()
@@ -205,7 +209,7 @@ impl Queue for PhpQueue<'_> {
             self.call(
                 "claim",
                 vec![
-                    &contact.crm.slug(),
+                    &contact.crm,
                     &contact.contact_id.as_str(),
                     &token,
                     &secs(lease),

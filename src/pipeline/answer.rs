@@ -17,8 +17,9 @@ use crate::webhook::{Action, Request, Webhook};
 
 /// What the plugin sends back (status and JSON body) and the record it writes to its log:
 /// `None` when the webhook's events were stored, since their queue rows are its record (one
-/// durable write per accepted webhook); a request that stored nothing (refused, failed, `test`,
-/// or applied without a queue) has a log record.
+/// durable write per accepted webhook), unless a mapping left items unread (`log::ignored`);
+/// a request that stored nothing (refused, failed, `test`, or applied without a queue) has a
+/// log record.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Answer {
     pub status: u16,
@@ -85,22 +86,26 @@ pub fn answer(webhook: &Webhook, report: &Report) -> Answer {
 }
 
 /// The background answer: 200 with the queued events' ids. The events were stored: their
-/// queue rows are the record, so the answer has no log record.
+/// queue rows are the record, so the answer has a log record only for the items a mapping
+/// did not read (`log::ignored`: the pointer that failed and the keys that were there).
 pub fn answer_queued(webhook: &Webhook, queued: &[Queued]) -> Answer {
     let list: Vec<Value> = queued
         .iter()
         .map(|q| json!({"contact_id": q.contact_id, "id": q.id}))
         .collect();
+    let log = (!webhook.ignored.is_empty()).then(|| log::ignored(webhook));
     Answer {
-        processing: Some(Processing::Background),
-        ..Answer::ok(success_body(webhook, "queued", list.into()), None)
+        // Every item ignored: nothing was stored, so there is nothing to drain.
+        processing: (!queued.is_empty()).then_some(Processing::Background),
+        ..Answer::ok(success_body(webhook, "queued", list.into()), log)
     }
 }
 
 /// The immediate answer: one result per stored event, as the queue settled it now (`settled`)
 /// or not yet (`queued`). An event the site will retry is `retrying` (200, with its code and
 /// next try); a failed one, or the queue's own error (`port_error`), makes the answer that
-/// error's. The events were stored, so the answer has no log record.
+/// error's. The events were stored, so the answer has a log record only for the items a
+/// mapping did not read (`log::ignored`), as in `answer_queued`.
 pub fn answer_settled(
     webhook: &Webhook,
     queued: &[Queued],
@@ -132,15 +137,16 @@ pub fn answer_settled(
             None => json!({"id": q.id, "contact_id": q.contact_id, "outcome": "queued"}),
         })
         .collect();
+    let log = (!webhook.ignored.is_empty()).then(|| log::ignored(webhook));
     let answer = match port_error.as_ref().or(failure) {
         Some(error) => {
             let body = failure_body(error, webhook, results.into(), &[]);
-            Answer::failed(error, body, None)
+            Answer::failed(error, body, log)
         }
-        None => Answer::ok(success_body(webhook, "results", results.into()), None),
+        None => Answer::ok(success_body(webhook, "results", results.into()), log),
     };
     Answer {
-        processing: Some(Processing::Immediate),
+        processing: (!queued.is_empty()).then_some(Processing::Immediate),
         ..answer
     }
 }
@@ -162,15 +168,19 @@ pub fn refuse(error: &Error, request: &Request, settings: Option<&Settings>) -> 
     Answer::failed(error, body, Some(log::refused(error, request, settings)))
 }
 
-/// `{"success": true, "action", "crm", <what>: <value>}`: every success body.
+/// `{"success": true, "action", "crm", <what>: <value>, "ignored"?}`: every success body;
+/// `ignored` lists the payload's items a mapping did not read (each with its code and why).
 fn success_body(webhook: &Webhook, what: &str, value: Value) -> Value {
     let mut body = json!({
         "success": true,
         "action": webhook.action.as_str(),
-        "crm": webhook.crm.slug(),
+        "crm": webhook.crm.as_str(),
     });
     if let Some(object) = body.as_object_mut() {
         object.insert(what.into(), value);
+        if !webhook.ignored.is_empty() {
+            object.insert("ignored".into(), json!(webhook.ignored));
+        }
     }
     body
 }
@@ -181,7 +191,7 @@ fn failure_body(error: &Error, webhook: &Webhook, results: Value, pending: &[Str
     let mut body = error_body(error);
     if let Some(object) = body.as_object_mut() {
         object.insert("action".into(), webhook.action.as_str().into());
-        object.insert("crm".into(), webhook.crm.slug().into());
+        object.insert("crm".into(), webhook.crm.as_str().into());
         object.insert("results".into(), results);
         if !pending.is_empty() {
             object.insert("pending".into(), json!(pending));
@@ -204,5 +214,52 @@ fn retry_after(error: &Error) -> Option<u64> {
     match error.retry() {
         Retry::Later { after } => after.map(|after| after.as_secs()),
         Retry::Never => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::webhook::mapping::Ignored;
+    use crate::webhook::{Action, Options};
+
+    fn webhook(ignored: Vec<Ignored>) -> Webhook {
+        Webhook {
+            action: Action::Add,
+            crm: "convertkit".into(),
+            options: Options::default(),
+            events: Vec::new(),
+            ignored,
+        }
+    }
+
+    /// Items a mapping did not read are logged whether the events were applied now or later:
+    /// the queue rows record only what was stored.
+    #[test]
+    fn stored_answers_log_only_the_ignored_items() {
+        let item = Ignored {
+            item: None,
+            code: "pointer_missing".into(),
+            message: "The payload has nothing at /subscriber/id".into(),
+        };
+        for answer in [
+            answer_settled(&webhook(vec![item.clone()]), &[], &HashMap::new(), None),
+            answer_queued(&webhook(vec![item.clone()]), &[]),
+        ] {
+            let log = answer.log.expect("a record of the ignored item");
+            assert_eq!(log.outcome, "ignored");
+            assert_eq!(log.crm, "convertkit");
+            assert_eq!(
+                log.details,
+                ["notice: the body was not read: The payload has nothing at /subscriber/id [pointer_missing]"]
+            );
+            assert_eq!(answer.body["ignored"][0]["code"], "pointer_missing");
+            assert_eq!(answer.processing, None, "nothing was stored");
+        }
+        assert_eq!(
+            answer_settled(&webhook(Vec::new()), &[], &HashMap::new(), None).log,
+            None
+        );
+        assert_eq!(answer_queued(&webhook(Vec::new()), &[]).log, None);
     }
 }

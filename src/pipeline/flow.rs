@@ -4,28 +4,35 @@
 //! it, whether a request must wait for the whole site (a webhook applied in the request).
 //! What each step produced goes to `answer` as plain data (`report`).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::time::Instant;
 
 use super::answer::{answer, answer_queued, answer_settled, refuse, Answer};
 use super::report::{Failure, Queued, Report};
-use crate::crm::Crm;
+use crate::crm::{self, Crm};
 use crate::error::{Error, Result};
 use crate::queue::{self, ContactKey, Queue};
-use crate::settings::{Processing, Settings};
+use crate::settings::{Processing, Settings, SourceRef};
 use crate::site::Site;
 use crate::sync::ordering::LOCK_WAIT_SECS;
 use crate::sync::{self, ContactLock};
 use crate::webhook::action::{parse_action, parse_options};
-use crate::webhook::{auth, payload, Action, Options, Request, Webhook};
+use crate::webhook::{auth, mapping, payload, Action, Options, Request, Webhook};
 
 /// Authenticates a request and parses it into a `Webhook`. Nothing is applied. A signed
 /// payload alone decides which contacts it is about; a webhook with more events than one
 /// request may apply (`max_events`) is refused whole, 413 `too_many_events`.
 pub fn accept(request: &Request, settings: &Settings) -> Result<Webhook, Error> {
-    let signed = auth::authenticate(request, settings)?;
-    let webhook =
-        payload::parse_authenticated(settings.crm, request, settings.max_body_bytes, signed)?;
+    let (source, signed) = auth::authenticate(request, settings)?;
+    let webhook = match source {
+        SourceRef::First => {
+            payload::parse_authenticated(settings.crm, request, settings.max_body_bytes, signed)?
+        }
+        SourceRef::Further(source) => {
+            mapping::read_source(source, request, settings.max_body_bytes)?
+        }
+    };
     if webhook.events.len() > settings.max_events {
         return Err(Error::TooManyEvents {
             count: webhook.events.len(),
@@ -47,7 +54,7 @@ pub fn apply(webhook: &Webhook, settings: &Settings, site: &dyn Site, crm: &dyn 
     let deadline = Instant::now() + settings.time_budget;
     let mut report = Report {
         action: webhook.action,
-        crm: webhook.crm,
+        crm: webhook.crm.clone(),
         results: Vec::with_capacity(webhook.events.len()),
         failure: None,
         pending: Vec::new(),
@@ -84,12 +91,27 @@ pub fn apply(webhook: &Webhook, settings: &Settings, site: &dyn Site, crm: &dyn 
     report
 }
 
-/// The whole flow for one request: accept, apply, answer.
-pub fn handle(request: &Request, settings: &Settings, site: &dyn Site, crm: &dyn Crm) -> Answer {
+/// The whole flow for one request: accept, apply (as its source: `applied_as`), answer.
+pub fn handle(request: &Request, settings: &Settings, site: &dyn Site) -> Answer {
     match accept(request, settings) {
-        Ok(webhook) => answer(&webhook, &apply(&webhook, settings, site, crm)),
+        Ok(webhook) => {
+            let (settings, crm) = applied_as(&webhook, settings);
+            answer(&webhook, &apply(&webhook, &settings, site, crm.as_ref()))
+        }
         Err(error) => refuse(&error, request, Some(settings)),
     }
+}
+
+/// The settings and the CRM client an accepted webhook is applied with: those of the source
+/// it came in through (`Settings::applied_as`, `crm::for_source`).
+fn applied_as<'s>(webhook: &Webhook, settings: &'s Settings) -> (Cow<'s, Settings>, Box<dyn Crm>) {
+    let source = settings
+        .source_by_slug(&webhook.crm)
+        .unwrap_or(SourceRef::First);
+    (
+        settings.applied_as(source),
+        crm::for_source(settings, source),
+    )
 }
 
 /// Whether a request must wait for the whole site to be loaded (other plugins' hooks, the
@@ -108,7 +130,6 @@ pub fn handle_queued(
     request: &Request,
     settings: &Settings,
     site: &dyn Site,
-    crm: &dyn Crm,
     queue: &dyn Queue,
     can_answer_early: bool,
 ) -> Answer {
@@ -116,16 +137,17 @@ pub fn handle_queued(
         Ok(webhook) => webhook,
         Err(error) => return refuse(&error, request, Some(settings)),
     };
+    let (settings, crm) = applied_as(&webhook, settings);
     if webhook.action == Action::Test {
-        return answer(&webhook, &apply(&webhook, settings, site, crm));
+        return answer(&webhook, &apply(&webhook, &settings, site, crm.as_ref()));
     }
-    let queued = match store(&webhook, settings, queue) {
+    let queued = match store(&webhook, &settings, queue) {
         Ok(queued) => queued,
         Err(error) => return answer(&webhook, &not_stored(&webhook, error)),
     };
-    match processing(&webhook.options, settings, can_answer_early) {
+    match processing(&webhook.options, &settings, can_answer_early) {
         Processing::Background => answer_queued(&webhook, &queued),
-        Processing::Immediate => apply_queued(&webhook, &queued, settings, site, crm, queue),
+        Processing::Immediate => apply_queued(&webhook, &queued, &settings, site, queue),
     }
 }
 
@@ -165,7 +187,7 @@ pub fn planned_processing(
 /// answered), once the queue's caps allow it (`queue::room`: 503 `queue_full`, nothing
 /// stored).
 pub fn store(webhook: &Webhook, settings: &Settings, queue: &dyn Queue) -> Result<Vec<Queued>> {
-    let stored = queue::intake(webhook, settings, queue.now()?);
+    let stored = queue::intake(webhook, settings);
     let rows: Vec<_> = stored
         .iter()
         .enumerate()
@@ -194,7 +216,7 @@ pub fn store(webhook: &Webhook, settings: &Settings, queue: &dyn Queue) -> Resul
 fn not_stored(webhook: &Webhook, error: Error) -> Report {
     Report {
         action: webhook.action,
-        crm: webhook.crm,
+        crm: webhook.crm.clone(),
         results: Vec::new(),
         failure: Some(Failure {
             contact_id: webhook
@@ -217,7 +239,6 @@ pub fn apply_queued(
     queued: &[Queued],
     settings: &Settings,
     site: &dyn Site,
-    crm: &dyn Crm,
     queue: &dyn Queue,
 ) -> Answer {
     let deadline = Instant::now() + settings.time_budget;
@@ -234,10 +255,10 @@ pub fn apply_queued(
             break;
         }
         let contact = ContactKey {
-            crm: webhook.crm,
+            crm: webhook.crm.clone(),
             contact_id: contact_id.to_string(),
         };
-        match queue::settle_contact(queue, settings, site, crm, &contact, LOCK_WAIT_SECS) {
+        match queue::settle_contact(queue, settings, site, &contact, LOCK_WAIT_SECS) {
             Ok(Some(run)) => settled.extend(run.events),
             Ok(None) => {}
             Err(error) => {

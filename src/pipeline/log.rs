@@ -7,10 +7,10 @@ use serde::Serialize;
 
 use super::report::Report;
 use crate::error::{Error, ErrorKind};
-use crate::settings::Settings;
+use crate::settings::{Settings, SourceRef};
 use crate::site::UserId;
 use crate::sync::EventResult;
-use crate::webhook::{Action, Request, Webhook};
+use crate::webhook::{auth, Action, Request, Webhook};
 
 /// One row of the plugin's webhook log. Never holds a secret: only ids, codes, outcomes and
 /// the sentences of results and errors, which carry none.
@@ -39,7 +39,7 @@ pub fn applied(webhook: &Webhook, report: &Report) -> LogRecord {
     let action = webhook.action.as_str();
     let mut log = LogRecord {
         action: action.to_string(),
-        crm: webhook.crm.slug().to_string(),
+        crm: webhook.crm.clone(),
         contact_ids: report
             .results
             .iter()
@@ -52,6 +52,7 @@ pub fn applied(webhook: &Webhook, report: &Report) -> LogRecord {
         .results
         .iter()
         .map(|result| format!("info: {}", describe(webhook.action, result)))
+        .chain(ignored_lines(webhook))
         .collect();
     if let Some(failure) = &report.failure {
         let error = &failure.error;
@@ -82,6 +83,36 @@ pub fn applied(webhook: &Webhook, report: &Report) -> LogRecord {
     log
 }
 
+/// The record of the items of a stored webhook that its source's mapping did not read: one
+/// notice per item, with its code and why (the pointer that failed and the names of the keys
+/// that were there, never their values). Outcome `ignored`.
+pub fn ignored(webhook: &Webhook) -> LogRecord {
+    LogRecord {
+        action: webhook.action.as_str().to_string(),
+        crm: webhook.crm.clone(),
+        outcome: "ignored".into(),
+        details: ignored_lines(webhook),
+        ..LogRecord::default()
+    }
+}
+
+fn ignored_lines(webhook: &Webhook) -> Vec<String> {
+    webhook
+        .ignored
+        .iter()
+        .map(|item| {
+            let which = match item.item {
+                Some(position) => format!("item {position}"),
+                None => "the body".to_string(),
+            };
+            format!(
+                "notice: {which} was not read: {} [{}]",
+                item.message, item.code
+            )
+        })
+        .collect()
+}
+
 /// The record of a request refused before anything was applied; `settings` `None` when the
 /// extension could not read them (or the request), which also makes the row `refused`.
 pub fn refused(error: &Error, request: &Request, settings: Option<&Settings>) -> LogRecord {
@@ -93,12 +124,26 @@ pub fn refused(error: &Error, request: &Request, settings: Option<&Settings>) ->
     LogRecord {
         action: action_label(request),
         crm: settings
-            .map(|s| s.crm.slug().to_string())
+            .map(|settings| refused_source(error, request, settings))
             .unwrap_or_default(),
         outcome: error.code().to_string(),
         refused: settings.is_none() || error.kind() == ErrorKind::Authentication,
         details: vec![format!("error: {prefix}: {error} [{}]", error.code())],
         ..LogRecord::default()
+    }
+}
+
+/// The slug of the source a refused request came in through: the one its access key selects
+/// (a MailerLite source's refused signature is MailerLite's, not the first source's), else
+/// the first source's. A wrong key selects none, so it is not looked up again.
+fn refused_source(error: &Error, request: &Request, settings: &Settings) -> String {
+    let source = match error {
+        Error::InvalidAccessKey => None,
+        _ => auth::source_of(request, settings),
+    };
+    match source {
+        Some(SourceRef::Further(source)) => source.slug.clone(),
+        _ => settings.crm.slug().to_string(),
     }
 }
 
@@ -138,4 +183,34 @@ fn describe(action: Action, result: &EventResult) -> String {
         line.push_str(note);
     }
     line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// A refused request of a further source is recorded as that source's, not the first's.
+    #[test]
+    fn a_refused_request_names_the_source_its_key_selects() {
+        let settings = Settings::from_map(
+            json!({
+                "crm": "mautic",
+                "access_key": "first-source-key",
+                "sources": [{"mapping": "drip", "access_key": "drip-source-key"}],
+            })
+            .as_object()
+            .expect("an object"),
+        )
+        .expect("valid settings");
+        let error = Error::BodyTooDeep { limit: 64 };
+        let crm = |key: &str, error: &Error| {
+            let request =
+                Request::test_post(json!({"wpf_action": "add", "access_key": key}), &[], "{}");
+            refused(error, &request, Some(&settings)).crm
+        };
+        assert_eq!(crm("drip-source-key", &error), "drip");
+        assert_eq!(crm("first-source-key", &error), "mautic");
+        assert_eq!(crm("wrong-key-000", &Error::InvalidAccessKey), "mautic");
+    }
 }

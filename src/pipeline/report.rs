@@ -5,7 +5,6 @@
 use serde::Serialize;
 use serde_json::json;
 
-use crate::crm_kind::CrmKind;
 use crate::error::Error;
 use crate::queue::EventId;
 use crate::sync::EventResult;
@@ -16,7 +15,7 @@ use crate::webhook::Action;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
     pub action: Action,
-    pub crm: CrmKind,
+    pub crm: String,
     pub results: Vec<EventResult>,
     /// The event that failed and why; the events after it were not applied.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -126,9 +126,10 @@ pub fn coalesce(events: &[(EventId, StoredEvent)]) -> Option<Apply> {
     let apply = Apply {
         webhook: Webhook {
             action,
-            crm: winner.crm,
+            crm: winner.crm.clone(),
             options,
             events: Vec::new(),
+            ignored: Vec::new(),
         },
         ids: by_accept.iter().map(|(id, _)| *id).collect(),
         winner: *winner_id,
@@ -142,7 +143,6 @@ mod tests {
     use serde_json::{json, Map, Value};
 
     use super::*;
-    use crate::crm_kind::CrmKind;
 
     fn fields(name: &str) -> Option<Map<String, Value>> {
         json!({ "firstname": name }).as_object().cloned()
@@ -150,7 +150,7 @@ mod tests {
 
     fn stored(action: Action, stamp: Option<&str>, name: &str) -> StoredEvent {
         StoredEvent {
-            crm: CrmKind::Mautic,
+            crm: "mautic".into(),
             action,
             options: Options::default(),
             event: ContactEvent {
@@ -162,7 +162,6 @@ mod tests {
                 deleted: false,
                 timestamp: stamp.map(str::to_string),
             },
-            accepted_at: 0,
             password_withheld: false,
         }
     }

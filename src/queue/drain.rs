@@ -24,10 +24,9 @@ use super::port::{ContactKey, EventId, Queue};
 use super::schedule::{next_step, Next};
 use super::stored::StoredEvent;
 use super::UnixTime;
-use crate::crm::{self, Crm};
-use crate::crm_kind::CrmKind;
+use crate::crm;
 use crate::error::{Error, Result};
-use crate::settings::Settings;
+use crate::settings::{Settings, SourceRef};
 use crate::site::Site;
 use crate::sync::{self, ordering, ContactLock, EventResult};
 
@@ -108,15 +107,15 @@ pub fn drain(
         }
         // Each apply looks its contact's user up by `{crm}_contact_id`: the round's lookups
         // done at once, one scan instead of one per contact.
-        let mut links: HashMap<CrmKind, Vec<String>> = HashMap::new();
+        let mut links: HashMap<&str, Vec<String>> = HashMap::new();
         for contact in &fresh {
             links
-                .entry(contact.crm)
+                .entry(&contact.crm)
                 .or_default()
                 .push(contact.contact_id.clone());
         }
         for (crm, ids) in &links {
-            site.prime_contact_links(&crm.contact_id_meta_key(), ids)?;
+            site.prime_contact_links(&crate::crm_kind::contact_id_meta_key_of(crm), ids)?;
         }
         for contact in fresh {
             if report.contacts >= limits.max_contacts || Instant::now() >= deadline {
@@ -126,9 +125,7 @@ pub fn drain(
             let Some(settings) = settings()? else {
                 break 'rounds;
             };
-            let crm = crm::client(&settings);
-            let Some(run) = settle_contact(queue, &settings, site, crm.as_ref(), &contact, 0)?
-            else {
+            let Some(run) = settle_contact(queue, &settings, site, &contact, 0)? else {
                 report.busy += 1;
                 continue;
             };
@@ -150,21 +147,23 @@ pub fn drain(
 }
 
 /// One contact's turn: lock (waiting up to `lock_wait_secs`), claim, coalesce, apply once,
-/// settle. `None` when the lock was not had: nothing was claimed or changed.
+/// settle. `None` when the lock was not had: nothing was claimed or changed. The events are
+/// applied as the source they came in through (`Settings::source_by_slug`: its field map,
+/// password return and CRM client); a source the site no longer has fails them.
 pub fn settle_contact(
     queue: &dyn Queue,
     settings: &Settings,
     site: &dyn Site,
-    crm: &dyn Crm,
     contact: &ContactKey,
     lock_wait_secs: u32,
 ) -> Result<Option<ContactRun>> {
+    let source = settings.source_by_slug(&contact.crm);
     let turn = ordering::with_contact_lock(
         site,
-        contact.crm,
+        &contact.crm,
         &contact.contact_id,
         lock_wait_secs,
-        || settle_locked(queue, settings, site, crm, contact),
+        || settle_locked(queue, settings, source, site, contact),
     );
     match turn {
         Ok(run) => Ok(Some(run)),
@@ -177,8 +176,8 @@ pub fn settle_contact(
 fn settle_locked(
     queue: &dyn Queue,
     settings: &Settings,
+    source: Option<SourceRef>,
     site: &dyn Site,
-    crm: &dyn Crm,
     contact: &ContactKey,
 ) -> Result<ContactRun> {
     let token = claim_token();
@@ -190,13 +189,14 @@ fn settle_locked(
     let mut heads = Vec::with_capacity(claim.rows.len());
     let mut attempts = BTreeMap::new();
     for row in &claim.rows {
-        // An event stored while another CRM was configured: applying it would link its id as
-        // this CRM's contact and send any load or password to the wrong CRM.
-        if contact.crm != settings.crm {
+        // An event of a source the site no longer has (deleted, or the first source's CRM
+        // switched): applying it would link its id as another CRM's contact and send any load
+        // or password to the wrong CRM.
+        if source.is_none() {
             let error = Error::EventFromOtherCrm {
                 id: row.id,
-                stored: contact.crm.display_name(),
-                configured: settings.crm.display_name(),
+                stored: contact.crm.clone(),
+                configured: settings.source_slugs(),
             };
             queue.fail(&token, &[row.id], &error)?;
             run.events.push((row.id, Settled::Failed(error)));
@@ -258,13 +258,15 @@ fn settle_locked(
     let event = &apply.webhook.events[0];
     // The apply's writes reach the database in one commit; a unit the database ended early
     // (a deadlock) kept none of them, so its events are retried like any failed apply.
+    let source = source.unwrap_or(SourceRef::First);
+    let crm = crm::for_source(settings, source);
     site.begin_writes()?;
     let applied = sync::apply_event(
         &apply.webhook,
         event,
-        settings,
+        &settings.applied_as(source),
         site,
-        crm,
+        crm.as_ref(),
         ContactLock::Held,
     );
     let applied = site.commit_writes().and(applied);

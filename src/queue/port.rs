@@ -51,7 +51,6 @@ use serde::Serialize;
 use strum::{EnumString, IntoStaticStr, VariantArray};
 
 use super::UnixTime;
-use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 use crate::sync::EventResult;
 
@@ -61,7 +60,7 @@ pub type EventId = u64;
 /// One event to store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRow {
-    pub crm: CrmKind,
+    pub crm: String,
     pub contact_id: String,
     /// `Versioned<StoredEvent>` as JSON.
     pub data: String,
@@ -84,7 +83,7 @@ pub struct Load {
 /// Which contact: its CRM and its id there.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ContactKey {
-    pub crm: CrmKind,
+    pub crm: String,
     pub contact_id: String,
 }
 
@@ -140,7 +139,7 @@ impl QueueState {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RowView {
     pub id: EventId,
-    pub crm: CrmKind,
+    pub crm: String,
     pub contact_id: String,
     pub state: QueueState,
     pub attempts: u32,
@@ -166,7 +165,7 @@ pub trait Queue {
     fn waiting_load(&self, max_age: Duration) -> Result<Load>;
     /// The waiting events (pending, claimed, retrying) of each of `contact_ids` of `crm`, in
     /// the same order.
-    fn waiting_per_contact(&self, crm: CrmKind, contact_ids: &[String]) -> Result<Vec<u64>>;
+    fn waiting_per_contact(&self, crm: &str, contact_ids: &[String]) -> Result<Vec<u64>>;
     /// Contacts with at least one due event (pending or retrying with `due_at <= now`, or
     /// claimed with an expired lease), the longest waiting first, at most `limit`.
     fn due_contacts(&self, limit: usize) -> Result<Vec<ContactKey>>;

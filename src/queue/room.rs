@@ -89,7 +89,7 @@ pub fn make_room(rows: &[NewRow], settings: &Settings, queue: &dyn Queue) -> Res
         }
     }
     let ids: Vec<String> = contacts.iter().map(|(id, _)| id.clone()).collect();
-    let waiting = queue.waiting_per_contact(first.crm, &ids)?;
+    let waiting = queue.waiting_per_contact(&first.crm, &ids)?;
     if waiting.len() != ids.len() {
         return Err(Error::Site(format!(
             "waiting_per_contact() counted {} of {} contacts",

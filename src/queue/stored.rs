@@ -2,8 +2,10 @@
 //! accepted `Webhook` and read back by the drain.
 //!
 //! A row is `Versioned<StoredEvent>` as JSON (`{"format": 1, "crm", "action", "options",
-//! "event", "accepted_at", ...}`): reading a row of another format fails
-//! (`stored_event_unreadable`) instead of guessing.
+//! "event", ...}`): reading a row of another format fails (`stored_event_unreadable`) instead
+//! of guessing. When it was accepted is the row's own `accepted_at`, set by the database's
+//! clock as the row is written, so accepting a webhook asks no clock (rows stored before
+//! carry an `accepted_at` here too, which is read past).
 //!
 //! No secret is ever stored. Access keys and signatures are not part of a `Webhook`. At intake
 //! the return-password CRM field (`return_password_field`) is dropped from the event's fields,
@@ -16,8 +18,6 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::port::{EventId, NewRow};
-use super::UnixTime;
-use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::sync::fields::effective_map;
@@ -26,12 +26,10 @@ use crate::webhook::{Action, ContactEvent, Options, Versioned, Webhook};
 /// One queued contact event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StoredEvent {
-    pub crm: CrmKind,
+    pub crm: String,
     pub action: Action,
     pub options: Options,
     pub event: ContactEvent,
-    /// When the webhook was accepted (the queue's clock).
-    pub accepted_at: UnixTime,
     /// A CRM field meant for `user_pass` was dropped at intake: an `add` loads the contact
     /// from the CRM instead of trusting the incomplete payload.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -40,11 +38,11 @@ pub struct StoredEvent {
 
 /// The stored events of an accepted webhook, one per contact event, with every secret
 /// dropped (see the module comment). A `test` webhook stores nothing.
-pub fn intake(webhook: &Webhook, settings: &Settings, accepted_at: UnixTime) -> Vec<StoredEvent> {
+pub fn intake(webhook: &Webhook, settings: &Settings) -> Vec<StoredEvent> {
     if webhook.action == Action::Test {
         return Vec::new();
     }
-    let password_fields: Vec<String> = effective_map(webhook.crm, &settings.field_map)
+    let password_fields: Vec<String> = effective_map(&webhook.crm, &settings.field_map)
         .into_iter()
         .filter(|(_, wordpress)| wordpress == "user_pass")
         .map(|(crm_field, _)| crm_field)
@@ -65,11 +63,10 @@ pub fn intake(webhook: &Webhook, settings: &Settings, accepted_at: UnixTime) -> 
                 password_withheld = fields.len() != before;
             }
             StoredEvent {
-                crm: webhook.crm,
+                crm: webhook.crm.clone(),
                 action: webhook.action,
                 options: webhook.options.clone(),
                 event,
-                accepted_at,
                 password_withheld,
             }
         })
@@ -83,7 +80,7 @@ impl StoredEvent {
         // A value of plain strings, maps and numbers always serialises.
         let json = |event: &StoredEvent| serde_json::to_string(&Versioned::new(event));
         NewRow {
-            crm: self.crm,
+            crm: self.crm.clone(),
             contact_id: self.event.contact_id.clone(),
             data: json(self).unwrap_or_default(),
             head: json(&self.head()).unwrap_or_default(),
@@ -147,7 +144,7 @@ mod tests {
     fn webhook(action: Action) -> Webhook {
         Webhook {
             action,
-            crm: CrmKind::Mautic,
+            crm: "mautic".into(),
             options: Options {
                 role: Some("customer".into()),
                 send_notification: true,
@@ -164,6 +161,7 @@ mod tests {
                 deleted: false,
                 timestamp: Some("2024-05-01T10:00:00+00:00".into()),
             }],
+            ignored: Vec::new(),
         }
     }
 
@@ -178,7 +176,7 @@ mod tests {
 
     #[test]
     fn intake_drops_the_return_password_field_and_keeps_the_rest() {
-        let stored = intake(&webhook(Action::Add), &settings(json!({})), 1700);
+        let stored = intake(&webhook(Action::Add), &settings(json!({})));
         assert_eq!(stored.len(), 1);
         let fields = stored[0].event.fields.as_ref().unwrap();
         assert!(!fields.contains_key("WP_Password"), "{fields:?}");
@@ -188,7 +186,6 @@ mod tests {
             "not mapped to user_pass here"
         );
         assert!(!stored[0].password_withheld);
-        assert_eq!(stored[0].accepted_at, 1700);
         assert_eq!(stored[0].options.role.as_deref(), Some("customer"));
     }
 
@@ -197,7 +194,6 @@ mod tests {
         let stored = intake(
             &webhook(Action::Add),
             &settings(json!({"pass_from_crm": "user_pass", "firstname": "first_name"})),
-            0,
         );
         let row = stored[0].to_row(0);
         assert!(
@@ -219,7 +215,7 @@ mod tests {
             .as_mut()
             .unwrap()
             .insert("bio".into(), json!(big));
-        let stored = &intake(&webhook, &settings(json!({})), 5)[0];
+        let stored = &intake(&webhook, &settings(json!({})))[0];
         let row = stored.to_row(0);
         assert!(row.data.len() > 100_000);
         assert!(row.head.len() < 400, "{}", row.head);
@@ -238,27 +234,27 @@ mod tests {
     #[test]
     fn the_delivery_key_is_the_same_for_the_same_delivery_and_differs_otherwise() {
         let settings = settings(json!({}));
-        let first = intake(&webhook(Action::Update), &settings, 1700);
-        // The CRM's retry, accepted later: same content, another accept time.
-        let again = intake(&webhook(Action::Update), &settings, 1900);
+        let first = intake(&webhook(Action::Update), &settings);
+        // The CRM's retry, accepted later: the same content.
+        let again = intake(&webhook(Action::Update), &settings);
         let key = first[0].to_row(0).delivery_key;
         assert_eq!(key.len(), 64);
         assert!(key.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
         assert_eq!(again[0].to_row(0).delivery_key, key);
         assert_ne!(first[0].to_row(1).delivery_key, key, "another position");
-        let add = intake(&webhook(Action::Add), &settings, 1700);
+        let add = intake(&webhook(Action::Add), &settings);
         assert_ne!(add[0].to_row(0).delivery_key, key, "another action");
         let mut other = webhook(Action::Update);
         other.options.role = Some("editor".into());
         assert_ne!(
-            intake(&other, &settings, 1700)[0].to_row(0).delivery_key,
+            intake(&other, &settings)[0].to_row(0).delivery_key,
             key,
             "another role"
         );
         let mut newer = webhook(Action::Update);
         newer.events[0].timestamp = Some("2024-05-01T10:00:01+00:00".into());
         assert_ne!(
-            intake(&newer, &settings, 1700)[0].to_row(0).delivery_key,
+            intake(&newer, &settings)[0].to_row(0).delivery_key,
             key,
             "another version"
         );
@@ -269,13 +265,12 @@ mod tests {
         // The queue table (php/includes/class-queue.php): crm varchar(32), contact_id
         // varbinary(255), delivery_key varbinary(64). A value MySQL would cut is never stored:
         // a cut contact id was never claimed again (issue 18, finding 3).
-        for crm in CrmKind::ALL {
-            assert!(crm.slug().len() <= 32, "{crm:?}");
-        }
+        // Every slug a source can have (a CRM's, a preset's, a site mapping's).
+        const { assert!(crate::crm_kind::MAX_SLUG_CHARS <= 32) };
         const { assert!(crate::text::MAX_CONTACT_ID_BYTES <= 255) };
         let mut longest = webhook(Action::Update);
         longest.events[0].contact_id = "\u{1F600}".repeat(crate::text::MAX_CONTACT_ID_BYTES / 4);
-        let row = intake(&longest, &settings(json!({})), 0)[0].to_row(usize::MAX);
+        let row = intake(&longest, &settings(json!({})))[0].to_row(usize::MAX);
         assert!(
             row.contact_id.len() <= 255 && row.delivery_key.len() == 64,
             "{row:?}"
@@ -284,9 +279,26 @@ mod tests {
 
     #[test]
     fn a_test_webhook_stores_nothing_and_an_unreadable_row_is_refused() {
-        assert!(intake(&webhook(Action::Test), &settings(json!({})), 0).is_empty());
+        assert!(intake(&webhook(Action::Test), &settings(json!({}))).is_empty());
         let error = StoredEvent::read(9, r#"{"format": 2}"#).unwrap_err();
         assert_eq!(error.code(), "stored_event_unreadable");
         assert!(error.to_string().contains("9"));
+    }
+
+    #[test]
+    fn a_row_stored_with_its_accept_time_inside_still_reads() {
+        // Rows stored before the accept time moved to the row's own column carry it here.
+        let row = r#"{"format": 1, "crm": "mautic", "action": "update",
+            "options": {"role": null, "send_notification": false, "async": null},
+            "event": {"type": "request", "contact_id": "7", "email": null, "tags": null,
+                      "fields": null, "deleted": false, "timestamp": null},
+            "accepted_at": 1700}"#;
+        let event = StoredEvent::read(3, row).unwrap();
+        assert_eq!(
+            (event.crm.as_str(), event.event.contact_id.as_str()),
+            ("mautic", "7")
+        );
+        let stored = serde_json::to_value(Versioned::new(&event)).unwrap();
+        assert!(stored.get("accepted_at").is_none(), "{stored}");
     }
 }

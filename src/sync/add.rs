@@ -9,6 +9,7 @@ use super::checks::{self, EmailMatch};
 use super::tags::TagChange;
 use super::users::{self, RoleDecision};
 use super::{ContactData, Context, EventResult, FoundBy, Outcome, Scope};
+use crate::crm_kind::{contact_id_meta_key_of, tags_meta_key_of};
 use crate::error::{Error, Result};
 use crate::site::NewUser;
 use crate::webhook::ContactEvent;
@@ -117,11 +118,11 @@ impl Context<'_> {
         let tags = data.tags.as_deref().map(crate::text::tag_list);
         let mut meta = mapped.meta.clone();
         meta.insert(
-            self.crm_kind.contact_id_meta_key(),
+            contact_id_meta_key_of(self.crm_slug),
             Value::String(event.contact_id.clone()),
         );
         if let Some(tags) = &tags {
-            meta.insert(self.crm_kind.tags_meta_key(), tags.clone().into());
+            meta.insert(tags_meta_key_of(self.crm_slug), tags.clone().into());
         }
         if let Some((key, time)) = self.event_time_meta(event) {
             meta.insert(key, time);

@@ -56,14 +56,15 @@ impl MappedFields {
 }
 
 /// The map in force: the site owner's, or the CRM's defaults when none is set.
-pub fn effective_map(
-    crm: CrmKind,
-    configured: &BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
+pub fn effective_map(crm: &str, configured: &BTreeMap<String, String>) -> BTreeMap<String, String> {
     if !configured.is_empty() {
         return configured.clone();
     }
-    let pairs: &[(&str, &str)] = match crm {
+    let Ok(kind) = crm.parse::<CrmKind>() else {
+        // A mapping's own fields are named by WordPress field already (`ContactData`).
+        return BTreeMap::new();
+    };
+    let pairs: &[(&str, &str)] = match kind {
         CrmKind::Mautic => &[
             ("firstname", "first_name"),
             ("lastname", "last_name"),
@@ -139,13 +140,13 @@ mod tests {
 
     #[test]
     fn default_map_applies_only_when_none_is_configured() {
-        let defaults = effective_map(CrmKind::Mautic, &BTreeMap::new());
+        let defaults = effective_map("mautic", &BTreeMap::new());
         assert_eq!(
             defaults.get("firstname").map(String::as_str),
             Some("first_name")
         );
         let configured = BTreeMap::from([("company".to_string(), "company_name".to_string())]);
-        assert_eq!(effective_map(CrmKind::Mautic, &configured), configured);
+        assert_eq!(effective_map("mautic", &configured), configured);
     }
 
     #[test]

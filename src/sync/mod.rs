@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::crm::{Contact, Crm, CrmKind};
+use crate::crm_kind::contact_id_meta_key_of;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
 use crate::site::{Site, UserId};
@@ -139,6 +140,9 @@ struct ContactData {
     email: Option<String>,
     fields: Map<String, Value>,
     tags: Option<Vec<String>>,
+    /// The fields are named by WordPress field already: a mapping read them from the payload
+    /// (its `fields` say which pointer fills which WordPress field), so no field map applies.
+    by_wordpress_name: bool,
 }
 
 /// How much of a contact an action needs.
@@ -159,7 +163,8 @@ enum FoundBy {
 
 /// Everything one webhook's events share.
 struct Context<'a> {
-    crm_kind: CrmKind,
+    /// The source's slug (`webhook.crm`): it names the user meta and the contact's lock.
+    crm_slug: &'a str,
     settings: &'a Settings,
     site: &'a dyn Site,
     crm: &'a dyn Crm,
@@ -175,7 +180,7 @@ impl<'a> Context<'a> {
         crm: &'a dyn Crm,
     ) -> Self {
         Context {
-            crm_kind: webhook.crm,
+            crm_slug: &webhook.crm,
             settings,
             site,
             crm,
@@ -199,7 +204,7 @@ impl<'a> Context<'a> {
 
     /// A deleted contact: remove its link; users are never deleted by a webhook.
     fn unlink(&self, event: &ContactEvent) -> Result<EventResult> {
-        let key = self.crm_kind.contact_id_meta_key();
+        let key = contact_id_meta_key_of(self.crm_slug);
         match self.site.find_user_by_meta(&key, &event.contact_id)? {
             Some(user_id) if self.is_stale(user_id, event)? => Ok(EventResult {
                 user_id: Some(user_id),
@@ -224,20 +229,32 @@ impl<'a> Context<'a> {
 
     /// The contact's data from the payload, when it carries what `scope` needs.
     fn payload_data(&self, event: &ContactEvent, scope: Scope) -> Option<ContactData> {
+        // Only Mautic's and User.com's payloads are read by a parser of their own, with the
+        // CRM's field names; every other source reads through a mapping, whose complete
+        // payload may say nothing about tags (Kit): the user's tags then stay as they are.
+        let mapped = CrmKind::from_slug(self.crm_slug).is_err();
         let complete = match scope {
-            Scope::Everything => event.fields.is_some() && event.tags.is_some(),
+            Scope::Everything => event.fields.is_some() && (event.tags.is_some() || mapped),
             Scope::TagsOnly => event.tags.is_some(),
         };
         complete.then(|| ContactData {
             email: event.email.clone(),
             fields: event.fields.clone().unwrap_or_default(),
             tags: event.tags.clone(),
+            by_wordpress_name: mapped,
         })
     }
 
     /// The contact's fields sorted by the field map in force.
     fn map_fields(&self, data: &ContactData) -> fields::MappedFields {
-        let map = fields::effective_map(self.crm_kind, &self.settings.field_map);
+        let map = if data.by_wordpress_name {
+            data.fields
+                .keys()
+                .map(|name| (name.clone(), name.clone()))
+                .collect()
+        } else {
+            fields::effective_map(self.crm_slug, &self.settings.field_map)
+        };
         fields::map_fields(&data.fields, &map)
     }
 
@@ -253,12 +270,13 @@ impl<'a> Context<'a> {
             email: email.or_else(|| event.email.clone()),
             fields,
             tags: Some(tags),
+            by_wordpress_name: false,
         })
     }
 
     /// Links a user to the contact (replacing an older link after a CRM merge).
     fn link(&self, user_id: UserId, contact_id: &str, notes: &mut Vec<String>) -> Result<()> {
-        let key = self.crm_kind.contact_id_meta_key();
+        let key = contact_id_meta_key_of(self.crm_slug);
         if let Some(previous) = self
             .site
             .user_meta(user_id, &key)?

@@ -18,7 +18,6 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::Context;
-use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
 use crate::site::{LogLevel, Site, UserId};
 use crate::webhook::payload::generic::parse_instant;
@@ -32,13 +31,13 @@ pub const LOCK_WAIT_SECS: u32 = 10;
 pub const STALE_EVENT: &str = "stale_event";
 
 /// The named lock of one contact (the Site port prefixes it per site).
-pub fn contact_lock_name(crm: CrmKind, contact_id: &str) -> String {
-    format!("wpf_bridge_contact_{}_{contact_id}", crm.slug())
+pub fn contact_lock_name(crm: &str, contact_id: &str) -> String {
+    format!("wpf_bridge_contact_{crm}_{contact_id}")
 }
 
 /// The user meta key holding the CRM timestamp of the last event applied to a user.
-pub fn event_time_meta_key(crm: CrmKind) -> String {
-    format!("wpf_bridge_{}_event_time", crm.slug())
+pub fn event_time_meta_key(crm: &str) -> String {
+    format!("wpf_bridge_{crm}_event_time")
 }
 
 /// An event's timestamp as an instant, when it has one that parses.
@@ -51,7 +50,7 @@ fn event_instant(event: &ContactEvent) -> Option<Timestamp> {
 /// and leaves a busy contact for later; `apply_event` waits `LOCK_WAIT_SECS`.
 pub fn with_contact_lock<T>(
     site: &dyn Site,
-    crm: CrmKind,
+    crm: &str,
     contact_id: &str,
     wait_secs: u32,
     apply: impl FnOnce() -> Result<T>,
@@ -79,7 +78,7 @@ impl Context<'_> {
         contact_id: &str,
         apply: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
-        with_contact_lock(self.site, self.crm_kind, contact_id, LOCK_WAIT_SECS, apply)
+        with_contact_lock(self.site, self.crm_slug, contact_id, LOCK_WAIT_SECS, apply)
     }
 
     /// Whether the event is older than the last one applied to this user.
@@ -89,7 +88,7 @@ impl Context<'_> {
         };
         let stored = self
             .site
-            .user_meta(user_id, &event_time_meta_key(self.crm_kind))?
+            .user_meta(user_id, &event_time_meta_key(self.crm_slug))?
             .as_ref()
             .and_then(crate::text::value_text)
             .and_then(|text| parse_instant(&text));
@@ -102,7 +101,7 @@ impl Context<'_> {
         match (event_instant(event), &event.timestamp) {
             (Some(_), Some(stamp)) => self.site.update_user_meta(
                 user_id,
-                &event_time_meta_key(self.crm_kind),
+                &event_time_meta_key(self.crm_slug),
                 &Value::String(stamp.trim().to_string()),
             ),
             _ => Ok(()),
@@ -114,7 +113,7 @@ impl Context<'_> {
         let stamp = event.timestamp.as_deref()?;
         parse_instant(stamp)?;
         Some((
-            event_time_meta_key(self.crm_kind),
+            event_time_meta_key(self.crm_slug),
             Value::String(stamp.trim().to_string()),
         ))
     }

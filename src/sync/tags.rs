@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use super::Context;
+use crate::crm_kind::tags_meta_key_of;
 use crate::error::Result;
 use crate::site::UserId;
 
@@ -25,7 +26,7 @@ pub(super) fn from_meta(value: Option<Value>) -> Vec<String> {
 impl Context<'_> {
     /// Replaces a user's tags with the contact's and fires the hooks.
     pub(super) fn apply_tags(&self, user_id: UserId, tags: &[String]) -> Result<TagChange> {
-        let key = self.crm_kind.tags_meta_key();
+        let key = tags_meta_key_of(self.crm_slug);
         let stored = from_meta(self.site.user_meta(user_id, &key)?);
         let tags = crate::text::tag_list(tags);
         let change = TagChange {

@@ -7,6 +7,7 @@ use serde_json::Value;
 use super::checks::{self, EmailMatch};
 use super::users::{self, RoleDecision};
 use super::{ordering, ContactData, Context, EventResult, FoundBy, Outcome, Scope};
+use crate::crm_kind::contact_id_meta_key_of;
 use crate::error::{Error, Result};
 use crate::site::{User, UserId};
 use crate::webhook::ContactEvent;
@@ -73,7 +74,7 @@ impl Context<'_> {
     /// The lowest user id linked to this contact.
     pub(super) fn find_by_contact_id(&self, contact_id: &str) -> Result<Option<UserId>> {
         self.site
-            .find_user_by_meta(&self.crm_kind.contact_id_meta_key(), contact_id)
+            .find_user_by_meta(&contact_id_meta_key_of(self.crm_slug), contact_id)
     }
 
     /// Writes a contact's data to an existing user.

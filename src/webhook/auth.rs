@@ -11,12 +11,12 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use rand::rngs::SysRng;
 use rand::{Rng, TryRng};
-use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
+use sha2::Sha256;
 
 use crate::crm_kind::CrmKind;
 use crate::error::{Error, Result};
-use crate::settings::Settings;
+use crate::secret::Secret;
+use crate::settings::{Settings, SourceRef};
 use crate::webhook::Request;
 
 /// Query or form parameter carrying the access key (WP Fusion's name).
@@ -40,12 +40,7 @@ const SIGNATURE_BASE64: GeneralPurpose = GeneralPurpose::new(
 /// Both keys are hashed to fixed-size SHA-256 digests first, so neither the content nor the
 /// length of the expected key leaks through timing.
 pub fn verify_access_key(given: &str, expected: &str) -> bool {
-    if expected.is_empty() {
-        return false;
-    }
-    let given = Sha256::digest(given.as_bytes());
-    let expected = Sha256::digest(expected.as_bytes());
-    bool::from(given.as_slice().ct_eq(expected.as_slice()))
+    Secret::new(expected).matches(given)
 }
 
 /// Checks a CRM's webhook signature over the raw body bytes.
@@ -75,20 +70,21 @@ fn verify_hmac_sha256(raw_body: &[u8], signature: &str, secret: &str) -> bool {
     mac.verify_slice(&expected).is_ok()
 }
 
-/// Authenticates a request against the settings: access key, then signature when required.
+/// Authenticates a request against the settings: its access key selects the source it came
+/// in through (none: `InvalidAccessKey`); then, for the first source reading Mautic with a
+/// webhook secret set, the signature must match.
 ///
 /// The key comes from the `access_key` parameter, else from the `X-WPF-Access-Key` header.
-/// For Mautic with a webhook secret set, the `Webhook-Signature` header must also match.
-/// Returns whether the payload's signature was verified (`payload::parse_authenticated`
-/// then lets no URL parameter redirect the signed data).
-pub fn authenticate(request: &Request, settings: &Settings) -> Result<bool> {
-    let given = request
-        .param(ACCESS_KEY_PARAM)
-        .filter(|key| !key.is_empty())
-        .or_else(|| request.header(ACCESS_KEY_HEADER).map(str::to_string))
-        .unwrap_or_default();
-    if !verify_access_key(&given, settings.access_key.expose()) {
-        return Err(Error::InvalidAccessKey);
+/// Returns the source and whether the payload's signature was verified here
+/// (`payload::parse_authenticated` then lets no URL parameter redirect the signed data). A
+/// further source's signature is its mapping's (`mapping::parse` checks it).
+pub fn authenticate<'s>(
+    request: &Request,
+    settings: &'s Settings,
+) -> Result<(SourceRef<'s>, bool)> {
+    let source = source_of(request, settings).ok_or(Error::InvalidAccessKey)?;
+    if let SourceRef::Further(_) = source {
+        return Ok((source, false));
     }
     // The signature protects the payload's data, which apply trusts without asking the CRM.
     // A call without a payload (a campaign webhook or `test` with only URL parameters, a form
@@ -110,9 +106,20 @@ pub fn authenticate(request: &Request, settings: &Settings) -> Result<bool> {
         ) {
             return Err(Error::InvalidSignature);
         }
-        return Ok(true);
+        return Ok((source, true));
     }
-    Ok(false)
+    Ok((source, false))
+}
+
+/// The source the request's access key selects (`Settings::source_by_key`), or `None`: the
+/// first step of `authenticate`, also used to name the source of a refused request's record.
+pub fn source_of<'s>(request: &Request, settings: &'s Settings) -> Option<SourceRef<'s>> {
+    let given = request
+        .param(ACCESS_KEY_PARAM)
+        .filter(|key| !key.is_empty())
+        .or_else(|| request.header(ACCESS_KEY_HEADER).map(str::to_string))
+        .unwrap_or_default();
+    settings.source_by_key(&given)
 }
 
 /// A new access key: at least 160 bits from the OS random source, URL-safe characters only.
@@ -229,22 +236,30 @@ mod tests {
     fn authenticate_access_key_sources() {
         let settings = make_settings("k3y", CrmKind::UserEngage, "");
         let ok = request(json!({"access_key": "k3y"}), &[], "");
-        assert_eq!(authenticate(&ok, &settings), Ok(false));
+        assert_eq!(
+            authenticate(&ok, &settings).map(|(_, signed)| signed),
+            Ok(false)
+        );
         let header = request(json!({}), &[("X-WPF-Access-Key", "k3y")], "");
-        assert_eq!(authenticate(&header, &settings), Ok(false));
+        assert_eq!(
+            authenticate(&header, &settings).map(|(_, signed)| signed),
+            Ok(false)
+        );
         let wrong = request(json!({"access_key": "nope"}), &[], "");
         assert_eq!(
-            authenticate(&wrong, &settings),
+            authenticate(&wrong, &settings).map(|(_, signed)| signed),
             Err(Error::InvalidAccessKey)
         );
         let missing = request(json!({}), &[], "");
-        let error = authenticate(&missing, &settings).unwrap_err();
+        let error = authenticate(&missing, &settings)
+            .map(|(_, signed)| signed)
+            .unwrap_err();
         assert_eq!(error.code(), "invalid_access_key");
         assert_eq!(error.status(), 403);
         let empty_expected = make_settings("", CrmKind::Mautic, "");
         let empty = request(json!({"access_key": ""}), &[], "");
         assert_eq!(
-            authenticate(&empty, &empty_expected),
+            authenticate(&empty, &empty_expected).map(|(_, signed)| signed),
             Err(Error::InvalidAccessKey)
         );
     }
@@ -257,10 +272,15 @@ mod tests {
             &[("Webhook-Signature", INLINE_SIGNATURE)],
             INLINE_BODY,
         );
-        assert_eq!(authenticate(&signed, &settings), Ok(true));
+        assert_eq!(
+            authenticate(&signed, &settings).map(|(_, signed)| signed),
+            Ok(true)
+        );
 
         let unsigned = request(json!({"access_key": "k3y"}), &[], INLINE_BODY);
-        let error = authenticate(&unsigned, &settings).unwrap_err();
+        let error = authenticate(&unsigned, &settings)
+            .map(|(_, signed)| signed)
+            .unwrap_err();
         assert_eq!(error.code(), "missing_signature");
 
         let bad = request(
@@ -268,20 +288,25 @@ mod tests {
             &[("Webhook-Signature", "AAAA")],
             INLINE_BODY,
         );
-        let error = authenticate(&bad, &settings).unwrap_err();
+        let error = authenticate(&bad, &settings)
+            .map(|(_, signed)| signed)
+            .unwrap_err();
         assert_eq!(error.code(), "invalid_signature");
         assert!(!error.to_string().contains("AAAA"));
 
         // A wrong key fails before the signature is looked at.
         let wrong_key = request(json!({"access_key": "x"}), &[], INLINE_BODY);
         assert_eq!(
-            authenticate(&wrong_key, &settings),
+            authenticate(&wrong_key, &settings).map(|(_, signed)| signed),
             Err(Error::InvalidAccessKey)
         );
 
         // No secret configured: no signature needed.
         let no_secret = make_settings("k3y", CrmKind::Mautic, "");
-        assert_eq!(authenticate(&unsigned, &no_secret), Ok(false));
+        assert_eq!(
+            authenticate(&unsigned, &no_secret).map(|(_, signed)| signed),
+            Ok(false)
+        );
     }
 
     #[test]

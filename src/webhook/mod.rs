@@ -9,8 +9,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::crm_kind::CrmKind;
-
 pub mod action;
 pub mod auth;
 pub mod mapping;
@@ -24,10 +22,15 @@ pub use request::Request;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Webhook {
     pub action: Action,
-    pub crm: CrmKind,
+    /// The slug of the source it came in through (`mautic`, `mailerlite`, a site mapping's):
+    /// it names the user meta (`{crm}_contact_id`) and which source applies its events.
+    pub crm: String,
     pub options: Options,
     /// One entry per contact event, ordered by timestamp when there is one.
     pub events: Vec<ContactEvent>,
+    /// The payload's items a mapping did not read, and why (`mapping::Ignored`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ignored: Vec<mapping::Ignored>,
 }
 
 /// One contact event from the payload (or from the `contact_id` / `email` parameters).

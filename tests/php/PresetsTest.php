@@ -21,11 +21,13 @@ final class PresetsTest extends TestCase
         $this->assertSame('activecampaign_tags', $presets['activecampaign']['tags_meta_key']);
         $this->assertSame('Signature', $presets['mailerlite']['signature_header']);
         $this->assertNull($presets['drip']['signature_header']);
-        $this->assertFalse($presets['convertkit']['complete']);
+        $this->assertTrue($presets['convertkit']['complete']);
+        $this->assertFalse($presets['mailerlite']['complete']);
         $this->assertSame('form', $presets['activecampaign']['mapping']['format']);
         foreach ($presets as $slug => $preset) {
             $this->assertSame($slug, $preset['mapping']['slug']);
-            $this->assertFalse($preset['api_client']);
+            // ActiveCampaign and MailerLite have API clients in the extension; the others not.
+            $this->assertSame(in_array($slug, ['activecampaign', 'mailerlite'], true), $preset['api_client'], $slug);
             // The listed mapping is one wpf_bridge_parse_webhook() accepts as it is.
             $mapping = $preset['mapping'];
             unset($mapping['signature']);
@@ -68,9 +70,10 @@ final class PresetsTest extends TestCase
         $drip = wpf_bridge_parse_webhook('drip', Fixtures::request(['wpf_action' => 'update'], Fixtures::read('drip/01_subscriber_applied_tag.json')));
         $this->assertSame(['Customer', 'SEO'], $drip['events'][0]['tags']);
         $this->assertSame('2013-06-21T10:31:58Z', $drip['events'][0]['timestamp']);
-        // Kit's subscriber payload has no tags: the fields are left to the CRM's API.
+        // Kit sends no tags: its fields are applied as sent, the user's tags stay as they are.
         $kit = wpf_bridge_parse_webhook('convertkit', Fixtures::request(['wpf_action' => 'update'], Fixtures::read('convertkit/01_subscriber_event.json')));
-        $this->assertNull($kit['events'][0]['fields']);
+        $this->assertSame(['first_name' => 'John'], $kit['events'][0]['fields']);
+        $this->assertNull($kit['events'][0]['tags']);
     }
 
     public function testItemsNotAppliedAreIgnoredWithTheirReason(): void
@@ -192,7 +195,6 @@ final class PresetsTest extends TestCase
             'when without values' => [$ok + ['when' => [['pointer' => '/type', 'in' => []]]], '/when/0/in'],
             'protected meta key' => [$ok + ['fields' => ['wp_capabilities' => '/role']], '/fields/wp_capabilities'],
             'no slug' => [['contact_id' => ['pointers' => ['/id']]], '/'],
-            'complete without tags' => [['complete' => true] + $ok, '/complete'],
         ];
     }
 

@@ -247,7 +247,7 @@ final class QueueTest extends TestCase
             public function store(array $rows): array { return array_fill(0, count($rows), 'an id'); }
             public function waiting_load(int $max_age): array { return ['events' => 'soon', 'bytes' => 0]; }
             public function waiting_per_contact(string $crm, array $contact_ids): array { return array_fill(0, count($contact_ids), 0); }
-            public function due_contacts(int $limit): array { return [['crm' => 'nope', 'contact_id' => '1']]; }
+            public function due_contacts(int $limit): array { return [['crm' => 'No CRM!', 'contact_id' => '1']]; }
             public function claim(string $crm, string $contact_id, string $token, int $lease_seconds, int $max_rows): array { return []; }
             public function event_data(string $token, int $id): string { return ''; }
             public function complete(string $token, array $ids, array $result): void {}

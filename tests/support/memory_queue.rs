@@ -9,7 +9,6 @@ use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use wpf_bridge::crm_kind::CrmKind;
 use wpf_bridge::queue::{
     Claim, ClaimedRow, ContactKey, EventId, Load, NewRow, Queue, QueueState, RowView, UnixTime,
 };
@@ -147,7 +146,7 @@ impl Queue for MemoryQueue {
             table.push(Row {
                 id,
                 key: ContactKey {
-                    crm: new.crm,
+                    crm: new.crm.clone(),
                     contact_id: new.contact_id.clone(),
                 },
                 data: new.data.clone(),
@@ -186,7 +185,7 @@ impl Queue for MemoryQueue {
         })
     }
 
-    fn waiting_per_contact(&self, crm: CrmKind, contact_ids: &[String]) -> Result<Vec<u64>> {
+    fn waiting_per_contact(&self, crm: &str, contact_ids: &[String]) -> Result<Vec<u64>> {
         let rows = self.rows();
         Ok(contact_ids
             .iter()

@@ -35,7 +35,8 @@
 //!   string with `split` the separator.
 //! - `fields`: WordPress user field or meta key => pointer (a protected meta key is refused).
 //! - `event` (the event's type, else the slug) and `event_time`: pointers, like a field's.
-//! - `complete`: the payload is the whole contact (applied without a CRM call; needs `tags`),
+//! - `complete`: the payload is the whole contact as far as it goes (applied without a CRM
+//!   call; without `tags` the user's tags stay as they are, as for Kit, which sends none),
 //!   or `false`: an id (and tags) only, the fields come from the CRM's API client.
 //! - `signature`: an HMAC over the raw body (`signature.rs`); a site's mapping must carry its
 //!   `secret`, a preset never does (the secret is the site's).
@@ -51,13 +52,14 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::crm_kind::{contact_id_meta_key_of, slug_problem, tags_meta_key_of};
+use crate::crm_kind::{contact_id_meta_key_of, slug_problem, tags_meta_key_of, CrmKind};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
+use crate::settings::{Settings, SourceSettings};
 use crate::text::{json_type, printable, value_text};
 use crate::webhook::action::{parse_action, parse_options, Action};
 use crate::webhook::payload::generic;
-use crate::webhook::{ContactEvent, Options, Request};
+use crate::webhook::{ContactEvent, Options, Request, Webhook};
 
 pub mod body;
 pub mod pointer;
@@ -330,6 +332,9 @@ pub enum Origin {
     Preset,
     /// Written by a site owner or a PHP caller: a signature section needs its secret.
     Site,
+    /// A site's source (`settings::SourceSettings`): the secret may be the mapping's or the
+    /// source's `webhook_secret` (`of_source` requires one of them).
+    Source,
 }
 
 impl Mapping {
@@ -455,14 +460,6 @@ impl Mapping {
         }
         if let Some(event_time) = &self.event_time {
             check_rule("/event_time", event_time)?;
-        }
-        if self.complete && self.tags.is_none() {
-            return Err(bad(
-                "/complete",
-                "a complete payload must say where the tags are (tags); set complete to false \
-                 when the contact's tags come from the CRM's API"
-                    .into(),
-            ));
         }
         if let Some(rule) = &self.signature {
             check_signature(rule, origin)?;
@@ -628,11 +625,11 @@ fn escape(token: &str) -> String {
 }
 
 /// An item of the payload that was not applied, and why (a stable code from `Error`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ignored {
     /// The item's position in `items`, from 1; `None` for the whole body.
     pub item: Option<usize>,
-    pub code: &'static str,
+    pub code: String,
     pub message: String,
 }
 
@@ -640,7 +637,7 @@ impl Ignored {
     fn new(item: Option<usize>, error: &Error) -> Self {
         Ignored {
             item,
-            code: error.code(),
+            code: error.code().to_string(),
             message: error.to_string(),
         }
     }
@@ -667,6 +664,101 @@ pub struct MappedWebhook {
     pub ignored: Vec<Ignored>,
     /// The body's signature was verified (so no URL parameter chose its contacts).
     pub signed: bool,
+}
+
+/// The mapping a further source reads its webhooks with: its preset, or the site's own
+/// mapping (validated), with the source's signing secret. Refused: a mapping that signs
+/// without a secret, a site mapping named like a CRM with a parser of its own (`mautic`,
+/// `userengage`), and an id-only mapping (`complete: false`) of a CRM without an API client.
+pub fn of_source(source: &SourceSettings) -> Result<Mapping> {
+    let mut mapping = match source.preset() {
+        Some(slug) => presets::find(slug)
+            .cloned()
+            .ok_or_else(|| Error::InvalidMapping {
+                field: "/".into(),
+                reason: format!("names no preset; the presets are {}", presets::slugs()),
+            })?,
+        None => {
+            let mapping = Mapping::from_value(&source.mapping, Origin::Source)?;
+            if CrmKind::from_slug(&mapping.slug).is_ok() {
+                return Err(Error::InvalidMapping {
+                    field: "/slug".into(),
+                    reason: format!(
+                        "\"{}\" is read by wpf-bridge's own parser (the first source); give your \
+                         mapping a slug of its own",
+                        mapping.slug
+                    ),
+                });
+            }
+            mapping
+        }
+    };
+    let name = mapping.display_name().to_string();
+    if let Some(rule) = mapping.signature.as_mut() {
+        if !source.webhook_secret.is_empty() {
+            rule.secret = Some(source.webhook_secret.clone());
+        }
+        if rule.secret.as_ref().is_none_or(Secret::is_empty) {
+            return Err(Error::InvalidMapping {
+                field: "/signature/secret".into(),
+                reason: format!(
+                    "{} signs its webhooks (header {}): set the source's signing secret to the \
+                     one the CRM shows",
+                    name, rule.header
+                ),
+            });
+        }
+    }
+    if !mapping.complete && CrmKind::of_preset(&mapping.slug).is_none() {
+        return Err(Error::InvalidMapping {
+            field: "/complete".into(),
+            reason: format!(
+                "is false (the webhook carries an id only), but wpf-bridge has no API client for \
+                 \"{}\" to load the contact with; read the whole contact from the payload",
+                mapping.slug
+            ),
+        });
+    }
+    Ok(mapping)
+}
+
+/// Checks every further source's mapping (`of_source`), naming a problem by the source's
+/// setting: `sources[N][webhook_secret]` for a missing signing secret, else
+/// `sources[N][mapping]` with the mapping's own pointer. `Settings::from_map` checked the rest.
+pub fn check_sources(settings: &Settings) -> Result<()> {
+    for (at, source) in settings.sources.iter().enumerate() {
+        if let Err(Error::InvalidMapping { field, reason }) = of_source(source) {
+            return Err(
+                if field == "/signature/secret" && source.webhook_secret.is_empty() {
+                    Error::setting(format!("sources[{at}][webhook_secret]"), reason)
+                } else {
+                    Error::setting(
+                        format!("sources[{at}][mapping]"),
+                        format!("{field}: {reason}"),
+                    )
+                },
+            );
+        }
+    }
+    Ok(())
+}
+
+/// A request of a further source, read through its mapping (`of_source`, `parse`) into the
+/// `Webhook` the flow stores and applies, the items it did not read kept as `ignored`.
+pub fn read_source(
+    source: &SourceSettings,
+    request: &Request,
+    max_body_bytes: usize,
+) -> Result<Webhook> {
+    let mapping = of_source(source)?;
+    let mapped = parse(&mapping, request, max_body_bytes, Timestamp::now())?;
+    Ok(Webhook {
+        action: mapped.action,
+        crm: mapped.crm,
+        options: mapped.options,
+        events: mapped.events,
+        ignored: mapped.ignored,
+    })
 }
 
 /// Reads a request through a mapping, as `payload::parse_authenticated` does for Mautic:

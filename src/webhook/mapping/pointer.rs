@@ -150,6 +150,20 @@ fn index(token: &str) -> Option<usize> {
     token.parse().ok()
 }
 
+/// Longest key name shown in a diagnostic.
+const SHOWN_KEY_CHARS: usize = 40;
+
+/// A key name as a diagnostic shows it: quoted when it is short and made of the characters
+/// key names are made of (letters, digits, `_ - . : $`, spaces); else only its length.
+fn shown_key(name: &str) -> String {
+    let plain = |c: char| c.is_alphanumeric() || "_-.:$ ".contains(c);
+    if name.chars().count() <= SHOWN_KEY_CHARS && name.chars().all(plain) {
+        format!("\"{name}\"")
+    } else {
+        format!("a key of {} characters, not shown", name.chars().count())
+    }
+}
+
 fn shown(walked: &str) -> String {
     if walked.is_empty() {
         "the top level".to_string()
@@ -158,7 +172,9 @@ fn shown(walked: &str) -> String {
     }
 }
 
-/// Key names for a diagnostic: quoted, printable, at most `LISTED_KEYS` of them.
+/// Key names for a diagnostic: quoted, at most `LISTED_KEYS` of them. Only a name that looks
+/// like a key is shown (`shown_key`): a body in the wrong format makes a value into a "key" (a
+/// JSON body read as a form is one key holding the whole body), and values are never shown.
 pub fn keys<'a>(names: impl ExactSizeIterator<Item = &'a String>) -> String {
     let total = names.len();
     if total == 0 {
@@ -166,7 +182,7 @@ pub fn keys<'a>(names: impl ExactSizeIterator<Item = &'a String>) -> String {
     }
     let mut listed: Vec<String> = names
         .take(LISTED_KEYS)
-        .map(|name| format!("\"{}\"", printable(name, 40)))
+        .map(|name| shown_key(name))
         .collect();
     if total > LISTED_KEYS {
         listed.push(format!("and {} more", total - LISTED_KEYS));
@@ -178,6 +194,29 @@ pub fn keys<'a>(names: impl ExactSizeIterator<Item = &'a String>) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn only_names_that_look_like_keys_are_shown() {
+        let names: Vec<String> = [
+            "contact",
+            "mautic.lead_post_save_update",
+            "first name",
+            r#"{"contact":{"id":"5","email":"secret@example.com"}}"#,
+            "secret@example.com",
+            &"k".repeat(41),
+        ]
+        .map(str::to_string)
+        .to_vec();
+        let listed = keys(names.iter());
+        assert!(listed.starts_with(
+            r#""contact", "mautic.lead_post_save_update", "first name", a key of 51 characters"#
+        ));
+        assert!(!listed.contains("secret"), "{listed}");
+        assert!(
+            listed.ends_with("a key of 41 characters, not shown"),
+            "{listed}"
+        );
+    }
 
     #[test]
     fn syntax() {

@@ -99,10 +99,11 @@ pub fn parse_authenticated(
     }
     generic::sort_by_timestamp(&mut events);
     Ok(Webhook {
-        crm,
+        crm: crm.slug().to_string(),
         action,
         options,
         events,
+        ignored: Vec::new(),
     })
 }
 

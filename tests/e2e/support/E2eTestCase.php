@@ -86,6 +86,16 @@ abstract class E2eTestCase extends TestCase
         return $rows[0];
     }
 
+    /**
+     * The newest log id once the refusal counters of earlier requests are folded into the log
+     * (they become rows only then): what assertOneNewLogRow() counts from.
+     */
+    protected static function foldedLastLogId(): int
+    {
+        WordPress::php('return WPF_Bridge_Refusals::fold();');
+        return WordPress::lastLogId();
+    }
+
     /** Remembers a generated password for SecretLeakTest and returns it. */
     protected static function rememberPassword(string $password): string
     {
