@@ -319,6 +319,31 @@ final class SourcesPageTest extends E2eTestCase
         $this->assertSame('X-Acme-Signature', $shown['signature']['header'] ?? null);
         $this->assertStringNotContainsString(self::ACME_SIGNING_SECRET, $browser->source());
         $this->assertStringNotContainsString(self::SIGNING_SECRET, $browser->source());
+
+        // The made-up CRM's webhook, signed with the secret pasted on the page, sent to the add
+        // URL the page lists, works end to end: stored under acme, drained, the user created.
+        $browser->get(self::page());
+        $add = (string) $browser->property($browser->waitFor('#wpf-bridge-source-1-url-add'), 'value');
+        $body = (string) json_encode(['people' => [
+            ['ref' => 'AC-77', 'mail' => 'acme.person@example.org', 'given' => 'Ada', 'labels' => [['title' => 'Lead'], ['title' => 'Beta']]],
+        ]]);
+        $forged = (new Http())->request('POST', $add, $body, ['Content-Type' => 'application/json', 'X-Acme-Signature' => hash_hmac('sha256', $body, 'not-the-secret')]);
+        $this->assertSame(403, $forged->status, $forged->describe());
+        QueueTable::reset();
+        $signature = hash_hmac('sha256', $body, self::ACME_SIGNING_SECRET);
+        $answer = (new Http())->request('POST', $add, $body, ['Content-Type' => 'application/json', 'X-Acme-Signature' => $signature]);
+        $this->assertSame(200, $answer->status, $answer->describe());
+        $json = $answer->json();
+        $this->assertSame(['acme', 'AC-77'], [$json['crm'] ?? null, $json['queued'][0]['contact_id'] ?? null], $answer->describe());
+        $wait = QueueTable::waitUntilSettled(30);
+        $this->assertSame(0, $wait['unsettled'], 'events still waiting: ' . json_encode(QueueTable::rows()));
+        $ids = WordPress::userIdsWithMeta('acme_contact_id', 'AC-77');
+        $this->assertCount(1, $ids);
+        $user = WordPress::user($ids[0]);
+        $this->assertSame('acme.person@example.org', $user['email'] ?? $user['user_email'] ?? null, json_encode($user));
+        $this->assertSame('Ada', $user['meta']['first_name'] ?? null, json_encode($user));
+        $tags = $user['meta']['acme_tags'] ?? null;
+        $this->assertSame(['Lead', 'Beta'], is_array($tags) ? array_values($tags) : $tags, json_encode($user));
     }
 
     /**
