@@ -10,10 +10,11 @@ use std::time::Duration;
 use base64::Engine;
 use fake_crm::FakeCrm;
 use hmac::{Hmac, Mac};
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use sha2::Sha256;
 use support::memory_queue::MemoryQueue;
 use support::memory_site::MemorySite;
+use support::request;
 use wpf_bridge::pipeline::{handle_queued, needs_loaded_site, planned_processing, Answer};
 use wpf_bridge::queue::{
     drain, ContactKey, DrainReport, Limits, Queue, QueueState, MAX_CLAIM_ROWS,
@@ -39,23 +40,6 @@ fn settings(fake: &FakeCrm, extra: Value) -> Settings {
     .unwrap();
     map.extend(extra.as_object().cloned().unwrap_or_default());
     Settings::from_map(&map).expect("valid settings")
-}
-
-fn request(query: &str, body: &[u8], headers: &[(&str, &str)]) -> Request {
-    let mut params = Map::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        params.insert(k.to_string(), Value::String(v.to_string()));
-    }
-    let mut all = vec![("content-type".to_string(), "application/json".to_string())];
-    all.extend(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    Request {
-        method: "POST".into(),
-        query: params,
-        post: Map::new(),
-        headers: all,
-        body: body.to_vec(),
-    }
 }
 
 struct World {

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 use sha2::Sha256;
 use support::memory_queue::MemoryQueue;
 use support::memory_site::{MemorySite, StoredUser};
+use support::request;
 use wpf_bridge::pipeline::{handle_queued, Answer};
 use wpf_bridge::queue::{drain, DrainReport, Limits, QueueState};
 use wpf_bridge::settings::Settings;
@@ -68,23 +69,6 @@ fn signed(body: &[u8], secret: &str) -> String {
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
-}
-
-fn request(query: &str, body: &[u8], headers: &[(&str, &str)]) -> Request {
-    let mut params = Map::new();
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        params.insert(k.to_string(), Value::String(v.to_string()));
-    }
-    let mut all = vec![("content-type".to_string(), "application/json".to_string())];
-    all.extend(headers.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    Request {
-        method: "POST".into(),
-        query: params,
-        post: Map::new(),
-        headers: all,
-        body: body.to_vec(),
-    }
 }
 
 /// A Mautic `lead_post_save_update` webhook body for one contact.
