@@ -641,6 +641,12 @@ fn rules() -> Value {
         .collect();
     json!({
         "crms": crms,
+        // The user meta of any source's slug, `{slug}` to be replaced (the one rule,
+        // `crm_kind::contact_id_meta_key_of` / `tags_meta_key_of`).
+        "source_meta_keys": {
+            "contact_id": crate::crm_kind::contact_id_meta_key_of("{slug}"),
+            "tags": crate::crm_kind::tags_meta_key_of("{slug}"),
+        },
         "username_formats": username_formats,
         "core_user_fields": sync::fields::CORE_USER_FIELDS,
         "protected_meta_keys": {

@@ -297,7 +297,7 @@ final class WPF_Bridge_Sources {
 				'name'      => self::display_name( $source ),
 				'crm'       => is_array( $source['mapping'] ) ? __( 'Custom mapping', 'wpf-bridge' ) : (string) ( $presets[ $slug ]['name'] ?? $slug ),
 				'slug'      => $slug,
-				'meta_keys' => self::meta_keys( $slug, $presets ),
+				'meta_keys' => self::meta_keys( $slug ),
 				'urls'      => '' === $source['access_key'] ? array() : array_intersect_key( WPF_Bridge_Settings_Page::webhook_urls( $source['access_key'] ), array_flip( self::URL_ROWS ) ),
 			);
 		}
@@ -308,7 +308,7 @@ final class WPF_Bridge_Sources {
 			'first'   => array(
 				'crm'       => (string) ( $crms[ $crm ]['name'] ?? $crm ),
 				'slug'      => $crm,
-				'meta_keys' => self::meta_keys( $crm, $presets ),
+				'meta_keys' => self::meta_keys( $crm ),
 			),
 			'rows'    => $rows,
 			'presets' => array_map(
@@ -430,25 +430,18 @@ final class WPF_Bridge_Sources {
 	}
 
 	/**
-	 * The user meta a slug's contacts are linked by: the extension's keys for a preset or a
-	 * built-in CRM, and for a custom slug the same rule (the suffixes of a built-in CRM's keys).
+	 * The user meta a slug's contacts are linked by, by the extension's one rule for any
+	 * source's slug (wpf_bridge_rules()['source_meta_keys'], `{slug}` replaced).
 	 *
-	 * @param string $slug    The source's slug.
-	 * @param array  $presets The presets.
+	 * @param string $slug The source's slug.
 	 * @return array{0: string, 1: string} The contact id and tags meta keys ('' when unknown).
 	 */
-	private static function meta_keys( string $slug, array $presets ): array {
-		$known = $presets + (array) ( WPF_Bridge_Extension::rules()['crms'] ?? array() );
-		if ( isset( $known[ $slug ]['contact_id_meta_key'], $known[ $slug ]['tags_meta_key'] ) ) {
-			return array( (string) $known[ $slug ]['contact_id_meta_key'], (string) $known[ $slug ]['tags_meta_key'] );
+	private static function meta_keys( string $slug ): array {
+		$rule = (array) ( WPF_Bridge_Extension::rules()['source_meta_keys'] ?? array() );
+		if ( '' === $slug || ! isset( $rule['contact_id'], $rule['tags'] ) ) {
+			return array( '', '' );
 		}
-		foreach ( $known as $known_slug => $crm ) {
-			$known_slug = (string) $known_slug;
-			if ( '' !== $slug && isset( $crm['contact_id_meta_key'], $crm['tags_meta_key'] ) && str_starts_with( (string) $crm['contact_id_meta_key'], $known_slug ) && str_starts_with( (string) $crm['tags_meta_key'], $known_slug ) ) {
-				return array( $slug . substr( (string) $crm['contact_id_meta_key'], strlen( $known_slug ) ), $slug . substr( (string) $crm['tags_meta_key'], strlen( $known_slug ) ) );
-			}
-		}
-		return array( '', '' );
+		return array( str_replace( '{slug}', $slug, (string) $rule['contact_id'] ), str_replace( '{slug}', $slug, (string) $rule['tags'] ) );
 	}
 
 	/**
