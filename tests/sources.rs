@@ -470,6 +470,24 @@ fn items_a_source_cannot_read_are_answered_and_logged_with_the_pointer_and_key_n
     assert!(!line.contains(email), "{line}");
     assert!(w.queue.rows().is_empty());
 
+    // Kit has no API client here: a call that leaves the contact's data (or, for update_tags,
+    // its tags) to the CRM's API is refused at once, nothing stored.
+    let subscriber = fixture("convertkit/01_subscriber_event.json");
+    for (query, body) in [
+        ("wpf_action=update&contact_id=5", &b""[..]),
+        ("wpf_action=update_tags", &subscriber[..]),
+    ] {
+        let query = format!("{query}&access_key=kit-source-access-key-000000001");
+        let refused = w.send(&settings, &request(&query, body, &[]));
+        assert_eq!(refused.status, 400, "{query}: {}", refused.body);
+        assert_eq!(refused.body["code"], json!("invalid_request"));
+        assert!(refused.body["message"]
+            .as_str()
+            .unwrap()
+            .contains("no API client for Kit"));
+    }
+    assert!(w.queue.rows().is_empty());
+
     // Kit's subscriber payload applies what it carries and leaves the tags alone.
     let body = fixture("convertkit/01_subscriber_event.json");
     let answer = w.send(

@@ -744,7 +744,10 @@ pub fn check_sources(settings: &Settings) -> Result<()> {
 }
 
 /// A request of a further source, read through its mapping (`of_source`, `parse`) into the
-/// `Webhook` the flow stores and applies, the items it did not read kept as `ignored`.
+/// `Webhook` the flow stores and applies, the items it did not read kept as `ignored`. A
+/// source whose CRM has no API client must carry what the action needs in the body: an event
+/// without its fields (a URL with only `contact_id`), or `update_tags` without tags, could
+/// never be applied, so it is refused now (`invalid_request`) rather than stored and failed.
 pub fn read_source(
     source: &SourceSettings,
     request: &Request,
@@ -752,6 +755,22 @@ pub fn read_source(
 ) -> Result<Webhook> {
     let mapping = of_source(source)?;
     let mapped = parse(&mapping, request, max_body_bytes, Timestamp::now())?;
+    if CrmKind::of_preset(&mapping.slug).is_none() {
+        let tags_only = mapped.action == Action::UpdateTags;
+        let unusable = mapped.events.iter().find(|event| {
+            !event.deleted && (event.fields.is_none() || (tags_only && event.tags.is_none()))
+        });
+        if let Some(event) = unusable {
+            return Err(Error::InvalidRequest(format!(
+                "contact {} comes without {} in the body, and wpf-bridge has no API client for \
+                 {} to load {}; send the CRM's webhook body (its mapping reads it)",
+                printable(&event.contact_id, 64),
+                if tags_only { "its tags" } else { "its data" },
+                mapping.display_name(),
+                if tags_only { "them" } else { "it" },
+            )));
+        }
+    }
     Ok(Webhook {
         action: mapped.action,
         crm: mapped.crm,
