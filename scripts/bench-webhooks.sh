@@ -31,7 +31,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '[bench-webhooks] %s\n' "$*" >&2; }
 
-for cmd in cargo php wrk timeout; do
+for cmd in cargo php wrk timeout ss; do
   command -v "$cmd" >/dev/null || { say "'$cmd' not found: run scripts/install-deps.sh"; exit 1; }
 done
 export WPF_E2E_DIR="${WPF_BENCH_DIR:-$(tests/e2e/env/state-dir.sh e2e-bench)}"
