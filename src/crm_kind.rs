@@ -212,6 +212,14 @@ pub fn slug_problem(slug: &str) -> Option<String> {
     None
 }
 
+/// Whether the source with this slug reads its webhooks through a mapping: every slug but
+/// those a site's first source reads with a parser of its own (`CrmKind::ALL`: Mautic,
+/// User.com, and the names they are read from). A mapping's fields are named by WordPress
+/// field, and a site's own mapping may not take one of those slugs.
+pub fn is_mapped(slug: &str) -> bool {
+    CrmKind::from_slug(slug).is_err()
+}
+
 /// User meta key linking a WordPress user to a contact of the CRM with this slug
 /// (`activecampaign_contact_id`: WP Fusion's key).
 pub fn contact_id_meta_key_of(slug: &str) -> String {

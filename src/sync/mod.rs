@@ -9,7 +9,7 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::crm::{Contact, Crm, CrmKind};
+use crate::crm::{Contact, Crm};
 use crate::crm_kind::contact_id_meta_key_of;
 use crate::error::{Error, Result};
 use crate::settings::Settings;
@@ -232,7 +232,7 @@ impl<'a> Context<'a> {
         // Only Mautic's and User.com's payloads are read by a parser of their own, with the
         // CRM's field names; every other source reads through a mapping, whose complete
         // payload may say nothing about tags (Kit): the user's tags then stay as they are.
-        let mapped = CrmKind::from_slug(self.crm_slug).is_err();
+        let mapped = crate::crm_kind::is_mapped(self.crm_slug);
         let complete = match scope {
             Scope::Everything => event.fields.is_some() && (event.tags.is_some() || mapped),
             Scope::TagsOnly => event.tags.is_some(),

@@ -680,7 +680,7 @@ pub fn of_source(source: &SourceSettings) -> Result<Mapping> {
             })?,
         None => {
             let mapping = Mapping::from_value(&source.mapping, Origin::Source)?;
-            if CrmKind::from_slug(&mapping.slug).is_ok() {
+            if !crate::crm_kind::is_mapped(&mapping.slug) {
                 return Err(Error::InvalidMapping {
                     field: "/slug".into(),
                     reason: format!(
