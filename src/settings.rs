@@ -154,15 +154,17 @@ pub struct Settings {
 /// with its own access key, signing secret, API credentials, field map and password return.
 /// Its slug names it everywhere: the queue stores it with each event, and it prefixes the
 /// user meta (`{slug}_contact_id`, `{slug}_tags`), so no two sources of a site share one.
-#[derive(Debug, Clone, Serialize)]
+/// `Default` is an empty source, whose keys `wpf_bridge_rules()` publishes (`source_settings`)
+/// for the plugin to store a source in this shape.
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct SourceSettings {
     /// The preset's slug, or the custom mapping's `slug` (not stored: read from `mapping`).
     #[serde(skip)]
     pub slug: String,
-    pub name: Option<String>,
     /// A preset's slug (a string), or the site's own mapping (an object, validated by
     /// `webhook::mapping` when the settings are saved and when it reads a webhook).
     pub mapping: Value,
+    pub name: Option<String>,
     #[serde(serialize_with = "exposed")]
     pub access_key: Secret,
     /// The key of the mapping's `signature`, when it has one.

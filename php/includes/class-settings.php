@@ -7,7 +7,7 @@
  * submits, in the shape the extension takes, and hands it over.
  *
  * The top-level keys are the site's first source (its CRM, access key, secrets, field map);
- * `sources` lists the further ones (issue 16), each a small array of its own (SOURCE_KEYS) whose
+ * `sources` lists the further ones (issue 16), each a small array of its own (source_keys()) whose
  * secrets (SOURCE_SECRETS) are write-only like the top-level ones.
  *
  * @package WPF_Bridge
@@ -36,20 +36,15 @@ final class WPF_Bridge_Settings {
 	public const SOURCES = 'sources';
 
 	/**
-	 * A further source's keys with their default (the stored type): `mapping` is a preset slug
-	 * or a custom mapping array; the extension validates each (naming it `sources[N][key]`).
+	 * A further source's keys with their default (the stored type), as the extension publishes
+	 * them (wpf_bridge_rules()['source_settings']): `mapping` is a preset slug or a custom
+	 * mapping array; the extension validates each (naming it `sources[N][key]`). Null without
+	 * the extension: sources are then kept as stored.
 	 */
-	public const SOURCE_KEYS = array(
-		'mapping'               => '',
-		'name'                  => '',
-		'access_key'            => '',
-		'webhook_secret'        => '',
-		'api_url'               => '',
-		'api_key'               => '',
-		'field_map'             => array(),
-		'return_password'       => false,
-		'return_password_field' => '',
-	);
+	public static function source_keys(): ?array {
+		$rules = WPF_Bridge_Extension::rules();
+		return is_array( $rules['source_settings'] ?? null ) ? $rules['source_settings'] : null;
+	}
 
 	/** A source's secrets: write-only on the settings page, never printed or logged. */
 	public const SOURCE_SECRETS = array( 'access_key', 'webhook_secret', 'api_key' );
@@ -171,7 +166,7 @@ final class WPF_Bridge_Settings {
 	}
 
 	/**
-	 * The further sources stored, each coerced (SOURCE_KEYS), in their order: position N is the
+	 * The further sources stored, each coerced (source_keys()), in their order: position N is the
 	 * `sources[N]` the extension names.
 	 *
 	 * @return array<int, array>
@@ -409,14 +404,18 @@ final class WPF_Bridge_Settings {
 	}
 
 	/**
-	 * One further source with its keys only (SOURCE_KEYS), each of its default's type; the
+	 * One further source with its keys only (source_keys()), each of its default's type; the
 	 * mapping stays a slug or an array, whatever it holds, for the extension to judge.
 	 *
 	 * @param array $source A stored or submitted source.
 	 */
 	private static function coerce_source( array $source ): array {
+		$keys = self::source_keys();
+		if ( null === $keys ) {
+			return $source;
+		}
 		$out = array();
-		foreach ( self::SOURCE_KEYS as $key => $default ) {
+		foreach ( $keys as $key => $default ) {
 			$value = $source[ $key ] ?? $default;
 			if ( 'mapping' === $key ) {
 				$value = is_array( $value ) ? $value : ( is_scalar( $value ) ? (string) $value : '' );

@@ -22,8 +22,8 @@ use crate::queue::admin::{
 use crate::queue::workers::{drains, refusals, resident};
 use crate::queue::QueueState;
 use crate::settings::{
-    Processing, Settings, SourceRef, UsernameFormat, INTEGER_SETTINGS, MAX_RETRY_DELAYS,
-    MAX_RETRY_DELAY_SECS,
+    Processing, Settings, SourceRef, SourceSettings, UsernameFormat, INTEGER_SETTINGS,
+    MAX_RETRY_DELAYS, MAX_RETRY_DELAY_SECS,
 };
 use crate::webhook::mapping::{self, presets, Mapping, Origin};
 use crate::webhook::{auth, payload, Request};
@@ -530,28 +530,25 @@ pub fn wpf_bridge_load_contact(
 /// The client of the first source (`None`) or of the further source with this slug, and the
 /// name a site owner knows it by.
 fn source_client(settings: &Settings, slug: Option<&str>) -> Result<(Box<dyn crm::Crm>, String)> {
-    let Some(slug) = slug else {
-        return Ok((
-            crm::client(settings),
-            settings.crm.display_name().to_string(),
-        ));
-    };
-    match settings.source_by_slug(slug.trim()) {
-        Some(source @ SourceRef::Further(further)) => {
-            Ok((crm::for_source(settings, source), further.display_name()))
+    let source = match slug {
+        None => SourceRef::First,
+        Some(slug) => {
+            settings
+                .source_by_slug(slug.trim())
+                .ok_or_else(|| Error::InvalidArgument {
+                    name: "source",
+                    reason: format!(
+                        "names no source of these settings; they have {}",
+                        settings.source_slugs()
+                    ),
+                })?
         }
-        Some(SourceRef::First) => Ok((
-            crm::client(settings),
-            settings.crm.display_name().to_string(),
-        )),
-        None => Err(Error::InvalidArgument {
-            name: "source",
-            reason: format!(
-                "names no source of these settings; they have {}",
-                settings.source_slugs()
-            ),
-        }),
-    }
+    };
+    let name = match source {
+        SourceRef::First => settings.crm.display_name().to_string(),
+        SourceRef::Further(further) => further.display_name(),
+    };
+    Ok((crm::for_source(settings, source), name))
 }
 
 /// The capabilities that make a role administrative: a webhook never gives a role holding
@@ -615,14 +612,21 @@ fn rules() -> Value {
         .iter()
         .map(|format| (format.slug().to_string(), format.label().into()))
         .collect();
-    let defaults: Map<String, Value> = Settings::default()
-        .to_map()
-        .into_iter()
-        .map(|(key, value)| match value {
-            Value::Null => (key, Value::String(String::new())),
-            value => (key, value),
-        })
-        .collect();
+    // Every setting with its default, a value of the type the plugin stores (unset text: "").
+    let stored_defaults = |value: Value| -> Map<String, Value> {
+        let Value::Object(map) = value else {
+            return Map::new();
+        };
+        map.into_iter()
+            .map(|(key, value)| match value {
+                Value::Null => (key, Value::String(String::new())),
+                value => (key, value),
+            })
+            .collect()
+    };
+    let defaults = stored_defaults(Value::Object(Settings::default().to_map()));
+    let source_defaults =
+        stored_defaults(serde_json::to_value(SourceSettings::default()).unwrap_or_default());
     let ranges: Map<String, Value> = INTEGER_SETTINGS
         .iter()
         .map(|setting| (setting.key.to_string(), json!(setting)))
@@ -655,6 +659,7 @@ fn rules() -> Value {
             "prefixes": meta_keys::PROTECTED_META_PREFIXES,
         },
         "settings": defaults,
+        "source_settings": source_defaults,
         "ranges": ranges,
         "retry_delays": {
             "most": MAX_RETRY_DELAYS,

@@ -247,7 +247,7 @@ final class SourcesPageTest extends E2eTestCase
                 'sources' => $sources,
                 'slugs'   => array_map( array( 'WPF_Bridge_Settings', 'source_slug' ), $sources ),
                 'secret'  => array_map( array( 'WPF_Bridge_Settings', 'is_secret' ), array( 'sources[0][access_key]' => 'sources[0][access_key]', 'sources[3][webhook_secret]' => 'sources[3][webhook_secret]', 'sources[1][api_key]' => 'sources[1][api_key]', 'api_key' => 'api_key', 'sources[0][api_url]' => 'sources[0][api_url]', 'sources[0][name]' => 'sources[0][name]', 'mautic_password' => 'mautic_password', 'crm' => 'crm' ) ),
-                'form'    => WPF_Bridge_Settings::source_from_form( array( 'mapping' => 'MailerLite ', 'name' => ' <b>Shop</b> ', 'webhook_secret' => ' s%41<x> ', 'api_key' => '', 'field_map' => array( array( 'crm' => 'city', 'wp' => 'billing_city' ), array( 'crm' => '', 'wp' => 'x' ) ) ), array( 'api_key' => '1' ), array( 'mapping' => 'mailerlite', 'access_key' => 'kept-key', 'api_key' => 'old' ) + WPF_Bridge_Settings::SOURCE_KEYS ),
+                'form'    => WPF_Bridge_Settings::source_from_form( array( 'mapping' => 'MailerLite ', 'name' => ' <b>Shop</b> ', 'webhook_secret' => ' s%41<x> ', 'api_key' => '', 'field_map' => array( array( 'crm' => 'city', 'wp' => 'billing_city' ), array( 'crm' => '', 'wp' => 'x' ) ) ), array( 'api_key' => '1' ), array( 'mapping' => 'mailerlite', 'access_key' => 'kept-key', 'api_key' => 'old' ) + WPF_Bridge_Settings::source_keys() ),
             );
             PHP);
         $keys = ['mapping', 'name', 'access_key', 'webhook_secret', 'api_url', 'api_key', 'field_map', 'return_password', 'return_password_field'];

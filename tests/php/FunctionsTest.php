@@ -190,13 +190,14 @@ final class FunctionsTest extends TestCase
     public function testRulesGiveThePluginEverythingItMustNotCopy(): void
     {
         $rules = wpf_bridge_rules();
-        $this->assertSame(['crms', 'source_meta_keys', 'username_formats', 'core_user_fields', 'protected_meta_keys', 'settings', 'ranges', 'retry_delays', 'bidi_controls', 'processing_modes', 'queue', 'worker', 'resident', 'refusals'], array_keys($rules));
+        $this->assertSame(['crms', 'source_meta_keys', 'username_formats', 'core_user_fields', 'protected_meta_keys', 'settings', 'source_settings', 'ranges', 'retry_delays', 'bidi_controls', 'processing_modes', 'queue', 'worker', 'resident', 'refusals'], array_keys($rules));
         $this->assertContains('capabilities', $rules['protected_meta_keys']['suffixes']);
         $this->assertContains('session_tokens', $rules['protected_meta_keys']['keys']);
         $this->assertSame(['mautic', 'userengage'], array_keys($rules['crms']));
         $this->assertSame('User.com', $rules['crms']['userengage']['name']);
         $this->assertSame('userengage_contact_id', $rules['crms']['userengage']['contact_id_meta_key']);
         $this->assertSame(['contact_id' => '{slug}_contact_id', 'tags' => '{slug}_tags'], $rules['source_meta_keys']);
+        $this->assertSame(['mapping' => '', 'name' => '', 'access_key' => '', 'webhook_secret' => '', 'api_url' => '', 'api_key' => '', 'field_map' => [], 'return_password' => false, 'return_password_field' => ''], $rules['source_settings']);
         $this->assertStringEndsWith('/api/public/', $rules['crms']['userengage']['url_example']);
         $this->assertSame(['email', 'flname', 'fnamenum'], array_keys($rules['username_formats']));
         $this->assertContains('first_name', $rules['core_user_fields']);

@@ -6,7 +6,7 @@
  *
  * The site's first source is the top-level settings (the CRM chosen below, the access key of
  * the webhook URLs above); the further ones are the option's `sources` list
- * (WPF_Bridge_Settings::SOURCE_KEYS). This lists them with their slug, user meta keys and webhook
+ * (WPF_Bridge_Settings::source_keys()). This lists them with their slug, user meta keys and webhook
  * URLs (each with its own access key), adds one (a preset or a pasted custom mapping, a fresh
  * access key), edits one (?source=N: the same form filled, secrets write-only), regenerates its
  * key, and deletes one after a confirmation in the page (?delete_source=N). Every change is a
@@ -335,7 +335,7 @@ final class WPF_Bridge_Sources {
 		$edit = self::requested_index( 'source', $sources );
 		if ( null !== self::$rejected ) {
 			$edit   = self::$rejected['index'];
-			$source = self::$rejected['source'] + ( null === $edit ? WPF_Bridge_Settings::SOURCE_KEYS : $sources[ $edit ] );
+			$source = self::$rejected['source'] + ( null === $edit ? ( WPF_Bridge_Settings::source_keys() ?? array() ) : $sources[ $edit ] );
 			$preset = self::$rejected['preset'];
 			$text   = self::$rejected['mapping'];
 		} elseif ( null !== $edit ) {
@@ -343,7 +343,7 @@ final class WPF_Bridge_Sources {
 			$preset = is_array( $source['mapping'] ) ? self::CUSTOM : (string) $source['mapping'];
 			$text   = is_array( $source['mapping'] ) ? self::mapping_text( $source['mapping'] ) : '';
 		} else {
-			$source = WPF_Bridge_Settings::SOURCE_KEYS;
+			$source = WPF_Bridge_Settings::source_keys() ?? array();
 			$preset = '';
 			$text   = '';
 		}
