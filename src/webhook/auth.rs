@@ -138,6 +138,11 @@ pub fn generate_access_key() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether `authenticate` found the payload signed (the source it selects aside).
+    fn found_signed(request: &Request, settings: &Settings) -> Result<bool> {
+        authenticate(request, settings).map(|(_, signed)| signed)
+    }
     use crate::settings::Secret;
     use serde_json::{json, Value};
 
@@ -236,30 +241,22 @@ mod tests {
     fn authenticate_access_key_sources() {
         let settings = make_settings("k3y", CrmKind::UserEngage, "");
         let ok = request(json!({"access_key": "k3y"}), &[], "");
-        assert_eq!(
-            authenticate(&ok, &settings).map(|(_, signed)| signed),
-            Ok(false)
-        );
+        assert_eq!(found_signed(&ok, &settings), Ok(false));
         let header = request(json!({}), &[("X-WPF-Access-Key", "k3y")], "");
-        assert_eq!(
-            authenticate(&header, &settings).map(|(_, signed)| signed),
-            Ok(false)
-        );
+        assert_eq!(found_signed(&header, &settings), Ok(false));
         let wrong = request(json!({"access_key": "nope"}), &[], "");
         assert_eq!(
-            authenticate(&wrong, &settings).map(|(_, signed)| signed),
+            found_signed(&wrong, &settings),
             Err(Error::InvalidAccessKey)
         );
         let missing = request(json!({}), &[], "");
-        let error = authenticate(&missing, &settings)
-            .map(|(_, signed)| signed)
-            .unwrap_err();
+        let error = found_signed(&missing, &settings).unwrap_err();
         assert_eq!(error.code(), "invalid_access_key");
         assert_eq!(error.status(), 403);
         let empty_expected = make_settings("", CrmKind::Mautic, "");
         let empty = request(json!({"access_key": ""}), &[], "");
         assert_eq!(
-            authenticate(&empty, &empty_expected).map(|(_, signed)| signed),
+            found_signed(&empty, &empty_expected),
             Err(Error::InvalidAccessKey)
         );
     }
@@ -272,15 +269,10 @@ mod tests {
             &[("Webhook-Signature", INLINE_SIGNATURE)],
             INLINE_BODY,
         );
-        assert_eq!(
-            authenticate(&signed, &settings).map(|(_, signed)| signed),
-            Ok(true)
-        );
+        assert_eq!(found_signed(&signed, &settings), Ok(true));
 
         let unsigned = request(json!({"access_key": "k3y"}), &[], INLINE_BODY);
-        let error = authenticate(&unsigned, &settings)
-            .map(|(_, signed)| signed)
-            .unwrap_err();
+        let error = found_signed(&unsigned, &settings).unwrap_err();
         assert_eq!(error.code(), "missing_signature");
 
         let bad = request(
@@ -288,25 +280,20 @@ mod tests {
             &[("Webhook-Signature", "AAAA")],
             INLINE_BODY,
         );
-        let error = authenticate(&bad, &settings)
-            .map(|(_, signed)| signed)
-            .unwrap_err();
+        let error = found_signed(&bad, &settings).unwrap_err();
         assert_eq!(error.code(), "invalid_signature");
         assert!(!error.to_string().contains("AAAA"));
 
         // A wrong key fails before the signature is looked at.
         let wrong_key = request(json!({"access_key": "x"}), &[], INLINE_BODY);
         assert_eq!(
-            authenticate(&wrong_key, &settings).map(|(_, signed)| signed),
+            found_signed(&wrong_key, &settings),
             Err(Error::InvalidAccessKey)
         );
 
         // No secret configured: no signature needed.
         let no_secret = make_settings("k3y", CrmKind::Mautic, "");
-        assert_eq!(
-            authenticate(&unsigned, &no_secret).map(|(_, signed)| signed),
-            Ok(false)
-        );
+        assert_eq!(found_signed(&unsigned, &no_secret), Ok(false));
     }
 
     #[test]
