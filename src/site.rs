@@ -108,10 +108,12 @@ pub trait Site {
     /// together, in one commit instead of one per write (a database transaction). A site
     /// without transactions does nothing.
     fn begin_writes(&self) -> Result<()>;
-    /// Commits the unit opened by `begin_writes`. An error when the database ended it early
-    /// (a deadlock, a lock wait timeout, a lost connection): then none of its writes was kept
-    /// (they are rolled back) and the apply is to be retried.
-    fn commit_writes(&self) -> Result<()>;
+    /// Commits the unit opened by `begin_writes`: true when committed. False when the
+    /// database ended it early but the connection and its locks are intact (a deadlock, a
+    /// lock wait timeout): none of its writes was kept, and the apply can run again at once.
+    /// An error on anything else (a lost connection, which lost the contact's lock too): none
+    /// of its writes was kept, and the apply is to be retried later.
+    fn commit_writes(&self) -> Result<bool>;
     /// Writes a log entry. Callers never pass secrets.
     fn log(&self, level: LogLevel, message: &str);
     /// Fires a WordPress action hook with these arguments.

@@ -165,12 +165,14 @@ namespace WpfBridge {
         public function begin_writes(): void;
 
         /**
-         * Commits the unit; throws (after rolling it back) when the database ended it early
-         * (a deadlock, a lock wait timeout, a lost connection).
+         * Commits the unit: true when committed; false, after rolling it back, when the database
+         * ended it early but the connection and its locks are intact (a deadlock, a lock wait
+         * timeout: the apply is run again); throws, after rolling it back, on anything else (a
+         * lost connection).
          *
-         * @return void
+         * @return bool
          */
-        public function commit_writes(): void;
+        public function commit_writes(): bool;
 
         /**
          * Creates a user (`wp_insert_user`, its meta in the same call) and returns its id.

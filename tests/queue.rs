@@ -17,9 +17,10 @@ use support::memory_site::MemorySite;
 use support::request;
 use wpf_bridge::pipeline::{handle_queued, needs_loaded_site, planned_processing, Answer};
 use wpf_bridge::queue::{
-    drain, ContactKey, DrainReport, Limits, Queue, QueueState, MAX_CLAIM_ROWS,
+    drain, ContactKey, DrainReport, Limits, Queue, QueueState, MAX_CLAIM_ROWS, UNIT_TRIES,
 };
 use wpf_bridge::settings::{Processing, Settings};
+use wpf_bridge::site::LogLevel;
 use wpf_bridge::sync::{EventResult, Outcome};
 use wpf_bridge::webhook::Request;
 
@@ -1089,7 +1090,7 @@ fn a_contact_locked_elsewhere_is_left_untouched_by_the_drain() {
 }
 
 #[test]
-fn each_apply_is_one_unit_of_work_and_a_unit_the_database_ended_is_retried_with_nothing_kept() {
+fn each_apply_is_one_unit_of_work_and_a_unit_the_database_ended_runs_again_at_once() {
     let w = World::new(json!({"retry_delays": "10,20,30"}));
     for contact in 1..=3 {
         w.send(
@@ -1106,19 +1107,43 @@ fn each_apply_is_one_unit_of_work_and_a_unit_the_database_ended_is_retried_with_
         "the round's contact links were primed at once"
     );
 
-    // A deadlock ends the next unit: the user it created is gone, its event waits for a retry.
+    // A deadlock ends the next unit: it is rolled back and run again in the same turn, so the
+    // contact is not left behind for a retry delay.
     w.send(
         "wpf_action=add",
         &mautic_body(4, "Bob", &stamp(10), json!({})),
     );
-    w.site.fail_next_commit();
+    w.site.end_next_commits(1);
+    let report = w.drain();
+    assert_eq!((report.applies, report.done, report.retrying), (1, 1, 0));
+    assert_eq!(
+        (w.site.rolled_back_units(), w.site.committed_units()),
+        (1, 4)
+    );
+    assert_eq!(w.user_by_contact("4").unwrap().core["first_name"], "Bob");
+    assert!(
+        w.site
+            .logs()
+            .iter()
+            .any(|(level, line)| *level == LogLevel::Notice && line.contains("running it again")),
+        "the rerun was not logged: {:?}",
+        w.site.logs()
+    );
+
+    // A unit ended every time it runs: after UNIT_TRIES runs nothing is kept and its event
+    // waits for a retry.
+    w.send(
+        "wpf_action=add",
+        &mautic_body(5, "Cy", &stamp(11), json!({})),
+    );
+    w.site.end_next_commits(UNIT_TRIES);
     let report = w.drain();
     assert_eq!((report.applies, report.done, report.retrying), (1, 0, 1));
+    assert_eq!(w.site.rolled_back_units(), 1 + UNIT_TRIES);
     assert!(
-        w.user_by_contact("4").is_none(),
-        "the rolled-back unit kept a user"
+        w.user_by_contact("5").is_none(),
+        "a rolled-back unit kept a user"
     );
-    assert_eq!(w.site.committed_units(), 3);
     let retrying = w.queue.in_state(QueueState::Retrying);
     assert_eq!(retrying.len(), 1);
     assert_eq!(retrying[0].error_code.as_deref(), Some("site_error"));
@@ -1127,6 +1152,16 @@ fn each_apply_is_one_unit_of_work_and_a_unit_the_database_ended_is_retried_with_
     w.queue.advance(10);
     let report = w.drain();
     assert_eq!((report.applies, report.done), (1, 1));
-    assert_eq!(w.user_by_contact("4").unwrap().core["first_name"], "Bob");
-    assert_eq!(w.site.committed_units(), 4);
+    assert_eq!(w.user_by_contact("5").unwrap().core["first_name"], "Cy");
+
+    // A unit lost with its connection (and the contact's lock) is not run again: it waits.
+    w.send(
+        "wpf_action=add",
+        &mautic_body(6, "Di", &stamp(12), json!({})),
+    );
+    w.site.lose_next_commit();
+    let report = w.drain();
+    assert_eq!((report.applies, report.done, report.retrying), (1, 0, 1));
+    assert!(w.user_by_contact("6").is_none());
+    assert_eq!(w.site.rolled_back_units(), 2 + UNIT_TRIES);
 }

@@ -24,8 +24,11 @@
  * transaction on the connection that holds the lock), so they reach the disk in one commit,
  * not one per write, and a worker killed mid-apply leaves none of them. An error on which the
  * database ends a transaction or loses one of its writes (a deadlock, a lock wait timeout, a
- * lost connection) rolls the whole unit back and fails the apply, which is then retried; other
- * errors (another plugin's query in a hook) are left as WordPress leaves them.
+ * lost connection) rolls the whole unit back. After a deadlock or a lock wait timeout the
+ * connection and its locks are intact, so the extension runs the apply again at once (a
+ * deadlock between two applies is a matter of timing, not of data); after a lost connection
+ * the apply fails and is retried later. Other errors (another plugin's query in a hook) are
+ * left as WordPress leaves them.
  *
  * On a multisite network the adapter works on the site the webhook was sent to: roles, the
  * default role and role changes are that site's, and a new user becomes a member of it. Users
@@ -91,6 +94,9 @@ final class WPF_Bridge_Site implements WpfBridge\Site {
 
 	/** Errors on which MySQL and MariaDB end a transaction or lose one of its writes. */
 	private const UNIT_ENDING_ERRORS = '/deadlock|lock wait timeout|gone away|lost connection|server has gone/i';
+
+	/** Of those, the ones that leave the connection and its locks intact: the unit can run again. */
+	private const RERUNNABLE_ERRORS = '/deadlock|lock wait timeout/i';
 
 	/** How many database errors WordPress had noted ($EZSQL_ERROR) when the open unit began. */
 	private ?int $unit_errors_at = null;
@@ -365,24 +371,27 @@ final class WPF_Bridge_Site implements WpfBridge\Site {
 	}
 
 	/**
-	 * Commits the unit opened by begin_writes(). When the database ended it early (an error of
-	 * UNIT_ENDING_ERRORS on any query since), or the COMMIT fails, everything since
-	 * begin_writes() is rolled back, the cached copies of the users it touched are dropped, and
-	 * the apply fails (the extension retries it).
+	 * Commits the unit opened by begin_writes(): true when it was committed. When the database
+	 * ended it early (an error of UNIT_ENDING_ERRORS on any query since, or on the COMMIT),
+	 * everything since begin_writes() is rolled back and the cached copies of the users it
+	 * touched are dropped; then it answers false after a deadlock or a lock wait timeout
+	 * (nothing was kept, the connection and its locks are intact: the extension runs the apply
+	 * again), and throws otherwise (a lost connection lost the contact's lock too).
+	 *
+	 * @throws RuntimeException When the unit was rolled back for another reason.
 	 */
-	public function commit_writes(): void {
+	public function commit_writes(): bool {
 		global $wpdb, $EZSQL_ERROR;
 		$since                = array_slice( is_array( $EZSQL_ERROR ) ? $EZSQL_ERROR : array(), (int) $this->unit_errors_at );
 		$this->unit_errors_at = null;
-		$ended                = array() !== array_filter(
-			$since,
-			static fn ( $error ): bool => 1 === preg_match( self::UNIT_ENDING_ERRORS, (string) ( $error['error_str'] ?? '' ) )
-		);
+		$errors               = array_map( static fn ( $error ): string => (string) ( $error['error_str'] ?? '' ), $since );
+		$ending               = array_values( preg_grep( self::UNIT_ENDING_ERRORS, $errors ) );
 		$wpdb->flush();
-		if ( ! $ended && false !== $wpdb->query( 'COMMIT' ) ) {
+		if ( array() === $ending && false !== $wpdb->query( 'COMMIT' ) ) {
 			$this->unit_users = array();
-			return;
+			return true;
 		}
+		$why = $ending[0] ?? (string) $wpdb->last_error;
 		$wpdb->query( 'ROLLBACK' );
 		foreach ( array_keys( $this->read_fresh + $this->unit_users ) as $id ) {
 			clean_user_cache( $id );
@@ -391,7 +400,10 @@ final class WPF_Bridge_Site implements WpfBridge\Site {
 		}
 		$this->read_fresh = array();
 		$this->unit_users = array();
-		throw new RuntimeException( 'the database ended the apply\'s transaction (a deadlock, a lock wait timeout or a lost connection): none of its writes was kept' );
+		if ( 1 === preg_match( self::RERUNNABLE_ERRORS, $why ) ) {
+			return false;
+		}
+		throw new RuntimeException( 'the database ended the apply\'s transaction (' . ( '' === $why ? 'its COMMIT failed' : $why ) . '): none of its writes was kept' );
 	}
 
 	/**

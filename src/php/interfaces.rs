@@ -65,9 +65,11 @@ pub trait SiteAdapter {
     /// Opens one apply's unit of work (a database transaction): its writes are committed
     /// together by `commit_writes`.
     fn begin_writes(&self);
-    /// Commits the unit; throws (after rolling it back) when the database ended it early
-    /// (a deadlock, a lock wait timeout, a lost connection).
-    fn commit_writes(&self);
+    /// Commits the unit: true when committed; false, after rolling it back, when the database
+    /// ended it early but the connection and its locks are intact (a deadlock, a lock wait
+    /// timeout: the apply is run again); throws, after rolling it back, on anything else (a
+    /// lost connection).
+    fn commit_writes(&self) -> bool;
     /// Writes a log line (`info`, `notice`, `error`); never given a secret.
     fn log(&self, level: String, message: String);
     /// Fires a WordPress action hook with these arguments.

@@ -246,8 +246,14 @@ impl Site for PhpSite<'_> {
         self.call("begin_writes", vec![]).map(drop)
     }
 
-    fn commit_writes(&self) -> Result<()> {
-        self.call("commit_writes", vec![]).map(drop)
+    fn commit_writes(&self) -> Result<bool> {
+        match self.call("commit_writes", vec![])? {
+            Value::Bool(committed) => Ok(committed),
+            other => Err(Error::Site(format!(
+                "commit_writes() answered {}, not a bool",
+                type_name(&other)
+            ))),
+        }
     }
 
     fn log(&self, level: LogLevel, message: &str) {

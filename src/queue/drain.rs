@@ -5,7 +5,7 @@
 //! every apply runs under), claim its oldest due events (at most `MAX_CLAIM_ROWS`, a lease of
 //! `claim_timeout`), coalesce their heads, read the winner's snapshot, apply once through
 //! `sync` as one unit of work (`Site::begin_writes` / `commit_writes`: the apply's writes in
-//! one database commit), then settle every claimed event by the retry schedule: done with
+//! one database commit, run again at once when the database ended it by a deadlock), then settle every claimed event by the retry schedule: done with
 //! the apply's result, retrying at a time, or failed. So a drain holds one snapshot at a time, however
 //! large a contact's backlog. An event whose claims died `MAX_DEAD_CLAIMS` times (its
 //! workers were killed applying it) is failed, so it cannot block its contact. A contact
@@ -27,7 +27,7 @@ use super::UnixTime;
 use crate::crm;
 use crate::error::{Error, Result};
 use crate::settings::{Settings, SourceRef};
-use crate::site::Site;
+use crate::site::{LogLevel, Site};
 use crate::sync::{self, ordering, ContactLock, EventResult};
 
 /// Events one claim takes at most (the oldest due ones; the rest are claimed by the next
@@ -36,6 +36,10 @@ pub const MAX_CLAIM_ROWS: usize = 200;
 
 /// Claims of one event that may die unsettled before it is failed (`abandoned_event`).
 pub const MAX_DEAD_CLAIMS: u32 = 3;
+
+/// Runs of one apply whose unit the database ended (a deadlock, a lock wait timeout) before
+/// its events wait for a retry (`apply_as_one_unit`).
+pub const UNIT_TRIES: u32 = 3;
 
 /// How much one drain may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -172,6 +176,35 @@ pub fn settle_contact(
     }
 }
 
+/// Runs an apply as one unit of work (`Site::begin_writes` / `commit_writes`: its writes
+/// reach the database in one commit). A unit the database ended early kept none of its
+/// writes: after a deadlock or a lock wait timeout (the contact's lock still held) it runs
+/// again at once, up to `UNIT_TRIES` times, since two applies of different contacts can
+/// deadlock on the user meta table's index by timing alone; a unit that still could not
+/// commit, or one lost with its connection, is a failed apply, retried by the schedule.
+/// The outer error is the site's failing to open or commit the unit.
+fn apply_as_one_unit(
+    site: &dyn Site,
+    apply: impl Fn() -> Result<EventResult>,
+) -> Result<Result<EventResult>> {
+    for tries in 1..=UNIT_TRIES {
+        site.begin_writes()?;
+        let applied = apply();
+        match site.commit_writes() {
+            Ok(true) => return Ok(applied),
+            Ok(false) if tries < UNIT_TRIES => site.log(
+                LogLevel::Notice,
+                "the database ended an apply's transaction (a deadlock or a lock wait timeout); running it again",
+            ),
+            Ok(false) => break,
+            Err(error) => return Ok(Err(error)),
+        }
+    }
+    Ok(Err(Error::Site(format!(
+        "the database ended the apply's transaction {UNIT_TRIES} times (deadlocks or lock wait timeouts): none of its writes was kept"
+    ))))
+}
+
 /// The turn, under the contact's lock.
 fn settle_locked(
     queue: &dyn Queue,
@@ -256,20 +289,18 @@ fn settle_locked(
     let apply = apply.with_snapshot(snapshot);
     run.applied = true;
     let event = &apply.webhook.events[0];
-    // The apply's writes reach the database in one commit; a unit the database ended early
-    // (a deadlock) kept none of them, so its events are retried like any failed apply.
     let source = source.unwrap_or(SourceRef::First);
     let crm = crm::for_source(settings, source);
-    site.begin_writes()?;
-    let applied = sync::apply_event(
-        &apply.webhook,
-        event,
-        &settings.applied_as(source),
-        site,
-        crm.as_ref(),
-        ContactLock::Held,
-    );
-    let applied = site.commit_writes().and(applied);
+    let applied = apply_as_one_unit(site, || {
+        sync::apply_event(
+            &apply.webhook,
+            event,
+            &settings.applied_as(source),
+            site,
+            crm.as_ref(),
+            ContactLock::Held,
+        )
+    })?;
     match applied {
         Ok(result) => {
             queue.complete(&token, &apply.ids, &result)?;

@@ -27,7 +27,7 @@ pub mod workers;
 pub use coalesce::{coalesce, Apply};
 pub use drain::{
     drain, settle_contact, ContactRun, DrainReport, Limits, Settled, MAX_CLAIM_ROWS,
-    MAX_DEAD_CLAIMS,
+    MAX_DEAD_CLAIMS, UNIT_TRIES,
 };
 pub use port::{Claim, ClaimedRow, ContactKey, EventId, Load, NewRow, Queue, QueueState, RowView};
 pub use schedule::{next_step, Next};

@@ -305,9 +305,12 @@ final class QueueDrainTest extends E2eTestCase
         $report = WordPress::php($drain);
         $db->query('ROLLBACK');
         $db->close();
+        // Each of the apply's 3 runs (UNIT_TRIES) timed out on the held row: then it waits.
         $this->assertSame([1, 1, 0, 1], [$report['contacts'], $report['applies'], $report['done'], $report['retrying']], json_encode($report));
         $row = QueueTable::rows([$id])[$id];
         $this->assertSame(['retrying', 'site_error'], [$row['state'], $row['error_code']], json_encode($row));
+        $message = (string) WordPress::query('SELECT error_message FROM ' . QueueTable::table() . ' WHERE id = ' . (int) $id)[0][0];
+        $this->assertStringContainsString('3 times', $message);
         $this->assertSame(['Zero', ['Zero'], self::stamp(0)], self::state($user), 'the writes before the timed-out one were kept: the apply was not one unit');
 
         // Its retry (due after 1 s) applies the whole update.
@@ -317,6 +320,67 @@ final class QueueDrainTest extends E2eTestCase
         $this->assertSame([1, 1], [$report['applies'], $report['done']], json_encode($report));
         $this->assertSame('done', QueueTable::rows([$id])[$id]['state']);
         $this->assertSame(['One', ['One'], self::stamp(1)], self::state($user));
+    }
+
+    public function test_17_an_apply_the_database_ended_runs_again_at_once_and_is_applied_in_the_same_drain(): void
+    {
+        $contact = 95110;
+        $user = WordPress::createUser("tx$contact", "c$contact@example.com", ['first_name' => 'Zero'], [
+            'mautic_contact_id' => (string) $contact,
+            'mautic_tags' => ['Zero'],
+            'wpf_bridge_mautic_event_time' => self::stamp(0),
+        ]);
+        $lease = QueueTable::holdDrainLease();
+        $id = $this->queueUpdate($contact, 'One', 1);
+        $marker = tempnam(sys_get_temp_dir(), 'wpf-e2e-drain-');
+        chmod($marker, 0666);
+        // Another process holds the row of the apply's last write until the apply has waited
+        // for it 1.5 s: the first run times out after 1 s and is rolled back; the next commits.
+        $holder = proc_open(
+            [PHP_BINARY, '-r', <<<'PHP'
+                [, $user, $password, $name, $socket, $table, $id, $marker] = $argv;
+                $db = mysqli_init();
+                $db->real_connect('localhost', $user, $password, $name, 0, $socket);
+                $db->query('START TRANSACTION');
+                $rows = $db->query("SELECT umeta_id FROM $table WHERE user_id = " . (int) $id . " AND meta_key = 'wpf_bridge_mautic_event_time' FOR UPDATE")->num_rows;
+                echo "held $rows\n";
+                fflush(STDOUT);
+                // Once the drain starts (it writes the marker), hold the row 1.5 s more: the apply's
+                // first run times out after 1 s and is rolled back; the next run gets the row.
+                for ($i = 0; $i < 600 && '' === (string) @file_get_contents($marker); $i++) {
+                    usleep(50000);
+                }
+                usleep(1500000);
+                $db->query('ROLLBACK');
+                PHP,
+                Env::get('WPF_E2E_DB_USER'), Env::get('WPF_E2E_DB_PASSWORD'), Env::get('WPF_E2E_DB_NAME'), Env::get('WPF_E2E_DB_SOCKET'), WordPress::table('usermeta'), (string) $user, $marker],
+            [1 => ['pipe', 'w'], 2 => ['pipe', 'w']],
+            $pipes
+        );
+        $this->assertSame("held 1\n", fgets($pipes[1]), 'the holder did not take the row');
+        $started = microtime(true);
+        $result = WordPress::php(<<<'PHP'
+            global $wpdb;
+            $wpdb->query( 'SET SESSION innodb_lock_wait_timeout = 1' );
+            file_put_contents( $args[0], 'started' );
+            $site   = new WPF_Bridge_Site();
+            $report = wpf_bridge_drain( static fn () => WPF_Bridge_Settings::current_for_extension(), $site, new WPF_Bridge_Queue(), 10, 30 );
+            return array( 'report' => $report, 'logs' => $site->log_lines() );
+            PHP, [$marker]);
+        $took = microtime(true) - $started;
+        $holderSaid = stream_get_contents($pipes[1]) . stream_get_contents($pipes[2]);
+        fclose($pipes[1]);
+        fclose($pipes[2]);
+        proc_close($holder);
+        unlink($marker);
+        $lease->close();
+        $report = $result['report'];
+        $this->assertSame([1, 1, 1, 0], [$report['contacts'], $report['applies'], $report['done'], $report['retrying']], json_encode($result));
+        $this->assertSame('done', QueueTable::rows([$id])[$id]['state']);
+        $this->assertSame(['One', ['One'], self::stamp(1)], self::state($user));
+        $reruns = array_filter($result['logs'], static fn (array $line): bool => str_contains($line[1], 'running it again'));
+        $this->assertNotEmpty($reruns, sprintf('the apply was not run again (drain took %.1f s): %s; the holder said: %s', $took, json_encode($result), $holderSaid));
+        fwrite(STDERR, sprintf("\n[QueueDrainTest] an apply ended by a lock wait timeout ran %d more time(s) and was done %.1f s after the drain began\n", count($reruns), $took));
     }
 
     public function test_17_primed_contact_links_are_used_only_while_the_user_still_holds_them(): void

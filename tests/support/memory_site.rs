@@ -35,10 +35,14 @@ struct State {
     committed_units: u32,
     /// Values handed to `prime_contact_links` (a hint this site does not need).
     primed: usize,
-    /// The next commit fails and rolls back (a deadlock, as MariaDB ends a transaction).
-    fail_next_commit: bool,
+    /// The next commits roll back and answer false (deadlocks, as MariaDB ends a transaction).
+    ending_commits: u32,
+    /// The next commit rolls back and fails (a lost connection).
+    lose_next_commit: bool,
+    /// Units rolled back by `commit_writes`.
+    rolled_back_units: u32,
     /// The users as they were when the last unit began: a failed commit restores them (so
-    /// `fail_next_commit` is for tests with one draining thread).
+    /// `end_next_commits` is for tests with one draining thread).
     before_unit: BTreeMap<UserId, StoredUser>,
 }
 
@@ -159,10 +163,21 @@ impl MemorySite {
         self.state.lock().unwrap().committed_units
     }
 
-    /// Makes the next `commit_writes` fail and roll the unit's writes back, as MariaDB does
-    /// when it ends a transaction with a deadlock.
-    pub fn fail_next_commit(&self) {
-        self.state.lock().unwrap().fail_next_commit = true;
+    /// Makes the next `n` `commit_writes` roll the unit's writes back and answer false, as
+    /// MariaDB ends a transaction with a deadlock.
+    pub fn end_next_commits(&self, n: u32) {
+        self.state.lock().unwrap().ending_commits = n;
+    }
+
+    /// Makes the next `commit_writes` roll the unit's writes back and fail, as when the
+    /// connection (and the contact's lock with it) is lost.
+    pub fn lose_next_commit(&self) {
+        self.state.lock().unwrap().lose_next_commit = true;
+    }
+
+    /// Units rolled back by `commit_writes`.
+    pub fn rolled_back_units(&self) -> u32 {
+        self.state.lock().unwrap().rolled_back_units
     }
 
     pub fn logs(&self) -> Vec<(LogLevel, String)> {
@@ -380,19 +395,24 @@ impl Site for MemorySite {
         Ok(())
     }
 
-    fn commit_writes(&self) -> Result<()> {
+    fn commit_writes(&self) -> Result<bool> {
         let mut state = self.state.lock().unwrap();
         let open = state.open_units.remove(&std::thread::current().id());
         assert!(open, "commit_writes without begin_writes");
-        if std::mem::take(&mut state.fail_next_commit) {
+        let lost = std::mem::take(&mut state.lose_next_commit);
+        if lost || state.ending_commits > 0 {
             state.users = std::mem::take(&mut state.before_unit);
-            return Err(Error::Site(
-                "Deadlock found when trying to get lock; the apply's writes were rolled back"
-                    .into(),
-            ));
+            state.rolled_back_units += 1;
+            if lost {
+                return Err(Error::Site(
+                    "MySQL server has gone away; the apply's writes were rolled back".into(),
+                ));
+            }
+            state.ending_commits -= 1;
+            return Ok(false);
         }
         state.committed_units += 1;
-        Ok(())
+        Ok(true)
     }
 
     fn log(&self, level: LogLevel, message: &str) {

@@ -161,13 +161,14 @@ final class ArraySite implements WpfBridge\Site
         $this->unitOpen = true;
     }
 
-    public function commit_writes(): void
+    public function commit_writes(): bool
     {
         if (!$this->unitOpen) {
             throw new RuntimeException('commit_writes without begin_writes');
         }
         $this->unitOpen = false;
         $this->committedUnits++;
+        return true;
     }
 
     public function log(string $level, string $message): void
