@@ -6,9 +6,11 @@
  *
  * It holds the drain lease for its whole life, so web requests only accept webhooks and never
  * drain (they find the lease taken), and WP-Cron's tick does not drain either. It drains
- * continuously (the settings are read before each contact), sleeps briefly when nothing is
- * due, and bounds itself: it ends after a number of contacts, a memory size or a lifetime, so
- * its supervisor starts a fresh process. SIGTERM or SIGINT ends it after the contact in hand.
+ * in rounds (the settings are read before each contact): back to back while a backlog lasts,
+ * after a round pause once it has caught up (as a draining request does, so a burst's versions
+ * of one contact are applied once), after the idle sleep when nothing is due. It bounds
+ * itself: it ends after a number of contacts, a memory size or a lifetime, so its supervisor
+ * starts a fresh process. SIGTERM or SIGINT ends it after the contact in hand.
  * It leaves a heartbeat (option `wpf_bridge_worker_heartbeat`, written with SQL, not
  * autoloaded) that Site Health and `worker.php status` read. If it dies, its database
  * connection closes, the lease is free again and web requests drain as before.
@@ -96,14 +98,20 @@ final class WPF_Bridge_Resident_Worker {
 					self::beat( $stats + array( 'state' => 'running' ) );
 					$beat = microtime( true );
 				}
+				$budget             = (int) min( $round, max( 1, $bounds['max-seconds'] - ( microtime( true ) - $started ) ) );
+				$began              = microtime( true );
 				$report             = WPF_Bridge_Worker::drain(
-					(int) min( $round, max( 1, $bounds['max-seconds'] - ( microtime( true ) - $started ) ) ),
+					$budget,
 					max( 1, $bounds['max-contacts'] - $stats['contacts'] ),
 					static fn (): bool => ! self::$stop
 				);
 				$stats['contacts'] += (int) $report['contacts'];
 				if ( 0 === (int) $report['contacts'] ) {
 					self::sleep( $bounds['idle-sleep'] );
+				} elseif ( microtime( true ) - $began < $budget ) {
+					// Caught up: the round pause of a draining request, so the versions of a
+					// burst that arrive meanwhile are applied together (one apply per contact).
+					self::sleep( (float) WPF_Bridge_Worker::rule( 'round_pause_seconds' ) );
 				}
 			}
 		} catch ( \Throwable $e ) {
@@ -238,7 +246,7 @@ final class WPF_Bridge_Resident_Worker {
 	/**
 	 * Sleeps up to $seconds, waking at once on a signal.
 	 */
-	private static function sleep( int $seconds ): void {
+	private static function sleep( float $seconds ): void {
 		$until = microtime( true ) + max( 0, $seconds );
 		while ( ! self::$stop && microtime( true ) < $until ) {
 			usleep( 100000 );
