@@ -627,7 +627,8 @@ fn escape(token: &str) -> String {
 /// An item of the payload that was not applied, and why (a stable code from `Error`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ignored {
-    /// The item's position in `items`, from 1; `None` for the whole body.
+    /// The item's position in `items`, from 1; `None` for the whole body, and for the count
+    /// of the items not listed (`ignored_not_listed`, after `MAX_IGNORED_LISTED`).
     pub item: Option<usize>,
     pub code: String,
     pub message: String,
@@ -864,14 +865,30 @@ pub fn read(mapping: &Mapping, body: &Value) -> Result<Reading> {
             }
         }
     };
+    let mut unlisted = 0usize;
     for (position, item) in items {
         match read_item(mapping, item) {
             Ok(event) => reading.events.push(event),
+            Err(_) if reading.ignored.len() >= MAX_IGNORED_LISTED => unlisted += 1,
             Err(error) => reading.ignored.push(Ignored::new(position, &error)),
         }
     }
+    if unlisted > 0 {
+        reading.ignored.push(Ignored {
+            item: None,
+            code: "ignored_not_listed".into(),
+            message: format!(
+                "{unlisted} more items were not read; only the first {MAX_IGNORED_LISTED} are listed"
+            ),
+        });
+    }
     Ok(reading)
 }
+
+/// Ignored items listed one by one in the answer and the log record; the rest are counted
+/// in one last entry (`ignored_not_listed`), so a batch of unreadable items cannot make a
+/// large answer or log row.
+pub const MAX_IGNORED_LISTED: usize = 20;
 
 /// The items at the first of `items`' pointers that exists: a list, or an object's values
 /// (PHP's `json_encode` of an array with gaps). Too many is an error; none found, or a

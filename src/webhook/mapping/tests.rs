@@ -235,6 +235,29 @@ fn items_and_their_positions() {
         "{:?}",
         reading.ignored
     );
+    // Many unreadable items: the first MAX_IGNORED_LISTED are listed, the rest counted.
+    let mut many: Vec<Value> = (0..50).map(|n| json!({"name": n})).collect();
+    many.insert(10, json!({"id": 10}));
+    many.push(json!({"id": 99}));
+    let reading = read(&mapping, &json!({ "events": many })).unwrap();
+    assert_eq!(
+        reading.events.len(),
+        2,
+        "readable items among them are read"
+    );
+    assert_eq!(reading.ignored.len(), MAX_IGNORED_LISTED + 1);
+    assert_eq!(reading.ignored[MAX_IGNORED_LISTED - 1].item, Some(21));
+    let rest = reading.ignored.last().unwrap();
+    assert_eq!(
+        (rest.item, rest.code.as_str()),
+        (None, "ignored_not_listed")
+    );
+    assert!(
+        rest.message
+            .starts_with(&format!("{} more items", 50 - MAX_IGNORED_LISTED)),
+        "{}",
+        rest.message
+    );
     // No /events: the whole body is the one item.
     let single = read(&mapping, &json!({"id": 7})).unwrap();
     assert_eq!(single.events[0].contact_id, "7");
