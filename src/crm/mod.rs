@@ -67,7 +67,16 @@ pub fn for_source(settings: &Settings, source: SourceRef) -> Box<dyn Crm> {
         source.api_key.clone(),
         settings.crm_timeout,
     );
-    match preset_client(&source.slug, &access, "mapping") {
+    // The settings' name for the source's mapping, as the settings page's errors say it.
+    let setting = match settings
+        .sources
+        .iter()
+        .position(|s| std::ptr::eq(s, source))
+    {
+        Some(index) => format!("sources[{index}][mapping]"),
+        None => "mapping".to_string(),
+    };
+    match preset_client(&source.slug, &access, &setting) {
         Ok(client) => client,
         Err(error) => Box::new(NoClient(error)),
     }
@@ -129,11 +138,7 @@ fn client_of(kind: CrmKind, access: &ApiAccess) -> Box<dyn Crm> {
 /// A preset without a client (`drip`, `convertkit`, `highlevel`) is refused, naming what needs
 /// one: a webhook that carries only a contact id, and "return password". `setting` is the key
 /// named in the error (the setting that asked for the client).
-pub fn preset_client(
-    slug: &str,
-    access: &ApiAccess,
-    setting: &'static str,
-) -> Result<Box<dyn Crm>> {
+pub fn preset_client(slug: &str, access: &ApiAccess, setting: &str) -> Result<Box<dyn Crm>> {
     match CrmKind::of_preset(slug) {
         Some(kind) => Ok(client_of(kind, access)),
         None => Err(Error::setting(

@@ -87,7 +87,7 @@ final class SourcesTest extends TestCase
         $this->assertSame('crm_auth_failed', $wrong['code']);
         $this->assertStringNotContainsString('not-the-token', $wrong['message']);
 
-        foreach (['drip' => 'has no API client', 'nope' => 'names no source'] as $source => $words) {
+        foreach (['drip' => 'Setting "sources[0][mapping]" is invalid: the CRM "drip" has no API client', 'nope' => 'names no source'] as $source => $words) {
             try {
                 wpf_bridge_crm_test_connection($this->settings(), $source);
                 $this->fail("$source: no exception");
