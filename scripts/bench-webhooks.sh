@@ -4,9 +4,10 @@
 # CRM, all on 127.0.0.1; opcache as Debian ships it), installs the floors' must-use plugin
 # (benches/webhooks/wpf-bench-floor.php) and prints, in one run (benches/webhooks/bench.php,
 # whose header says what each part measures): throughput (the floors, the accept path with
-# php-fpm draining and with a resident worker, wrong-key requests), two storms of Mautic
-# updates (php-fpm draining, then a resident worker) with the front page's answer time
-# meanwhile, the queued answer time with the CRM slowed, and what one drain costs per
+# php-fpm draining and with a resident worker, wrong-key requests), four storms of Mautic
+# updates (php-fpm draining, then a resident worker; first with one php-fpm pool, then with the
+# plugin's webhook pool and nginx routing from php/server/, up.sh's WPF_E2E_WEBHOOK_POOL) with
+# the front page's answer time meanwhile against one idle figure, the queued answer time with the CRM slowed, and what one drain costs per
 # applied contact (queries, commits, calls into PHP, CPU), and a profile of one webhook's
 # accept path against the floors (time, SQL statements, PHP files, CPU per request).
 # It prints figures and targets and does not fail on a missed target; it exits non-zero when
@@ -25,7 +26,8 @@
 # WPF_BENCH_STORM_CONTACTS (1000), WPF_BENCH_STORM_VERSIONS (10), WPF_BENCH_CRM_MS (150),
 # WPF_BENCH_LATENCY_REQUESTS (400), WPF_BENCH_LATENCY_CONTACTS (100),
 # WPF_BENCH_LATENCY_CONNECTIONS (8), WPF_BENCH_DRAIN_CONTACTS (1000), WPF_BENCH_PROFILE_REQUESTS
-# (100), WPF_BENCH_PARTS (profile,throughput,storm,latency,drain), WPF_BENCH_DRAIN_TIMEOUT (600 s), WPF_BENCH_TIMEOUT
+# (100), WPF_BENCH_WEBHOOK_POOL (the storm's webhook pool workers; default the shipped pool
+# file's pm.max_children), WPF_BENCH_PARTS (profile,throughput,storm,latency,drain), WPF_BENCH_DRAIN_TIMEOUT (600 s), WPF_BENCH_TIMEOUT
 # (3600 s for the whole run), WPF_BENCH_KEEP.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -40,6 +42,7 @@ export WPF_E2E_CRM_PORT="${WPF_E2E_CRM_PORT:-8094}"
 export WPF_E2E_DB_PORT="${WPF_E2E_DB_PORT:-8095}"
 export WPF_E2E_FPM_WORKERS="${WPF_E2E_FPM_WORKERS:-4}"
 export WPF_E2E_PORT2=0 WPF_E2E_MULTISITE=0 WPF_E2E_WP_SRC=/usr/share/wordpress
+export WPF_E2E_WEBHOOK_POOL=0   # the storm part switches the webhook pool on and off itself
 unset WPF_E2E_URL
 
 say "building the extension and the fake CRM"

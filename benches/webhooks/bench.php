@@ -11,13 +11,17 @@
 //      background webhook: Mautic payload, valid key) with php-fpm draining and again with a
 //      resident worker running (`worker.php run --loop`), wrong-key requests, with the
 //      ratios; and, as a diagnostic, the accept path while the bench holds the drain lease;
-//   storm: Mautic updates over 16 connections with the fake CRM slowed, once with php-fpm
-//      draining and once with a resident worker: accept rate, time from the last answer until
+//   storm: Mautic updates over 16 connections with the fake CRM slowed, with php-fpm
+//      draining and with a resident worker, each in two server setups: one php-fpm pool (as
+//      the stack starts) and the plugin's webhook pool (php/server/, up.sh's
+//      WPF_E2E_WEBHOOK_POOL=N, N = WPF_BENCH_WEBHOOK_POOL, default the shipped pool's
+//      pm.max_children): accept rate, time from the last answer until
 //      the last event is applied, applies, CRM API calls, lost events, contacts not at their
 //      newest version, the front page's answer time (a visitor every 200 ms) during the
 //      storm against idle, what competed for the CPUs while the webhooks were sent (php-fpm,
 //      MariaDB, nginx, the resident worker, the load generator, the rest) and php-fpm's listen
-//      queue meanwhile (requests waiting for a worker, as a visitor's does);
+//      queues meanwhile (requests waiting for a worker, as a visitor's does); the four front
+//      page figures against one idle figure, measured first;
 //   latency: the median answer time of queued contact-id webhooks with the fake CRM at 0 ms
 //      and slowed, with the ratio;
 //   drain: one drain (WPF_Bridge_Worker::drain in one PHP process) of stored updates of linked
@@ -490,12 +494,20 @@ function machineCpu(): float
     return (array_sum($fields) - $fields[3] - $fields[4]) / 100;
 }
 
-/** CPU seconds so far of what competes during a storm: php-fpm, MariaDB, nginx, the resident worker, this process (the load), the machine. */
+/** The workers of the stack's php-fpm master that serve pool $pool (their title names it). */
+function poolWorkers(string $pool): array
+{
+    return array_values(array_filter(childrenOf((int) Env::get('WPF_E2E_PHP_FPM_PID')),
+        static fn (int $pid): bool => trim((string) @file_get_contents("/proc/$pid/cmdline"), "\0 ") === "php-fpm: pool $pool"));
+}
+
+/** CPU seconds so far of what competes during a storm: php-fpm (the site's pool, the webhook pool), MariaDB, nginx, the resident worker, this process (the load), the machine. */
 function stormCpu(int $workerPid): array
 {
     $self = getrusage();
     return [
-        'php-fpm' => cpuOf(childrenOf((int) Env::get('WPF_E2E_PHP_FPM_PID'))),
+        'php-fpm' => cpuOf(poolWorkers('wpf-e2e')),
+        'php-fpm webhook pool' => cpuOf(poolWorkers('wpf-bridge-webhooks')),
         'MariaDB' => cpuOf([(int) Env::get('WPF_E2E_MARIADB_PID')]),
         'nginx' => cpuOf(childrenOf((int) Env::get('WPF_E2E_NGINX_PID'))),
         'resident worker' => $workerPid > 0 ? cpuOf([$workerPid]) : 0.0,
@@ -508,10 +520,9 @@ function stormCpu(int $workerPid): array
  * Samples php-fpm's listen queue (requests accepted by the socket, waiting for a free worker:
  * `ss`'s Recv-Q) every 200 ms in a child process; stop with stopQueueSampler().
  */
-function startQueueSampler(): array
+function startQueueSampler(string $socket): array
 {
     $out = tempnam(sys_get_temp_dir(), 'wpf-bench-fpmq-');
-    $socket = Env::get('WPF_E2E_DIR') . '/run/php-fpm.sock';
     $loop = 'while [ ! -e "$1.stop" ]; do ss -xlH src "$2" | awk \'{ print $3 }\'; sleep 0.2; done >"$1"';
     $process = proc_open(['bash', '-c', $loop, 'sampler', $out, $socket], [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes);
     return [$process, $out];
@@ -553,11 +564,15 @@ function storm(string $label, int $base, int $contacts, int $versions, int $conn
     note('storm (%s): %d updates for %d contacts over %d connections, fake CRM %d ms', $label, count($requests), $contacts, $connections, $crmMs);
     $visitor = startVisitor("$url/");
     $cpuBefore = stormCpu($workerPid);
-    $queueSampler = startQueueSampler();
+    $webhookSocket = getenv('WPF_E2E_WEBHOOK_SOCKET') ?: '';
+    $queueSamplers = [startQueueSampler(Env::get('WPF_E2E_DIR') . '/run/php-fpm.sock')];
+    if ($webhookSocket !== '') {
+        $queueSamplers[] = startQueueSampler($webhookSocket);
+    }
     $started = microtime(true);
     $answers = Load::post($requests, $connections, 900);
     $sent = microtime(true) - $started;
-    $fpmQueue = stopQueueSampler($queueSampler);
+    $fpmQueues = array_map('stopQueueSampler', $queueSamplers);
     $cpuAfter = stormCpu($workerPid);
     $cpu = array_map(static fn (string $k): float => $cpuAfter[$k] - $cpuBefore[$k], array_combine(array_keys($cpuAfter), array_keys($cpuAfter)));
     $ids = [];
@@ -584,7 +599,8 @@ function storm(string $label, int $base, int $contacts, int $versions, int $conn
         'crm_calls' => count(FakeCrm::requests()),
         'front' => $front,
         'cpu' => $cpu,
-        'fpm_queue' => $fpmQueue,
+        'fpm_queue' => $fpmQueues[0],
+        'webhook_queue' => $fpmQueues[1] ?? null,
     ];
     if ($figures['statuses'] !== [200 => count($requests)]) {
         $broken[] = "storm ($label) answers: " . json_encode($figures['statuses']);
@@ -598,6 +614,36 @@ function storm(string $label, int $base, int $contacts, int $versions, int $conn
     return $figures;
 }
 
+/**
+ * Brings the stack to the server setup of $pool (0: one php-fpm pool; N: the plugin's webhook
+ * pool of N workers and its nginx routing, from php/server/): up.sh again (php-fpm and nginx
+ * restart when the setup changes), env.sh read again (their pids), opcache warmed in both
+ * pools (the front page and authenticated `test` webhooks, whose answers must be 200).
+ */
+function useWebhookPool(int $pool, string $url, string $key): void
+{
+    if ((int) (getenv('WPF_E2E_WEBHOOK_POOL') ?: 0) === $pool) {
+        return;
+    }
+    note('server setup: %s', $pool ? "the webhook pool, $pool workers (up.sh, WPF_E2E_WEBHOOK_POOL=$pool)" : 'one php-fpm pool');
+    [$exit, $out, $err] = Proc::run(['env', "WPF_E2E_WEBHOOK_POOL=$pool", Env::envScript('up.sh')], 300);
+    if ($exit !== 0) {
+        throw new RuntimeException("up.sh failed (exit $exit):\n$err\n$out");
+    }
+    foreach (file(Env::get('WPF_E2E_DIR') . '/env.sh', FILE_IGNORE_NEW_LINES) as $line) {
+        if (preg_match("/^export ([A-Z0-9_]+)='([^']*)'$/", $line, $m)) {
+            putenv($m[1] . '=' . $m[2]);
+        }
+    }
+    for ($i = 0; $i < 10; $i++) {
+        $front = (new Http())->get("$url/");
+        $test = (new Http())->request('POST', "$url/?wpf_action=test&access_key=" . rawurlencode($key), '', ['Content-Type' => 'application/json']);
+        if ($front->status !== 200 || $test->status !== 200) {
+            throw new RuntimeException('warming up the new server setup: ' . $front->describe() . ' / ' . $test->describe());
+        }
+    }
+}
+
 if ($want('storm')) {
     note('front page, idle: a visitor every 200 ms for 20 s');
     $visitor = startVisitor("$url/");
@@ -605,13 +651,21 @@ if ($want('storm')) {
     $idle = stopVisitor($visitor);
     $storms = [];
     $base = time() + 86400; // newer than anything the throughput runs sent
-    $storms['php-fpm drains'] = storm('f', $base, $contacts, $versions, $connections, $crmMs, $drainTimeout, $url, $key, $broken);
-    $worker = startResidentWorker();
-    try {
-        $storms['resident worker'] = storm('r', $base + 1000, $contacts, $versions, $connections, $crmMs, $drainTimeout, $url, $key, $broken, (int) proc_get_status($worker[0])['pid']);
-    } finally {
-        stopResidentWorker($worker);
+    // The webhook pool's size: the shipped pool file's, unless WPF_BENCH_WEBHOOK_POOL says otherwise.
+    $shippedPool = (string) file_get_contents(Env::get('WPF_E2E_WP_DIR') . '/wp-content/plugins/wpf-bridge/server/wpf-bridge-webhooks-fpm.conf');
+    $webhookPool = setting('WPF_BENCH_WEBHOOK_POOL', preg_match('/^pm\.max_children\s*=\s*(\d+)/m', $shippedPool, $m) ? (int) $m[1] : 2);
+    $setups = ['one pool' => 0, "webhook pool ($webhookPool workers)" => $webhookPool];
+    foreach ($setups as $setup => $pool) {
+        useWebhookPool($pool, $url, $key);
+        $storms["$setup, php-fpm drains"] = storm($pool ? 'g' : 'f', $base + ($pool ? 2000 : 0), $contacts, $versions, $connections, $crmMs, $drainTimeout, $url, $key, $broken);
+        $worker = startResidentWorker();
+        try {
+            $storms["$setup, resident worker"] = storm($pool ? 's' : 'r', $base + ($pool ? 3000 : 1000), $contacts, $versions, $connections, $crmMs, $drainTimeout, $url, $key, $broken, (int) proc_get_status($worker[0])['pid']);
+        } finally {
+            stopResidentWorker($worker);
+        }
     }
+    useWebhookPool(0, $url, $key); // the parts after this one run on the stack as it started
     $cpus = max(1, (int) trim((string) shell_exec('nproc')));
     $idleMedian = Load::median($idle['ms']);
     $idleP99 = quantile($idle['ms'], 0.99);
@@ -620,7 +674,7 @@ if ($want('storm')) {
     $muRps = isset($best) ? $best['mu']['rps'] : NAN;
     foreach ($storms as $what => $f) {
         $rate = $f['events'] / $f['sent'];
-        $frontLimit = $what === 'resident worker' ? 1.5 : 2.0;
+        $frontLimit = str_ends_with($what, 'resident worker') ? 1.5 : 2.0;
         $fm = Load::median($f['front']['ms']) / max(1e-9, $idleMedian);
         $fp = quantile($f['front']['ms'], 0.99) / max(1e-9, $idleP99);
         $report[] = "[$what]";
@@ -634,12 +688,18 @@ if ($want('storm')) {
         $report[] = sprintf('front page     median %.1f ms (%.2fx idle), p99 %.1f ms (%.2fx idle), %d answers, %d failed (target each <= %.1fx: %s)',
             Load::median($f['front']['ms']), $fm, quantile($f['front']['ms'], 0.99), $fp, count($f['front']['ms']), $f['front']['errors'], $frontLimit, $met($fm <= $frontLimit && $fp <= $frontLimit));
         // What competed for the CPUs while the webhooks were sent (the rest: the visitor, other processes).
-        $ours = $f['cpu']['php-fpm'] + $f['cpu']['MariaDB'] + $f['cpu']['nginx'] + $f['cpu']['resident worker'] + $f['cpu']['load generator'];
-        $report[] = sprintf('CPU meanwhile  %.0f%% of %d CPUs busy: php-fpm %.1f s, MariaDB %.1f s, nginx %.1f s, resident worker %.1f s, load generator %.1f s, the rest %.1f s',
-            100 * $f['cpu']['machine'] / max(1e-9, $f['sent'] * $cpus), $cpus, $f['cpu']['php-fpm'], $f['cpu']['MariaDB'], $f['cpu']['nginx'], $f['cpu']['resident worker'], $f['cpu']['load generator'], max(0, $f['cpu']['machine'] - $ours));
-        // A visitor's request waits in php-fpm's listen queue behind the webhooks already there.
-        $report[] = sprintf('php-fpm queue  median %.0f, p90 %.0f requests waiting for one of the %s workers (%d samples while the webhooks were sent)',
-            Load::median($f['fpm_queue']), quantile($f['fpm_queue'], 0.9), getenv('WPF_E2E_FPM_WORKERS') ?: '4', count($f['fpm_queue']));
+        $ours = $f['cpu']['php-fpm'] + $f['cpu']['php-fpm webhook pool'] + $f['cpu']['MariaDB'] + $f['cpu']['nginx'] + $f['cpu']['resident worker'] + $f['cpu']['load generator'];
+        $report[] = sprintf('CPU meanwhile  %.0f%% of %d CPUs busy: php-fpm %.1f s%s, MariaDB %.1f s, nginx %.1f s, resident worker %.1f s, load generator %.1f s, the rest %.1f s',
+            100 * $f['cpu']['machine'] / max(1e-9, $f['sent'] * $cpus), $cpus, $f['cpu']['php-fpm'],
+            $f['webhook_queue'] === null ? '' : sprintf(' (site pool) + %.1f s (webhook pool)', $f['cpu']['php-fpm webhook pool']),
+            $f['cpu']['MariaDB'], $f['cpu']['nginx'], $f['cpu']['resident worker'], $f['cpu']['load generator'], max(0, $f['cpu']['machine'] - $ours));
+        // A visitor's request waits in php-fpm's listen queue behind the requests already there.
+        $report[] = sprintf('php-fpm queue  median %.0f, p90 %.0f requests waiting for one of the %s workers%s (%d samples while the webhooks were sent)',
+            Load::median($f['fpm_queue']), quantile($f['fpm_queue'], 0.9), getenv('WPF_E2E_FPM_WORKERS') ?: '4', $f['webhook_queue'] === null ? '' : " of the site's pool", count($f['fpm_queue']));
+        if ($f['webhook_queue'] !== null) {
+            $report[] = sprintf('webhook queue  median %.0f, p90 %.0f webhooks waiting for one of the webhook pool\'s %d workers',
+                Load::median($f['webhook_queue']), quantile($f['webhook_queue'], 0.9), $webhookPool);
+        }
     }
 }
 

@@ -110,8 +110,17 @@ launch() {
   rm -f "$RUN/$name.pid"
   ( cd "$STATE" && exec setsid bash -c 'echo $$ >"$0"; exec "$@"' "$RUN/$name.pid" "$@" \
       >>"$log" 2>&1 </dev/null 9>&- ) &
-  local i
-  for i in $(seq 1 200); do [ -s "$RUN/$name.pid" ] && return 0; sleep 0.05; done
+  local i pid shell
+  shell="$(readlink -f "$BASH")"
+  for i in $(seq 1 200); do
+    if [ -s "$RUN/$name.pid" ]; then
+      # The pid is the launcher's until its exec: wait for that, or our_pid (which checks
+      # the binary) would take the service for dead in the meantime.
+      pid="$(tr -dc 0-9 <"$RUN/$name.pid")"
+      [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" != "$shell" ] && return 0
+    fi
+    sleep 0.05
+  done
   die_with_log "$name did not start" "$log"
 }
 

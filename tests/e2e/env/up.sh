@@ -14,7 +14,9 @@
 # Environment: WPF_E2E_DIR, WPF_E2E_PORT (8089), WPF_E2E_CRM_PORT (8090),
 # WPF_E2E_DB_PORT (8091), WPF_E2E_FPM_WORKERS (4), WPF_E2E_PORT2 (PORT+3: a second php-fpm
 # master behind a second nginx port, the same site; 0 = none), WPF_E2E_FPM2_WORKERS (2),
-# WPF_E2E_TIMEOUT (60 s per wait),
+# WPF_E2E_TIMEOUT (60 s per wait), WPF_E2E_WEBHOOK_POOL (0: off; N: webhooks and the drain's
+# hand-over requests go to a php-fpm pool of their own with N workers, made from the plugin's
+# shipped server/wpf-bridge-webhooks-fpm.conf and routed by its server/wpf-bridge-webhooks-nginx.conf),
 # WPF_BRIDGE_SO, WPF_E2E_PLUGIN_SRC, WPF_FAKE_CRM_BIN, WPF_E2E_CRM_SEED, WPF_E2E_WP_SRC
 # (/usr/share/wordpress), WPF_E2E_MULTISITE (0). See README.md.
 set -euo pipefail
@@ -28,7 +30,7 @@ for arg in "$@"; do
     --fresh) FRESH=1 ;;
     --restart) RESTART=1 ;;
     --build) BUILD=1 ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option '$arg' (try --help)" ;;
   esac
 done
@@ -47,7 +49,12 @@ done
 [ -d "$WP_SRC/wp-includes" ] || die "$WP_SRC/wp-includes missing: run scripts/install-deps.sh (WordPress 6.8: scripts/wordpress-6.8.sh)"
 [[ "$MULTISITE" =~ ^[01]$ ]] || die "WPF_E2E_MULTISITE must be 0 or 1 (got '$MULTISITE')"
 case "$STATE" in *"'"*|*'\'*|*' '*|*'"'*) die "WPF_E2E_DIR must not contain quotes, backslashes or spaces: $STATE" ;; esac
-for p in "$PORT" "$CRM_PORT" "$DB_PORT" "$FPM_WORKERS" "$PORT2" "$FPM2_WORKERS"; do
+# The webhook pool (README "Keeping visitors fast during CRM storms"): the plugin's shipped files.
+WEBHOOK_POOL="${WPF_E2E_WEBHOOK_POOL:-0}"
+WEBHOOK_SOCKET="$RUN/php-fpm-webhooks.sock"
+WEBHOOK_FPM_SRC="$PLUGIN_SRC/server/wpf-bridge-webhooks-fpm.conf"
+WEBHOOK_NGINX_SRC="$PLUGIN_SRC/server/wpf-bridge-webhooks-nginx.conf"
+for p in "$PORT" "$CRM_PORT" "$DB_PORT" "$FPM_WORKERS" "$PORT2" "$FPM2_WORKERS" "$WEBHOOK_POOL"; do
   [[ "$p" =~ ^[0-9]+$ ]] || die "ports and worker counts must be numbers (got '$p')"
 done
 [ "$PORT" != "$CRM_PORT" ] && [ "$PORT" != "$DB_PORT" ] && [ "$CRM_PORT" != "$DB_PORT" ] \
@@ -58,7 +65,12 @@ if [ "$PORT2" != 0 ]; then
   done
   [ "$FPM2_WORKERS" -ge 1 ] || die "WPF_E2E_FPM2_WORKERS must be at least 1"
 fi
-for s in "$DB_SOCKET" "$FPM_SOCKET" "$FPM2_SOCKET"; do
+if [ "$WEBHOOK_POOL" != 0 ]; then
+  for f in "$WEBHOOK_FPM_SRC" "$WEBHOOK_NGINX_SRC"; do
+    [ -f "$f" ] || die "WPF_E2E_WEBHOOK_POOL=$WEBHOOK_POOL needs the plugin's $f"
+  done
+fi
+for s in "$DB_SOCKET" "$FPM_SOCKET" "$FPM2_SOCKET" "$WEBHOOK_SOCKET"; do
   [ "${#s}" -lt 100 ] || die "socket path too long for unix sockets (${#s} chars): $s; use a shorter WPF_E2E_DIR"
 done
 if [ "$IS_ROOT" = 1 ]; then
@@ -391,6 +403,33 @@ slowlog = $LOGS/$name-slow.log
 php_value[error_log] = $LOGS/php-error.log
 php_admin_flag[log_errors] = on
 EOF
+  if [ "$name" = php-fpm ] && [ "$WEBHOOK_POOL" != 0 ]; then
+    webhook_pool_config
+  fi
+}
+# webhook_pool_config: the plugin's shipped webhook pool as a site owner installs it, with only
+# what differs on this machine: the socket, the user (the shipped www-data; a non-root run
+# cannot switch users), the number of workers; then the e2e stack's own status page and logs,
+# as the site's pool has them.
+webhook_pool_config() {
+  echo
+  echo "; from $WEBHOOK_FPM_SRC (WPF_E2E_WEBHOOK_POOL=$WEBHOOK_POOL)"
+  awk -v socket="$WEBHOOK_SOCKET" -v workers="$WEBHOOK_POOL" -v user="$WEB_USER" -v root="$IS_ROOT" '
+    /^listen *=/ { print "listen = " socket; n["listen"]++; next }
+    /^pm\.max_children *=/ { print "pm.max_children = " workers; n["workers"]++; next }
+    /^(user|group|listen\.owner|listen\.group) *=/ { if (root == 1) { sub(/=.*/, "= " user) ; print } ; next }
+    { print }
+    END { if (n["listen"] != 1 || n["workers"] != 1) { print "shipped pool without one listen and one pm.max_children line" > "/dev/stderr"; exit 1 } }
+  ' "$WEBHOOK_FPM_SRC" || die "cannot make the webhook pool from $WEBHOOK_FPM_SRC"
+  cat <<EOF
+; e2e only: the pool's own status page (nginx: /fpm-webhooks-status) and the stack's logs
+ping.path = /fpm-webhooks-ping
+pm.status_path = /fpm-webhooks-status
+catch_workers_output = yes
+decorate_workers_output = no
+php_value[error_log] = $LOGS/php-error.log
+php_admin_flag[log_errors] = on
+EOF
 }
 FPM_ENV=(env PHP_INI_SCAN_DIR="$PHP_FPM_CONF_D:$PHP_CONF_D")
 # start_fpm NAME POOL SOCKET WORKERS: (re)starts php-fpm master NAME unless it runs unchanged.
@@ -402,11 +441,17 @@ start_fpm() {
   fp="$(fingerprint "$PHP_DIR/$name.conf" "$PHP_CONF_D"/*.ini "$EXT_COPY")"
   if ! ensure_service "$name" "$PHP_FPM_EXE" "$fp"; then
     rm -f "$socket"
+    [ "$name" = php-fpm ] && rm -f "$WEBHOOK_SOCKET"
     launch "$name" "$LOGS/$name.log" "${FPM_ENV[@]}" "$PHP_FPM_BIN" -F -y "$PHP_DIR/$name.conf"
     echo "$fp" >"$RUN/$name.fp"
   fi
   wait_until "listening on $socket" "$name" "$PHP_FPM_EXE" "$LOGS/$name.log" test -S "$socket"
-  step_done "$name: $workers workers as $([ "$IS_ROOT" = 1 ] && echo "$WEB_USER" || id -un) on $socket"
+  if [ "$name" = php-fpm ] && [ "$WEBHOOK_POOL" != 0 ]; then
+    wait_until "listening on $WEBHOOK_SOCKET" "$name" "$PHP_FPM_EXE" "$LOGS/$name.log" test -S "$WEBHOOK_SOCKET"
+    step_done "$name: $workers workers as $([ "$IS_ROOT" = 1 ] && echo "$WEB_USER" || id -un) on $socket; the webhook pool's $WEBHOOK_POOL on $WEBHOOK_SOCKET"
+  else
+    step_done "$name: $workers workers as $([ "$IS_ROOT" = 1 ] && echo "$WEB_USER" || id -un) on $socket"
+  fi
 }
 start_fpm php-fpm wpf-e2e "$FPM_SOCKET" "$FPM_WORKERS"
 if [ "$PORT2" != 0 ]; then
@@ -429,10 +474,12 @@ multisite_rewrites() {
     }
 EOF
 }
-# server_block PORT SOCKET: WordPress on 127.0.0.1:PORT through the php-fpm at SOCKET. The
-# pool's ping and status pages (`/fpm-status?full&json` lists its workers and what each is
-# doing) answer loopback clients only.
+# server_block PORT SOCKET [PHP]: WordPress on 127.0.0.1:PORT through the php-fpm at SOCKET,
+# or PHP's fastcgi_pass target when given (the webhook pool's `$wpf_bridge_php`). The pool's
+# ping and status pages (`/fpm-status?full&json` lists its workers and what each is doing)
+# answer loopback clients only.
 server_block() {
+  local php="${3:-unix:$2}"
   cat <<EOF
   server {
     listen 127.0.0.1:$1;
@@ -442,17 +489,38 @@ server_block() {
 
     location = /fpm-ping { allow 127.0.0.1; deny all; include $NGINX_DIR/fastcgi.conf; fastcgi_pass unix:$2; }
     location = /fpm-status { allow 127.0.0.1; deny all; include $NGINX_DIR/fastcgi.conf; fastcgi_pass unix:$2; }
+$([ -z "${3:-}" ] || webhook_status_locations)
     location ~ /\\.(ht|git|wpf-e2e) { deny all; }
 $(multisite_rewrites)
     location / { try_files \$uri \$uri/ /index.php?\$args; }
     location ~ \\.php\$ {
       try_files \$uri =404;
       include $NGINX_DIR/fastcgi.conf;
-      fastcgi_pass unix:$2;
+      fastcgi_pass $php;
       fastcgi_read_timeout 120s;
     }
   }
 EOF
+}
+webhook_status_locations() {
+  cat <<EOF
+    location = /fpm-webhooks-ping { allow 127.0.0.1; deny all; include $NGINX_DIR/fastcgi.conf; fastcgi_pass unix:$WEBHOOK_SOCKET; }
+    location = /fpm-webhooks-status { allow 127.0.0.1; deny all; include $NGINX_DIR/fastcgi.conf; fastcgi_pass unix:$WEBHOOK_SOCKET; }
+EOF
+}
+# webhook_routing: the plugin's shipped nginx file (http context: the two upstreams and the
+# map), its two socket paths set to this stack's pools; the first server's PHP location then
+# passes to `$wpf_bridge_php`, as the file's comment tells a site owner to.
+webhook_routing() {
+  echo "  # from $WEBHOOK_NGINX_SRC (WPF_E2E_WEBHOOK_POOL=$WEBHOOK_POOL)"
+  awk -v site="$FPM_SOCKET" -v webhooks="$WEBHOOK_SOCKET" '
+    /^upstream wpf_bridge_site *\{/ { up = "site" }
+    /^upstream wpf_bridge_webhooks *\{/ { up = "webhooks" }
+    /^}/ { up = "" }
+    up != "" && /^ *server unix:/ { sub(/unix:[^;]*/, "unix:" (up == "site" ? site : webhooks)); n[up]++ }
+    { print "  " $0 }
+    END { if (n["site"] != 1 || n["webhooks"] != 1) { print "shipped nginx file without one server line per upstream" > "/dev/stderr"; exit 1 } }
+  ' "$WEBHOOK_NGINX_SRC" || die "cannot make the webhook routing from $WEBHOOK_NGINX_SRC"
 }
 {
   echo "# written by tests/e2e/env/up.sh"
@@ -477,7 +545,7 @@ http {
   client_max_body_size 16m;
   server_tokens off;
 
-$(server_block "$PORT" "$FPM_SOCKET")
+$(if [ "$WEBHOOK_POOL" = 0 ]; then server_block "$PORT" "$FPM_SOCKET"; else webhook_routing; server_block "$PORT" "$FPM_SOCKET" '$wpf_bridge_php'; fi)
 $([ "$PORT2" = 0 ] || server_block "$PORT2" "$FPM2_SOCKET")
 }
 EOF
@@ -517,13 +585,17 @@ if ! ensure_service nginx "$NGINX_EXE" "$NGINX_FP"; then
 fi
 fpm_pong() { [ "$(curl -s --max-time 2 "$URL/fpm-ping")" = pong ]; }
 wait_until "serving $URL/fpm-ping" nginx "$NGINX_EXE" "$LOGS/nginx-error.log" fpm_pong
+if [ "$WEBHOOK_POOL" != 0 ]; then
+  webhook_pong() { [ "$(curl -s --max-time 2 "$URL/fpm-webhooks-ping")" = pong ]; }
+  wait_until "serving $URL/fpm-webhooks-ping" nginx "$NGINX_EXE" "$LOGS/nginx-error.log" webhook_pong
+fi
 URL2=""
 if [ "$PORT2" != 0 ]; then
   URL2="http://127.0.0.1:$PORT2"
   fpm2_pong() { [ "$(curl -s --max-time 2 "$URL2/fpm-ping")" = pong ]; }
   wait_until "serving $URL2/fpm-ping" nginx "$NGINX_EXE" "$LOGS/nginx-error.log" fpm2_pong
 fi
-step_done "nginx: $URL -> php-fpm answers${URL2:+; $URL2 -> php-fpm2 answers}"
+step_done "nginx: $URL -> php-fpm answers$([ "$WEBHOOK_POOL" = 0 ] || echo ' (webhooks: its webhook pool)')${URL2:+; $URL2 -> php-fpm2 answers}"
 
 # ---- 5. WordPress install ------------------------------------------------------
 export WPF_E2E_WP_DIR="$WWW" WPF_E2E_URL="$URL" WPF_E2E_ADMIN_USER="$ADMIN_USER" \
@@ -634,6 +706,8 @@ export WPF_E2E_DIR='$STATE'
 export WPF_E2E_URL='$URL'
 export WPF_E2E_PORT='$PORT'
 export WPF_E2E_PORT2='$PORT2'
+export WPF_E2E_WEBHOOK_POOL='$WEBHOOK_POOL'
+export WPF_E2E_WEBHOOK_SOCKET='$([ "$WEBHOOK_POOL" = 0 ] || echo "$WEBHOOK_SOCKET")'
 export WPF_E2E_URL2='$URL2'
 export WPF_E2E_WP_DIR='$WWW'
 export WPF_E2E_WP_VERSION='$WP_VERSION'
