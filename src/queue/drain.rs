@@ -5,9 +5,10 @@
 //! every apply runs under), claim its oldest due events (at most `MAX_CLAIM_ROWS`, a lease of
 //! `claim_timeout`), coalesce their heads, read the winner's snapshot, apply once through
 //! `sync` as one unit of work (`Site::begin_writes` / `commit_writes`: the apply's writes in
-//! one database commit, run again at once when the database ended it by a deadlock), then settle every claimed event by the retry schedule: done with
-//! the apply's result, retrying at a time, or failed. So a drain holds one snapshot at a time, however
-//! large a contact's backlog. An event whose claims died `MAX_DEAD_CLAIMS` times (its
+//! one database commit, run again at once when the database ended it by a deadlock), then
+//! settle every claimed event by the retry schedule: done with the apply's result, retrying
+//! at a time, or failed. So a drain holds one snapshot at a time, however large a contact's
+//! backlog. An event whose claims died `MAX_DEAD_CLAIMS` times (its
 //! workers were killed applying it) is failed, so it cannot block its contact. A contact
 //! whose lock is held elsewhere is left for later, untouched. `drain` is bounded by a time
 //! budget and a number of contacts; `settle_contact` is also the immediate mode's step
