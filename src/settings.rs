@@ -264,6 +264,15 @@ impl Settings {
             .map(SourceRef::Further)
     }
 
+    /// The name the settings' errors give this key of a further source (`sources[1][mapping]`),
+    /// or the bare key for a source that is not one of these settings'.
+    pub fn further_source_setting(&self, source: &SourceSettings, key: &str) -> String {
+        match self.sources.iter().position(|s| std::ptr::eq(s, source)) {
+            Some(at) => format!("{}[{key}]", source_prefix(at)),
+            None => key.to_string(),
+        }
+    }
+
     /// The slugs of the site's sources, for messages: `mautic, mailerlite`.
     pub fn source_slugs(&self) -> String {
         let further = self.sources.iter().map(|source| source.slug.as_str());
@@ -507,6 +516,11 @@ fn strings<'v>(key: &str, items: impl Iterator<Item = &'v Value>) -> Result<Vec<
 /// The most further sources a site may have.
 pub const MAX_SOURCES: usize = 20;
 
+/// How the settings name the further source at this position: `sources[N]`.
+fn source_prefix(at: usize) -> String {
+    format!("sources[{at}]")
+}
+
 /// The `sources` setting: each entry read like the top-level settings, its errors naming it
 /// (`sources[1][access_key]`); slugs and access keys unique across the site.
 fn read_sources(map: &Map<String, Value>, first: &Settings) -> Result<Vec<SourceSettings>> {
@@ -528,7 +542,7 @@ fn read_sources(map: &Map<String, Value>, first: &Settings) -> Result<Vec<Source
     }
     let mut sources: Vec<SourceSettings> = Vec::with_capacity(entries.len());
     for (at, entry) in entries.into_iter().enumerate() {
-        let prefix = format!("sources[{at}]");
+        let prefix = source_prefix(at);
         let Value::Object(entry) = entry else {
             return Err(Error::setting(prefix, "must be a source's settings"));
         };

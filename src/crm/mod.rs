@@ -67,15 +67,7 @@ pub fn for_source(settings: &Settings, source: SourceRef) -> Box<dyn Crm> {
         source.api_key.clone(),
         settings.crm_timeout,
     );
-    // The settings' name for the source's mapping, as the settings page's errors say it.
-    let setting = match settings
-        .sources
-        .iter()
-        .position(|s| std::ptr::eq(s, source))
-    {
-        Some(index) => format!("sources[{index}][mapping]"),
-        None => "mapping".to_string(),
-    };
+    let setting = settings.further_source_setting(source, "mapping");
     match preset_client(&source.slug, &access, &setting) {
         Ok(client) => client,
         Err(error) => Box::new(NoClient(error)),

@@ -138,13 +138,13 @@ pub fn generate_access_key() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::settings::Secret;
+    use serde_json::{json, Value};
 
     /// Whether `authenticate` found the payload signed (the source it selects aside).
     fn found_signed(request: &Request, settings: &Settings) -> Result<bool> {
         authenticate(request, settings).map(|(_, signed)| signed)
     }
-    use crate::settings::Secret;
-    use serde_json::{json, Value};
 
     const SECRET: &str = "any_secret_will_do";
     // The short inline vector of tests/fixtures/mautic/signatures.txt.
