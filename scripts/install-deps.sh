@@ -14,8 +14,9 @@ packages=(
   # the e2e site's front page needs a theme: Debian's wordpress package ships none
   wordpress-theme-twentytwentythree
   # tests; wrk loads the site in scripts/bench-webhooks.sh, whose storm samples php-fpm's
-  # listen queue with ss (iproute2: not in every minimal image)
-  phpunit chromium chromium-driver wrk iproute2
+  # listen queue with ss (iproute2: not in every minimal image); the e2e tests and the bench
+  # find php-fpm's workers with pgrep (procps: php8.2-fpm pulls it in, named here since we call it)
+  phpunit chromium chromium-driver wrk iproute2 procps
   # PHP 8.4 tests in a Debian 13 chroot (scripts/test-php84.sh); Debian 13's WordPress 6.8 is
   # fetched with apt itself (scripts/wordpress-6.8.sh), the keys come with debian-archive-keyring
   debootstrap debian-archive-keyring
