@@ -32,7 +32,7 @@
 // (a non-200 answer, a lost or failed event, a queue that did not drain in time).
 // Uses the e2e suite's support classes (HTTP, SQL, the fake CRM's control API).
 $support = dirname(__DIR__, 2) . '/tests/e2e/support';
-foreach (['Env', 'Proc', 'Http', 'FakeCrm', 'WordPress', 'Load', 'QueueTable'] as $class) {
+foreach (['Env', 'Proc', 'Http', 'Fpm', 'FakeCrm', 'WordPress', 'Load', 'QueueTable'] as $class) {
     require "$support/$class.php";
 }
 Env::load();
@@ -494,11 +494,10 @@ function machineCpu(): float
     return (array_sum($fields) - $fields[3] - $fields[4]) / 100;
 }
 
-/** The workers of the stack's php-fpm master that serve pool $pool (their title names it). */
+/** The workers of the stack's php-fpm master that serve pool $pool. */
 function poolWorkers(string $pool): array
 {
-    return array_values(array_filter(childrenOf((int) Env::get('WPF_E2E_PHP_FPM_PID')),
-        static fn (int $pid): bool => trim((string) @file_get_contents("/proc/$pid/cmdline"), "\0 ") === "php-fpm: pool $pool"));
+    return Fpm::poolWorkers((int) Env::get('WPF_E2E_PHP_FPM_PID'), $pool);
 }
 
 /** CPU seconds so far of what competes during a storm: php-fpm (the site's pool, the webhook pool), MariaDB, nginx, the resident worker, this process (the load), the machine. */
@@ -626,15 +625,7 @@ function useWebhookPool(int $pool, string $url, string $key): void
         return;
     }
     note('server setup: %s', $pool ? "the webhook pool, $pool workers (up.sh, WPF_E2E_WEBHOOK_POOL=$pool)" : 'one php-fpm pool');
-    [$exit, $out, $err] = Proc::run(['env', "WPF_E2E_WEBHOOK_POOL=$pool", Env::envScript('up.sh')], 300);
-    if ($exit !== 0) {
-        throw new RuntimeException("up.sh failed (exit $exit):\n$err\n$out");
-    }
-    foreach (file(Env::get('WPF_E2E_DIR') . '/env.sh', FILE_IGNORE_NEW_LINES) as $line) {
-        if (preg_match("/^export ([A-Z0-9_]+)='([^']*)'$/", $line, $m)) {
-            putenv($m[1] . '=' . $m[2]);
-        }
-    }
+    Env::up(['WPF_E2E_WEBHOOK_POOL' => (string) $pool]);
     for ($i = 0; $i < 10; $i++) {
         $front = (new Http())->get("$url/");
         $test = (new Http())->request('POST', "$url/?wpf_action=test&access_key=" . rawurlencode($key), '', ['Content-Type' => 'application/json']);

@@ -58,7 +58,7 @@ final class ExtensionStatesTest extends E2eTestCase
         }
         if ($this->extensionRemoved) {
             $this->extensionRemoved = false;
-            self::upSh([]);
+            Env::up([], ['WPF_E2E_EXTENSION_SO']);
         }
     }
 
@@ -166,7 +166,7 @@ final class ExtensionStatesTest extends E2eTestCase
     private function removeExtension(): void
     {
         $this->extensionRemoved = true;
-        self::upSh(['WPF_BRIDGE_SO' => '/nonexistent/wpf_bridge.so']);
+        Env::up(['WPF_BRIDGE_SO' => '/nonexistent/wpf_bridge.so'], ['WPF_E2E_EXTENSION_SO']);
         $answer = (new Http())->get(Env::url() . '/?wpf_action=test&access_key=x');
         $this->assertSame('extension_missing', json_decode($answer->body, true)['code'] ?? null, 'php-fpm still loads the extension: ' . $answer->describe());
     }
@@ -222,20 +222,6 @@ final class ExtensionStatesTest extends E2eTestCase
     {
         preg_match("/define\\( 'WPF_BRIDGE_PLUGIN_VERSION', '([^']*)' \\);/", (string) file_get_contents(self::pluginDir() . '/wpf-bridge.php'), $m);
         return $m[1] ?? '';
-    }
-
-    /** Runs up.sh (no --fresh) with the run's environment plus $env, then reloads env.sh. */
-    private static function upSh(array $env): void
-    {
-        [$exit, $out, $err] = Proc::run(array_merge(['env'], array_map(static fn ($k, $v) => "$k=$v", array_keys($env), $env), [Env::envScript('up.sh')]), 300);
-        if ($exit !== 0) {
-            throw new RuntimeException("up.sh failed (exit $exit):\n$err\n$out");
-        }
-        foreach (file(Env::get('WPF_E2E_DIR') . '/env.sh', FILE_IGNORE_NEW_LINES) as $line) {
-            if (preg_match("/^export ([A-Z0-9_]+)='([^']*)'$/", $line, $m) && $m[1] !== 'WPF_E2E_EXTENSION_SO') {
-                putenv($m[1] . '=' . $m[2]);
-            }
-        }
     }
 
     /** bin/worker.php run, as the web user would run it from cron: with or without the extension. */

@@ -124,6 +124,16 @@ final class QueueDrainTest extends E2eTestCase
         $this->tickers[] = $process;
     }
 
+    /** A user linked to $contact, at version 0: first name and tags `Zero`, CRM time stamp(0). */
+    private static function userAtVersionZero(int $contact): int
+    {
+        return WordPress::createUser("tx$contact", "c$contact@example.com", ['first_name' => 'Zero'], [
+            'mautic_contact_id' => (string) $contact,
+            'mautic_tags' => ['Zero'],
+            'wpf_bridge_mautic_event_time' => self::stamp(0),
+        ]);
+    }
+
     /** The user's name, tags and stored CRM time, read by a fresh WordPress process. */
     private static function state(int $user): array
     {
@@ -284,11 +294,7 @@ final class QueueDrainTest extends E2eTestCase
     public function test_17_an_apply_is_one_transaction_and_one_the_database_ended_keeps_nothing_and_is_retried(): void
     {
         $contact = 95100;
-        $user = WordPress::createUser("tx$contact", "c$contact@example.com", ['first_name' => 'Zero'], [
-            'mautic_contact_id' => (string) $contact,
-            'mautic_tags' => ['Zero'],
-            'wpf_bridge_mautic_event_time' => self::stamp(0),
-        ]);
+        $user = self::userAtVersionZero($contact);
         $lease = QueueTable::holdDrainLease();
         $id = $this->queueUpdate($contact, 'One', 1);
         // Another connection holds the row of the apply's last write (the CRM time), so that
@@ -325,17 +331,13 @@ final class QueueDrainTest extends E2eTestCase
     public function test_17_an_apply_the_database_ended_runs_again_at_once_and_is_applied_in_the_same_drain(): void
     {
         $contact = 95110;
-        $user = WordPress::createUser("tx$contact", "c$contact@example.com", ['first_name' => 'Zero'], [
-            'mautic_contact_id' => (string) $contact,
-            'mautic_tags' => ['Zero'],
-            'wpf_bridge_mautic_event_time' => self::stamp(0),
-        ]);
+        $user = self::userAtVersionZero($contact);
         $lease = QueueTable::holdDrainLease();
         $id = $this->queueUpdate($contact, 'One', 1);
         $marker = tempnam(sys_get_temp_dir(), 'wpf-e2e-drain-');
         chmod($marker, 0666);
-        // Another process holds the row of the apply's last write until the apply has waited
-        // for it 1.5 s: the first run times out after 1 s and is rolled back; the next commits.
+        // Another process holds the row of the apply's last write until 1.5 s after the drain
+        // starts: the apply's first run times out after 1 s and is rolled back; the next commits.
         $holder = proc_open(
             [PHP_BINARY, '-r', <<<'PHP'
                 [, $user, $password, $name, $socket, $table, $id, $marker] = $argv;

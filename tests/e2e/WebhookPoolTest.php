@@ -25,7 +25,7 @@ final class WebhookPoolTest extends E2eTestCase
     public static function setUpBeforeClass(): void
     {
         self::$original = WordPress::settings();
-        self::upSh(['WPF_E2E_WEBHOOK_POOL' => (string) self::WORKERS]);
+        Env::up(['WPF_E2E_WEBHOOK_POOL' => (string) self::WORKERS]);
         // Loaded first (mu-plugins load in name order): the pool that runs this request.
         self::$probe = Env::get('WPF_E2E_WP_DIR') . '/wp-content/mu-plugins/0-wpf-e2e-pool.php';
         file_put_contents(self::$probe, "<?php\n// Written by tests/e2e/WebhookPoolTest.php: which php-fpm pool ran this request.\n"
@@ -38,7 +38,7 @@ final class WebhookPoolTest extends E2eTestCase
     public static function tearDownAfterClass(): void
     {
         @unlink(self::$probe);
-        self::upSh(['WPF_E2E_WEBHOOK_POOL' => '0']);
+        Env::up(['WPF_E2E_WEBHOOK_POOL' => '0']);
         WordPress::php('WPF_Bridge_Settings::save( $args ); return true;', self::$original);
         FakeCrm::reset();
         QueueTable::reset();
@@ -177,15 +177,10 @@ final class WebhookPoolTest extends E2eTestCase
         return $response->json();
     }
 
-    /** The pids of the workers of the pool $pool under the stack's php-fpm master. */
+    /** The pids of the workers of the pool $pool under the stack's php-fpm master (at least one). */
     private static function poolPids(string $pool): array
     {
-        $pids = [];
-        foreach (array_filter(explode("\n", (string) shell_exec('pgrep -P ' . (int) Env::get('WPF_E2E_PHP_FPM_PID')))) as $pid) {
-            if (trim((string) @file_get_contents("/proc/$pid/cmdline"), "\0 ") === "php-fpm: pool $pool") {
-                $pids[] = (int) $pid;
-            }
-        }
+        $pids = Fpm::poolWorkers((int) Env::get('WPF_E2E_PHP_FPM_PID'), $pool);
         if ($pids === []) {
             throw new RuntimeException("no worker of pool $pool under the php-fpm master");
         }
@@ -198,19 +193,5 @@ final class WebhookPoolTest extends E2eTestCase
         $stat = (string) file_get_contents("/proc/$pid/stat");
         $fields = explode(' ', substr($stat, (int) strrpos($stat, ')') + 2));
         return (int) $fields[16];
-    }
-
-    /** Runs up.sh (no --fresh) with the run's environment plus $env, then reloads env.sh. */
-    private static function upSh(array $env): void
-    {
-        [$exit, $out, $err] = Proc::run(array_merge(['env'], array_map(static fn ($k, $v) => "$k=$v", array_keys($env), $env), [Env::envScript('up.sh')]), 300);
-        if ($exit !== 0) {
-            throw new RuntimeException("up.sh failed (exit $exit):\n$err\n$out");
-        }
-        foreach (file(Env::get('WPF_E2E_DIR') . '/env.sh', FILE_IGNORE_NEW_LINES) as $line) {
-            if (preg_match("/^export ([A-Z0-9_]+)='([^']*)'$/", $line, $m)) {
-                putenv($m[1] . '=' . $m[2]);
-            }
-        }
     }
 }

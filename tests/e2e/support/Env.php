@@ -21,9 +21,32 @@ final class Env
         if (!is_readable($file)) {
             throw new RuntimeException("no e2e environment: $file is missing. Run tests/e2e/env/up.sh (or scripts/test-e2e.sh) first.");
         }
+        self::export($file);
+    }
+
+    /**
+     * Runs up.sh again (no --fresh) with this process's environment plus $env (php-fpm and
+     * nginx restart when their configuration changes), then reads the new env.sh, but for the
+     * names in $keep (values this process set on purpose).
+     *
+     * @param array<string, string> $env
+     * @param list<string>          $keep
+     */
+    public static function up(array $env, array $keep = []): void
+    {
+        [$exit, $out, $err] = Proc::run(array_merge(['env'], array_map(static fn ($k, $v) => "$k=$v", array_keys($env), $env), [self::envScript('up.sh')]), 300);
+        if ($exit !== 0) {
+            throw new RuntimeException("up.sh failed (exit $exit):\n$err\n$out");
+        }
+        self::export(self::get('WPF_E2E_DIR') . '/env.sh', $keep);
+    }
+
+    /** Puts env.sh's variables into the process environment, but for the names in $keep. */
+    private static function export(string $file, array $keep = []): void
+    {
         foreach (file($file, FILE_IGNORE_NEW_LINES) as $line) {
             // Lines look like: export NAME='value' (values never contain a quote: up.sh refuses them).
-            if (preg_match("/^export ([A-Z0-9_]+)='([^']*)'$/", $line, $m)) {
+            if (preg_match("/^export ([A-Z0-9_]+)='([^']*)'$/", $line, $m) && !in_array($m[1], $keep, true)) {
                 putenv($m[1] . '=' . $m[2]);
             }
         }

@@ -1,7 +1,8 @@
 <?php
 // The php-fpm pools of the e2e environment, from their status pages
 // (`/fpm-status?full&json`, loopback only): which workers there are and what each is doing,
-// and a SIGKILL for one of them, checked to be a worker of the given master first.
+// a pool's workers under a master (by their process titles), and a SIGKILL for one of them,
+// checked to be a worker of the given master first.
 final class Fpm
 {
     /**
@@ -22,6 +23,19 @@ final class Fpm
             'state' => (string) $p['state'],
             'uri' => (string) $p['request uri'],
         ], $status['processes'] ?? []);
+    }
+
+    /**
+     * The pids of the workers of pool $pool under the php-fpm master $masterPid: its children
+     * whose process title names that pool (`php-fpm: pool NAME`).
+     *
+     * @return list<int>
+     */
+    public static function poolWorkers(int $masterPid, string $pool): array
+    {
+        $children = array_map('intval', array_filter(explode("\n", (string) shell_exec('pgrep -P ' . $masterPid))));
+        return array_values(array_filter($children,
+            static fn (int $pid): bool => trim((string) @file_get_contents("/proc/$pid/cmdline"), "\0 ") === "php-fpm: pool $pool"));
     }
 
     /**
